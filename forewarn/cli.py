@@ -1,0 +1,152 @@
+"""The ``forewarn`` command line (CONTRACT §5).
+
+Commands that print a result print only that result on stdout; progress and logs go to
+stderr. Any ``ForewarnError`` becomes one clear message on stderr and exit code 2.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from forewarn.errors import ForewarnError
+
+__all__ = ["app", "main"]
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    help="forewarn: tell telecom customers about network outages before they call.",
+)
+log = logging.getLogger("forewarn")
+
+ConfigOption = Annotated[
+    Optional[Path],
+    typer.Option("--config", help="TOML settings file (default: $FOREWARN_CONFIG, else built-in)."),
+]
+VerboseOption = Annotated[bool, typer.Option("--verbose", "-v", help="Log more to stderr.")]
+
+
+def _setup_logging(verbose: bool) -> None:
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.WARNING,
+        stream=sys.stderr,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+
+
+def _fail(exc: BaseException) -> None:
+    typer.echo(f"forewarn: error: {exc}", err=True)
+    raise typer.Exit(code=2)
+
+
+@app.command()
+def impact(
+    region: Annotated[Path, typer.Argument(help="Region folder (CONTRACT §2).")],
+    down: Annotated[list[str], typer.Option("--down", help="Element ids down now, comma-separated.")],
+    verbose: VerboseOption = False,
+) -> None:
+    """Print which customers are out if these elements are down now (no time rules)."""
+    _setup_logging(verbose)
+    from forewarn.geo.commands import run_impact
+
+    try:
+        result = run_impact(region, down)
+    except ForewarnError as exc:
+        _fail(exc)
+    typer.echo(json.dumps(result))
+
+
+@app.command()
+def synth(
+    region: Annotated[Path, typer.Argument(help="Folder to write the synthetic region into.")],
+    customers: Annotated[int, typer.Option("--customers", min=1, help="Number of customers.")] = 1000,
+    seed: Annotated[int, typer.Option("--seed", help="Random seed (same seed, same region).")] = 1,
+    verbose: VerboseOption = False,
+) -> None:
+    """Write a realistic synthetic region (cells, fibre areas, topology, customers)."""
+    _setup_logging(verbose)
+    from forewarn.geo.commands import run_synth
+
+    try:
+        run_synth(region, customers, seed)
+    except (ForewarnError, ValueError, OSError) as exc:
+        _fail(exc)
+
+
+@app.command()
+def replay(
+    region: Annotated[Path, typer.Argument(help="Region folder.")],
+    alarms: Annotated[Path, typer.Argument(help="Alarm log: one JSON object per line.")],
+    out: Annotated[Path, typer.Option("--out", help="Where to write the notifications (JSONL).")],
+    config: ConfigOption = None,
+    verbose: VerboseOption = False,
+) -> None:
+    """Feed an alarm log through the real pipeline in event time; write every notification."""
+    _setup_logging(verbose)
+    from forewarn.config import load_settings
+    from forewarn.geo import RegionIndex, load_region
+    from forewarn.streams.replay import replay as run_replay
+
+    try:
+        settings = load_settings(config)
+        if not alarms.is_file():
+            raise ForewarnError(f"alarm log {alarms} does not exist")
+        index = RegionIndex.build(load_region(region))
+        summary = run_replay(index, alarms, out, settings)
+    except ForewarnError as exc:
+        _fail(exc)
+    typer.echo(
+        f"replayed {summary.lines} lines: {summary.notifications} notifications written to "
+        f"{out}, {summary.rejected} lines rejected (see alarms.dead-letter), "
+        f"{summary.unknown_elements} alarms on unknown elements",
+        err=True,
+    )
+
+
+@app.command()
+def worker(
+    region: Annotated[Path, typer.Option("--region", help="Region folder.")],
+    web_port: Annotated[int, typer.Option("--web-port", help="HTTP port for pages and API.")] = 6066,
+    web_host: Annotated[str, typer.Option("--web-host", help="Address to bind the web port.")] = "127.0.0.1",
+    config: ConfigOption = None,
+    verbose: VerboseOption = False,
+) -> None:
+    """Run the long-lived stream processor (live mode) until interrupted."""
+    _setup_logging(verbose)
+    from forewarn.streams.worker import run_worker
+
+    try:
+        run_worker(region, config, web_port, web_host)
+    except ForewarnError as exc:
+        _fail(exc)
+
+
+@app.command()
+def demo(
+    duration: Annotated[float, typer.Option("--duration", min=20, help="Seconds the demo runs.")] = 60.0,
+    web_port: Annotated[int, typer.Option("--web-port", help="HTTP port of the incident page.")] = 6066,
+    verbose: VerboseOption = False,
+) -> None:
+    """Run a scripted outage story on the embedded broker and show what customers are told."""
+    _setup_logging(verbose)
+    from forewarn.streams.demo import run_demo
+
+    try:
+        run_demo(duration, web_port)
+    except ForewarnError as exc:
+        _fail(exc)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()
+
+
+if __name__ == "__main__":
+    main()

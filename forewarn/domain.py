@@ -1,0 +1,173 @@
+"""Plain value types shared by every part of forewarn (no I/O, no Faust).
+
+Times inside the core are POSIX seconds (``float``, UTC); they become ISO-8601 strings only at
+the edges (records on topics, notification files, templates).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from enum import StrEnum
+
+__all__ = [
+    "SERVICES",
+    "CHANNELS",
+    "SEVERITIES",
+    "Stage",
+    "Alarm",
+    "Customer",
+    "ImpactChange",
+    "Decision",
+    "Notification",
+    "to_epoch",
+    "to_iso",
+]
+
+SERVICES: tuple[str, ...] = ("mobile", "fibre")
+CHANNELS: tuple[str, ...] = ("sms", "email", "push")
+SEVERITIES: tuple[str, ...] = ("critical", "major", "minor", "warning")
+
+
+class Stage(StrEnum):
+    """The stage of a customer's story a notification tells."""
+
+    OUTAGE = "outage"
+    UPDATE = "update"
+    RESOLVED = "resolved"
+    PLANNED = "planned"
+    COMPLETED = "completed"
+
+
+@dataclass(frozen=True, slots=True)
+class Alarm:
+    """One normalised alarm event, whatever format it arrived in."""
+
+    alarm_id: str
+    element_id: str
+    state: str  # "raised" | "cleared"
+    severity: str  # one of SEVERITIES
+    event_time: float  # POSIX seconds
+    probable_cause: str | None = None
+    specific_problem: str | None = None
+    text: str | None = None
+    source_format: str = "native"
+
+
+@dataclass(frozen=True, slots=True)
+class Customer:
+    """A customer as the region folder describes them (CONTRACT §2)."""
+
+    customer_id: str
+    services: tuple[str, ...]
+    language: str | None
+    channels: tuple[str, ...]
+    phone: str | None = None
+    email: str | None = None
+    push_token: str | None = None
+    priority: int = 0
+    timezone: str = "Europe/Berlin"
+
+    def address(self, channel: str) -> str | None:
+        """The address this customer has for ``channel``, or None."""
+        return {"sms": self.phone, "email": self.email, "push": self.push_token}.get(channel)
+
+    def first_channel(self) -> tuple[str, str] | None:
+        """The first preferred channel for which the customer has an address, with the address."""
+        for channel in self.channels:
+            to = self.address(channel)
+            if to:
+                return channel, to
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class ImpactChange:
+    """A customer's service went out or came back at ``at`` (event time)."""
+
+    customer_id: str
+    service: str
+    out: bool
+    at: float
+    incident_id: str
+    cause_element: str
+    cause_type: str  # element_type of the root cause, e.g. "power", "site", "cell", "olt"
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """The core decided that a customer must be told something; ``reason`` says why."""
+
+    customer_id: str
+    incident_id: str
+    stage: Stage
+    services: tuple[str, ...]
+    decided_at: float
+    since: float  # when the episode began (event time)
+    reason: str
+    cause_type: str = "unknown"
+    ended_at: float | None = None  # for resolved notices: when service came back
+    eta: float | None = None
+    message: str | None = None
+
+    @property
+    def notification_id(self) -> str:
+        """Stable idempotency key: the same decision always yields the same id."""
+        import hashlib
+
+        raw = "|".join(
+            [self.customer_id, self.incident_id, str(self.stage), ",".join(self.services),
+             f"{self.decided_at:.3f}"]
+        )
+        return "n-" + hashlib.sha256(raw.encode()).hexdigest()[:24]
+
+
+@dataclass(frozen=True, slots=True)
+class Notification:
+    """A rendered notification ready for (or after) delivery: the record of CONTRACT §6."""
+
+    notification_id: str
+    customer_id: str
+    incident_id: str
+    stage: str
+    services: list[str]
+    channel: str
+    to: str
+    language: str
+    subject: str | None
+    text: str
+    decided_at: str
+    delivered_at: str | None = None
+    html: str | None = field(default=None, compare=False)
+    title: str | None = field(default=None, compare=False)
+    priority: int = field(default=0, compare=False)
+
+    def record(self) -> dict[str, object]:
+        """The JSON object of CONTRACT §6 (no HTML body, no internal fields)."""
+        return {
+            "notification_id": self.notification_id,
+            "customer_id": self.customer_id,
+            "incident_id": self.incident_id,
+            "stage": self.stage,
+            "services": list(self.services),
+            "channel": self.channel,
+            "to": self.to,
+            "language": self.language,
+            "subject": self.subject,
+            "text": self.text,
+            "decided_at": self.decided_at,
+            "delivered_at": self.delivered_at,
+        }
+
+
+def to_epoch(value: datetime) -> float:
+    """POSIX seconds of an aware datetime (naive ones are rejected by callers before this)."""
+    return value.timestamp()
+
+
+def to_iso(epoch: float) -> str:
+    """ISO-8601 in UTC with offset, second precision unless sub-second matters."""
+    dt = datetime.fromtimestamp(epoch, tz=timezone.utc)
+    if dt.microsecond:
+        return dt.isoformat(timespec="milliseconds")
+    return dt.isoformat(timespec="seconds")

@@ -1,0 +1,106 @@
+"""Loading a region folder (CONTRACT §2) into validated frames: ``load_region(path)``.
+
+A region is read once at start-up, so every problem is reported there, precisely, rather
+than surfacing later as a customer who silently never hears about an outage. Errors are
+``RegionError(file, problem, row)``. Row numbers: in CSV files the header is row 1 (the
+first customer is row 2, the line an editor shows); in every other format (GeoJSON,
+GeoPackage, Shapefile, Parquet) row N is the N-th feature or record, counting from 1.
+
+Files are found by stem: geometry layers as ``.geojson``, ``.gpkg``, ``.shp`` or ``.parquet``
+(GeoParquet), tables as ``.csv`` or ``.parquet``. GeoJSON is WGS84; other files carry their
+CRS, which is kept (the index joins points in each layer's own CRS).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+
+import geopandas as gpd
+import pandas as pd
+
+from forewarn.errors import RegionError
+from forewarn.geo._customers import validate_customers
+from forewarn.geo._files import LAYER_SUFFIXES, TABLE_SUFFIXES, find_file, read_layer, read_table
+from forewarn.geo._layers import PolygonSpec, validate_polygons, validate_topology
+
+__all__ = ["Region", "load_region"]
+
+log = logging.getLogger("forewarn.geo")
+
+_CELLS = PolygonSpec(("cell_id", "site_id"), text=("technology",))
+_FIBRE_AREAS = PolygonSpec(("node_id",), unique=False)  # one node may serve several polygons
+_AREAS = PolygonSpec(("area_id",), text=("name",))
+
+
+@dataclass(frozen=True, eq=False)
+class Region:
+    """One network and its customers, validated; frames keep their file's order.
+
+    ``customers`` is a WGS84 point layer (see ``_customers.validate_customers`` for the
+    normalised columns); polygon layers keep their file's CRS; ``topology`` holds one row
+    per (element, parent) edge with its source ``row``. ``repaired`` counts geometries made
+    valid per file name; ``files`` names the file each layer came from.
+    """
+
+    path: Path
+    customers: gpd.GeoDataFrame
+    cells: gpd.GeoDataFrame | None = None
+    fibre_areas: gpd.GeoDataFrame | None = None
+    areas: gpd.GeoDataFrame | None = None
+    topology: pd.DataFrame | None = None
+    repaired: Mapping[str, int] = field(default_factory=dict)
+    files: Mapping[str, str] = field(default_factory=dict)
+
+
+def load_region(path: Path) -> Region:
+    """Read and validate the region folder at ``path``; raise ``RegionError`` when unusable."""
+    path = Path(path)
+    files: dict[str, str] = {}
+    repaired: dict[str, int] = {}
+
+    customers_file = find_file(path, "customers", TABLE_SUFFIXES)
+    if customers_file is None:
+        raise RegionError("customers.csv", f"required file is missing in {path}")
+    files["customers"] = customers_file.name
+    frame, rows = read_table(customers_file)
+    customers = validate_customers(frame, rows, customers_file.name)
+
+    layers: dict[str, gpd.GeoDataFrame | None] = {}
+    for stem, spec in (("cells", _CELLS), ("fibre_areas", _FIBRE_AREAS), ("areas", _AREAS)):
+        layer_file = find_file(path, stem, LAYER_SUFFIXES)
+        if layer_file is None:
+            layers[stem] = None
+            continue
+        files[stem] = layer_file.name
+        raw, layer_rows = read_layer(layer_file)
+        layer, count = validate_polygons(raw, layer_rows, layer_file.name, spec)
+        if count:
+            repaired[layer_file.name] = count
+            log.warning("%s: repaired %d invalid geometries with make_valid", layer_file.name,
+                        count)
+        layers[stem] = layer
+    areas = layers["areas"]
+    if areas is not None and "name" not in areas.columns:
+        areas = areas.assign(name=areas["area_id"])
+
+    topology = None
+    topology_file = find_file(path, "topology", TABLE_SUFFIXES)
+    if topology_file is not None:
+        files["topology"] = topology_file.name
+        table, table_rows = read_table(topology_file)
+        topology = validate_topology(table, table_rows, topology_file.name)
+
+    return Region(
+        path=path,
+        customers=customers,
+        cells=layers["cells"],
+        fibre_areas=layers["fibre_areas"],
+        areas=areas,
+        topology=topology,
+        repaired=MappingProxyType(repaired),
+        files=MappingProxyType(files),
+    )

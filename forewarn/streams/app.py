@@ -1,0 +1,187 @@
+"""The Faust application: topics, tables and thin agents around the pure stages.
+
+``build_pipeline`` is the one place that wires the whole pipeline (compare Alertmanager's
+``PipelineBuilder``). Each agent body decodes a message, calls its stage, and sends what the
+stage returns; the decisions live in ``forewarn.streams.stages`` and below.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import faust
+
+from forewarn.config import Settings
+from forewarn.domain import Decision, Notification
+from forewarn.notifiers import Notifier
+from forewarn.streams import records
+from forewarn.streams.board import IncidentBoard
+from forewarn.streams.correlation import NetworkCorrelator
+from forewarn.streams.delivery import DeliveryStage
+from forewarn.streams.elements import ElementStates
+from forewarn.streams.stages import CustomerStage, NetworkStage, NormaliseStage
+from forewarn.streams.topics import TopicNames
+from forewarn.streams.transport import broker_url_for
+from forewarn.templates import MessageRenderer
+
+__all__ = ["PipelineOptions", "Pipeline", "build_pipeline"]
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class PipelineOptions:
+    """How one worker runs: where the broker is, live or replay, where messages go."""
+
+    bootstrap: str
+    settings: Settings
+    notifier_for: Callable[[str], Notifier]
+    live: bool = True
+    clock: Callable[[], float] = time.time  # live mode: what "now" is for ticks
+    tick_interval_s: float = 1.0
+    web_port: int | None = None
+    web_host: str = "127.0.0.1"
+    topic_prefix: str = ""
+    app_id: str | None = None
+    on_delivered: Callable[[Notification], None] | None = None
+    on_decision: Callable[[Decision], None] | None = None
+    on_drained: Callable[[int, str], None] | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Pipeline:
+    app: faust.App
+    topics: TopicNames
+    board: IncidentBoard
+    normalise: NormaliseStage
+    network: NetworkStage
+    customers: CustomerStage
+    delivery: DeliveryStage
+
+
+def build_pipeline(index: Any, options: PipelineOptions) -> Pipeline:
+    """A Faust app carrying forewarn's stages for one region index."""
+    settings = options.settings
+    kafka = settings.kafka
+    partitions = kafka.partitions
+    names = TopicNames(options.topic_prefix or kafka.topic_prefix)
+    app = faust.App(
+        options.app_id or kafka.app_id,
+        broker=broker_url_for(options.bootstrap),
+        store="memory://",
+        topic_partitions=partitions,
+        topic_replication_factor=1,
+        consumer_auto_offset_reset="earliest",
+        table_standby_replicas=0,
+        broker_session_timeout=kafka.session_timeout_s,
+        broker_heartbeat_interval=max(0.5, kafka.session_timeout_s / 6),
+        broker_rebalance_timeout=max(kafka.session_timeout_s, 6.0),
+        broker_request_timeout=max(30.0, kafka.session_timeout_s * 2),
+        producer_linger_ms=5,
+        web_enabled=options.web_port is not None,
+        web_port=options.web_port or 6066,
+        web_bind=options.web_host,
+        web_in_thread=False,
+    )
+    app.forewarn_fetch_max_wait_ms = kafka.fetch_max_wait_ms  # read by our transport
+
+    raw_topic = app.topic(names.alarms_raw, partitions=partitions, value_serializer="raw",
+                          internal=True)
+    alarms_topic = app.topic(names.alarms, partitions=1, value_serializer="json", internal=True)
+    alarms_dead = app.topic(names.alarms_dead_letter, partitions=1, value_serializer="json",
+                            internal=True)
+    impacts_topic = app.topic(names.impacts, partitions=partitions, value_serializer="json",
+                              internal=True)
+    outbox_topic = app.topic(names.outbox, partitions=partitions, value_serializer="json",
+                             internal=True)
+    delivered_topic = app.topic(names.delivered, partitions=partitions, value_serializer="json",
+                                internal=True)
+    notifications_dead = app.topic(names.notifications_dead_letter, partitions=partitions,
+                                   value_serializer="json", internal=True)
+
+    element_table = app.Table("elements", default=None, partitions=1, value_serializer="json")
+    episode_table = app.Table("episodes", default=None, partitions=partitions,
+                              value_serializer="json")
+    sent_table = app.Table("sent", default=None, partitions=partitions, value_serializer="json")
+
+    board = IncidentBoard()
+    normalise = NormaliseStage()
+    elements = ElementStates(element_table, settings.correlation.down_severities)
+    network = NetworkStage(NetworkCorrelator(index, elements), partitions)
+    customers = CustomerStage(episode_table, partitions, settings.correlation.confirm_after_s,
+                              settings.correlation.resolve_after_s, on_decision=options.on_decision)
+    renderer = MessageRenderer(settings.notify.status_url, settings.notify.default_language)
+    delivery = DeliveryStage(index.customer, renderer, options.notifier_for, sent_table)
+    rebuild = {"elements": True}
+
+    @app.on_partitions_revoked.connect
+    async def _on_revoked(sender: Any, revoked: Any, **_: Any) -> None:
+        customers.forget()
+        rebuild["elements"] = True
+
+    @app.agent(raw_topic, name="normalise")
+    async def normalise_agent(stream: Any) -> None:
+        async for raw in stream:
+            record, dead = normalise.handle(raw)
+            if dead is not None:
+                await alarms_dead.send(value=dead)
+            else:
+                key = None if records.is_control(record) else record["element_id"]
+                await alarms_topic.send(key=key, value=record, partition=0)
+
+    @app.agent(alarms_topic, name="network")
+    async def network_agent(stream: Any) -> None:
+        async for value in stream:
+            if rebuild["elements"]:
+                elements.rebuild()
+                rebuild["elements"] = False
+            out = network.handle(value)
+            for partition, record in out:
+                if record.get("kind") == "impact":
+                    board.record_changes(records.changes_from_impact(record))
+                await impacts_topic.send(value=record, partition=partition)
+
+    @app.agent(impacts_topic, name="customers")
+    async def customer_agent(stream: Any) -> None:
+        async for event in stream.events():
+            partition = event.message.partition
+            for record in customers.handle(partition, event.value):
+                await outbox_topic.send(value=record, partition=partition)
+
+    @app.agent(outbox_topic, name="delivery")
+    async def delivery_agent(stream: Any) -> None:
+        async for event in stream.events():
+            partition, value = event.message.partition, event.value
+            result = await delivery.handle(value)
+            for notification in result.delivered:
+                board.record_delivery(notification)
+                await delivered_topic.send(key=notification.customer_id,
+                                           value=notification.record(), partition=partition)
+                if options.on_delivered:
+                    options.on_delivered(notification)
+            for dead in result.dead_letters:
+                await notifications_dead.send(value=dead, partition=partition)
+            if records.is_control(value):
+                await delivered_topic.send(value=value, partition=partition,
+                                           headers={records.CONTROL_HEADER: b"drain"})
+                if options.on_drained:
+                    options.on_drained(partition, str(value.get("token")))
+
+    if options.live:
+        @app.timer(interval=options.tick_interval_s, on_leader=True)
+        async def wall_clock_tick() -> None:
+            now = options.clock()
+            for partition in range(partitions):
+                await impacts_topic.send(value={"kind": "tick", "at": now}, partition=partition)
+
+    if options.web_port is not None:
+        from forewarn.streams.web import register_pages
+
+        register_pages(app, board, settings)
+
+    return Pipeline(app, names, board, normalise, network, customers, delivery)

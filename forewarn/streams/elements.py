@@ -1,0 +1,180 @@
+"""Active alarms per network element, and whether each element is itself down (CONTRACT §4).
+
+An element is *down* while it has at least one active alarm of a down severity (default
+``critical`` or ``major``). Ancestors and maintenance windows ("effectively down") are the
+correlator's business; this module only knows an element's own alarms.
+
+Matching rules, chosen so that no clear can do more than its sender meant:
+
+* A raise whose ``alarm_id`` is already active on the element *updates* that alarm (a major
+  re-raised as minor no longer counts as down). An identical re-raise changes nothing.
+* A clear matches the active alarm with its ``alarm_id`` on the element it names.
+* Otherwise it matches by cause: every active alarm on that element whose ``probable_cause``
+  and ``specific_problem`` equal those the clear names (each one the clear names must equal;
+  one it leaves out is not compared). As in X.733, a cause clear clears every alarm of that
+  cause on the element.
+* A clear with no id match and neither probable cause nor specific problem matches nothing:
+  clearing everything on the element would hide real faults behind one malformed clear.
+* A clear that matches nothing changes nothing (``changed`` is False).
+* Duplicates are idempotent. For clears this needs memory: the element remembers the ids of
+  its last :data:`REMEMBERED_CLEARS` clears (the clear's own id and the ids it cleared), and a
+  clear naming one of them is a duplicate. Without it, a repeated clear would fall through to
+  the cause match and clear a *different* alarm of the same cause. The memory goes with the
+  element's entry once it has no active alarm (a cause match then finds nothing anyway); a
+  raise of a remembered id is a new occurrence and is forgotten from it.
+
+State: ``state[element_id] = {"alarms": {alarm_id: {"severity", "probable_cause",
+"specific_problem", "raised_at"}}, "cleared": [alarm_id, ...]}`` -- JSON-serialisable, written
+back with ``state[key] = value`` after every change (a Faust table only changelogs on set) and
+deleted when the element has no active alarm, so the table holds only elements with something
+going on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, MutableMapping
+from dataclasses import dataclass
+from typing import Any
+
+from forewarn.domain import Alarm
+
+__all__ = ["DEFAULT_DOWN_SEVERITIES", "REMEMBERED_CLEARS", "ElementChange", "ElementStates"]
+
+DEFAULT_DOWN_SEVERITIES: tuple[str, ...] = ("critical", "major")
+
+#: Cleared alarm ids remembered per element to recognise duplicate clears; bounded so a
+#: flapping element's entry stays small.
+REMEMBERED_CLEARS = 32
+
+
+@dataclass(frozen=True, slots=True)
+class ElementChange:
+    """What one alarm did to its element's own down state, at the alarm's event time."""
+
+    element_id: str
+    was_down: bool
+    is_down: bool
+    at: float
+
+    @property
+    def changed(self) -> bool:
+        """True when the element went down or came back."""
+        return self.was_down != self.is_down
+
+
+class ElementStates:
+    """Applies alarms to the per-element state mapping and keeps the set of down elements.
+
+    The down set lives in memory for O(1) lookups by the correlator. It is derived from the
+    mapping, so after a table recovery (or when handed a pre-filled mapping) call
+    :meth:`rebuild`. :meth:`apply` itself reads the element's entry, so it is correct even
+    before a rebuild; only :meth:`down_elements` and :meth:`is_down` depend on it.
+    """
+
+    def __init__(
+        self,
+        state: MutableMapping[str, dict[str, Any]],
+        down_severities: Collection[str] = DEFAULT_DOWN_SEVERITIES,
+    ) -> None:
+        self._state = state
+        self._down_severities = frozenset(down_severities)
+        self._down: set[str] = set()
+
+    def rebuild(self) -> None:
+        """Re-derive the down set from the state mapping (after table recovery)."""
+        self._down = {
+            element_id
+            for element_id, entry in self._state.items()
+            if self._any_down(entry.get("alarms", {}))
+        }
+
+    def apply(self, alarm: Alarm) -> ElementChange:
+        """Apply one raise or clear; return the element's down state before and after."""
+        element_id = alarm.element_id
+        entry = self._state.get(element_id)
+        alarms: dict[str, dict[str, Any]] = dict(entry["alarms"]) if entry else {}
+        cleared: list[str] = list(entry.get("cleared", ())) if entry else []
+        was_down = self._any_down(alarms)
+        if alarm.state == "raised":
+            touched = _raise(alarms, cleared, alarm)
+        elif alarm.state == "cleared":
+            touched = _clear(alarms, cleared, alarm)
+        else:
+            raise ValueError(f"alarm state must be 'raised' or 'cleared', got {alarm.state!r}")
+        if touched:
+            if alarms:
+                self._state[element_id] = {"alarms": alarms, "cleared": cleared}
+            elif entry is not None:
+                del self._state[element_id]
+        is_down = self._any_down(alarms)
+        if is_down:
+            self._down.add(element_id)
+        else:
+            self._down.discard(element_id)
+        return ElementChange(element_id, was_down, is_down, alarm.event_time)
+
+    def down_elements(self) -> set[str]:
+        """The elements that are down now (a copy)."""
+        return set(self._down)
+
+    def is_down(self, element_id: str) -> bool:
+        """Whether ``element_id`` has an active alarm of a down severity."""
+        return element_id in self._down
+
+    def _any_down(self, alarms: dict[str, dict[str, Any]]) -> bool:
+        return any(a["severity"] in self._down_severities for a in alarms.values())
+
+
+def _raise(alarms: dict[str, dict[str, Any]], cleared: list[str], alarm: Alarm) -> bool:
+    """Add or update the alarm; False when it was already active exactly like this."""
+    if alarm.alarm_id in cleared:
+        cleared.remove(alarm.alarm_id)
+    current = alarms.get(alarm.alarm_id)
+    record = {
+        "severity": alarm.severity,
+        "probable_cause": alarm.probable_cause,
+        "specific_problem": alarm.specific_problem,
+        "raised_at": alarm.event_time if current is None else current["raised_at"],
+    }
+    if current == record:
+        return False
+    alarms[alarm.alarm_id] = record
+    return True
+
+
+def _clear(alarms: dict[str, dict[str, Any]], cleared: list[str], alarm: Alarm) -> bool:
+    """Remove what the clear matches (see the module docstring); False when nothing."""
+    if alarm.alarm_id in alarms:
+        del alarms[alarm.alarm_id]
+        _remember(cleared, [alarm.alarm_id])
+        return True
+    if alarm.alarm_id in cleared:
+        pass
+    named = {
+        key: value
+        for key, value in (
+            ("probable_cause", alarm.probable_cause),
+            ("specific_problem", alarm.specific_problem),
+        )
+        if value is not None
+    }
+    if not named:
+        return False
+    matched = [
+        alarm_id
+        for alarm_id, active in alarms.items()
+        if all(active.get(key) == value for key, value in named.items())
+    ]
+    for alarm_id in matched:
+        del alarms[alarm_id]
+    if matched:
+        _remember(cleared, [alarm.alarm_id, *matched])
+    return bool(matched)
+
+
+def _remember(cleared: list[str], alarm_ids: list[str]) -> None:
+    for alarm_id in alarm_ids:
+        if alarm_id in cleared:
+            cleared.remove(alarm_id)
+        cleared.append(alarm_id)
+    del cleared[:-REMEMBERED_CLEARS]

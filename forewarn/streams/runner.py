@@ -1,0 +1,61 @@
+"""Start and stop a Faust worker inside our own asyncio program.
+
+``faust.Worker.start()`` only returns once the worker stops, so it runs as a task while the
+caller waits for table recovery (the worker is then consuming) and later stops it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+
+import faust
+
+from forewarn.errors import BrokerError
+
+__all__ = ["running_worker"]
+
+log = logging.getLogger(__name__)
+
+
+@contextlib.asynccontextmanager
+async def running_worker(
+    app: faust.App, *, ready_timeout_s: float = 120.0, loglevel: str = "warning"
+) -> AsyncIterator[faust.Worker]:
+    """A started worker whose partitions are assigned and tables recovered."""
+    worker = faust.Worker(
+        app, loglevel=loglevel, quiet=True, redirect_stdouts=False, override_logging=False,
+        loop=asyncio.get_running_loop(),
+    )
+    task = asyncio.ensure_future(worker.start())
+    try:
+        await _wait_ready(app, task, ready_timeout_s)
+        yield worker
+    finally:
+        if not worker.should_stop:
+            await worker.stop()
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await asyncio.wait_for(task, timeout=30)
+
+
+async def _wait_ready(app: faust.App, task: asyncio.Future[object], timeout_s: float) -> None:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout_s
+    while loop.time() < deadline:
+        if task.done():
+            exc = task.exception() if not task.cancelled() else None
+            raise BrokerError(f"the worker stopped while starting: {exc!r}")
+        recovery = getattr(app.tables, "recovery", None)
+        if recovery is not None and recovery.completed.is_set() and _assigned(app):
+            return
+        await asyncio.sleep(0.05)
+    raise BrokerError(f"the worker did not join its consumer group within {timeout_s:.0f} s")
+
+
+def _assigned(app: faust.App) -> bool:
+    try:
+        return bool(app.consumer.assignment())
+    except Exception:  # ConsumerNotStarted while the consumer thread comes up
+        return False

@@ -1,0 +1,45 @@
+"""Names of forewarn's topics, in one place (BRIEF.md "Topics")."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+__all__ = ["TopicNames"]
+
+
+@dataclass(frozen=True)
+class TopicNames:
+    """Topic names with an optional prefix (replays on a shared cluster use their own)."""
+
+    prefix: str = ""
+
+    def _name(self, base: str) -> str:
+        return f"{self.prefix}{base}"
+
+    @property
+    def alarms_raw(self) -> str:
+        return self._name("alarms.raw")
+
+    @property
+    def alarms(self) -> str:
+        return self._name("alarms")
+
+    @property
+    def alarms_dead_letter(self) -> str:
+        return self._name("alarms.dead-letter")
+
+    @property
+    def impacts(self) -> str:
+        return self._name("impacts")
+
+    @property
+    def outbox(self) -> str:
+        return self._name("notifications.outbox")
+
+    @property
+    def delivered(self) -> str:
+        return self._name("notifications.delivered")
+
+    @property
+    def notifications_dead_letter(self) -> str:
+        return self._name("notifications.dead-letter")

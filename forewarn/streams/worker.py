@@ -1,0 +1,43 @@
+"""``forewarn worker``: the long-running stream processor in live mode."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from pathlib import Path
+
+from forewarn.config import load_settings
+from forewarn.geo import RegionIndex, load_region
+from forewarn.notifiers import Dispatcher
+from forewarn.streams.app import PipelineOptions, build_pipeline
+from forewarn.streams.broker import open_broker
+from forewarn.streams.runner import running_worker
+
+__all__ = ["run_worker"]
+
+log = logging.getLogger(__name__)
+
+
+def run_worker(region: Path, config: Path | None, web_port: int, web_host: str) -> None:
+    """Build the index, connect (or start the embedded broker) and process until stopped."""
+    settings = load_settings(config)
+    index = RegionIndex.build(load_region(region))
+    log.warning("region %s: %d customers indexed", region, len(index))
+    asyncio.run(_run(index, settings, web_port, web_host))
+
+
+async def _run(index: RegionIndex, settings: object, web_port: int, web_host: str) -> None:
+    dispatcher = Dispatcher.from_settings(settings)
+    try:
+        with open_broker() as broker:
+            pipeline = build_pipeline(index, PipelineOptions(
+                bootstrap=broker.bootstrap, settings=settings,
+                notifier_for=dispatcher.for_channel, live=True,
+                web_port=web_port, web_host=web_host,
+            ))
+            async with running_worker(pipeline.app, loglevel="info") as worker:
+                log.warning("worker ready on %s; web on http://%s:%d/", broker.url, web_host, web_port)
+                while not worker.should_stop:
+                    await asyncio.sleep(0.2)
+    finally:
+        await dispatcher.close()
