@@ -21,6 +21,7 @@ __all__ = ["app", "main"]
 app = typer.Typer(
     add_completion=False,
     no_args_is_help=True,
+    pretty_exceptions_enable=False,
     help="forewarn: tell telecom customers about network outages before they call.",
 )
 log = logging.getLogger("forewarn")

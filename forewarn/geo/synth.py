@@ -11,7 +11,6 @@ import json
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 import pyproj
 import shapely
 
@@ -37,8 +36,7 @@ def write_synthetic_region(out_dir: Path, customers: int, seed: int) -> None:
     to_lonlat = pyproj.Transformer.from_crs(METRIC_CRS, "EPSG:4326", always_xy=True)
     centre = to_metric.transform(*CENTRE_LONLAT)
     net = build_network(rng, plan_for(customers), centre)
-    table = _customers(rng, net, customers, to_lonlat)
-    table.to_csv(out_dir / "customers.csv", index=False)
+    _write_csv(out_dir / "customers.csv", _customers(rng, net, customers, to_lonlat))
 
     def lonlat(polys: np.ndarray) -> np.ndarray:
         return shapely.transform(polys, lambda xy: np.round(np.column_stack(
@@ -51,13 +49,30 @@ def write_synthetic_region(out_dir: Path, customers: int, seed: int) -> None:
                    [{"node_id": p} for p in net.pon_ids])
     area_polys, area_props = _areas(net)
     _write_geojson(out_dir / "areas.geojson", lonlat(area_polys), area_props)
-    pd.DataFrame(net.topology, columns=["element_id", "parent_id", "element_type"]).to_csv(
-        out_dir / "topology.csv", index=False)
+    _write_csv(out_dir / "topology.csv", {
+        name: [edge[k] for edge in net.topology]
+        for k, name in enumerate(("element_id", "parent_id", "element_type"))})
 
 
 def _customers(rng: np.random.Generator, net: Network, n: int,
-               to_lonlat: pyproj.Transformer) -> pd.DataFrame:
-    """Customers clustered around neighbourhoods, a few beyond all coverage."""
+               to_lonlat: pyproj.Transformer) -> dict[str, list[str]]:
+    """The customers table as text columns (customers.csv's column order)."""
+    xy = _locations(rng, net, n)
+    lon, lat = to_lonlat.transform(xy[:, 0], xy[:, 1])
+    services, explicit = _services(rng, net, xy)
+    columns = {
+        "customer_id": [f"C{i:07d}" for i in range(1, n + 1)],
+        "lon": [f"{v:.6f}" for v in lon],
+        "lat": [f"{v:.6f}" for v in lat],
+        "services": services,
+        "fibre_node_id": explicit,
+    }
+    columns.update(_contacts(rng, columns["customer_id"]))
+    return columns
+
+
+def _locations(rng: np.random.Generator, net: Network, n: int) -> np.ndarray:
+    """Metric positions: clustered around neighbourhoods, a few beyond all coverage."""
     xmin, ymin, xmax, ymax = net.box
     margin = (xmax - xmin) * 0.02  # keep off the fibre grid's outer edge (see _wrap)
     n_out = min(n, max(2, n // 500))
@@ -70,19 +85,19 @@ def _customers(rng: np.random.Generator, net: Network, n: int,
     uniform = rng.uniform((xmin, ymin), (xmax, ymax), size=(n_in - n_clustered, 2))
     inside = _wrap(np.vstack([clustered, uniform]), (xmin + margin, ymin + margin),
                    (xmax - margin, ymax - margin))
-    # Beyond the reach of every cell: customers with no mobile coverage at all.
-    gap = net.max_radius * 1.5
     angle = rng.uniform(0, 2 * np.pi, n_out)
     half = np.array([(xmax - xmin) / 2, (ymax - ymin) / 2])
     centre = np.array([(xmin + xmax) / 2, (ymin + ymax) / 2])
-    reach = np.hypot(*half) + gap + rng.uniform(0, net.max_radius, n_out)
+    reach = np.hypot(*half) + 1.5 * net.max_radius + rng.uniform(0, net.max_radius, n_out)
     outside = centre + np.column_stack([np.cos(angle), np.sin(angle)]) * reach[:, None]
-    xy = np.vstack([inside, outside])
-    order = rng.permutation(n)
-    xy = xy[order]
-    lon, lat = to_lonlat.transform(xy[:, 0], xy[:, 1])
+    return np.vstack([inside, outside])[rng.permutation(n)]
 
-    # Fibre where the grid has a PON area; a few customers are wired to an explicit node.
+
+def _services(rng: np.random.Generator, net: Network,
+              xy: np.ndarray) -> tuple[list[str], list[str]]:
+    """Fibre only where the grid has a PON area or the customer is wired to a node
+    explicitly (a neighbouring PON, or a building node without area)."""
+    n = len(xy)
     ox, oy = net.fibre_origin
     gr = np.floor((xy[:, 1] - oy) / net.fibre_step).astype(np.int64)
     gc = np.floor((xy[:, 0] - ox) / net.fibre_step).astype(np.int64)
@@ -98,41 +113,46 @@ def _customers(rng: np.random.Generator, net: Network, n: int,
         rng.integers(len(net.fttb_ids), size=int(fttb.sum()))]
     moved = wired & ~fttb & (area >= 0)
     pons = np.asarray(net.pon_ids, dtype=object)
-    explicit[moved] = pons[(area[moved] + 1) % len(pons)]  # a neighbouring PON wins
-    has_fibre_node = (area >= 0) | (explicit != "")
-    kind[(kind > 0) & ~has_fibre_node] = 0
+    explicit[moved] = pons[(area[moved] + 1) % len(pons)]
+    kind[(kind > 0) & (area < 0) & (explicit == "")] = 0
     explicit[kind == 0] = ""
     services = np.array(["mobile", "fibre", "mobile;fibre"], dtype=object)[kind]
-    services[(kind == 2) & (rng.random(n) < 0.1)] = "fibre;mobile"
+    services[(kind == 2) & (rng.random(n) < 0.1)] = "fibre;mobile"  # either order is valid
+    return services.tolist(), explicit.tolist()
 
-    channels = rng.choice(_CHANNEL_ORDERS, size=n, p=_CHANNEL_P).astype(object)
-    has = {c: np.char.find(channels.astype(str), c) >= 0 for c in ("sms", "email", "push")}
-    ids = np.char.mod("C%07d", np.arange(1, n + 1)).astype(object)
-    phone = np.char.mod("+4915%d", rng.choice([1, 2, 5, 7, 9], size=n)).astype(object) \
-        + np.char.mod("%08d", rng.integers(0, 10**8, size=n)).astype(object)
-    phone[~has["sms"] & (rng.random(n) < 0.5)] = ""
-    domain = np.where(rng.random(n) < 0.5, "@example.org", "@example.com").astype(object)
-    email = np.char.lower(ids.astype(str)).astype(object) + domain
-    email[~has["email"] & (rng.random(n) < 0.6)] = ""
-    token = np.char.mod("%016x", rng.integers(0, 2**63, size=n)).astype(object) \
-        + np.char.mod("%016x", rng.integers(0, 2**63, size=n)).astype(object)
-    token[~has["push"]] = ""
-    return pd.DataFrame({
-        "customer_id": ids,
-        "lon": np.round(lon, 6),
-        "lat": np.round(lat, 6),
-        "services": services,
-        "fibre_node_id": explicit,
-        "language": rng.choice(np.array(["de", "en", ""], dtype=object), size=n,
-                               p=[0.7, 0.2, 0.1]),
-        "channels": channels,
-        "phone": phone,
-        "email": email,
-        "push_token": token,
-        "priority": np.where(rng.random(n) < 0.03, 1, 0),
-        "timezone": rng.choice(np.array(["Europe/Berlin", "Europe/London", ""], dtype=object),
-                               size=n, p=[0.93, 0.05, 0.02]),
-    })
+
+def _contacts(rng: np.random.Generator, ids: list[str]) -> dict[str, list[str]]:
+    """Language, channel preferences and fake addresses (+49 15x..., example domains)."""
+    n = len(ids)
+    order = rng.choice(len(_CHANNEL_ORDERS), size=n, p=_CHANNEL_P)
+    has = {c: np.array([c in o for o in _CHANNEL_ORDERS])[order] for c in ("sms", "email", "push")}
+    keep_phone = has["sms"] | (rng.random(n) < 0.5)
+    prefix = rng.choice([1, 2, 5, 7, 9], size=n).tolist()
+    number = rng.integers(0, 10**8, size=n).tolist()
+    keep_email = has["email"] | (rng.random(n) < 0.4)
+    org = (rng.random(n) < 0.5).tolist()
+    tokens = rng.integers(0, 2**63, size=(n, 2)).tolist()
+    languages = np.array(["de", "en", ""], dtype=object)
+    zones = np.array(["Europe/Berlin", "Europe/London", ""], dtype=object)
+    return {
+        "language": rng.choice(languages, size=n, p=[0.7, 0.2, 0.1]).tolist(),
+        "channels": _CHANNEL_ORDERS[order].tolist(),
+        "phone": [f"+4915{a}{b:08d}" if k else ""
+                  for a, b, k in zip(prefix, number, keep_phone.tolist())],
+        "email": [f"{c.lower()}@example.{'org' if o else 'com'}" if k else ""
+                  for c, o, k in zip(ids, org, keep_email.tolist())],
+        "push_token": [f"{t[0]:016x}{t[1]:016x}" if k else ""
+                       for t, k in zip(tokens, has["push"].tolist())],
+        "priority": np.where(rng.random(n) < 0.03, "1", "0").tolist(),
+        "timezone": rng.choice(zones, size=n, p=[0.93, 0.05, 0.02]).tolist(),
+    }
+
+
+def _write_csv(path: Path, columns: dict[str, list[str]]) -> None:
+    """Plain CSV without quoting: every synthetic value is free of commas and quotes."""
+    with path.open("w", encoding="utf-8", newline="") as out:
+        out.write(",".join(columns) + "\n")
+        out.writelines(",".join(row) + "\n" for row in zip(*columns.values()))
 
 
 def _wrap(xy: np.ndarray, low: tuple[float, float], high: tuple[float, float]) -> np.ndarray:

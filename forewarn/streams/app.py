@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -17,7 +17,6 @@ import faust
 
 from forewarn.config import Settings
 from forewarn.domain import Decision, Notification
-from forewarn.notifiers import Notifier
 from forewarn.streams import records
 from forewarn.streams.board import IncidentBoard
 from forewarn.streams.correlation import NetworkCorrelator
@@ -39,7 +38,7 @@ class PipelineOptions:
 
     bootstrap: str
     settings: Settings
-    notifier_for: Callable[[str], Notifier]
+    deliver: Callable[[Notification], Awaitable[Notification]]
     live: bool = True
     clock: Callable[[], float] = time.time  # live mode: what "now" is for ticks
     tick_interval_s: float = 1.0
@@ -104,10 +103,9 @@ def build_pipeline(index: Any, options: PipelineOptions) -> Pipeline:
     notifications_dead = app.topic(names.notifications_dead_letter, partitions=partitions,
                                    value_serializer="json", internal=True)
 
-    element_table = app.Table("elements", default=None, partitions=1, value_serializer="json")
-    episode_table = app.Table("episodes", default=None, partitions=partitions,
-                              value_serializer="json")
-    sent_table = app.Table("sent", default=None, partitions=partitions, value_serializer="json")
+    element_table = app.Table("elements", default=None, partitions=1)
+    episode_table = app.Table("episodes", default=None, partitions=partitions)
+    sent_table = app.Table("sent", default=None, partitions=partitions)
 
     board = IncidentBoard()
     normalise = NormaliseStage()
@@ -116,7 +114,7 @@ def build_pipeline(index: Any, options: PipelineOptions) -> Pipeline:
     customers = CustomerStage(episode_table, partitions, settings.correlation.confirm_after_s,
                               settings.correlation.resolve_after_s, on_decision=options.on_decision)
     renderer = MessageRenderer(settings.notify.status_url, settings.notify.default_language)
-    delivery = DeliveryStage(index.customer, renderer, options.notifier_for, sent_table)
+    delivery = DeliveryStage(index.customer, renderer, options.deliver, sent_table)
     rebuild = {"elements": True}
 
     @app.on_partitions_revoked.connect

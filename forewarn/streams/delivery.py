@@ -9,15 +9,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from collections import Counter
-from collections.abc import Callable, MutableMapping
-from dataclasses import replace
+from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
-from forewarn.domain import Customer, Decision, Notification, to_iso
+from forewarn.domain import Customer, Decision, Notification
 from forewarn.errors import DeliveryError, ForewarnError
-from forewarn.notifiers import Notifier, build_notification, mask_address
+from forewarn.notifiers import build_notification, mask_address
 from forewarn.streams import records
 from forewarn.templates import MessageRenderer
 
@@ -41,17 +39,15 @@ class DeliveryStage:
         self,
         customer: Callable[[str], Customer],
         renderer: MessageRenderer,
-        notifier_for: Callable[[str], Notifier],
+        deliver: Callable[[Notification], Awaitable[Notification]],
         sent: MutableMapping[str, Any],
         *,
         concurrency: int = 64,
-        now: Callable[[], float] = time.time,
     ) -> None:
         self.customer = customer
         self.renderer = renderer
-        self.notifier_for = notifier_for
+        self.deliver = deliver
         self.sent = sent
-        self.now = now
         self.outcomes: Counter[str] = Counter()
         self._limit = asyncio.Semaphore(concurrency)
 
@@ -92,14 +88,17 @@ class DeliveryStage:
             log.warning("customer %s has no address on any preferred channel", customer.customer_id)
             return _dead(decision, "customer has no address on any preferred channel")
         async with self._limit:
-            stamped = replace(notification, delivered_at=to_iso(self.now()))
             try:
-                await self.notifier_for(stamped.channel).deliver(stamped)
+                stamped = await self.deliver(notification)
             except DeliveryError as exc:
-                self.outcomes[f"{stamped.channel}:failed"] += 1
-                log.error("delivery of %s to %s failed: %s", stamped.notification_id,
-                          mask_address(stamped.to), exc)
+                self.outcomes[f"{notification.channel}:failed"] += 1
+                log.error("delivery of %s to %s failed: %s", notification.notification_id,
+                          mask_address(notification.to), exc)
                 return _dead(decision, f"delivery failed: {exc}", retryable=exc.retryable)
+            except Exception as exc:  # a sink bug must not stop the other deliveries
+                self.outcomes[f"{notification.channel}:failed"] += 1
+                log.exception("delivery of %s crashed", notification.notification_id)
+                return _dead(decision, f"delivery crashed: {exc!r}", retryable=True)
         self.outcomes[f"{stamped.channel}:delivered"] += 1
         log.info("delivered %s %s via %s to %s", stamped.stage, stamped.notification_id,
                  stamped.channel, mask_address(stamped.to))

@@ -13,16 +13,16 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import time
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from aiokafka import AIOKafkaProducer
 
 from forewarn.config import Settings
-from forewarn.domain import Notification
+from forewarn.domain import Notification, to_iso
 from forewarn.errors import AlarmFormatError
-from forewarn.notifiers import Notifier
 from forewarn.streams import records
 from forewarn.streams.app import PipelineOptions, build_pipeline
 from forewarn.streams.broker import open_broker
@@ -42,14 +42,9 @@ class ReplaySummary:
     unknown_elements: int
 
 
-class _DryRun(Notifier):
-    """Replay never contacts customers: delivery only records."""
-
-    async def deliver(self, notification: Notification) -> None:
-        return None
-
-    async def close(self) -> None:
-        return None
+async def _dry_run(notification: Notification) -> Notification:
+    """Replay never contacts customers: delivery only stamps the record."""
+    return replace(notification, delivered_at=to_iso(time.time()))
 
 
 def ordered_lines(path: Path) -> list[str]:
@@ -79,7 +74,6 @@ async def _replay(index: object, alarms: Path, out: Path, settings: Settings) ->
     drained: set[int] = set()
     all_drained = asyncio.Event()
     partitions = settings.kafka.partitions
-    dry_run = _DryRun()
 
     def on_drained(partition: int, seen_token: str) -> None:
         if seen_token == token:
@@ -90,7 +84,7 @@ async def _replay(index: object, alarms: Path, out: Path, settings: Settings) ->
     with open_broker() as broker:
         prefix = "" if broker.embedded else f"forewarn.replay.{token[:12]}."
         pipeline = build_pipeline(index, PipelineOptions(
-            bootstrap=broker.bootstrap, settings=settings, notifier_for=lambda _: dry_run,
+            bootstrap=broker.bootstrap, settings=settings, deliver=_dry_run,
             live=False, topic_prefix=prefix,
             app_id=f"forewarn-replay-{token[:12]}",
             on_delivered=lambda n: delivered.append(n.record()), on_drained=on_drained,

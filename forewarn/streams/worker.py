@@ -32,7 +32,7 @@ async def _run(index: RegionIndex, settings: object, web_port: int, web_host: st
         with open_broker() as broker:
             pipeline = build_pipeline(index, PipelineOptions(
                 bootstrap=broker.bootstrap, settings=settings,
-                notifier_for=dispatcher.for_channel, live=True,
+                deliver=dispatcher.deliver, live=True,
                 web_port=web_port, web_host=web_host,
             ))
             async with running_worker(pipeline.app, loglevel="info") as worker:

@@ -106,9 +106,13 @@ class MessageRenderer:
                 f"(have: {', '.join(self.languages) or 'none'})"
             )
         self.default_language = default_language
-        self._templates: dict[str, jinja2.Template] = {}
-        for name in self.template_names():
-            self._templates[name] = self._compile(name)
+        # Compile everything now (helpers and layouts too): a broken file fails at start-up,
+        # and rendering never touches the disk again (``auto_reload=False``, unbounded cache).
+        for name in self._env.list_templates(extensions=["j2"]):
+            self._compile(name)
+        self._templates: dict[str, jinja2.Template] = {
+            name: self._compile(name) for name in self.template_names()
+        }
 
     # -- discovery --------------------------------------------------------------------------
 
