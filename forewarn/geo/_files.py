@@ -14,6 +14,7 @@ Row numbers (``rows`` arrays returned here, used in every ``RegionError``):
 from __future__ import annotations
 
 import logging
+import re
 import warnings
 from pathlib import Path
 
@@ -83,7 +84,14 @@ def _read_csv(path: Path) -> pd.DataFrame:
             )
     except pd.errors.ParserWarning:
         raise RegionError(path.name, "a row has more fields than the header") from None
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, OSError) as exc:
+    except pd.errors.ParserError as exc:
+        shape = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", str(exc))
+        if shape:
+            expected, line, saw = (int(g) for g in shape.groups())
+            raise RegionError(path.name, f"row has {saw} fields but the header has {expected} "
+                              "(more fields than the header)", line) from None
+        raise _cannot_read(path, exc) from exc
+    except (pd.errors.EmptyDataError, UnicodeDecodeError, OSError) as exc:
         raise _cannot_read(path, exc) from exc
     # A list comprehension strips a million values ~15x faster than ``Series.str.strip``.
     return pd.DataFrame(

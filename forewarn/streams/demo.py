@@ -74,17 +74,26 @@ async def _demo(duration_s: float, web_port: int) -> None:
     dispatcher = Dispatcher.from_settings(settings)
     told: Counter[str] = Counter()
 
+    shown_in_full: set[tuple[str, str]] = set()
+
     def show(notification: Notification) -> None:
+        """One line per notification; the full text of the first one per stage and channel."""
         told[notification.stage] += 1
-        story_time = datetime.fromisoformat(notification.decided_at).astimezone()
-        console.print(Panel(
-            notification.text,
-            title=(f"[b]{notification.stage}[/b] → {notification.customer_id} via "
-                   f"{notification.channel} ({mask_address(notification.to)}, "
-                   f"{notification.language})"),
-            subtitle=f"decided {story_time:%H:%M:%S} story time · {notification.incident_id}",
-            border_style="red" if notification.stage == "outage" else "green", width=100,
-        ))
+        style = "red" if notification.stage == "outage" else "green"
+        console.print(
+            f"[{style}]{notification.stage:>8}[/{style}] {notification.customer_id} "
+            f"{'+'.join(notification.services):<12} {notification.channel:<5} "
+            f"{mask_address(notification.to):<22} {notification.language} "
+            f"{notification.incident_id}"
+        )
+        key = (notification.stage, notification.channel)
+        if key not in shown_in_full:
+            shown_in_full.add(key)
+            console.print(Panel(
+                notification.text,
+                title=f"{notification.stage} by {notification.channel}, as the customer reads it",
+                subtitle=notification.subject or "", border_style=style, width=100,
+            ))
 
     console.rule("[b]forewarn demo[/b]")
     console.print(f"Region: {region.name}, {len(index)} customers. Story targets: power "

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import sys
 from collections.abc import AsyncIterator
 
 import faust
@@ -19,6 +20,9 @@ __all__ = ["running_worker"]
 
 log = logging.getLogger(__name__)
 
+# Faust warns on every full producer buffer; under a 200k fan-out that is noise, not news.
+logging.getLogger("faust.transport.producer").setLevel(logging.ERROR)
+
 
 @contextlib.asynccontextmanager
 async def running_worker(
@@ -28,6 +32,8 @@ async def running_worker(
     worker = faust.Worker(
         app, loglevel=loglevel, quiet=True, redirect_stdouts=False, override_logging=False,
         loop=asyncio.get_running_loop(),
+        stdout=sys.stderr,
+        stderr=sys.stderr,
     )
     task = asyncio.ensure_future(worker.start())
     try:

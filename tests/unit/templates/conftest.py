@@ -26,7 +26,9 @@ def renderer() -> MessageRenderer:
 def decision() -> DecisionFactory:
     """``sample_decision`` with keyword overrides (worst case by default)."""
 
-    def make(stage: str = "outage", services: tuple[str, ...] = ("mobile", "fibre"), **kw: Any) -> Decision:
+    def make(
+        stage: str = "outage", services: tuple[str, ...] = ("mobile", "fibre"), **kw: Any
+    ) -> Decision:
         return sample_decision(stage, services, **kw)
 
     return make

@@ -23,9 +23,25 @@ def test_basic_table_has_128_positions_and_extension_ten_characters() -> None:
 
 @pytest.mark.parametrize(
     ("position", "char"),
-    [(0x00, "@"), (0x02, "$"), (0x05, "é"), (0x09, "Ç"), (0x10, "Δ"), (0x1E, "ß"),
-     (0x24, "¤"), (0x40, "¡"), (0x5B, "Ä"), (0x5C, "Ö"), (0x5E, "Ü"), (0x5F, "§"),
-     (0x60, "¿"), (0x7B, "ä"), (0x7C, "ö"), (0x7E, "ü"), (0x7F, "à")],
+    [
+        (0x00, "@"),
+        (0x02, "$"),
+        (0x05, "é"),
+        (0x09, "Ç"),
+        (0x10, "Δ"),
+        (0x1E, "ß"),
+        (0x24, "¤"),
+        (0x40, "¡"),
+        (0x5B, "Ä"),
+        (0x5C, "Ö"),
+        (0x5E, "Ü"),
+        (0x5F, "§"),
+        (0x60, "¿"),
+        (0x7B, "ä"),
+        (0x7C, "ö"),
+        (0x7E, "ü"),
+        (0x7F, "à"),
+    ],
 )
 def test_basic_table_positions_match_gsm_03_38(position: int, char: str) -> None:
     assert gsm7.BASIC[position] == char
@@ -33,7 +49,16 @@ def test_basic_table_positions_match_gsm_03_38(position: int, char: str) -> None
 
 def test_greek_capitals_are_the_real_greek_code_points() -> None:
     assert [f"{ord(c):04X}" for c in gsm7.BASIC[0x10:0x1B] if c != "_"] == [
-        "0394", "03A6", "0393", "039B", "03A9", "03A0", "03A8", "03A3", "0398", "039E"
+        "0394",
+        "03A6",
+        "0393",
+        "039B",
+        "03A9",
+        "03A0",
+        "03A8",
+        "03A3",
+        "0398",
+        "039E",
     ]
 
 
@@ -49,7 +74,9 @@ def test_extension_characters_cost_two_septets(char: str) -> None:
     assert gsm7.septets(char) == 2
 
 
-@pytest.mark.parametrize("char", ["á", "ç", "â", "–", "—", "’", "„", "“", "…", "\t", "`", "😀", "\x1b"])
+@pytest.mark.parametrize(
+    "char", ["á", "ç", "â", "–", "—", "’", "„", "“", "…", "\t", "`", "😀", "\x1b"]
+)
 def test_characters_outside_gsm7_are_rejected(char: str) -> None:
     assert not gsm7.is_gsm7(f"abc{char}")
     assert gsm7.first_non_gsm7(f"abc{char}def") == char
@@ -59,8 +86,16 @@ def test_characters_outside_gsm7_are_rejected(char: str) -> None:
 
 @pytest.mark.parametrize(
     ("text", "expected"),
-    [("", 1), ("a" * 160, 1), ("a" * 161, 2), ("a" * 306, 2), ("a" * 307, 3),
-     ("€" * 80, 1), ("€" * 81, 2), ("a" * 159 + "€", 2)],
+    [
+        ("", 1),
+        ("a" * 160, 1),
+        ("a" * 161, 2),
+        ("a" * 306, 2),
+        ("a" * 307, 3),
+        ("€" * 80, 1),
+        ("€" * 81, 2),
+        ("a" * 159 + "€", 2),
+    ],
 )
 def test_segments_of_known_lengths(text: str, expected: int) -> None:
     assert gsm7.segments(text) == expected

@@ -53,8 +53,16 @@ def test_every_template_renders_every_part_of_its_channel(
 
 @pytest.mark.parametrize(
     ("language", "expected"),
-    [("de", "de"), ("en", "en"), ("EN", "en"), ("de-AT", "de"), ("en_GB", "en"),
-     ("fr", "de"), ("", "de"), (None, "de")],
+    [
+        ("de", "de"),
+        ("en", "en"),
+        ("EN", "en"),
+        ("de-AT", "de"),
+        ("en_GB", "en"),
+        ("fr", "de"),
+        ("", "de"),
+        (None, "de"),
+    ],
 )
 def test_language_is_the_customers_if_supported_else_the_default(
     renderer: MessageRenderer,
@@ -66,7 +74,9 @@ def test_language_is_the_customers_if_supported_else_the_default(
     assert renderer.render(decision(), customer(language), "sms").language == expected
 
 
-def test_default_language_is_configurable(decision: DecisionFactory, customer: CustomerFactory) -> None:
+def test_default_language_is_configurable(
+    decision: DecisionFactory, customer: CustomerFactory
+) -> None:
     english = MessageRenderer(default_language="en")
     assert english.render(decision(), customer("fr"), "sms").language == "en"
 
@@ -83,7 +93,9 @@ def test_an_unknown_channel_is_a_template_error(
         renderer.render(decision(), customer(), "fax")
 
 
-def test_status_link_follows_the_configured_pattern(decision: DecisionFactory, customer: CustomerFactory) -> None:
+def test_status_link_follows_the_configured_pattern(
+    decision: DecisionFactory, customer: CustomerFactory
+) -> None:
     default = NotifySettings().status_url
     assert default == "https://status.example.net/i/{incident_id}"
     mine = MessageRenderer(status_url="https://s.example.org/{incident_id}?src=sms")
@@ -104,7 +116,9 @@ def test_times_are_in_the_customers_timezone(
 def test_an_unknown_timezone_falls_back_to_berlin_rather_than_silencing_the_customer(
     renderer: MessageRenderer, decision: DecisionFactory, customer: CustomerFactory
 ) -> None:
-    text = renderer.render(decision(other_day=False), customer("en", timezone="Mars/Olympus"), "sms").text
+    text = renderer.render(
+        decision(other_day=False), customer("en", timezone="Mars/Olympus"), "sms"
+    ).text
     assert "14:02" in text
 
 
@@ -120,7 +134,9 @@ def test_an_eta_already_past_is_not_mentioned(
     renderer: MessageRenderer, decision: DecisionFactory, customer: CustomerFactory
 ) -> None:
     d = decision(other_day=False)
-    stale = type(d)(**{**{f: getattr(d, f) for f in d.__dataclass_fields__}, "eta": d.decided_at - 60})
+    stale = type(d)(
+        **{**{f: getattr(d, f) for f in d.__dataclass_fields__}, "eta": d.decided_at - 60}
+    )
     email = renderer.render(stale, customer("en", "email"), "email").text
     assert "expect everything to work again" not in email
     assert "can't yet say" in email
@@ -129,15 +145,17 @@ def test_an_eta_already_past_is_not_mentioned(
 
 @pytest.mark.parametrize(
     ("cause_type", "german", "english"),
-    [("power", "Stromausfall", "power cut"),
-     ("site", "Mobilfunkanlage", "mobile mast"),
-     ("cell", "Mobilfunkanlage", "mobile mast"),
-     ("olt", "Glasfasernetz", "fibre network"),
-     ("pon", "Glasfasernetz", "fibre network"),
-     ("cabinet", "Glasfasernetz", "fibre network"),
-     ("fibre_node", "Glasfasernetz", "fibre network"),
-     ("transport", "technische Störung in unserem Netz", "technical fault in our network"),
-     ("unknown", "technische Störung in unserem Netz", "technical fault in our network")],
+    [
+        ("power", "Stromausfall", "power cut"),
+        ("site", "Mobilfunkanlage", "mobile mast"),
+        ("cell", "Mobilfunkanlage", "mobile mast"),
+        ("olt", "Glasfasernetz", "fibre network"),
+        ("pon", "Glasfasernetz", "fibre network"),
+        ("cabinet", "Glasfasernetz", "fibre network"),
+        ("fibre_node", "Glasfasernetz", "fibre network"),
+        ("transport", "technische Störung in unserem Netz", "technical fault in our network"),
+        ("unknown", "technische Störung in unserem Netz", "technical fault in our network"),
+    ],
 )
 def test_cause_is_told_in_plain_words(
     renderer: MessageRenderer,
@@ -154,9 +172,15 @@ def test_cause_is_told_in_plain_words(
 
 @pytest.mark.parametrize(
     ("services", "german", "english"),
-    [(("mobile",), "WLAN-Call", "Wi-Fi Calling in your phone"),
-     (("fibre",), "Hotspot Ihres Smartphones", "mobile hotspot"),
-     (("mobile", "fibre"), "helfen Telefonieren über WLAN und ein Hotspot", "won't help this time")],
+    [
+        (("mobile",), "WLAN-Call", "Wi-Fi Calling in your phone"),
+        (("fibre",), "Hotspot Ihres Smartphones", "mobile hotspot"),
+        (
+            ("mobile", "fibre"),
+            "helfen Telefonieren über WLAN und ein Hotspot",
+            "won't help this time",
+        ),
+    ],
 )
 def test_meanwhile_tip_matches_what_is_down(
     renderer: MessageRenderer,
@@ -192,8 +216,12 @@ def test_update_carries_the_new_eta_and_the_noc_message(
     assert "Techniker" not in renderer.render(d, customer("de"), "sms").text
 
 
-def test_context_offers_exactly_the_documented_variables(decision: DecisionFactory, customer: CustomerFactory) -> None:
-    context = message_context(decision(), customer(), language="de", channel="sms", status_url="u/{incident_id}")
+def test_context_offers_exactly_the_documented_variables(
+    decision: DecisionFactory, customer: CustomerFactory
+) -> None:
+    context = message_context(
+        decision(), customer(), language="de", channel="sms", status_url="u/{incident_id}"
+    )
     assert tuple(context) == TEMPLATE_VARIABLES
     assert context["status_url"] == f"u/{LONGEST_INCIDENT_ID}"
 
@@ -224,7 +252,9 @@ def test_preview_reports_every_template_with_its_sms_cost(renderer: MessageRende
     assert sms and all(e.gsm7 and e.segments == 1 and e.septets is not None for e in sms)
 
 
-def test_a_language_is_added_with_files_only(tmp_path: Path, decision: DecisionFactory, customer: CustomerFactory) -> None:
+def test_a_language_is_added_with_files_only(
+    tmp_path: Path, decision: DecisionFactory, customer: CustomerFactory
+) -> None:
     package = Path(__file__).resolve().parents[3] / "forewarn" / "templates" / "en"
     target = tmp_path / "xx"
     for source in package.rglob("*.j2"):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import itertools
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -16,7 +16,9 @@ from forewarn.templates.samples import LONGEST_INCIDENT_ID, sample_customer, sam
 
 SERVICE_SETS = [("mobile",), ("fibre",), ("mobile", "fibre")]
 COMBOS = list(
-    itertools.product(("de", "en"), [str(s) for s in Stage], SERVICE_SETS, (True, False), (True, False))
+    itertools.product(
+        ("de", "en"), [str(s) for s in Stage], SERVICE_SETS, (True, False), (True, False)
+    )
 )
 
 
@@ -49,10 +51,12 @@ def test_sms_never_carries_the_noc_free_text(default_renderer: MessageRenderer) 
 
 
 _incident_ids = st.from_regex(r"\AINC-[0-9]{8}-[0-9]{4}-[a-z0-9]{1,6}\Z")
-_berlin_day = datetime(2026, 3, 28, tzinfo=timezone.utc).timestamp()  # spans a DST change
+_berlin_day = datetime(2026, 3, 28, tzinfo=UTC).timestamp()  # spans a DST change
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(
     language=st.sampled_from(["de", "en", "fr", None]),
     stage=st.sampled_from(list(Stage)),
@@ -63,7 +67,9 @@ _berlin_day = datetime(2026, 3, 28, tzinfo=timezone.utc).timestamp()  # spans a 
     eta_after=st.one_of(st.none(), st.floats(min_value=-3600, max_value=10 * 86400)),
     ended_before=st.one_of(st.none(), st.floats(min_value=0, max_value=3600)),
     cause=st.sampled_from(["power", "site", "cell", "olt", "pon", "cabinet", "x", ""]),
-    tz=st.sampled_from(["Europe/Berlin", "Europe/London", "Pacific/Kiritimati", "America/St_Johns"]),
+    tz=st.sampled_from(
+        ["Europe/Berlin", "Europe/London", "Pacific/Kiritimati", "America/St_Johns"]
+    ),
 )
 def test_any_realistic_sms_fits_one_segment(
     default_renderer: MessageRenderer,
@@ -93,7 +99,9 @@ def test_any_realistic_sms_fits_one_segment(
         message="irrelevant for SMS",
     )
     customer = sample_customer(language, "sms")
-    customer = type(customer)(**{**{f: getattr(customer, f) for f in customer.__dataclass_fields__}, "timezone": tz})
+    customer = type(customer)(
+        **{**{f: getattr(customer, f) for f in customer.__dataclass_fields__}, "timezone": tz}
+    )
     text = default_renderer.render(decision, customer, "sms").text
     assert fits_one_segment(text), text
 
