@@ -7,10 +7,15 @@ into an error instead of a silently empty sentence in front of a customer.
 
 Layout (first match wins: operator folders, then the shipped package folder)::
 
-    <language>/<stage>/<part>.j2      e.g. de/outage/sms.txt.j2
+    <language>/<stage>/<part>.j2      e.g. de/outage/sms.txt.j2 (parts: see CHANNEL_PARTS)
     <language>/_wording.j2            that language's shared phrases (cause, services, tips)
+    <language>/_email.html.j2         that language's words for the shared HTML skeleton
     _layout/email.html.j2             shared HTML skeleton, no wording
-    _sms.j2                           shared SMS helpers, no wording
+
+Python adds facts (``context.py``) and two layout filters (``filters.py``: ``sms_fit``
+picks the richest SMS variant that fits one segment, ``paragraphs`` turns the plain e-mail
+into escaped HTML); ``email.html`` additionally receives the rendered ``subject`` and
+``text`` so the HTML never says something the plain text does not.
 
 Only ``*.html.j2`` templates are autoescaped; plain-text parts (SMS, push, subject,
 text e-mail) must not turn ``&`` into ``&amp;``.
@@ -195,7 +200,7 @@ class MessageRenderer:
         template = self._templates.get(name) or self._compile(name)
         try:
             return template.render(context)
-        except jinja2.TemplateError as exc:  # UndefinedError, SecurityError, ...
+        except Exception as exc:  # UndefinedError, SecurityError, or a Python error in a template
             raise TemplateError(f"template {name}: {type(exc).__name__}: {exc}") from exc
 
     def preview_all(self) -> list[PreviewEntry]:

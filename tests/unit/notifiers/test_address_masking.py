@@ -18,7 +18,10 @@ from forewarn.notifiers.masking import RedactingFilter, install_redaction, mask_
         ("jane.doe@example.org", "j***@example.org"),
         ("fcm:dGVzdC10b2tlbi0xMjM0NTY3ODkw", "fcm:****"),
         ("short", "****"),
-        ("mailto://user:secret@smtp.example.net:587?to=j%40x.org", "mailto://smtp.example.net:587/..."),
+        (
+            "mailto://user:secret@smtp.example.net:587?to=j%40x.org",
+            "mailto://smtp.example.net:587/...",
+        ),
         ("json://127.0.0.1:8080/sms?:to=%2B49151", "json://127.0.0.1:8080/..."),
         ("discord://123456789/webhooktoken", "discord://1234****/..."),
         ("", "<none>"),

@@ -14,8 +14,18 @@ from forewarn.errors import DeliveryError
 from forewarn.notifiers import FileNotifier, Notifier
 
 CONTRACT_FIELDS = {
-    "notification_id", "customer_id", "incident_id", "stage", "services", "channel", "to",
-    "language", "subject", "text", "decided_at", "delivered_at",
+    "notification_id",
+    "customer_id",
+    "incident_id",
+    "stage",
+    "services",
+    "channel",
+    "to",
+    "language",
+    "subject",
+    "text",
+    "decided_at",
+    "delivered_at",
 }
 
 
@@ -48,7 +58,9 @@ async def test_concurrent_deliveries_never_interleave(
     await asyncio.gather(*(sink.deliver(n) for n in batch))
     await sink.close()
     lines = path.read_text(encoding="utf-8").splitlines()
-    assert sorted(json.loads(line)["notification_id"] for line in lines) == [n.notification_id for n in batch]
+    assert sorted(json.loads(line)["notification_id"] for line in lines) == [
+        n.notification_id for n in batch
+    ]
 
 
 async def test_lines_are_flushed_before_deliver_returns(
@@ -61,13 +73,18 @@ async def test_lines_are_flushed_before_deliver_returns(
     await sink.close()
 
 
-async def test_a_reopened_file_is_appended_to(tmp_path: Path, make_notification: Callable[..., Notification]) -> None:
+async def test_a_reopened_file_is_appended_to(
+    tmp_path: Path, make_notification: Callable[..., Notification]
+) -> None:
     path = tmp_path / "n.jsonl"
     for i in range(2):
         sink = FileNotifier(path, fsync=True)
         await sink.deliver(make_notification(notification_id=f"n-{i}"))
         await sink.close()
-    assert [json.loads(x)["notification_id"] for x in path.read_text().splitlines()] == ["n-0", "n-1"]
+    assert [json.loads(x)["notification_id"] for x in path.read_text().splitlines()] == [
+        "n-0",
+        "n-1",
+    ]
 
 
 async def test_an_unwritable_path_is_a_retryable_delivery_error(

@@ -12,7 +12,9 @@ from forewarn.templates import MessageRenderer
 
 
 def test_the_first_preferred_channel_with_an_address_is_used(
-    renderer: MessageRenderer, make_decision: Callable[..., Decision], make_customer: Callable[..., Customer]
+    renderer: MessageRenderer,
+    make_decision: Callable[..., Decision],
+    make_customer: Callable[..., Customer],
 ) -> None:
     customer = make_customer(channels=("push", "email", "sms"), push_token=None)
     n = build_notification(make_decision(), customer, renderer)
@@ -21,7 +23,9 @@ def test_the_first_preferred_channel_with_an_address_is_used(
 
 
 def test_no_address_on_any_preferred_channel_yields_none(
-    renderer: MessageRenderer, make_decision: Callable[..., Decision], make_customer: Callable[..., Customer]
+    renderer: MessageRenderer,
+    make_decision: Callable[..., Decision],
+    make_customer: Callable[..., Customer],
 ) -> None:
     customer = make_customer(channels=("sms", "push"), phone=None, push_token="")
     assert build_notification(make_decision(), customer, renderer) is None
@@ -29,11 +33,16 @@ def test_no_address_on_any_preferred_channel_yields_none(
 
 
 def test_a_forced_channel_is_used_if_the_customer_has_an_address_for_it(
-    renderer: MessageRenderer, make_decision: Callable[..., Decision], make_customer: Callable[..., Customer]
+    renderer: MessageRenderer,
+    make_decision: Callable[..., Decision],
+    make_customer: Callable[..., Customer],
 ) -> None:
     n = build_notification(make_decision(), make_customer(), renderer, channel="push")
     assert n is not None and n.channel == "push" and n.title
-    assert build_notification(make_decision(), make_customer(email=None), renderer, channel="email") is None
+    assert (
+        build_notification(make_decision(), make_customer(email=None), renderer, channel="email")
+        is None
+    )
 
 
 @pytest.mark.parametrize("channel", ["sms", "push", "email"])
@@ -43,7 +52,9 @@ def test_every_contract_field_is_filled(
     make_customer: Callable[..., Customer],
     channel: str,
 ) -> None:
-    decision = make_decision(stage=Stage.RESOLVED, services=("fibre", "mobile"), ended_at=1_795_355_700.0)
+    decision = make_decision(
+        stage=Stage.RESOLVED, services=("fibre", "mobile"), ended_at=1_795_355_700.0
+    )
     customer = make_customer(channels=(channel,), language="en", priority=1)
     n = build_notification(decision, customer, renderer, delivered_at="2026-11-22T14:00:02+00:00")
     assert n is not None
@@ -66,7 +77,9 @@ def test_every_contract_field_is_filled(
 
 
 def test_the_same_decision_always_builds_the_same_record(
-    renderer: MessageRenderer, make_decision: Callable[..., Decision], make_customer: Callable[..., Customer]
+    renderer: MessageRenderer,
+    make_decision: Callable[..., Decision],
+    make_customer: Callable[..., Customer],
 ) -> None:
     first = build_notification(make_decision(), make_customer(), renderer)
     again = build_notification(make_decision(), make_customer(), renderer)
@@ -74,7 +87,9 @@ def test_the_same_decision_always_builds_the_same_record(
 
 
 def test_a_decision_for_another_customer_is_a_wiring_bug(
-    renderer: MessageRenderer, make_decision: Callable[..., Decision], make_customer: Callable[..., Customer]
+    renderer: MessageRenderer,
+    make_decision: Callable[..., Decision],
+    make_customer: Callable[..., Customer],
 ) -> None:
     with pytest.raises(ValueError, match="c-2"):
         build_notification(make_decision(customer_id="c-2"), make_customer(), renderer)
