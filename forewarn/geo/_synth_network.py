@@ -39,6 +39,7 @@ class Network:
     """Everything but customers, in metres; ``box`` = (xmin, ymin, xmax, ymax) of the grid."""
 
     box: tuple[float, float, float, float]
+    spacing: float
     site_ids: list[str]
     site_xy: np.ndarray
     cell_ids: list[str]
@@ -66,18 +67,19 @@ def build_network(rng: np.random.Generator, plan: Plan, centre: tuple[float, flo
     d = plan.spacing
     cols = math.ceil(math.sqrt(plan.n_sites))
     rows = math.ceil(plan.n_sites / cols)
-    k = np.arange(plan.n_sites)
+    n_sites = cols * rows  # a full grid: a half-empty last row would leave a coverage hole
+    k = np.arange(n_sites)
     row, col = k // cols, k % cols
     x = (col + 0.5 * (row % 2)) * d
     y = row * d * math.sqrt(3) / 2
-    x = x - x.mean() + centre[0] + rng.uniform(-0.15, 0.15, plan.n_sites) * d
-    y = y - y.mean() + centre[1] + rng.uniform(-0.15, 0.15, plan.n_sites) * d
-    site_ids = [f"S{i + 1:04d}" for i in range(plan.n_sites)]
+    x = x - x.mean() + centre[0] + rng.uniform(-0.15, 0.15, n_sites) * d
+    y = y - y.mean() + centre[1] + rng.uniform(-0.15, 0.15, n_sites) * d
+    site_ids = [f"S{i + 1:04d}" for i in range(n_sites)]
 
     # Three sectors per site; radius varies per cell so coverage is uneven like real cells.
-    n_cells = 3 * plan.n_sites
-    base = rng.uniform(0, 360, plan.n_sites)
-    azimuth = (np.repeat(base, 3) + np.tile([0.0, 120.0, 240.0], plan.n_sites)) % 360
+    n_cells = 3 * n_sites
+    base = rng.uniform(0, 360, n_sites)
+    azimuth = (np.repeat(base, 3) + np.tile([0.0, 120.0, 240.0], n_sites)) % 360
     radius = rng.uniform(0.75, 1.15, n_cells) * d
     opening = rng.uniform(120.0, 140.0, n_cells)
     tech = rng.choice(_TECHNOLOGIES, size=n_cells, p=_TECH_P)
@@ -102,7 +104,7 @@ def build_network(rng: np.random.Generator, plan: Plan, centre: tuple[float, flo
     box = (float(x.min() - d / 2), float(y.min() - d / 2),
            float(x.max() + d / 2), float(y.max() + d / 2))
     fibre = _fibre(rng, plan, box, topology)
-    return Network(box=box, site_ids=site_ids, site_xy=np.column_stack([x, y]),
+    return Network(box=box, spacing=d, site_ids=site_ids, site_xy=np.column_stack([x, y]),
                    cell_ids=cell_ids, cell_site=cell_site, cell_tech=[str(t) for t in tech],
                    cell_polys=cell_polys, max_radius=float(radius.max()), topology=topology,
                    **fibre)

@@ -74,7 +74,7 @@ def _customers(rng: np.random.Generator, net: Network, n: int,
 def _locations(rng: np.random.Generator, net: Network, n: int) -> np.ndarray:
     """Metric positions: clustered around neighbourhoods, a few beyond all coverage."""
     xmin, ymin, xmax, ymax = net.box
-    margin = (xmax - xmin) * 0.02  # keep off the fibre grid's outer edge (see _wrap)
+    margin = net.spacing / 4  # the box's rim is thinly covered; keep most customers inside
     n_out = min(n, max(2, n // 500))
     n_in = n - n_out
     n_clustered = int(n_in * 0.7)

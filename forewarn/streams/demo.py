@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import sys
 import tempfile
 import time
 from collections import Counter
@@ -60,7 +61,7 @@ def run_demo(duration_s: float, web_port: int) -> None:
 
 
 async def _demo(duration_s: float, web_port: int) -> None:
-    console = Console(highlight=False)
+    console = Console(highlight=False, width=None if sys.stdout.isatty() else 140)
     region = sample_region_path()
     index = RegionIndex.build(load_region(region))
     targets = choose_targets(index)

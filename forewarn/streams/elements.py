@@ -163,7 +163,7 @@ def _clear(alarms: dict[str, dict[str, Any]], cleared: list[str], alarm: Alarm) 
     matched = [
         alarm_id
         for alarm_id, active in alarms.items()
-        if any(active.get(key) == value for key, value in named.items())
+        if all(active.get(key) == value for key, value in named.items())
     ]
     for alarm_id in matched:
         del alarms[alarm_id]

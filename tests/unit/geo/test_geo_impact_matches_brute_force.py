@@ -18,6 +18,7 @@ import numpy as np
 import pyproj
 import pytest
 import shapely
+import shapely.ops
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from shapely.geometry import Point, shape
@@ -76,8 +77,6 @@ def _features(path: Path, key: str) -> list[tuple[str, shapely.Geometry]]:
 def build_reference(folder: Path, project: pyproj.Transformer | None) -> Reference:
     def where(geom: shapely.Geometry) -> shapely.Geometry:
         return shapely.ops.transform(project.transform, geom) if project else geom
-
-    import shapely.ops  # noqa: F401  (used through the shapely namespace above)
 
     cells = [(c, where(g)) for c, g in _features(folder / "cells.geojson", "cell_id")]
     areas = [(n, where(g)) for n, g in _features(folder / "fibre_areas.geojson", "node_id")]

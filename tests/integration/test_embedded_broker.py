@@ -1,0 +1,69 @@
+"""The embedded Tansu broker: starts, answers Kafka, stops, never outlives its owner."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+
+import pytest
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+
+from forewarn.errors import BrokerError
+from forewarn.streams.broker import EmbeddedBroker, _answers_kafka, open_broker
+
+pytestmark = pytest.mark.integration
+
+
+async def test_embedded_broker_round_trips_a_message(embedded_broker: object) -> None:
+    producer = AIOKafkaProducer(bootstrap_servers=embedded_broker.bootstrap)
+    await producer.start()
+    try:
+        await producer.send_and_wait("broker-smoke", b"hello", partition=0)
+    finally:
+        await producer.stop()
+    consumer = AIOKafkaConsumer("broker-smoke", bootstrap_servers=embedded_broker.bootstrap,
+                                auto_offset_reset="earliest", group_id=None)
+    await consumer.start()
+    try:
+        message = await consumer.getone()
+    finally:
+        await consumer.stop()
+    assert message.value == b"hello"
+
+
+def test_open_broker_stops_the_broker_on_error() -> None:
+    with pytest.raises(RuntimeError), open_broker() as handle:
+        port = int(handle.bootstrap.rsplit(":", 1)[1])
+        assert _answers_kafka(port)
+        raise RuntimeError("boom")
+    assert not _answers_kafka(port)
+
+
+def test_missing_broker_binary_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CALF_TANSU_BIN", "/nonexistent/tansu")
+    with pytest.raises(BrokerError, match="embedded broker.*FOREWARN_BROKER"):
+        EmbeddedBroker().start()
+
+
+def test_broker_does_not_outlive_a_killed_owner(tmp_path: object) -> None:
+    script = textwrap.dedent("""
+        import sys, time
+        from forewarn.streams.broker import EmbeddedBroker
+        broker = EmbeddedBroker()
+        broker.start()
+        print(broker.port, flush=True)
+        time.sleep(600)
+    """)
+    owner = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+    port = int(owner.stdout.readline())
+    assert _answers_kafka(port)
+    os.kill(owner.pid, signal.SIGKILL)
+    owner.wait()
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and _answers_kafka(port):
+        time.sleep(0.1)
+    assert not _answers_kafka(port), "the broker outlived the process that started it"
