@@ -20,7 +20,7 @@ import numpy as np
 import pyproj
 import shapely
 
-__all__ = ["BOUNDARY_TOLERANCE_M", "resolve_crs", "points_in_polygons"]
+__all__ = ["BOUNDARY_TOLERANCE_M", "points_in_polygons", "resolve_crs"]
 
 BOUNDARY_TOLERANCE_M = 1e-4
 _METRES_PER_DEGREE = 111_320.0

@@ -19,8 +19,13 @@ import pandas as pd
 from forewarn.domain import CHANNELS, SERVICES
 from forewarn.errors import RegionError
 
-__all__ = ["REQUIRED_COLUMNS", "OPTIONAL_COLUMNS", "DEFAULT_TIMEZONE", "LANGUAGES",
-           "validate_customers"]
+__all__ = [
+    "DEFAULT_TIMEZONE",
+    "LANGUAGES",
+    "OPTIONAL_COLUMNS",
+    "REQUIRED_COLUMNS",
+    "validate_customers",
+]
 
 log = logging.getLogger("forewarn.geo")
 
@@ -44,7 +49,9 @@ def validate_customers(frame: pd.DataFrame, rows: np.ndarray, file: str) -> gpd.
     """
     missing = [c for c in REQUIRED_COLUMNS if c not in frame.columns]
     if missing:
-        raise RegionError(file, f"missing column '{missing[0]}' (have: {', '.join(frame.columns)})")
+        have = ", ".join(frame.columns)
+        hint = " — is the file ';'-separated? use commas" if ";" in have else ""
+        raise RegionError(file, f"missing column '{missing[0]}' (have: {have}){hint}")
     absent = [c for c in OPTIONAL_COLUMNS if c not in frame.columns and c not in _ADDRESS_COLUMNS]
     if absent:
         log.warning("%s: no column %s; using defaults", file, ", ".join(absent))

@@ -24,7 +24,7 @@ import pandas as pd
 
 from forewarn.errors import RegionError
 
-__all__ = ["LAYER_SUFFIXES", "TABLE_SUFFIXES", "find_file", "read_table", "read_layer"]
+__all__ = ["LAYER_SUFFIXES", "TABLE_SUFFIXES", "find_file", "read_layer", "read_table"]
 
 log = logging.getLogger("forewarn.geo")
 
@@ -106,7 +106,8 @@ def _read_parquet_table(path: Path) -> pd.DataFrame:
     try:
         frame = pd.read_parquet(path)
     except ImportError as exc:
-        raise RegionError(path.name, f"reading Parquet needs pyarrow, which is missing ({exc})")
+        raise RegionError(
+            path.name, f"reading Parquet needs pyarrow, which is missing ({exc})") from exc
     except Exception as exc:  # pyarrow raises many unrelated types for a damaged file
         raise _cannot_read(path, exc) from exc
     if isinstance(frame, gpd.GeoDataFrame):

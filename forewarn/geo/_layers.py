@@ -16,7 +16,7 @@ import shapely
 
 from forewarn.errors import RegionError
 
-__all__ = ["PolygonSpec", "validate_polygons", "validate_topology", "id_strings"]
+__all__ = ["PolygonSpec", "id_strings", "validate_polygons", "validate_topology"]
 
 @dataclass(frozen=True, slots=True)
 class PolygonSpec:
@@ -124,7 +124,8 @@ def _repair(geom: shapely.Geometry) -> shapely.Geometry | None:
     polys = [q for p in parts for q in shapely.get_parts(p) if not q.is_empty and q.area > 0]
     if not polys:
         return None
-    return polys[0] if len(polys) == 1 else shapely.MultiPolygon(polys)
+    # Union, not MultiPolygon(polys): parts of a collection may overlap.
+    return polys[0] if len(polys) == 1 else shapely.union_all(polys)
 
 
 def _check_wgs84_range(geoms: np.ndarray, rows: np.ndarray, file: str, crs: object) -> None:

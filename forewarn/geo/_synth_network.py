@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 import shapely
 
-__all__ = ["METRIC_CRS", "CENTRE_LONLAT", "Plan", "Network", "plan_for", "build_network"]
+__all__ = ["CENTRE_LONLAT", "METRIC_CRS", "Network", "Plan", "build_network", "plan_for"]
 
 METRIC_CRS = "EPSG:32633"  # UTM 33N: the zone of Berlin (12°E-18°E)
 CENTRE_LONLAT = (13.40, 52.51)

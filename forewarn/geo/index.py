@@ -81,8 +81,9 @@ class RegionIndex:
         graph = build_graph(region.cells, region.fibre_areas, region.topology, explicit_ids,
                             region.files.get("topology", "topology.csv"))
         join_crs = resolve_crs(crs, customers.geometry)
-        notes: list[str] = [f"{file}: repaired {k} invalid geometries"
-                            for file, k in region.repaired.items()]
+        notes: list[tuple[int, str]] = [
+            (logging.INFO, f"{file}: repaired {k} invalid geometries")
+            for file, k in region.repaired.items()]
 
         cover = Csr.from_pairs(np.zeros(0), np.zeros(0), n)
         if region.cells is not None:
@@ -92,13 +93,13 @@ class RegionIndex:
             cover = Csr.from_pairs(mobile[pts], cell_pos[cells], n)
         uncovered = int(np.count_nonzero(cover.counts()[mobile] == 0))
         if uncovered:
-            notes.append(f"{uncovered} mobile customers are covered by no cell")
+            notes.append((logging.INFO, f"{uncovered} mobile customers are covered by no cell"))
 
         serving, fibre_notes = _serving_nodes(region, graph, fibre, explicit, join_crs)
         notes.extend(fibre_notes)
-        for note in notes:
-            log.info("region %s: %s", region.path, note)
-        return cls(region, graph, cover, serving, tuple(notes))
+        for level, note in notes:
+            log.log(level, "region %s: %s", region.path, note)
+        return cls(region, graph, cover, serving, tuple(note for _, note in notes))
 
     # -- customers ---------------------------------------------------------------------
 
@@ -141,7 +142,7 @@ class RegionIndex:
         return list(self._graph.ids)
 
     def has_element(self, element_id: str) -> bool:
-        """Whether alarms on ``element_id`` can affect anyone's status (or name a known one)."""
+        """Whether ``element_id`` names an element of this region (others are ignored)."""
         return element_id in self._graph.position
 
     def element_type(self, element_id: str) -> str:
@@ -221,10 +222,15 @@ def _service_masks(region: Region) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _serving_nodes(region: Region, graph: ElementGraph, fibre: np.ndarray,
-                   explicit: np.ndarray, crs: pyproj.CRS | None) -> tuple[Csr, list[str]]:
-    """Customer -> serving fibre nodes: explicit ``fibre_node_id`` wins over geography."""
+                   explicit: np.ndarray,
+                   crs: pyproj.CRS | None) -> tuple[Csr, list[tuple[int, str]]]:
+    """Customer -> serving fibre nodes: explicit ``fibre_node_id`` wins over geography.
+
+    Data problems come back as (log level, note): a customer in two fibre areas or a
+    ``fibre_node_id`` nothing else names is a warning, being outside all areas is not.
+    """
     n = len(region.customers)
-    notes: list[str] = []
+    notes: list[tuple[int, str]] = []
     has_explicit = np.fromiter((e is not None for e in explicit[fibre]), dtype=bool,
                                count=len(fibre))
     rows = [fibre[has_explicit]]
@@ -235,8 +241,9 @@ def _serving_nodes(region: Region, graph: ElementGraph, fibre: np.ndarray,
         known |= set(region.topology["element_id"])
     unknown = sorted({e for e in explicit[fibre[has_explicit]] if e not in known})
     if unknown:
-        notes.append(f"{len(unknown)} fibre_node_id values name no fibre area or topology "
-                     f"element (e.g. {unknown[0]})")
+        text = (f"{len(unknown)} fibre_node_id values name no fibre area or topology "
+                f"element (e.g. {unknown[0]})")
+        notes.append((logging.WARNING, text))
     if region.fibre_areas is not None:
         geographic = fibre[~has_explicit]
         pts, areas = points_in_polygons(region.customers.geometry.iloc[geographic],
@@ -248,10 +255,9 @@ def _serving_nodes(region: Region, graph: ElementGraph, fibre: np.ndarray,
     counts = serving.counts()[fibre]
     several = int(np.count_nonzero(counts > 1))
     if several:
-        notes.append(f"{several} fibre customers lie in more than one fibre area")
-        log.warning("region %s: %d fibre customers lie in more than one fibre area",
-                    region.path, several)
+        notes.append((logging.WARNING,
+                      f"{several} fibre customers lie in more than one fibre area"))
     without = int(np.count_nonzero(counts == 0))
     if without:
-        notes.append(f"{without} fibre customers have no serving fibre node")
+        notes.append((logging.INFO, f"{without} fibre customers have no serving fibre node"))
     return serving, notes

@@ -15,7 +15,11 @@ import pyproj
 import shapely
 
 from forewarn.geo._synth_network import (
-    CENTRE_LONLAT, METRIC_CRS, Network, build_network, plan_for,
+    CENTRE_LONLAT,
+    METRIC_CRS,
+    Network,
+    build_network,
+    plan_for,
 )
 
 __all__ = ["write_synthetic_region"]

@@ -36,7 +36,8 @@ def _mask_email(address: str) -> str:
 def _mask_phone(number: str) -> str:
     digits = sum(c.isdigit() for c in number)
     keep_head = 5 if digits >= 10 else 0
-    out, seen = [], 0
+    out: list[str] = []
+    seen = 0
     for char in number:
         if char.isdigit():
             seen += 1

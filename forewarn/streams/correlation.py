@@ -56,11 +56,11 @@ class NetworkCorrelator:
         """The impact changes this alarm causes, all at ``alarm.event_time``."""
         if not self.index.has_element(alarm.element_id):
             self.unknown_elements += 1
-        before = set(self.elements.down_elements())
         change = self.elements.apply(alarm)
         if change.was_down == change.is_down:
             return []
-        after = set(self.elements.down_elements())
+        after = self.elements.down_elements()  # a copy
+        before = after - {change.element_id} if change.is_down else after | {change.element_id}
         positions = self.index.dependents([change.element_id])
         if len(positions) == 0:
             return []

@@ -7,7 +7,6 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-
 from geo_helpers import TINY
 
 from forewarn.geo import Region, RegionIndex, load_region

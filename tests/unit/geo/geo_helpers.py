@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-__all__ = ["TINY", "SAMPLE", "customers_csv", "feature_collection", "polygon_feature", "SQUARE"]
+__all__ = ["SAMPLE", "SQUARE", "TINY", "customers_csv", "feature_collection", "polygon_feature"]
 
 TINY = Path(__file__).resolve().parents[2] / "fixtures" / "regions" / "tiny"
 SAMPLE = Path(__file__).resolve().parents[3] / "forewarn" / "data" / "sample_region"

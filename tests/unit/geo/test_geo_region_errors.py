@@ -61,7 +61,8 @@ def test_bad_coordinates_name_the_row(region_copy, lon: str, lat: str, words: st
 
 
 def test_unknown_service_is_named(region_copy) -> None:
-    error = load_error(region_copy(customers_csv=customers_csv(GOOD, "b,13.4,52.5,mobile;dsl,,,,,,,,")))
+    text = customers_csv(GOOD, "b,13.4,52.5,mobile;dsl,,,,,,,,")
+    error = load_error(region_copy(customers_csv=text))
     assert error.row == 3 and "unknown service 'dsl'" in error.problem
 
 
@@ -83,7 +84,8 @@ def test_unknown_timezone_names_the_row(region_copy) -> None:
 
 
 def test_priority_that_is_not_a_number_names_the_row(region_copy) -> None:
-    error = load_error(region_copy(customers_csv=customers_csv(GOOD, "b,13.4,52.5,mobile,,,,,,,high,")))
+    text = customers_csv(GOOD, "b,13.4,52.5,mobile,,,,,,,high,")
+    error = load_error(region_copy(customers_csv=text))
     assert error.row == 3 and "priority 'high'" in error.problem
 
 
@@ -204,3 +206,9 @@ def test_cycle_through_a_cell_and_its_site_is_caught(region_copy) -> None:
     text = "element_id,parent_id,element_type\nS-A,A1,site\n"
     with pytest.raises(RegionError, match="A1 -> S-A -> A1"):
         RegionIndex.build(load_region(region_copy(topology_csv=text)))
+
+
+def test_semicolon_separated_customers_file_gets_a_hint(region_copy) -> None:
+    text = "customer_id;lon;lat;services\na;13.4;52.5;mobile\n"
+    error = load_error(region_copy(customers_csv=text))
+    assert "'customer_id'" in error.problem and "';'-separated" in error.problem

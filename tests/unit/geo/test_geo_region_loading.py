@@ -111,3 +111,16 @@ def test_sample_region_ships_and_loads() -> None:
     region = load_region(SAMPLE)
     assert len(region.customers) == 300
     assert region.cells is not None and len(region.cells) == 36
+
+
+def test_overlapping_parts_of_a_geometry_collection_are_merged(region_copy) -> None:
+    collection = (
+        '{"type": "Feature", "properties": {"cell_id": "X", "site_id": "S"}, "geometry": '
+        '{"type": "GeometryCollection", "geometries": ['
+        f'{{"type": "Polygon", "coordinates": [{SQUARE}]}}, '
+        '{"type": "Polygon", "coordinates": [[[13.41, 52.51], [13.43, 52.51], [13.43, 52.53], '
+        "[13.41, 52.53], [13.41, 52.51]]]}]}}")
+    region = load_region(region_copy(cells_geojson=feature_collection(collection)))
+    merged = region.cells.geometry.iloc[0]
+    assert merged.is_valid and merged.geom_type == "Polygon"
+    assert region.repaired == {"cells.geojson": 1}

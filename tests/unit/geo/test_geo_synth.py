@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import filecmp
+import itertools
 import json
 from pathlib import Path
 
@@ -34,7 +35,7 @@ def test_writes_every_layer_and_loads_without_repairs(synth_dir: Path, synth: Re
 
 def test_same_seed_gives_identical_files(synth_dir: Path, tmp_path: Path) -> None:
     write_synthetic_region(tmp_path, 2000, 5)
-    match, mismatch, errors = filecmp.cmpfiles(synth_dir, tmp_path, FILES, shallow=False)
+    _same, mismatch, errors = filecmp.cmpfiles(synth_dir, tmp_path, FILES, shallow=False)
     assert mismatch == [] and errors == []
 
 
@@ -88,7 +89,7 @@ def test_fibre_areas_do_not_overlap(synth: Region) -> None:
 def test_geojson_is_wgs84_with_counter_clockwise_exteriors(synth_dir: Path) -> None:
     data = json.loads((synth_dir / "cells.geojson").read_text())
     ring = data["features"][0]["geometry"]["coordinates"][0]
-    area2 = sum(x0 * y1 - x1 * y0 for (x0, y0), (x1, y1) in zip(ring, ring[1:]))
+    area2 = sum(x0 * y1 - x1 * y0 for (x0, y0), (x1, y1) in itertools.pairwise(ring))
     assert area2 > 0
     assert all(13.0 < x < 13.8 and 52.3 < y < 52.7 for x, y in ring)
 
