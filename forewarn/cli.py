@@ -10,7 +10,7 @@ import json
 import logging
 import sys
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -27,7 +27,7 @@ app = typer.Typer(
 log = logging.getLogger("forewarn")
 
 ConfigOption = Annotated[
-    Optional[Path],
+    Path | None,
     typer.Option("--config", help="TOML settings file (default: $FOREWARN_CONFIG, else built-in)."),
 ]
 VerboseOption = Annotated[bool, typer.Option("--verbose", "-v", help="Log more to stderr.")]

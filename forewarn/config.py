@@ -17,12 +17,12 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, f
 from forewarn.errors import ConfigError
 
 __all__ = [
-    "Settings",
-    "CorrelationSettings",
-    "NotifySettings",
     "ApiSettings",
-    "KafkaSettings",
     "ChannelSettings",
+    "CorrelationSettings",
+    "KafkaSettings",
+    "NotifySettings",
+    "Settings",
     "load_settings",
 ]
 

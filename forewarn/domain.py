@@ -7,19 +7,22 @@ the edges (records on topics, notification files, templates).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from enum import StrEnum
 
 __all__ = [
-    "SERVICES",
     "CHANNELS",
+    "SERVICES",
     "SEVERITIES",
-    "Stage",
     "Alarm",
     "Customer",
-    "ImpactChange",
     "Decision",
+    "ImpactChange",
+    "IncidentUpdate",
+    "InputRecord",
+    "MaintenanceWindow",
     "Notification",
+    "Stage",
     "to_epoch",
     "to_iso",
 ]
@@ -82,8 +85,40 @@ class Customer:
 
 
 @dataclass(frozen=True, slots=True)
+class MaintenanceWindow:
+    """Planned works: ``elements`` are effectively down from ``start`` to ``end``."""
+
+    maintenance_id: str
+    elements: tuple[str, ...]
+    start: float
+    end: float
+    text: str | None = None
+    event_time: float | None = None  # when it was announced; None: long enough in advance
+    source_format: str = "native"
+
+
+@dataclass(frozen=True, slots=True)
+class IncidentUpdate:
+    """News from the NOC about an incident, named by its id or by one of its elements."""
+
+    event_time: float
+    incident_id: str | None = None
+    element_id: str | None = None
+    eta: float | None = None
+    message: str | None = None
+    source_format: str = "native"
+
+
+InputRecord = Alarm | MaintenanceWindow | IncidentUpdate
+
+
+@dataclass(frozen=True, slots=True)
 class ImpactChange:
-    """A customer's service went out or came back at ``at`` (event time)."""
+    """A customer's service went out or came back at ``at`` (event time).
+
+    ``planned`` marks an outage that a started maintenance window explains on its own
+    (``maintenance_id`` names it): such an outage yields no ``outage`` notice.
+    """
 
     customer_id: str
     service: str
@@ -92,6 +127,8 @@ class ImpactChange:
     incident_id: str
     cause_element: str
     cause_type: str  # element_type of the root cause, e.g. "power", "site", "cell", "olt"
+    planned: bool = False
+    maintenance_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,7 +204,7 @@ def to_epoch(value: datetime) -> float:
 
 def to_iso(epoch: float) -> str:
     """ISO-8601 in UTC with offset, second precision unless sub-second matters."""
-    dt = datetime.fromtimestamp(epoch, tz=timezone.utc)
+    dt = datetime.fromtimestamp(epoch, tz=UTC)
     if dt.microsecond:
         return dt.isoformat(timespec="milliseconds")
     return dt.isoformat(timespec="seconds")

@@ -13,13 +13,13 @@
 from __future__ import annotations
 
 __all__ = [
-    "ForewarnError",
-    "ConfigError",
-    "RegionError",
     "AlarmFormatError",
     "BrokerError",
-    "TemplateError",
+    "ConfigError",
     "DeliveryError",
+    "ForewarnError",
+    "RegionError",
+    "TemplateError",
 ]
 
 

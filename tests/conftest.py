@@ -15,10 +15,7 @@ REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO.parent / "shared" / "data"
 
 
-def forewarn_exe() -> list[str]:
-    """The installed console script (CONTRACT §1), falling back to ``python -m``."""
-    exe = Path(sys.executable).with_name("forewarn")
-    return [str(exe)] if exe.exists() else [sys.executable, "-m", "forewarn.cli"]
+from forewarn_testing import forewarn_exe  # noqa: E402
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 import geopandas as gpd
 import numpy as np
@@ -201,12 +201,17 @@ def _parse_priority(raw: str) -> int:
 
 
 def _parse_timezone(raw: str) -> str:
+    """An IANA zone name; 'europe/berlin' is read as 'Europe/Berlin' (names are
+    case-sensitive on disk, not in people's heads)."""
     if raw == "":
         return DEFAULT_TIMEZONE
     try:
         ZoneInfo(raw)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ValueError(
-            f"unknown timezone '{raw}' (expected an IANA name such as Europe/Berlin)"
-        ) from None
-    return raw
+        return raw
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        pass
+    canonical = {name.lower(): name for name in available_timezones()}.get(raw.lower())
+    if canonical is None:
+        raise ValueError(f"unknown timezone '{raw}' (expected an IANA name such as "
+                         "Europe/Berlin)")
+    return canonical

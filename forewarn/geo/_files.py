@@ -24,7 +24,8 @@ import pandas as pd
 
 from forewarn.errors import RegionError
 
-__all__ = ["LAYER_SUFFIXES", "TABLE_SUFFIXES", "find_file", "read_layer", "read_table"]
+__all__ = ["LAYER_SUFFIXES", "TABLE_SUFFIXES", "column_text", "find_file", "read_layer",
+           "read_table"]
 
 log = logging.getLogger("forewarn.geo")
 
@@ -75,13 +76,14 @@ def read_table(path: Path) -> tuple[pd.DataFrame, np.ndarray]:
 
 
 def _read_csv(path: Path) -> pd.DataFrame:
+    """UTF-8 (with or without BOM); a spreadsheet's Windows-1252 export is accepted with a
+    warning, since ids and addresses are usually ASCII and names come out right."""
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", pd.errors.ParserWarning)
-            frame = pd.read_csv(
-                path, dtype=str, keep_default_na=False, na_filter=False, index_col=False,
-                skip_blank_lines=False, encoding="utf-8-sig",
-            )
+        try:
+            frame = _parse_csv(path, "utf-8-sig")
+        except UnicodeDecodeError:
+            frame = _parse_csv(path, "cp1252")
+            log.warning("%s: not UTF-8; read as Windows-1252", path.name)
     except pd.errors.ParserWarning:
         raise RegionError(path.name, "a row has more fields than the header") from None
     except pd.errors.ParserError as exc:
@@ -102,6 +104,13 @@ def _read_csv(path: Path) -> pd.DataFrame:
     )
 
 
+def _parse_csv(path: Path, encoding: str) -> pd.DataFrame:
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", pd.errors.ParserWarning)
+        return pd.read_csv(path, dtype=str, keep_default_na=False, na_filter=False,
+                           index_col=False, skip_blank_lines=False, encoding=encoding)
+
+
 def _read_parquet_table(path: Path) -> pd.DataFrame:
     try:
         frame = pd.read_parquet(path)
@@ -113,23 +122,33 @@ def _read_parquet_table(path: Path) -> pd.DataFrame:
     if isinstance(frame, gpd.GeoDataFrame):
         frame = pd.DataFrame(frame.drop(columns=frame.geometry.name))
     return pd.DataFrame(
-        {str(c).strip().lower(): np.array([_cell_text(v) for v in frame[c].to_numpy(dtype=object)],
-                                          dtype=object)
-         for c in frame.columns},
+        {str(c).strip().lower(): column_text(frame[c]) for c in frame.columns},
         index=frame.index, dtype=object,
     )
 
 
-def _cell_text(value: object) -> str:
-    """A table value as text; integral floats lose their '.0' (ids read back as numbers)."""
-    if value is None:
+def column_text(values: pd.Series) -> np.ndarray:
+    """A typed column as stripped text, '' where missing (None, NaN, pd.NA).
+
+    Ids stored as numbers come back as the number's text: an integral float loses its
+    '.0' (a GeoJSON id column with one gap is read as float by GDAL).
+    """
+    missing = values.isna().to_numpy(dtype=bool)
+    raw = values.to_numpy(dtype=object)
+    if pd.api.types.is_float_dtype(values.dtype):
+        text = [_float_text(v) for v in raw]
+    else:
+        text = [str(v).strip() for v in raw]
+    out = np.array(text, dtype=object) if text else np.empty(0, dtype=object)
+    out[missing] = ""
+    return out
+
+
+def _float_text(value: object) -> str:
+    number = float(value)  # type: ignore[arg-type]
+    if not np.isfinite(number):
         return ""
-    if isinstance(value, float):
-        if not np.isfinite(value):
-            return ""
-        if value.is_integer():
-            return str(int(value))
-    return str(value).strip()
+    return str(int(number)) if number.is_integer() else str(number)
 
 
 def read_layer(path: Path) -> tuple[gpd.GeoDataFrame, np.ndarray]:

@@ -134,7 +134,7 @@ def _reject_cycles(b: _Builder, file: str) -> None:
                 stack[-1] += 1
                 parent = b.parents[node][k]
                 if state[parent] == 1:
-                    cycle = path[path.index(parent):] + [parent]
+                    cycle = [*path[path.index(parent):], parent]
                     names = " -> ".join(b.ids[i] for i in cycle)
                     raise RegionError(file, f"cycle in topology (child -> parent): {names}")
                 if state[parent] == 0:

@@ -15,8 +15,10 @@ import pandas as pd
 import shapely
 
 from forewarn.errors import RegionError
+from forewarn.geo._files import column_text
 
 __all__ = ["PolygonSpec", "id_strings", "validate_polygons", "validate_topology"]
+
 
 @dataclass(frozen=True, slots=True)
 class PolygonSpec:
@@ -37,15 +39,8 @@ class PolygonSpec:
 
 def id_strings(values: pd.Series) -> np.ndarray:
     """Column values as stripped strings, None when empty; ids read as numbers lose '.0'."""
-    out = np.empty(len(values), dtype=object)
-    for i, value in enumerate(values.to_numpy(dtype=object)):
-        if value is None or (isinstance(value, float) and not np.isfinite(value)):
-            out[i] = None
-            continue
-        if isinstance(value, (float, np.floating)) and float(value).is_integer():
-            value = int(value)
-        text = str(value).strip()
-        out[i] = text or None
+    out = column_text(values)
+    out[out == ""] = None
     return out
 
 

@@ -33,7 +33,7 @@ class FailingNotifier:
     path and the give-up-at-once path. ``calls`` counts every attempt.
     """
 
-    def __init__(self, fail_times: int, *, retryable: bool = True) -> None:
+    def __init__(self, fail_times: int, retryable: bool = True) -> None:
         self.fail_times = fail_times
         self.retryable = retryable
         self.calls = 0

@@ -20,14 +20,15 @@ from forewarn.domain import Decision, Notification
 from forewarn.streams import records
 from forewarn.streams.board import IncidentBoard
 from forewarn.streams.correlation import NetworkCorrelator
+from forewarn.streams.customer_stage import CustomerStage
 from forewarn.streams.delivery import DeliveryStage
 from forewarn.streams.elements import ElementStates
-from forewarn.streams.stages import CustomerStage, NetworkStage, NormaliseStage
+from forewarn.streams.stages import NetworkStage, NormaliseStage
 from forewarn.streams.topics import TopicNames
 from forewarn.streams.transport import broker_url_for
 from forewarn.templates import MessageRenderer
 
-__all__ = ["PipelineOptions", "Pipeline", "build_pipeline"]
+__all__ = ["Pipeline", "PipelineOptions", "build_pipeline"]
 
 log = logging.getLogger(__name__)
 

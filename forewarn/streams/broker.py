@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 from forewarn.errors import BrokerError
 
-__all__ = ["BrokerHandle", "EmbeddedBroker", "broker_url", "open_broker", "free_port"]
+__all__ = ["BrokerHandle", "EmbeddedBroker", "broker_url", "free_port", "open_broker"]
 
 log = logging.getLogger(__name__)
 
@@ -95,7 +95,7 @@ class EmbeddedBroker:
         env.setdefault("RUST_LOG", "warn")
         log.info("starting embedded broker on %s", self.bootstrap)
         try:
-            self._proc = subprocess.Popen(  # noqa: S603 - fixed binary, no shell
+            self._proc = subprocess.Popen(
                 cmd, stdin=subprocess.DEVNULL, stdout=self._log, stderr=subprocess.STDOUT,
                 env=env, preexec_fn=_set_parent_death_signal,
             )

@@ -10,7 +10,7 @@ touched, not to the region.
 from __future__ import annotations
 
 import hashlib
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Protocol
 
 import numpy as np
@@ -39,7 +39,7 @@ class ImpactIndex(Protocol):
 
 def incident_id_for(root_element: str, since: float) -> str:
     """A readable, stable incident id: ``INC-<date>-<HHMM>-<6 hex of root and instant>``."""
-    when = datetime.fromtimestamp(since, tz=timezone.utc)
+    when = datetime.fromtimestamp(since, tz=UTC)
     digest = hashlib.sha256(f"{root_element}|{since:.3f}".encode()).hexdigest()[:6]
     return f"INC-{when:%Y%m%d}-{when:%H%M}-{digest}"
 

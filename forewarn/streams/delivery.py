@@ -19,7 +19,7 @@ from forewarn.notifiers import build_notification, mask_address
 from forewarn.streams import records
 from forewarn.templates import MessageRenderer
 
-__all__ = ["DeliveryStage", "DeliveryResult"]
+__all__ = ["DeliveryResult", "DeliveryStage"]
 
 log = logging.getLogger(__name__)
 

@@ -14,7 +14,7 @@ import tempfile
 import time
 from collections import Counter
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime
 from importlib import resources
 from pathlib import Path
 
@@ -32,7 +32,7 @@ from forewarn.streams.broker import open_broker
 from forewarn.streams.runner import running_worker
 from forewarn.streams.story import build_story, choose_targets
 
-__all__ = ["run_demo", "ScaledClock", "sample_region_path"]
+__all__ = ["ScaledClock", "run_demo", "sample_region_path"]
 
 STARTUP_BUDGET_S = 12.0
 

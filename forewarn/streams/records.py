@@ -26,15 +26,15 @@ from forewarn.domain import Alarm, Decision, ImpactChange, Stage
 __all__ = [
     "CONTROL_HEADER",
     "DRAIN",
-    "drain_record",
-    "is_control",
-    "alarm_to_record",
     "alarm_from_record",
-    "impact_records",
+    "alarm_to_record",
     "changes_from_impact",
-    "decision_to_record",
-    "decision_from_record",
     "chunks",
+    "decision_from_record",
+    "decision_to_record",
+    "drain_record",
+    "impact_records",
+    "is_control",
 ]
 
 CONTROL_HEADER = "forewarn-control"

@@ -29,7 +29,7 @@ from forewarn.streams.broker import open_broker
 from forewarn.streams.normalise import parse_line
 from forewarn.streams.runner import running_worker
 
-__all__ = ["ReplaySummary", "replay", "ordered_lines"]
+__all__ = ["ReplaySummary", "ordered_lines", "replay"]
 
 log = logging.getLogger(__name__)
 

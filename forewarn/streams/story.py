@@ -7,12 +7,12 @@ story is testable without a broker.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
 
-__all__ = ["StoryStep", "StoryTargets", "choose_targets", "build_story"]
+__all__ = ["StoryStep", "StoryTargets", "build_story", "choose_targets"]
 
 
 @dataclass(frozen=True)
@@ -63,7 +63,7 @@ def _alarm(alarm_id: str, element: str, state: str, severity: str, at: float,
            cause: str, text: str) -> dict[str, Any]:
     return {
         "alarm_id": alarm_id, "element_id": element, "state": state, "severity": severity,
-        "event_time": datetime.fromtimestamp(at, tz=timezone.utc).isoformat(),
+        "event_time": datetime.fromtimestamp(at, tz=UTC).isoformat(),
         "probable_cause": cause, "text": text,
     }
 
@@ -79,7 +79,7 @@ def build_story(targets: StoryTargets, start: float) -> list[StoryStep]:
         StoryStep(90, f"Cell {t.flapping_cell} drops out...",
                   _alarm("A-2", t.flapping_cell, "raised", "major", start + 90, "lossOfSignal",
                          "Radio link down")),
-        StoryStep(130, f"...and is back after 40 s: a flap. Nobody should be told.",
+        StoryStep(130, "...and is back after 40 s: a flap. Nobody should be told.",
                   _alarm("A-2", t.flapping_cell, "cleared", "major", start + 130, "lossOfSignal",
                          "Radio link restored")),
         StoryStep(150, "Two minutes of outage behind the power failure: it is confirmed."),

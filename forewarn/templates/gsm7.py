@@ -46,6 +46,11 @@ MULTI_SEGMENT_SEPTETS = 153
 
 _BASIC_SET = frozenset(BASIC) - {"\x1b"}
 _EXTENSION_SET = frozenset(EXTENSION)
+_ALL_SET = _BASIC_SET | _EXTENSION_SET
+
+
+def _foreign(char: str) -> ValueError:
+    return ValueError(f"character {char!r} (U+{ord(char):04X}) is not in the GSM-7 alphabet")
 
 
 def _cost(char: str) -> int:
@@ -53,15 +58,14 @@ def _cost(char: str) -> int:
         return 1
     if char in _EXTENSION_SET:
         return 2
-    raise ValueError(f"character {char!r} (U+{ord(char):04X}) is not in the GSM-7 alphabet")
+    raise _foreign(char)
 
 
 def first_non_gsm7(text: str) -> str | None:
     """The first character of ``text`` that GSM-7 cannot carry, or None (for error messages)."""
-    for char in text:
-        if char not in _BASIC_SET and char not in _EXTENSION_SET:
-            return char
-    return None
+    if _ALL_SET.issuperset(text):  # the common case, at C speed
+        return None
+    return next(char for char in text if char not in _ALL_SET)
 
 
 def is_gsm7(text: str) -> bool:
@@ -74,7 +78,10 @@ def septets(text: str) -> int:
 
     Raises ``ValueError`` naming the character when ``text`` is not GSM-7.
     """
-    return sum(_cost(char) for char in text)
+    bad = first_non_gsm7(text)
+    if bad is not None:
+        raise _foreign(bad)
+    return len(text) + sum(text.count(char) for char in EXTENSION)
 
 
 def segments(text: str) -> int:

@@ -16,7 +16,8 @@ from forewarn.streams.correlation import NetworkCorrelator
 from forewarn.streams.delivery import DeliveryStage
 from forewarn.streams.elements import ElementStates
 from forewarn.streams.partitioning import partition_of
-from forewarn.streams.stages import CustomerStage, NetworkStage, NormaliseStage
+from forewarn.streams.customer_stage import CustomerStage
+from forewarn.streams.stages import NetworkStage, NormaliseStage
 from forewarn.templates import MessageRenderer
 
 TINY = Path(__file__).resolve().parents[1] / "fixtures" / "regions" / "tiny"

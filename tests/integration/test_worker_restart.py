@@ -3,7 +3,6 @@ changelog, fires the pending confirmation once, and nobody is told twice."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 import signal
@@ -13,10 +12,18 @@ from pathlib import Path
 
 import pytest
 
-from conftest import forewarn_exe
 from forewarn.geo import RegionIndex, load_region
 from forewarn.streams.broker import free_port
-from test_worker_live import TINY, native, produce, read_records, wait_for
+from forewarn_testing import (
+    TINY,
+    forewarn_exe,
+    get_json,
+    healthy,
+    native,
+    produce,
+    read_records,
+    wait_for,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -26,31 +33,28 @@ def start_worker(config: Path, broker_url: str, log: Path) -> tuple[subprocess.P
     env = dict(os.environ, FOREWARN_BROKER=broker_url)
     handle = log.open("w")
     proc = subprocess.Popen(
-        [*forewarn_exe(), "worker", "--region", str(TINY), "--config", str(config),
-         "--web-port", str(port), "--verbose"],
-        env=env, stdout=handle, stderr=subprocess.STDOUT, text=True,
+        [
+            *forewarn_exe(),
+            "worker",
+            "--region",
+            str(TINY),
+            "--config",
+            str(config),
+            "--web-port",
+            str(port),
+            "--verbose",
+        ],
+        env=env,
+        stdout=handle,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
     return proc, port
 
 
 def incidents(port: int) -> list[dict]:
-    import urllib.request
-
-    try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v1/incidents", timeout=1) as r:
-            return json.loads(r.read())["incidents"]
-    except OSError:
-        return []
-
-
-def healthy(port: int) -> bool:
-    import urllib.request
-
-    try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1) as r:
-            return r.status == 200
-    except OSError:
-        return False
+    data = get_json(f"http://127.0.0.1:{port}/api/v1/incidents")
+    return data["incidents"] if isinstance(data, dict) else []
 
 
 def test_killed_worker_is_replaced_without_losing_or_repeating_notices(
@@ -61,8 +65,8 @@ def test_killed_worker_is_replaced_without_losing_or_repeating_notices(
     config = tmp_path / "forewarn.toml"
     config.write_text(
         "[correlation]\nconfirm_after_s = 20\nresolve_after_s = 3\n"
-        f"[kafka]\napp_id = \"{tag}\"\ntopic_prefix = \"{tag}.\"\n"
-        + "".join(f"[channels.{c}]\nfile = \"{out}\"\n" for c in ("sms", "email", "push"))
+        f'[kafka]\napp_id = "{tag}"\ntopic_prefix = "{tag}."\n'
+        + "".join(f'[channels.{c}]\nfile = "{out}"\n' for c in ("sms", "email", "push"))
     )
     index = RegionIndex.build(load_region(TINY))
     hit = set(index.impact(["S-A"])["mobile"]) | set(index.impact(["S-A"])["fibre"])
@@ -73,8 +77,7 @@ def test_killed_worker_is_replaced_without_losing_or_repeating_notices(
     try:
         wait_for(lambda: healthy(port), 90, "the first worker")
         time.sleep(1.0)
-        asyncio.run(produce(embedded_broker.bootstrap, f"{tag}.alarms.raw",
-                            [native("K1", "S-A", "raised")]))
+        produce(embedded_broker.bootstrap, f"{tag}.alarms.raw", [native("K1", "S-A", "raised")])
         wait_for(lambda: incidents(port), 30, "the incident to be correlated")
         time.sleep(2.0)  # the customer stage has opened the episodes
         assert read_records(out) == [], "confirmation must wait for confirm_after_s"
@@ -84,12 +87,22 @@ def test_killed_worker_is_replaced_without_losing_or_repeating_notices(
 
     second, port = start_worker(config, embedded_broker.url, tmp_path / "second.log")
     try:
-        wait_for(lambda: {r["customer_id"] for r in read_records(out)
-                          if r["stage"] == "outage"} == reachable, 120, "outage notices")
-        asyncio.run(produce(embedded_broker.bootstrap, f"{tag}.alarms.raw",
-                            [native("K1", "S-A", "cleared")]))
-        wait_for(lambda: {r["customer_id"] for r in read_records(out)
-                          if r["stage"] == "resolved"} == reachable, 60, "resolved notices")
+        wait_for(
+            lambda: (
+                {r["customer_id"] for r in read_records(out) if r["stage"] == "outage"} == reachable
+            ),
+            120,
+            "outage notices",
+        )
+        produce(embedded_broker.bootstrap, f"{tag}.alarms.raw", [native("K1", "S-A", "cleared")])
+        wait_for(
+            lambda: (
+                {r["customer_id"] for r in read_records(out) if r["stage"] == "resolved"}
+                == reachable
+            ),
+            60,
+            "resolved notices",
+        )
         time.sleep(2.0)
     finally:
         second.send_signal(signal.SIGTERM)

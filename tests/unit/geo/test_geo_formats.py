@@ -75,3 +75,19 @@ def test_parquet_without_pyarrow_is_a_clear_region_error(region_copy) -> None:
     with pytest.raises(RegionError, match="pyarrow") as caught:
         load_region(folder)
     assert caught.value.file == "topology.parquet"
+
+
+@pytest.mark.skipif(not HAS_PYARROW, reason="pyarrow is not installed")
+def test_parquet_typed_columns_become_text_and_missing_values_empty(region_copy) -> None:
+    folder = region_copy(customers_csv=None)
+    pd.DataFrame({
+        "customer_id": pd.array([12, 13], dtype="Int64"),
+        "lon": [13.405, 13.415], "lat": [52.51, 52.51],
+        "services": ["mobile", "mobile;fibre"],
+        "language": pd.array(["en", None], dtype="string"),
+        "priority": [1.0, float("nan")],
+    }).to_parquet(folder / "customers.parquet")
+    customers = load_region(folder).customers
+    assert list(customers["customer_id"]) == ["12", "13"]
+    assert list(customers["language"]) == ["en", None]
+    assert list(customers["priority"]) == [1, 0]

@@ -78,7 +78,8 @@ def test_unknown_channel_is_named(region_copy) -> None:
 
 
 def test_unknown_timezone_names_the_row(region_copy) -> None:
-    text = customers_csv(GOOD, "b,13.4,52.5,mobile,,,,,,,,Mars/Olympus")
+    text = customers_csv(GOOD, "b,13.4,52.5,mobile,,,,,,,,Mars/Olympus",
+                         "c,13.4,52.5,mobile,,,,,,,,Europe")
     error = load_error(region_copy(customers_csv=text))
     assert error.row == 3 and "unknown timezone 'Mars/Olympus'" in error.problem
 

@@ -124,3 +124,16 @@ def test_overlapping_parts_of_a_geometry_collection_are_merged(region_copy) -> N
     merged = region.cells.geometry.iloc[0]
     assert merged.is_valid and merged.geom_type == "Polygon"
     assert region.repaired == {"cells.geojson": 1}
+
+
+def test_timezone_names_are_matched_case_insensitively(region_copy) -> None:
+    text = customers_csv("a,13.41,52.51,mobile,,,,,,,,europe/london")
+    assert load_region(region_copy(customers_csv=text)).customers.iloc[0]["timezone"] == (
+        "Europe/London")
+
+
+def test_windows_1252_customers_file_is_read(region_copy) -> None:
+    folder = region_copy()
+    text = "customer_id,lon,lat,services,name\nm1,13.41,52.51,mobile,Müller\n"
+    (folder / "customers.csv").write_bytes(text.encode("cp1252"))
+    assert load_region(folder).customers.iloc[0]["name"] == "Müller"
