@@ -1,24 +1,45 @@
-"""From one alarm to the customers whose service it takes away or gives back.
+"""The network's view: records in event order -> what changes for which customers.
 
-The network view is one ordered stream (see docs/architecture.md): ``ElementStates`` knows
-which elements are down by their own alarms, the ``RegionIndex`` knows who depends on what.
-An alarm that changes an element's own state is compared before/after for exactly the
-customers that depend on that element, so the work is proportional to the customers
-touched, not to the region.
+One ordered stream (see docs/architecture.md) feeds this class: alarms change elements' own
+state (``ElementStates``), maintenance windows make elements effectively down while they run
+(``MaintenanceSchedule``), NOC updates name incidents. For exactly the customers that depend
+on a changed element it compares each service's state before and after:
+
+* ``planned``: the started maintenance windows alone take the service away;
+* ``out``: alarms (with the windows) take it away;
+* ``ok``: otherwise.
+
+Incidents: a customer who goes out is put in the incident of the *root cause* — the top-most
+element, among the changed element and its ancestors, that is down by its own alarms.
+Incidents are kept per root element, so everyone hurt by one power failure shares one id;
+when a root is found above an earlier symptom incident, a merge is announced.
 """
 
 from __future__ import annotations
 
 import hashlib
-from datetime import UTC, datetime
-from typing import Protocol
+import logging
+import math
+from collections.abc import MutableMapping
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any, Protocol
 
 import numpy as np
 
-from forewarn.domain import Alarm, ImpactChange
+from forewarn.domain import Alarm, ImpactChange, IncidentUpdate, InputRecord, MaintenanceWindow
 from forewarn.streams.elements import ElementStates
+from forewarn.streams.windows import MaintenanceSchedule, WindowEvent
 
-__all__ = ["ImpactIndex", "NetworkCorrelator", "incident_id_for"]
+__all__ = [
+    "ImpactIndex", "NetworkCorrelator", "incident_id_for",
+    "Impact", "PlannedNotice", "WindowEnd", "IncidentNews", "IncidentMerge", "NetworkEvent",
+]
+
+log = logging.getLogger(__name__)
+
+OK, OUT, PLANNED = 0, 1, 2
+SERVICE_NAMES = ("mobile", "fibre")
 
 
 class ImpactIndex(Protocol):
@@ -26,56 +47,287 @@ class ImpactIndex(Protocol):
 
     customer_ids: list[str]
 
-    def dependents(self, element_ids: list[str]) -> np.ndarray: ...
+    def dependents(self, element_ids: Any) -> np.ndarray: ...
 
-    def outages(self, down: set[str], positions: np.ndarray | None = None) -> dict[str, np.ndarray]: ...
+    def outages(self, down: Any, positions: np.ndarray | None = None) -> dict[str, np.ndarray]: ...
 
-    def root_cause(self, element_id: str, down: set[str]) -> str: ...
+    def root_cause(self, element_id: str, down: Any) -> str: ...
 
     def element_type(self, element_id: str) -> str: ...
 
     def has_element(self, element_id: str) -> bool: ...
 
+    def ancestors(self, element_id: str) -> tuple[str, ...]: ...
+
 
 def incident_id_for(root_element: str, since: float) -> str:
     """A readable, stable incident id: ``INC-<date>-<HHMM>-<6 hex of root and instant>``."""
-    when = datetime.fromtimestamp(since, tz=UTC)
+    when = datetime.fromtimestamp(since, tz=timezone.utc)
     digest = hashlib.sha256(f"{root_element}|{since:.3f}".encode()).hexdigest()[:6]
     return f"INC-{when:%Y%m%d}-{when:%H%M}-{digest}"
 
 
-class NetworkCorrelator:
-    """Applies alarms to element state and reports per-customer, per-service changes."""
+@dataclass(frozen=True)
+class Impact:
+    changes: list[ImpactChange]
 
-    def __init__(self, index: ImpactIndex, elements: ElementStates) -> None:
+
+@dataclass(frozen=True)
+class PlannedNotice:
+    at: float  # when customers are to be told
+    window: MaintenanceWindow
+    customers: dict[str, list[str]]
+
+
+@dataclass(frozen=True)
+class WindowEnd:
+    at: float
+    maintenance_id: str
+    customers: dict[str, list[str]]
+
+
+@dataclass(frozen=True)
+class IncidentNews:
+    at: float
+    incident_id: str
+    eta: float | None
+    message: str | None
+
+
+@dataclass(frozen=True)
+class IncidentMerge:
+    at: float
+    from_incident: str
+    into_incident: str
+    cause_element: str
+    cause_type: str
+
+
+NetworkEvent = Impact | PlannedNotice | WindowEnd | IncidentNews | IncidentMerge
+
+
+@dataclass
+class _Counts:
+    unknown_elements: int = 0
+    unmatched_updates: int = 0
+    repeated_windows: int = 0
+    per_kind: dict[str, int] = field(default_factory=dict)
+
+
+class NetworkCorrelator:
+    """Applies records in event order and reports what changes for which customers."""
+
+    def __init__(
+        self,
+        index: ImpactIndex,
+        elements: ElementStates,
+        windows: MaintenanceSchedule | None = None,
+        incidents: MutableMapping[str, dict[str, Any]] | None = None,
+        *,
+        notice_before_s: float = 172800.0,
+    ) -> None:
         self.index = index
         self.elements = elements
-        self.unknown_elements = 0
+        self.windows = windows if windows is not None else MaintenanceSchedule({})
+        self.incidents: MutableMapping[str, dict[str, Any]] = incidents if incidents is not None else {}
+        self.notice_before_s = notice_before_s
+        self.clock = -math.inf
+        self.counts = _Counts()
 
-    def apply(self, alarm: Alarm) -> list[ImpactChange]:
-        """The impact changes this alarm causes, all at ``alarm.event_time``."""
+    @property
+    def unknown_elements(self) -> int:
+        return self.counts.unknown_elements
+
+    def rebuild(self) -> None:
+        """After a table recovery: re-derive in-memory views from the state mappings."""
+        self.elements.rebuild()
+        self.windows.rebuild()
+
+    # -- entry points ------------------------------------------------------------------
+
+    def apply(self, record: InputRecord) -> list[NetworkEvent]:
+        """Everything one record changes, after the window timers due by its time."""
+        at = record.event_time if record.event_time is not None else self.clock
+        events = self.advance(at) if at is not None and math.isfinite(at) else []
+        if isinstance(record, Alarm):
+            events.extend(self._alarm(record))
+        elif isinstance(record, MaintenanceWindow):
+            events.extend(self._announce(record))
+        elif isinstance(record, IncidentUpdate):
+            events.extend(self._update(record))
+        return events
+
+    def advance(self, now: float) -> list[NetworkEvent]:
+        """Move event time to ``now``: windows that start or end by then do so, in order."""
+        events: list[NetworkEvent] = []
+        for window_event in self.windows.advance(now):
+            events.extend(self._window_event(window_event))
+        if now > self.clock:
+            self.clock = now
+        return events
+
+    # -- alarms ------------------------------------------------------------------------
+
+    def _alarm(self, alarm: Alarm) -> list[NetworkEvent]:
         if not self.index.has_element(alarm.element_id):
-            self.unknown_elements += 1
+            self.counts.unknown_elements += 1
         change = self.elements.apply(alarm)
-        if change.was_down == change.is_down:
+        if not change.changed:
             return []
-        after = self.elements.down_elements()  # a copy
+        after = self.elements.down_elements()
         before = after - {change.element_id} if change.is_down else after | {change.element_id}
+        events: list[NetworkEvent] = []
+        if change.is_down:
+            incident_id, merges = self._root_went_down(change.element_id, after, change.at)
+            events.extend(merges)
+            root = self.index.root_cause(change.element_id, after)
+            incident_id = self.incidents.get(root, {}).get("incident_id", incident_id)
+        else:
+            root = self.index.root_cause(change.element_id, before)
+            incident_id = self.incidents.get(root, {}).get("incident_id") or incident_id_for(root, change.at)
+            self._root_came_back(change.element_id, after)
         positions = self.index.dependents([change.element_id])
+        maintenance = self.windows.active_elements()
+        changes = self._transitions(positions, (before, maintenance), (after, maintenance),
+                                    change.at, incident_id, root, None)
+        if changes:
+            events.append(Impact(changes))
+        return events
+
+    def _root_went_down(self, element: str, down: set[str], at: float) -> tuple[str, list[NetworkEvent]]:
+        """Register ``element`` as a new root if nothing above it is down; merge roots below it."""
+        root = self.index.root_cause(element, down)
+        if root != element:
+            return self.incidents.get(root, {}).get("incident_id") or incident_id_for(root, at), []
+        incident_id = incident_id_for(element, at)
+        cause_type = self.index.element_type(element)
+        self.incidents[element] = {"incident_id": incident_id, "since": at, "cause_type": cause_type}
+        merges: list[NetworkEvent] = []
+        for other in [r for r in self.incidents if r != element]:
+            if element in self.index.ancestors(other):
+                old = self.incidents[other]["incident_id"]
+                del self.incidents[other]
+                merges.append(IncidentMerge(at, old, incident_id, element, cause_type))
+        return incident_id, merges
+
+    def _root_came_back(self, element: str, down: set[str]) -> None:
+        """Elements below a root that came back and are still down become roots themselves,
+        keeping the incident their customers already know."""
+        entry = self.incidents.get(element)
+        if entry is None:
+            return
+        del self.incidents[element]
+        for other in down:
+            if element in self.index.ancestors(other) and self.index.root_cause(other, down) == other:
+                self.incidents[other] = dict(entry)
+
+    # -- maintenance -------------------------------------------------------------------
+
+    def _announce(self, window: MaintenanceWindow) -> list[NetworkEvent]:
+        if not self.windows.announce(window):
+            self.counts.repeated_windows += 1
+            return []
+        announced = window.event_time if window.event_time is not None else self.clock
+        decide_at = window.start - self.notice_before_s
+        if announced is not None and math.isfinite(announced):
+            decide_at = max(decide_at, announced)
+        positions = self.index.dependents(list(window.elements))
+        hit = self.index.outages(set(window.elements), positions)
+        customers = {s: [self.index.customer_ids[int(p)] for p in positions[hit[s]]]
+                     for s in SERVICE_NAMES}
+        customers = {s: ids for s, ids in customers.items() if ids}
+        return [PlannedNotice(decide_at, window, customers)] if customers else []
+
+    def _window_event(self, event: WindowEvent) -> list[NetworkEvent]:
+        window = event.window
+        down = self.elements.down_elements()
+        active = self.windows.active_elements()
+        positions = self.index.dependents(list(window.elements))
+        if event.kind == "start":
+            before = active - set(window.elements) | self._other_windows(window.maintenance_id)
+            changes = self._transitions(positions, (down, before), (down, active), event.at,
+                                        window.maintenance_id, window.elements[0], None,
+                                        maintenance_id=window.maintenance_id)
+            return [Impact(changes)] if changes else []
+        before_state = self._states(positions, down, active | set(window.elements))
+        root = next((self.index.root_cause(e, down) for e in window.elements
+                     if e in down or set(self.index.ancestors(e)) & down), None)
+        incident_id = (self.incidents.get(root, {}).get("incident_id") if root else None) \
+            or incident_id_for(window.maintenance_id, event.at)
+        changes = self._transitions(positions, (down, active | set(window.elements)),
+                                    (down, active), event.at, incident_id,
+                                    root or window.elements[0], None,
+                                    maintenance_id=window.maintenance_id)
+        ids = self.index.customer_ids
+        in_window = {s: [ids[int(p)] for p in positions[before_state[s] == PLANNED]]
+                     for s in SERVICE_NAMES}
+        events: list[NetworkEvent] = [Impact(changes)] if changes else []
+        customers = {s: c for s, c in in_window.items() if c}
+        if customers:
+            events.append(WindowEnd(event.at, window.maintenance_id, customers))
+        return events
+
+    def _other_windows(self, maintenance_id: str) -> set[str]:
+        return {e for mid, elements in self.windows.active_windows().items()
+                if mid != maintenance_id for e in elements}
+
+    # -- updates -----------------------------------------------------------------------
+
+    def _update(self, update: IncidentUpdate) -> list[NetworkEvent]:
+        incident_ids: list[str] = []
+        if update.incident_id:
+            incident_ids.append(update.incident_id)
+        elif update.element_id:
+            element = update.element_id
+            for root, entry in self.incidents.items():
+                if root == element or root in self.index.ancestors(element) \
+                        or element in self.index.ancestors(root):
+                    incident_ids.append(entry["incident_id"])
+        if not incident_ids:
+            self.counts.unmatched_updates += 1
+            log.warning("incident update for %s matches no open incident",
+                        update.incident_id or update.element_id)
+        return [IncidentNews(update.event_time, i, update.eta, update.message)
+                for i in dict.fromkeys(incident_ids)]
+
+    # -- customer states ---------------------------------------------------------------
+
+    def _states(self, positions: np.ndarray, down: set[str], maintenance: set[str]) -> dict[str, np.ndarray]:
+        """ok/out/planned per service for ``positions``."""
+        if maintenance:
+            planned = self.index.outages(maintenance, positions)
+            out = self.index.outages(down | maintenance, positions)
+        else:
+            planned = None
+            out = self.index.outages(down, positions)
+        states: dict[str, np.ndarray] = {}
+        for service in SERVICE_NAMES:
+            state = np.where(out[service], OUT, OK)
+            if planned is not None:
+                state = np.where(planned[service], PLANNED, state)
+            states[service] = state
+        return states
+
+    def _transitions(
+        self, positions: np.ndarray, before: tuple[set[str], set[str]],
+        after: tuple[set[str], set[str]], at: float, incident_id: str, cause_element: str,
+        cause_type: str | None, *, maintenance_id: str | None = None,
+    ) -> list[ImpactChange]:
         if len(positions) == 0:
             return []
-        was_out = self.index.outages(before, positions)
-        is_out = self.index.outages(after, positions)
-        root = self.index.root_cause(change.element_id, after if change.is_down else before)
-        incident_id = incident_id_for(root, change.at)
-        cause_type = self.index.element_type(root)
+        was = self._states(positions, *before)
+        now = self._states(positions, *after)
+        cause = cause_type or self.index.element_type(cause_element)
         ids = self.index.customer_ids
         result: list[ImpactChange] = []
-        for service in ("mobile", "fibre"):
-            flipped = np.flatnonzero(was_out[service] != is_out[service])
-            for i in flipped:
+        for service in SERVICE_NAMES:
+            for i in np.flatnonzero(was[service] != now[service]):
+                state = int(now[service][i])
+                planned = state == PLANNED
                 result.append(ImpactChange(
-                    ids[int(positions[i])], service, bool(is_out[service][i]), change.at,
-                    incident_id, root, cause_type,
+                    ids[int(positions[i])], service, state != OK, at,
+                    maintenance_id if planned and maintenance_id else incident_id,
+                    cause_element, "maintenance" if planned else cause,
+                    planned=planned, maintenance_id=maintenance_id if planned else None,
                 ))
         return result

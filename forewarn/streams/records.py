@@ -21,7 +21,15 @@ from collections.abc import Iterable, Iterator
 from dataclasses import asdict
 from typing import Any
 
-from forewarn.domain import Alarm, Decision, ImpactChange, Stage
+from forewarn.domain import (
+    Alarm,
+    Decision,
+    ImpactChange,
+    IncidentUpdate,
+    InputRecord,
+    MaintenanceWindow,
+    Stage,
+)
 
 __all__ = [
     "CONTROL_HEADER",
@@ -51,12 +59,33 @@ def is_control(value: Any) -> bool:
     return isinstance(value, dict) and "control" in value
 
 
+_RECORD_TYPES: dict[str, type] = {
+    "alarm": Alarm, "maintenance": MaintenanceWindow, "incident_update": IncidentUpdate,
+}
+
+
+def input_to_record(record: InputRecord) -> dict[str, Any]:
+    """An alarm, maintenance window or incident update as a dict with its ``record`` type."""
+    kind = next(k for k, t in _RECORD_TYPES.items() if isinstance(record, t))
+    return {"record": kind, **asdict(record)}
+
+
+def input_from_record(value: dict[str, Any]) -> InputRecord:
+    data = dict(value)
+    kind = data.pop("record", "alarm")
+    if kind == "maintenance":
+        data["elements"] = tuple(data["elements"])
+    return _RECORD_TYPES[kind](**data)
+
+
 def alarm_to_record(alarm: Alarm) -> dict[str, Any]:
-    return asdict(alarm)
+    return input_to_record(alarm)
 
 
 def alarm_from_record(value: dict[str, Any]) -> Alarm:
-    return Alarm(**value)
+    record = input_from_record(value)
+    assert isinstance(record, Alarm)
+    return record
 
 
 def chunks(items: list[Any], size: int) -> Iterator[list[Any]]:
@@ -65,38 +94,44 @@ def chunks(items: list[Any], size: int) -> Iterator[list[Any]]:
 
 
 def impact_records(changes: Iterable[ImpactChange]) -> list[dict[str, Any]]:
-    """Group one partition's changes of one alarm into as few ``impact`` messages as fit."""
-    groups: dict[tuple[float, str, str, str], dict[str, dict[str, list[str]]]] = {}
+    """Group one partition's changes of one instant into as few ``impact`` messages as fit.
+
+    Each customer/service lands under ``out``, ``back`` or ``planned`` (out, but explained
+    by the started maintenance window ``maintenance_id``).
+    """
+    groups: dict[tuple[Any, ...], list[tuple[str, str, str]]] = {}
     for change in changes:
-        key = (change.at, change.incident_id, change.cause_element, change.cause_type)
-        group = groups.setdefault(key, {"out": {}, "back": {}})
-        group["out" if change.out else "back"].setdefault(change.service, []).append(
-            change.customer_id
-        )
+        key = (change.at, change.incident_id, change.cause_element, change.cause_type,
+               change.maintenance_id)
+        direction = "planned" if change.planned else "out" if change.out else "back"
+        groups.setdefault(key, []).append((direction, change.service, change.customer_id))
     records: list[dict[str, Any]] = []
-    for (at, incident_id, cause_element, cause_type), group in groups.items():
-        flat = [(d, s, c) for d, by in group.items() for s, ids in by.items() for c in ids]
+    for (at, incident_id, cause_element, cause_type, maintenance_id), flat in groups.items():
         for part in chunks(flat, IMPACT_CHUNK):
-            out: dict[str, list[str]] = {}
-            back: dict[str, list[str]] = {}
+            by_direction: dict[str, dict[str, list[str]]] = {"out": {}, "back": {}}
             for direction, service, customer in part:
-                (out if direction == "out" else back).setdefault(service, []).append(customer)
-            records.append({
+                by_direction.setdefault(direction, {}).setdefault(service, []).append(customer)
+            record: dict[str, Any] = {
                 "kind": "impact", "at": at, "incident_id": incident_id,
-                "cause_element": cause_element, "cause_type": cause_type,
-                "out": out, "back": back,
-            })
+                "cause_element": cause_element, "cause_type": cause_type, **by_direction,
+            }
+            if maintenance_id is not None:
+                record["maintenance_id"] = maintenance_id
+            records.append(record)
     return records
 
 
 def changes_from_impact(value: dict[str, Any]) -> list[ImpactChange]:
-    """The changes of one ``impact`` message, outs before backs within one instant."""
+    """The changes of one ``impact`` message: planned and outs before backs."""
     result: list[ImpactChange] = []
-    for direction, is_out in (("out", True), ("back", False)):
+    maintenance_id = value.get("maintenance_id")
+    for direction in ("planned", "out", "back"):
+        planned = direction == "planned"
         for service, ids in value.get(direction, {}).items():
             result.extend(
-                ImpactChange(c, service, is_out, float(value["at"]), value["incident_id"],
-                             value["cause_element"], value["cause_type"])
+                ImpactChange(c, service, direction != "back", float(value["at"]),
+                             value["incident_id"], value["cause_element"], value["cause_type"],
+                             planned=planned, maintenance_id=maintenance_id if planned else None)
                 for c in ids
             )
     return result

@@ -16,7 +16,15 @@ from typing import Any
 from forewarn.domain import ImpactChange
 from forewarn.errors import AlarmFormatError
 from forewarn.streams import records
-from forewarn.streams.correlation import NetworkCorrelator
+from forewarn.streams.correlation import (
+    Impact,
+    IncidentMerge,
+    IncidentNews,
+    NetworkCorrelator,
+    NetworkEvent,
+    PlannedNotice,
+    WindowEnd,
+)
 from forewarn.streams.normalise import parse_alarm
 from forewarn.streams.partitioning import partition_of
 
@@ -57,13 +65,19 @@ class NormaliseStage:
 
 
 class NetworkStage:
-    """Alarms in network order -> impact batches per customer partition (+ event-time ticks)."""
+    """Records in network order -> messages per customer partition on ``impacts``.
+
+    Also the one place event time is handed on: every partition that got nothing from a
+    record still learns the new time (at most once per ``TICK_EVERY_S``), and live-mode
+    wall-clock ticks arrive here first, so window starts/ends and ticks reach each customer
+    partition in one consistent order.
+    """
 
     def __init__(self, correlator: NetworkCorrelator, partitions: int) -> None:
         self.correlator = correlator
         self.partitions = partitions
         self._last_tick = -math.inf
-        self.alarms = 0
+        self.records = 0
 
     def _partition(self, customer_id: str) -> int:
         return partition_of(customer_id, self.partitions)
@@ -71,21 +85,56 @@ class NetworkStage:
     def handle(self, value: dict[str, Any]) -> Out:
         """Everything one record on ``alarms`` sends to ``impacts``."""
         if records.is_control(value):
-            return [(p, value) for p in range(self.partitions)]
-        alarm = records.alarm_from_record(value)
-        self.alarms += 1
-        changes = self.correlator.apply(alarm)
-        by_partition: dict[int, list[ImpactChange]] = {}
-        for change in changes:
-            by_partition.setdefault(self._partition(change.customer_id), []).append(change)
-        out: Out = [
-            (p, record) for p, group in sorted(by_partition.items())
-            for record in records.impact_records(group)
-        ]
-        if alarm.event_time - self._last_tick >= TICK_EVERY_S:
-            self._last_tick = alarm.event_time
-            out.extend(
-                (p, {"kind": "tick", "at": alarm.event_time})
-                for p in range(self.partitions) if p not in by_partition
-            )
+            out = self._messages(self.correlator.advance(math.inf))
+            return out + [(p, value) for p in range(self.partitions)]
+        if value.get("kind") == "tick":
+            out = self._messages(self.correlator.advance(float(value["at"])))
+            return out + self._ticks(out, force=True)
+        self.records += 1
+        out = self._messages(self.correlator.apply(records.input_from_record(value)))
+        return out + self._ticks(out)
+
+    def _ticks(self, out: Out, *, force: bool = False) -> Out:
+        now = self.correlator.clock
+        if not math.isfinite(now) or (not force and now - self._last_tick < TICK_EVERY_S):
+            return []
+        self._last_tick = now
+        touched = {p for p, _ in out}
+        return [(p, {"kind": "tick", "at": now}) for p in range(self.partitions) if p not in touched]
+
+    def _split(self, customers: dict[str, list[str]]) -> dict[int, dict[str, list[str]]]:
+        by_partition: dict[int, dict[str, list[str]]] = {}
+        for service, ids in customers.items():
+            for customer in ids:
+                by_partition.setdefault(self._partition(customer), {}).setdefault(
+                    service, []).append(customer)
+        return by_partition
+
+    def _messages(self, events: list[NetworkEvent]) -> Out:
+        out: Out = []
+        for event in events:
+            if isinstance(event, Impact):
+                by_partition: dict[int, list[ImpactChange]] = {}
+                for change in event.changes:
+                    by_partition.setdefault(self._partition(change.customer_id), []).append(change)
+                out.extend((p, r) for p, group in sorted(by_partition.items())
+                           for r in records.impact_records(group))
+            elif isinstance(event, PlannedNotice):
+                w = event.window
+                out.extend((p, {"kind": "planned", "at": event.at, "maintenance_id": w.maintenance_id,
+                                "start": w.start, "end": w.end, "text": w.text, "customers": c})
+                           for p, c in sorted(self._split(event.customers).items()))
+            elif isinstance(event, WindowEnd):
+                out.extend((p, {"kind": "window_end", "at": event.at,
+                                "maintenance_id": event.maintenance_id, "customers": c})
+                           for p, c in sorted(self._split(event.customers).items()))
+            elif isinstance(event, IncidentNews):
+                out.extend((p, {"kind": "update", "at": event.at, "incident_id": event.incident_id,
+                                "eta": event.eta, "message": event.message})
+                           for p in range(self.partitions))
+            elif isinstance(event, IncidentMerge):
+                out.extend((p, {"kind": "merge", "at": event.at, "from_incident": event.from_incident,
+                                "into_incident": event.into_incident,
+                                "cause_element": event.cause_element, "cause_type": event.cause_type})
+                           for p in range(self.partitions))
         return out
