@@ -25,6 +25,7 @@ from forewarn.streams.delivery import DeliveryStage
 from forewarn.streams.elements import ElementStates
 from forewarn.streams.stages import NetworkStage, NormaliseStage
 from forewarn.streams.topics import TopicNames
+from forewarn.streams.windows import MaintenanceSchedule
 from forewarn.streams.transport import broker_url_for
 from forewarn.templates import MessageRenderer
 
@@ -105,13 +106,19 @@ def build_pipeline(index: Any, options: PipelineOptions) -> Pipeline:
                                    value_serializer="json", internal=True)
 
     element_table = app.Table("elements", default=None, partitions=1)
+    window_table = app.Table("windows", default=None, partitions=1)
+    incident_table = app.Table("incidents", default=None, partitions=1)
     episode_table = app.Table("episodes", default=None, partitions=partitions)
     sent_table = app.Table("sent", default=None, partitions=partitions)
 
     board = IncidentBoard()
     normalise = NormaliseStage()
     elements = ElementStates(element_table, settings.correlation.down_severities)
-    network = NetworkStage(NetworkCorrelator(index, elements), partitions)
+    correlator = NetworkCorrelator(
+        index, elements, MaintenanceSchedule(window_table), incident_table,
+        notice_before_s=settings.notify.notice_before_s,
+    )
+    network = NetworkStage(correlator, partitions)
     customers = CustomerStage(episode_table, partitions, settings.correlation.confirm_after_s,
                               settings.correlation.resolve_after_s, on_decision=options.on_decision)
     renderer = MessageRenderer(settings.notify.status_url, settings.notify.default_language)
@@ -126,18 +133,17 @@ def build_pipeline(index: Any, options: PipelineOptions) -> Pipeline:
     @app.agent(raw_topic, name="normalise")
     async def normalise_agent(stream: Any) -> None:
         async for raw in stream:
-            record, dead = normalise.handle(raw)
-            if dead is not None:
-                await alarms_dead.send(value=dead)
-            else:
-                key = None if records.is_control(record) else record["element_id"]
-                await alarms_topic.send(key=key, value=record, partition=0)
+            accepted, dead = normalise.handle(raw)
+            for record in accepted:
+                await alarms_topic.send(value=record, partition=0)
+            for letter in dead:
+                await alarms_dead.send(value=letter)
 
     @app.agent(alarms_topic, name="network")
     async def network_agent(stream: Any) -> None:
         async for value in stream:
             if rebuild["elements"]:
-                elements.rebuild()
+                correlator.rebuild()
                 rebuild["elements"] = False
             out = network.handle(value)
             for partition, record in out:
@@ -174,13 +180,19 @@ def build_pipeline(index: Any, options: PipelineOptions) -> Pipeline:
     if options.live:
         @app.timer(interval=options.tick_interval_s, on_leader=True)
         async def wall_clock_tick() -> None:
-            now = options.clock()
-            for partition in range(partitions):
-                await impacts_topic.send(value={"kind": "tick", "at": now}, partition=partition)
+            # Through the network stage, so window timers and ticks stay in one order.
+            await alarms_topic.send(value={"kind": "tick", "at": options.clock()}, partition=0)
 
     if options.web_port is not None:
+        from forewarn.streams.ingest import IngestAnswer
         from forewarn.streams.web import register_pages
 
-        register_pages(app, board, settings)
+        async def http_sink(answer: IngestAnswer) -> None:
+            for record in answer.records:
+                await alarms_topic.send(value=records.input_to_record(record), partition=0)
+            for letter in answer.dead_letters:
+                await alarms_dead.send(value=letter)
+
+        register_pages(app, board, settings, http_sink)
 
     return Pipeline(app, names, board, normalise, network, customers, delivery)

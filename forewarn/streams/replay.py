@@ -22,7 +22,6 @@ from aiokafka import AIOKafkaProducer
 
 from forewarn.config import Settings
 from forewarn.domain import Notification, to_iso
-from forewarn.errors import AlarmFormatError
 from forewarn.streams import records
 from forewarn.streams.app import PipelineOptions, build_pipeline
 from forewarn.streams.broker import open_broker
@@ -53,10 +52,9 @@ def ordered_lines(path: Path) -> list[str]:
     keyed: list[tuple[float, int, str]] = []
     last = float("-inf")
     for position, line in enumerate(lines):
-        try:
-            last = parse_line(line).event_time
-        except AlarmFormatError:
-            pass
+        times = [r.event_time for r in parse_line(line).records if r.event_time is not None]
+        if times:
+            last = min(times)
         keyed.append((last, position, line))
     keyed.sort(key=lambda item: (item[0], item[1]))
     return [line for _, _, line in keyed]
@@ -101,7 +99,7 @@ async def _replay(index: object, alarms: Path, out: Path, settings: Settings) ->
             finally:
                 await producer.stop()
             await all_drained.wait()
-        rejected = pipeline.normalise.outcomes["rejected"]
+        rejected = pipeline.normalise.rejected
         unknown = pipeline.network.correlator.unknown_elements
     delivered.sort(key=lambda r: (str(r["decided_at"]), str(r["customer_id"]), str(r["stage"]),
                                   str(r["notification_id"])))

@@ -25,7 +25,7 @@ from forewarn.streams.correlation import (
     PlannedNotice,
     WindowEnd,
 )
-from forewarn.streams.normalise import parse_alarm
+from forewarn.streams.normalise import parse_records
 from forewarn.streams.partitioning import partition_of
 
 __all__ = ["TICK_EVERY_S", "NetworkStage", "NormaliseStage"]
@@ -37,30 +37,37 @@ Out = list[tuple[int, dict[str, Any]]]
 
 
 class NormaliseStage:
-    """Raw bytes -> an alarm record, or a dead-letter record that says what is wrong."""
+    """Raw bytes -> normalised records, and dead-letter records that say what is wrong.
+
+    One payload may carry many records (a VES ``eventList``, an Alertmanager webhook): the
+    valid ones go on even when others in it are rejected.
+    """
 
     def __init__(self) -> None:
         self.outcomes: Counter[str] = Counter()
 
-    def handle(self, raw: bytes | str | None) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
-        """``(alarm_or_control_record, None)`` or ``(None, dead_letter_record)``."""
+    def handle(self, raw: bytes | str | None) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        """``(records_or_control, dead_letters)`` for one message on ``alarms.raw``."""
         text = raw.decode("utf-8", errors="replace") if isinstance(raw, bytes) else (raw or "")
         try:
             obj = json.loads(text)
         except json.JSONDecodeError as exc:
-            return None, self._dead(text, AlarmFormatError("<record>", f"not valid JSON: {exc.msg}"))
+            self.outcomes["unknown:rejected"] += 1
+            return [], [self._dead(text, AlarmFormatError("<record>", f"not valid JSON: {exc.msg}"))]
         if records.is_control(obj):
-            return obj, None
-        try:
-            alarm = parse_alarm(obj)
-        except AlarmFormatError as exc:
-            return None, self._dead(text, exc)
-        self.outcomes[f"{alarm.source_format}:accepted"] += 1
-        return records.alarm_to_record(alarm), None
+            return [obj], []
+        result = parse_records(obj)
+        self.outcomes[f"{result.format}:accepted"] += len(result.records)
+        self.outcomes[f"{result.format}:rejected"] += len(result.errors)
+        return ([records.input_to_record(r) for r in result.records],
+                [self._dead(text, e) for e in result.errors])
+
+    @property
+    def rejected(self) -> int:
+        return sum(n for k, n in self.outcomes.items() if k.endswith(":rejected"))
 
     def _dead(self, text: str, exc: AlarmFormatError) -> dict[str, Any]:
-        self.outcomes["rejected"] += 1
-        log.warning("alarm rejected: %s", exc)
+        log.warning("input rejected: %s", exc)
         return {"reason": str(exc), "field": exc.field, "problem": exc.problem, "raw": text[:10_000]}
 
 

@@ -34,8 +34,8 @@ def alarm_record(alarm_id: str, element: str, state: str, at: float) -> dict:
     raw = (f'{{"alarm_id": "{alarm_id}", "element_id": "{element}", "state": "{state}", '
            f'"severity": "critical", "event_time": '
            f'"{datetime.fromtimestamp(at, tz=timezone.utc).isoformat()}"}}')
-    record, dead = NormaliseStage().handle(raw.encode())
-    assert dead is None
+    [record], dead = NormaliseStage().handle(raw.encode())
+    assert dead == []
     return record
 
 
@@ -78,9 +78,20 @@ def test_drain_marker_reaches_every_partition(index: RegionIndex) -> None:
 
 
 def test_malformed_record_becomes_dead_letter_naming_the_field() -> None:
-    record, dead = NormaliseStage().handle(b'{"alarm_id": "x", "element_id": "A1", "state": "up"}')
-    assert record is None and dead is not None
+    accepted, [dead] = NormaliseStage().handle(
+        b'{"alarm_id": "x", "element_id": "A1", "state": "up", "severity": "major", '
+        b'"event_time": "2026-05-04T08:00:00+00:00"}')
+    assert accepted == []
     assert dead["field"] == "state" and "state" in dead["reason"]
+
+
+def test_batch_with_one_bad_item_keeps_the_good_ones() -> None:
+    stage = NormaliseStage()
+    good = ('{"alarm_id": "g", "element_id": "A1", "state": "raised", "severity": "major", '
+            '"event_time": "2026-05-04T08:00:00+00:00"}')
+    accepted, dead = stage.handle(f'[{good}, {{"alarm_id": "b"}}]'.encode())
+    assert [r["alarm_id"] for r in accepted] == ["g"]
+    assert len(dead) == 1 and dead[0]["field"].startswith("[1]")
 
 
 def run_customers(index: RegionIndex, messages: list[tuple[int, dict]]) -> list[dict]:
