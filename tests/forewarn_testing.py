@@ -75,4 +75,5 @@ def get_json(url: str) -> object | None:
 
 
 def healthy(port: int) -> bool:
-    return get_json(f"http://127.0.0.1:{port}/healthz") is not None
+    """The worker is ready: partitions assigned, tables recovered (``/readyz``)."""
+    return get_json(f"http://127.0.0.1:{port}/readyz") is not None

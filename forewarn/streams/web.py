@@ -46,8 +46,13 @@ def register_pages(app: faust.App, board: IncidentBoard, settings: Settings, sin
     tokens = settings.api_tokens()
 
     def unauthorised(view: View, request: Request) -> Response | None:
+        """401 without a valid token; 503 until the worker processes input (nothing is
+        accepted that could be lost or written to a topic the worker has not created yet)."""
         if authorised(request.headers.get("Authorization"), tokens):
-            return None
+            if _ready(app):
+                return None
+            return view.json({"error": "the worker is starting; retry shortly"}, status=503,
+                             headers={"Retry-After": "2"})
         reason = ("a bearer token is required" if tokens
                   else "writes are disabled: no API token is configured (api.tokens)")
         return view.json({"error": reason}, status=401,
@@ -102,8 +107,29 @@ def register_pages(app: faust.App, board: IncidentBoard, settings: Settings, sin
 
     @app.page("/healthz")
     class Health(View):
+        """Liveness: the process serves HTTP."""
+
         async def get(self, request: Request) -> Response:
             return self.json({"status": "ok"})
+
+    @app.page("/readyz")
+    class Ready(View):
+        """Readiness: partitions assigned and tables recovered, so input is processed now."""
+
+        async def get(self, request: Request) -> Response:
+            if _ready(app):
+                return self.json({"status": "ready"})
+            return self.json({"status": "starting"}, status=503)
+
+
+def _ready(app: faust.App) -> bool:
+    recovery = getattr(app.tables, "recovery", None)
+    if recovery is None or not recovery.completed.is_set():
+        return False
+    try:
+        return bool(app.consumer.assignment())
+    except Exception:  # the consumer thread is not up yet
+        return False
 
 
 def _register_ingest(app: faust.App, path: str, unauthorised: Any, answer: Any) -> None:
