@@ -67,3 +67,21 @@ def test_broker_does_not_outlive_a_killed_owner(tmp_path: object) -> None:
     while time.monotonic() < deadline and _answers_kafka(port):
         time.sleep(0.1)
     assert not _answers_kafka(port), "the broker outlived the process that started it"
+
+
+async def test_worker_refuses_topics_with_the_wrong_partition_count(embedded_broker: object) -> None:
+    from aiokafka import AIOKafkaProducer
+
+    from forewarn.streams.preflight import check_topics
+    from forewarn.streams.topics import TopicNames
+
+    names = TopicNames(f"pre{os.getpid()}.")
+    producer = AIOKafkaProducer(bootstrap_servers=embedded_broker.bootstrap)
+    await producer.start()
+    try:  # the broker auto-creates the topic with its default partition count (> 1)
+        await producer.send_and_wait(names.alarms, b"x")
+    finally:
+        await producer.stop()
+    with pytest.raises(BrokerError, match="alarms.*exactly one partition"):
+        await check_topics(embedded_broker.bootstrap, names, 4)
+    await check_topics(embedded_broker.bootstrap, TopicNames("fresh."), 4)
