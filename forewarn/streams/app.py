@@ -19,6 +19,7 @@ from forewarn.config import Settings
 from forewarn.domain import Decision, Notification
 from forewarn.streams import records
 from forewarn.streams.board import IncidentBoard
+from forewarn.streams.history import remember_delivery
 from forewarn.streams.correlation import NetworkCorrelator
 from forewarn.streams.customer_stage import CustomerStage
 from forewarn.streams.delivery import DeliveryStage
@@ -63,6 +64,7 @@ class Pipeline:
     network: NetworkStage
     customers: CustomerStage
     delivery: DeliveryStage
+    tables: dict[str, Any] = field(default_factory=dict)
 
 
 def build_pipeline(index: Any, options: PipelineOptions) -> Pipeline:
@@ -110,6 +112,7 @@ def build_pipeline(index: Any, options: PipelineOptions) -> Pipeline:
     incident_table = app.Table("incidents", default=None, partitions=1)
     episode_table = app.Table("episodes", default=None, partitions=partitions)
     sent_table = app.Table("sent", default=None, partitions=partitions)
+    history_table = app.Table("history", default=None, partitions=partitions)
 
     board = IncidentBoard()
     normalise = NormaliseStage()
@@ -165,6 +168,8 @@ def build_pipeline(index: Any, options: PipelineOptions) -> Pipeline:
             result = await delivery.handle(value)
             for notification in result.delivered:
                 board.record_delivery(notification)
+                history_table[notification.customer_id] = remember_delivery(
+                    history_table.get(notification.customer_id), notification)
                 await delivered_topic.send(key=notification.customer_id,
                                            value=notification.record(), partition=partition)
                 if options.on_delivered:
@@ -193,6 +198,13 @@ def build_pipeline(index: Any, options: PipelineOptions) -> Pipeline:
             for letter in answer.dead_letters:
                 await alarms_dead.send(value=letter)
 
-        register_pages(app, board, settings, http_sink)
+        register_pages(app, board=board, settings=settings, sink=http_sink, index=index,
+                       tables={"episodes": episode_table, "history": history_table,
+                               "elements": element_table, "incidents": incident_table,
+                               "windows": window_table},
+                       partitions=partitions)
 
-    return Pipeline(app, names, board, normalise, network, customers, delivery)
+    return Pipeline(app, names, board, normalise, network, customers, delivery,
+                    tables={"elements": element_table, "windows": window_table,
+                            "incidents": incident_table, "episodes": episode_table,
+                            "sent": sent_table, "history": history_table})

@@ -41,7 +41,8 @@ INGEST_PATHS = (
 Sink = Callable[[IngestAnswer], Awaitable[None]]
 
 
-def register_pages(app: faust.App, board: IncidentBoard, settings: Settings, sink: Sink) -> None:
+def register_pages(app: faust.App, *, board: IncidentBoard, settings: Settings, sink: Sink,
+                   **_: Any) -> None:
     """Add the pages and API of CONTRACT §7 that this worker serves."""
     tokens = settings.api_tokens()
 
