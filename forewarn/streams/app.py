@@ -24,6 +24,7 @@ from forewarn.streams.correlation import NetworkCorrelator
 from forewarn.streams.customer_stage import CustomerStage
 from forewarn.streams.delivery import DeliveryStage
 from forewarn.streams.elements import ElementStates
+from forewarn.streams.flapping import FlapDetector
 from forewarn.streams.stages import NetworkStage, NormaliseStage
 from forewarn.streams.topics import TopicNames
 from forewarn.streams.windows import MaintenanceSchedule
@@ -120,6 +121,7 @@ def build_pipeline(index: Any, options: PipelineOptions) -> Pipeline:
     correlator = NetworkCorrelator(
         index, elements, MaintenanceSchedule(window_table), incident_table,
         notice_before_s=settings.notify.notice_before_s,
+        flapping=FlapDetector(settings.correlation.flap_changes, settings.correlation.flap_window_s),
     )
     network = NetworkStage(correlator, partitions)
     customers = CustomerStage(episode_table, partitions, settings.correlation.confirm_after_s,

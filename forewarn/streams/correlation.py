@@ -29,6 +29,7 @@ import numpy as np
 
 from forewarn.domain import Alarm, ImpactChange, IncidentUpdate, InputRecord, MaintenanceWindow
 from forewarn.streams.elements import ElementStates
+from forewarn.streams.flapping import FlapDetector
 from forewarn.streams.windows import MaintenanceSchedule, WindowEvent
 
 __all__ = [
@@ -125,6 +126,7 @@ class NetworkCorrelator:
         incidents: MutableMapping[str, dict[str, Any]] | None = None,
         *,
         notice_before_s: float = 172800.0,
+        flapping: FlapDetector | None = None,
     ) -> None:
         self.index = index
         self.elements = elements
@@ -133,6 +135,8 @@ class NetworkCorrelator:
         self.notice_before_s = notice_before_s
         self.clock = -math.inf
         self.counts = _Counts()
+        self.flapping = flapping if flapping is not None else FlapDetector()
+        self.unstable: set[str] = set()
 
     @property
     def unknown_elements(self) -> int:
@@ -174,6 +178,7 @@ class NetworkCorrelator:
         change = self.elements.apply(alarm)
         if not change.changed:
             return []
+        self._note_flapping(change.element_id, change.at)
         after = self.elements.down_elements()
         before = after - {change.element_id} if change.is_down else after | {change.element_id}
         events: list[NetworkEvent] = []
@@ -193,6 +198,19 @@ class NetworkCorrelator:
         if changes:
             events.append(Impact(changes))
         return events
+
+    def _note_flapping(self, element: str, at: float) -> None:
+        if self.flapping.observe(element, at):
+            if element not in self.unstable:
+                log.warning("element %s is flapping (%d state changes within %.0f s)", element,
+                            self.flapping.changes, self.flapping.window_s)
+            self.unstable.add(element)
+        else:
+            self.unstable.discard(element)
+
+    def is_unstable(self, element: str) -> bool:
+        """True while ``element`` or one of its ancestors keeps changing state."""
+        return bool(self.unstable & ({element} | set(self.index.ancestors(element))))
 
     def _root_went_down(self, element: str, down: set[str], at: float) -> tuple[str, list[NetworkEvent]]:
         """Register ``element`` as a new root if nothing above it is down; merge roots below it."""

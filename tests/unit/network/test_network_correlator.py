@@ -128,3 +128,23 @@ def test_window_overrun_leaves_customers_out_from_the_window_end(net: NetworkCor
     overrun = [c for c in changes(ended) if c.out]
     assert {(c.customer_id, c.service) for c in overrun} == expected(index, "S-A")
     assert all(not c.planned and c.at == 1000 for c in overrun)
+
+
+def test_element_bouncing_often_is_marked_unstable_but_notices_stay_the_same(
+    net: NetworkCorrelator, index: RegionIndex
+) -> None:
+    for n in range(2):
+        net.apply(raised(f"f{n}", "A2", n * 100))
+        net.apply(cleared(f"f{n}", "A2", n * 100 + 30))
+    assert net.is_unstable("A2")
+    assert not net.is_unstable("B1")
+    events = net.apply(raised("f9", "A2", 500))
+    assert who(events, out=True) == expected(index, "A2")
+
+
+def test_flapping_mark_expires_when_the_element_settles(net: NetworkCorrelator) -> None:
+    for n in range(2):
+        net.apply(raised(f"f{n}", "A2", n * 100))
+        net.apply(cleared(f"f{n}", "A2", n * 100 + 30))
+    net.apply(raised("late", "A2", 5000))
+    assert not net.is_unstable("A2")
