@@ -1,46 +1,54 @@
-"""Turn one input object into an :class:`~forewarn.domain.Alarm` (CONTRACT §3).
+"""Turn one input payload into forewarn's input records (CONTRACT §3).
 
-The format is detected per object, by a short ordered registry of :class:`InputFormat`
-entries (name, detector, parser): the first entry whose detector accepts the object parses
-it; an object no detector claims is read as the native format, so that a broken native
-alarm is told which of its fields is wrong. An explicit ``type`` wins over everything, and an
-object naming ``alarm_id`` and ``element_id`` is native even if it carries other formats'
-field names as extras. Today only the native format has a parser. The other formats of the
-contract are still *detected*, so that a TMF642 alarm or a maintenance window is rejected with
-"not supported yet" naming the format, rather than with misleading field errors
-("element_id: missing") about fields its sender never meant to send. Adding a format later is
-one module with a ``parse(obj) -> Alarm`` function and one entry in :data:`FORMATS`.
+Entry points:
 
-Every rejection is an :class:`~forewarn.errors.AlarmFormatError` whose ``field`` names what is
-wrong, so the HTTP API can answer 400 naming the field and the normalise agent can write a
-dead-letter record with the reason.
+* :func:`parse_records` -- the main one: any decoded JSON value -> :class:`ParseResult`. One
+  payload may carry many records (a JSON array, a VES ``eventList``, an Alertmanager webhook,
+  a TMF642 ClearAlarms task); every valid one is returned even when others beside it are
+  invalid, and each invalid item becomes one :class:`~forewarn.errors.AlarmFormatError` whose
+  ``field`` is the dotted path from the top of the payload (``alerts[3].labels.severity``,
+  ``[2].state``, ``<record>`` for the payload as a whole). A payload always yields at least
+  one record or one error, so every payload has an outcome to count.
+* :func:`parse_line` -- one line of a replay file or one message body (bad JSON is an error
+  named ``<line>``).
+* :func:`parse_alarm` -- for callers that handle exactly one alarm: returns it or raises the
+  first error.
+
+The format is detected per object by the ordered registry :data:`FORMATS` (name, detector,
+parser). An explicit ``type`` (maintenance, incident update) wins; an object naming
+``alarm_id`` and ``element_id`` is native even if it carries other formats' field names as
+extras; then TMF642, VES, Alertmanager by their marker fields. An object none of them claims
+is read as a broken native alarm when it has any native field (so its sender is told which
+field is wrong), and is otherwise rejected as not a recognised format. Adding a format is one
+module in :mod:`forewarn.streams.formats` with a ``parse(obj, path) -> Parsed`` function and
+one entry here. The mapping decisions of each format are documented in its module.
 """
 
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
-from typing import Any
 
-from forewarn.domain import SEVERITIES, Alarm
+from forewarn.domain import Alarm, InputRecord
 from forewarn.errors import AlarmFormatError
+from forewarn.streams.formats import alertmanager, native, noc, tmf642, ves
+from forewarn.streams.formats.common import Parsed, Record, at, json_type, where
+from forewarn.streams.formats.native import ALARM_STATES
 
 __all__ = [
     "ALARM_STATES",
     "FORMATS",
     "InputFormat",
+    "ParseResult",
     "detect_format",
     "parse_alarm",
     "parse_line",
     "parse_native",
+    "parse_records",
 ]
 
-ALARM_STATES: tuple[str, ...] = ("raised", "cleared")
-
-Record = Mapping[str, Any]
+EXPECTED = "native, TMF642, VES 7, Alertmanager, maintenance or incident_update"
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,205 +56,132 @@ class InputFormat:
     """One input format: how to recognise an object of it and how to parse it.
 
     ``detect`` must be cheap and must not raise: it only looks for the format's marker
-    fields. ``parse`` raises :class:`AlarmFormatError` naming the field for anything it
-    cannot understand.
+    fields. ``parse(obj, path)`` never raises for bad input: it returns the records it could
+    read and one :class:`AlarmFormatError` per invalid item, fields prefixed with ``path``.
     """
 
     name: str
     title: str
     detect: Callable[[Record], bool]
-    parse: Callable[[Record], Alarm]
+    parse: Callable[[Record, str], Parsed]
 
 
-# ---------------------------------------------------------------------------- native
+@dataclass(frozen=True, slots=True)
+class ParseResult:
+    """What one payload yielded. ``format`` is the detected format's name (``native``,
+    ``tmf642``, ``ves``, ``alertmanager``, ``maintenance``, ``incident_update``, ``unknown``;
+    ``mixed`` for an array whose items differ); each record also names its own
+    ``source_format``, so accepted counts per format need only the records."""
+
+    records: tuple[InputRecord, ...]
+    errors: tuple[AlarmFormatError, ...]
+    format: str
 
 
-def _required_text(obj: Record, field: str) -> str:
-    if field not in obj:
-        raise AlarmFormatError(field, "missing (required)")
-    value = obj[field]
-    if not isinstance(value, str):
-        raise AlarmFormatError(field, f"must be a string, got {_type_name(value)}")
-    if not value.strip():
-        raise AlarmFormatError(field, "must not be empty")
-    return value
+_NATIVE = InputFormat("native", "a native alarm", native.looks_native, native.parse)
+_BROKEN_NATIVE = InputFormat(
+    "native",
+    "a native alarm with fields missing",
+    lambda obj: any(name in obj for name in native.NATIVE_FIELDS),
+    native.parse,
+)
 
-
-def _optional_text(obj: Record, field: str) -> str | None:
-    """An optional string; absent, null and empty all mean "not given"."""
-    value = obj.get(field)
-    if value is None:
-        return None
-    if not isinstance(value, str):
-        raise AlarmFormatError(field, f"must be a string or null, got {_type_name(value)}")
-    return value if value.strip() else None
-
-
-def _choice(obj: Record, field: str, allowed: tuple[str, ...]) -> str:
-    value = _required_text(obj, field)
-    if value not in allowed:
-        raise AlarmFormatError(field, f"unknown value {value!r} (allowed: {', '.join(allowed)})")
-    return value
-
-
-def _event_time(obj: Record, field: str) -> float:
-    """ISO-8601 with an explicit offset -> POSIX seconds.
-
-    A time without offset is rejected rather than guessed: the network's alarms come from
-    equipment in many time zones, and a silently wrong hour would shift every decision.
-    """
-    text = _required_text(obj, field)
-    try:
-        parsed = datetime.fromisoformat(text.strip())
-    except ValueError:
-        raise AlarmFormatError(
-            field, f"not an ISO-8601 time: {text!r} (e.g. 2024-05-01T10:00:00+02:00)"
-        ) from None
-    if parsed.tzinfo is None or parsed.utcoffset() is None:
-        raise AlarmFormatError(
-            field, f"{text!r} has no UTC offset (add Z or +hh:mm, e.g. 2024-05-01T10:00:00Z)"
-        )
-    seconds = parsed.timestamp()
-    if not math.isfinite(seconds):  # pragma: no cover - datetime cannot produce this today
-        raise AlarmFormatError(field, f"{text!r} is out of range")
-    return seconds
-
-
-def parse_native(obj: Record) -> Alarm:
-    """Parse the native alarm object; unknown extra fields are tolerated."""
-    alarm_id = _required_text(obj, "alarm_id")
-    element_id = _required_text(obj, "element_id")
-    state = _choice(obj, "state", ALARM_STATES)
-    severity = _choice(obj, "severity", SEVERITIES)
-    event_time = _event_time(obj, "event_time")
-    return Alarm(
-        alarm_id=alarm_id,
-        element_id=element_id,
-        state=state,
-        severity=severity,
-        event_time=event_time,
-        probable_cause=_optional_text(obj, "probable_cause"),
-        specific_problem=_optional_text(obj, "specific_problem"),
-        text=_optional_text(obj, "text"),
-        source_format="native",
-    )
-
-
-# --------------------------------------------------------------- detected, not parsed
-
-
-def _detected_only(
-    name: str, title: str, field: str, detect: Callable[[Record], bool]
-) -> InputFormat:
-    """A format we recognise but cannot parse yet: rejected with a reason naming it."""
-
-    def parse(obj: Record) -> Alarm:
-        raise AlarmFormatError(
-            field, f"{title} is recognised but not supported yet (send native alarms)"
-        )
-
-    return InputFormat(name, title, detect, parse)
-
-
-def _has_type(value: str) -> Callable[[Record], bool]:
-    return lambda obj: obj.get("type") == value
-
-
-def _looks_tmf642(obj: Record) -> bool:
-    if "alarmedObject" in obj or "perceivedSeverity" in obj:
-        return True
-    event_type = obj.get("eventType") or obj.get("@type")
-    if isinstance(event_type, str) and event_type.startswith("Alarm"):
-        return True
-    event = obj.get("event")
-    return isinstance(event, Mapping) and "alarm" in event
-
-
-def _looks_ves(obj: Record) -> bool:
-    event = obj.get("event")
-    if isinstance(event, Mapping) and "commonEventHeader" in event:
-        return True
-    return isinstance(obj.get("eventList"), list)
-
-
-def _looks_alertmanager(obj: Record) -> bool:
-    return isinstance(obj.get("alerts"), list) and (
-        "version" in obj or "receiver" in obj or "groupKey" in obj
-    )
-
-
-def _looks_native(obj: Record) -> bool:
-    """Native alarms name both ids; other formats' marker fields are then just extra fields."""
-    return "alarm_id" in obj and "element_id" in obj
-
-
-_NATIVE = InputFormat("native", "a native alarm", _looks_native, parse_native)
-
-#: Tried in order; an object none of them claims is read as native (for its field errors).
+#: Tried in order; the first whose detector accepts an object parses it.
 FORMATS: tuple[InputFormat, ...] = (
-    _detected_only(
-        "maintenance",
-        'a maintenance window (type "maintenance")',
-        "type",
-        _has_type("maintenance"),
+    InputFormat(
+        "maintenance", 'a maintenance window (type "maintenance")',
+        noc.looks_maintenance, noc.parse_maintenance,
     ),
-    _detected_only(
-        "incident_update",
-        'an incident update (type "incident_update")',
-        "type",
-        _has_type("incident_update"),
+    InputFormat(
+        "incident_update", 'an incident update (type "incident_update")',
+        noc.looks_incident_update, noc.parse_incident_update,
     ),
     _NATIVE,
-    _detected_only("tmf642", "a TM Forum TMF642 alarm", "<format>", _looks_tmf642),
-    _detected_only("ves", "an ONAP VES fault event", "<format>", _looks_ves),
-    _detected_only(
-        "alertmanager", "a Prometheus Alertmanager webhook", "<format>", _looks_alertmanager
+    InputFormat("tmf642", "a TM Forum TMF642 alarm", tmf642.looks_tmf642, tmf642.parse),
+    InputFormat("ves", "an ONAP VES 7 event", ves.looks_ves, ves.parse),
+    InputFormat(
+        "alertmanager", "a Prometheus Alertmanager webhook",
+        alertmanager.looks_alertmanager, alertmanager.parse,
     ),
+    _BROKEN_NATIVE,
 )
 
 
-def _as_record(obj: object) -> Record:
+def _unknown(obj: Record, path: str) -> Parsed:
+    kind = obj.get("type")
+    if kind is not None:
+        problem = f"unknown record type {kind!r} (expected maintenance or incident_update)"
+        return Parsed(errors=[AlarmFormatError(at(path, "type"), problem)])
+    problem = f"not a recognised alarm format (expected {EXPECTED})"
+    return Parsed(errors=[AlarmFormatError(where(path), problem)])
+
+
+_UNKNOWN = InputFormat("unknown", "an unrecognised object", lambda obj: True, _unknown)
+
+
+def _as_record(obj: object, path: str = "") -> Record:
     if not isinstance(obj, Mapping):
-        raise AlarmFormatError("<record>", f"expected a JSON object, got {_type_name(obj)}")
+        raise AlarmFormatError(where(path), f"expected a JSON object, got {json_type(obj)}")
     return obj
 
 
 def detect_format(obj: object) -> InputFormat:
     """The registry entry that claims ``obj`` (raises if ``obj`` is not an object)."""
     record = _as_record(obj)
-    for fmt in FORMATS:
-        if fmt.detect(record):
-            return fmt
-    return _NATIVE
+    return next((fmt for fmt in FORMATS if fmt.detect(record)), _UNKNOWN)
 
 
-def parse_alarm(obj: object) -> Alarm:
-    """Detect the format of one decoded JSON value and parse it into an ``Alarm``."""
-    fmt = detect_format(obj)
-    return fmt.parse(_as_record(obj))
+def _parse_object(obj: object, path: str) -> tuple[Parsed, str]:
+    try:
+        record = _as_record(obj, path)
+    except AlarmFormatError as exc:
+        return Parsed(errors=[exc]), "unknown"
+    fmt = detect_format(record)
+    return fmt.parse(record, path), fmt.name
 
 
-def parse_line(line: str) -> Alarm:
-    """Parse one line of a replay file or one message body (a JSON object)."""
+def parse_records(obj: object) -> ParseResult:
+    """Any decoded JSON value -> every record it carries and one error per invalid item."""
+    if not isinstance(obj, list):
+        parsed, name = _parse_object(obj, "")
+        return ParseResult(tuple(parsed.records), tuple(parsed.errors), name)
+    if not obj:
+        error = AlarmFormatError("<record>", "empty array: no records")
+        return ParseResult((), (error,), "unknown")
+    total, names = Parsed(), set[str]()
+    for index, item in enumerate(obj):
+        parsed, name = _parse_object(item, at("", index))
+        total.extend(parsed)
+        names.add(name)
+    name = names.pop() if len(names) == 1 else "mixed"
+    return ParseResult(tuple(total.records), tuple(total.errors), name)
+
+
+def parse_line(line: str) -> ParseResult:
+    """One line of a replay file or one message body (JSON) -> its records and errors."""
     try:
         obj = json.loads(line)
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise AlarmFormatError("<line>", f"not valid JSON: {exc}") from None
-    return parse_alarm(obj)
+        return ParseResult((), (AlarmFormatError("<line>", f"not valid JSON: {exc}"),), "unknown")
+    return parse_records(obj)
 
 
-def _type_name(value: object) -> str:
-    """JSON's name for a decoded value's type, as a sender would understand it."""
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, (int, float)):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, Mapping):
-        return "object"
-    if isinstance(value, (list, tuple)):
-        return "array"
-    return type(value).__name__
+def parse_alarm(obj: object) -> Alarm:
+    """Exactly one alarm from one JSON object (any alarm format), or the first error."""
+    _as_record(obj)
+    result = parse_records(obj)
+    if result.errors:
+        raise result.errors[0]
+    if len(result.records) != 1 or not isinstance(result.records[0], Alarm):
+        kinds = ", ".join(sorted({type(r).__name__ for r in result.records}))
+        raise AlarmFormatError(
+            "<record>",
+            f"carries {len(result.records)} record(s) ({kinds}), not one alarm "
+            "(use parse_records)",
+        )
+    return result.records[0]
+
+
+def parse_native(obj: object) -> Alarm:
+    """A native alarm object (no detection), or the first error naming its field."""
+    return native.parse_one(_as_record(obj), "")[0]

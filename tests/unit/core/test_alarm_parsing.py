@@ -1,4 +1,8 @@
-"""parse_alarm / parse_line: the native alarm format and every way it can be wrong (CONTRACT §3)."""
+"""parse_alarm / parse_line: the native alarm format and every way it can be wrong (CONTRACT §3).
+
+The other formats have their own tests in ``tests/unit/formats``; here they only show that
+detection hands them to their parser.
+"""
 
 from __future__ import annotations
 
@@ -7,9 +11,15 @@ from datetime import UTC, datetime
 
 import pytest
 
-from forewarn.domain import SEVERITIES
+from forewarn.domain import SEVERITIES, IncidentUpdate, MaintenanceWindow
 from forewarn.errors import AlarmFormatError, ForewarnError
-from forewarn.streams.normalise import ALARM_STATES, detect_format, parse_alarm, parse_line
+from forewarn.streams.normalise import (
+    ALARM_STATES,
+    detect_format,
+    parse_alarm,
+    parse_line,
+    parse_records,
+)
 
 REQUIRED = ("alarm_id", "element_id", "state", "severity", "event_time")
 T0 = datetime(2024, 5, 1, 8, 0, tzinfo=UTC).timestamp()
@@ -82,7 +92,9 @@ def test_unknown_extra_fields_are_tolerated(native):
 
 
 def test_parse_line_reads_one_json_object(native):
-    assert parse_line(json.dumps(native())) == parse_alarm(native())
+    result = parse_line(json.dumps(native()))
+    assert result.records == (parse_alarm(native()),)
+    assert (result.errors, result.format) == ((), "native")
 
 
 # ------------------------------------------------------------------------------ rejected
@@ -159,10 +171,11 @@ def test_event_time_without_offset_is_rejected(native, text):
 
 @pytest.mark.parametrize("line", ["", "{", "alarm", '{"alarm_id": "a",}'])
 def test_line_that_is_not_json_is_rejected_naming_the_line(line):
-    with pytest.raises(AlarmFormatError) as caught:
-        parse_line(line)
-    assert caught.value.field == "<line>"
-    assert caught.value.problem.startswith("not valid JSON: ")
+    result = parse_line(line)
+    assert result.records == ()
+    [error] = result.errors
+    assert error.field == "<line>"
+    assert error.problem.startswith("not valid JSON: ")
 
 
 def test_format_errors_belong_to_the_one_exception_tree(native):
@@ -170,7 +183,7 @@ def test_format_errors_belong_to_the_one_exception_tree(native):
     assert str(rejected(native(drop=("state",)))) == "state: missing (required)"
 
 
-# ---------------------------------------------------------------- other formats (detected)
+# ------------------------------------------------------------- other formats (detected)
 
 
 @pytest.mark.parametrize(
@@ -197,12 +210,13 @@ def test_format_errors_belong_to_the_one_exception_tree(native):
         },
     ],
 )
-def test_maintenance_and_incident_updates_are_rejected_as_not_supported_yet(obj):
-    error = rejected(obj)
-    assert error.field == "type"
-    assert f'"{obj["type"]}"' in error.problem
-    assert "not supported yet" in error.problem
+def test_maintenance_and_incident_updates_are_detected_by_type_and_are_not_alarms(obj):
     assert detect_format(obj).name == obj["type"]
+    [record] = parse_records(obj).records
+    assert isinstance(record, MaintenanceWindow if obj["type"] == "maintenance" else IncidentUpdate)
+    error = rejected(obj)
+    assert error.field == "<record>"
+    assert "not one alarm" in error.problem
 
 
 TMF642_RESOURCE = {
@@ -245,21 +259,21 @@ ALERTMANAGER = {
 
 
 @pytest.mark.parametrize(
-    ("obj", "name", "title"),
+    ("obj", "name"),
     [
-        (TMF642_RESOURCE, "tmf642", "TMF642"),
-        (TMF642_EVENT, "tmf642", "TMF642"),
-        (VES_FAULT, "ves", "VES"),
-        ({"eventList": [VES_FAULT["event"]]}, "ves", "VES"),
-        (ALERTMANAGER, "alertmanager", "Alertmanager"),
+        (TMF642_RESOURCE, "tmf642"),
+        (TMF642_EVENT, "tmf642"),
+        (VES_FAULT, "ves"),
+        ({"eventList": [VES_FAULT["event"]]}, "ves"),
+        (ALERTMANAGER, "alertmanager"),
     ],
 )
-def test_foreign_alarm_formats_are_rejected_naming_the_format(obj, name, title):
-    error = rejected(obj)
-    assert error.field == "<format>"
-    assert title in error.problem
-    assert "not supported yet" in error.problem
+def test_foreign_alarm_formats_are_detected_and_parsed(obj, name):
     assert detect_format(obj).name == name
+    alarm = parse_alarm(obj)
+    assert (alarm.element_id, alarm.state, alarm.severity) == ("site-7", "raised", "critical")
+    assert alarm.event_time == datetime(2024, 5, 1, 10, 0, tzinfo=UTC).timestamp()
+    assert alarm.source_format == name
 
 
 def test_object_with_native_ids_is_native_even_with_foreign_field_names(native):
@@ -267,9 +281,16 @@ def test_object_with_native_ids_is_native_even_with_foreign_field_names(native):
     assert detect_format(obj).name == "native"
 
 
-def test_unrecognised_object_is_read_as_native_to_name_the_missing_field():
-    assert detect_format({"hello": "world"}).name == "native"
-    assert rejected({"hello": "world"}).field == "alarm_id"
+def test_object_with_some_native_fields_is_read_as_native_to_name_the_missing_field():
+    assert detect_format({"element_id": "site-7"}).name == "native"
+    assert rejected({"element_id": "site-7"}).field == "alarm_id"
+
+
+def test_object_of_no_known_format_is_rejected_as_unrecognised():
+    assert detect_format({"hello": "world"}).name == "unknown"
+    error = rejected({"hello": "world"})
+    assert error.field == "<record>"
+    assert error.problem.startswith("not a recognised alarm format (expected native, TMF642")
 
 
 def test_other_type_values_are_not_special(native):
