@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
+import signal
+import subprocess
 import sys
 import time
 import urllib.request
 from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from aiokafka import AIOKafkaProducer
@@ -30,7 +33,7 @@ def native(alarm_id: str, element: str, state: str, severity: str = "major") -> 
             "element_id": element,
             "state": state,
             "severity": severity,
-            "event_time": datetime.now(timezone.utc).isoformat(),
+            "event_time": datetime.now(UTC).isoformat(),
             "probable_cause": "lossOfSignal",
         }
     ).encode()
@@ -77,3 +80,44 @@ def get_json(url: str) -> object | None:
 def healthy(port: int) -> bool:
     """The worker is ready: partitions assigned, tables recovered (``/readyz``)."""
     return get_json(f"http://127.0.0.1:{port}/readyz") is not None
+
+
+def worker_config(directory: Path, tag: str, out: Path, extra: str = "") -> Path:
+    """A config whose topics and consumer group are unique to ``tag`` and whose channels
+    all write to the JSONL file ``out``; ``extra`` is more TOML (e.g. a correlation section)."""
+    config = directory / f"{tag}.toml"
+    config.write_text(
+        extra
+        + f'\n[kafka]\napp_id = "{tag}"\ntopic_prefix = "{tag}."\n'
+        + "".join(f'[channels.{c}]\nfile = "{out}"\n' for c in ("sms", "email", "push"))
+    )
+    return config
+
+
+def start_worker(config: Path, broker_url: str, *, region: Path = TINY,
+                 env: dict[str, str] | None = None, log: Path | None = None,
+                 ) -> tuple[subprocess.Popen[str], int]:
+    """``forewarn worker`` as a real process on ``broker_url``; returns it and its web port."""
+    from forewarn.streams.broker import free_port
+
+    port = free_port()
+    full_env = dict(os.environ, FOREWARN_BROKER=broker_url, **(env or {}))
+    output = log.open("w") if log is not None else subprocess.PIPE
+    proc = subprocess.Popen(
+        [*forewarn_exe(), "worker", "--region", str(region), "--config", str(config),
+         "--web-port", str(port), *(["--verbose"] if log is not None else [])],
+        env=full_env, stdout=output, stderr=subprocess.STDOUT if log is not None else subprocess.PIPE,
+        text=True,
+    )
+    return proc, port
+
+
+def stop_worker(proc: subprocess.Popen[str], sig: int = signal.SIGTERM) -> str:
+    """Stop the worker with ``sig``; returns what it wrote to stderr (if captured)."""
+    proc.send_signal(sig)
+    try:
+        _, stderr = proc.communicate(timeout=60)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        _, stderr = proc.communicate()
+    return stderr or ""

@@ -4,17 +4,12 @@ from __future__ import annotations
 
 import json
 import os
-import signal
-import subprocess
 import urllib.error
 import urllib.request
-from datetime import datetime, timedelta, timezone
-from pathlib import Path
+from datetime import UTC, datetime, timedelta
 
 import pytest
-
-from forewarn.streams.broker import free_port
-from forewarn_testing import TINY, forewarn_exe, get_json, healthy, wait_for
+from forewarn_testing import get_json, healthy, start_worker, stop_worker, wait_for, worker_config
 
 pytestmark = pytest.mark.integration
 
@@ -37,27 +32,18 @@ def post(port: int, path: str, body: object, token: str | None = TOKEN) -> tuple
 @pytest.fixture(scope="module")
 def worker(embedded_broker: object, tmp_path_factory: pytest.TempPathFactory) -> object:
     tmp = tmp_path_factory.mktemp("http")
-    tag = f"http{os.getpid()}"
-    config = tmp / "forewarn.toml"
-    config.write_text(f"[kafka]\napp_id = \"{tag}\"\ntopic_prefix = \"{tag}.\"\n"
-                      + "".join(f"[channels.{c}]\nfile = \"{tmp / 'n.jsonl'}\"\n"
-                                for c in ("sms", "email", "push")))
-    port = free_port()
-    env = dict(os.environ, FOREWARN_BROKER=embedded_broker.url, FOREWARN_API_TOKENS=TOKEN)
-    proc = subprocess.Popen([*forewarn_exe(), "worker", "--region", str(TINY), "--config",
-                             str(config), "--web-port", str(port)],
-                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    config = worker_config(tmp, f"http{os.getpid()}", tmp / "n.jsonl")
+    proc, port = start_worker(config, embedded_broker.url, env={"FOREWARN_API_TOKENS": TOKEN})
     try:
         wait_for(lambda: healthy(port), 90, "the worker")
         yield port
     finally:
-        proc.send_signal(signal.SIGTERM)
-        _, stderr = proc.communicate(timeout=60)
+        stderr = stop_worker(proc)
         assert TOKEN not in stderr, "tokens must never be logged"
 
 
 def now_iso(delta_s: float = 0) -> str:
-    return (datetime.now(timezone.utc) + timedelta(seconds=delta_s)).isoformat()
+    return (datetime.now(UTC) + timedelta(seconds=delta_s)).isoformat()
 
 
 def alarm(state: str = "raised", **extra: object) -> dict:
