@@ -137,6 +137,24 @@ class NetworkCorrelator:
         self.counts = _Counts()
         self.flapping = flapping if flapping is not None else FlapDetector()
         self.unstable: set[str] = set()
+        self._ancestor_cache: dict[str, frozenset[str]] = {}
+        self._descendants: dict[str, set[str]] | None = None
+
+    def _ancestors(self, element: str) -> frozenset[str]:
+        cached = self._ancestor_cache.get(element)
+        if cached is None:
+            cached = self._ancestor_cache[element] = frozenset(self.index.ancestors(element))
+        return cached
+
+    def _below(self, element: str) -> set[str]:
+        """Every element that has ``element`` among its ancestors (built once, on demand)."""
+        if self._descendants is None:
+            descendants: dict[str, set[str]] = {}
+            for other in getattr(self.index, "element_ids", ()):
+                for ancestor in self._ancestors(other):
+                    descendants.setdefault(ancestor, set()).add(other)
+            self._descendants = descendants
+        return self._descendants.get(element, set())
 
     @property
     def unknown_elements(self) -> int:
@@ -210,7 +228,7 @@ class NetworkCorrelator:
 
     def is_unstable(self, element: str) -> bool:
         """True while ``element`` or one of its ancestors keeps changing state."""
-        return bool(self.unstable & ({element} | set(self.index.ancestors(element))))
+        return bool(self.unstable & ({element} | self._ancestors(element)))
 
     def _root_went_down(self, element: str, down: set[str], at: float) -> tuple[str, list[NetworkEvent]]:
         """Register ``element`` as a new root if nothing above it is down; merge roots below it."""
@@ -221,8 +239,8 @@ class NetworkCorrelator:
         cause_type = self.index.element_type(element)
         self.incidents[element] = {"incident_id": incident_id, "since": at, "cause_type": cause_type}
         merges: list[NetworkEvent] = []
-        for other in [r for r in self.incidents if r != element]:
-            if element in self.index.ancestors(other):
+        for other in sorted(self._below(element) & set(self.incidents)):
+            if other != element:
                 old = self.incidents[other]["incident_id"]
                 del self.incidents[other]
                 merges.append(IncidentMerge(at, old, incident_id, element, cause_type))
@@ -235,8 +253,8 @@ class NetworkCorrelator:
         if entry is None:
             return
         del self.incidents[element]
-        for other in down:
-            if element in self.index.ancestors(other) and self.index.root_cause(other, down) == other:
+        for other in self._below(element) & down:
+            if not self._ancestors(other) & down:
                 self.incidents[other] = dict(entry)
 
     # -- maintenance -------------------------------------------------------------------
@@ -297,10 +315,9 @@ class NetworkCorrelator:
             incident_ids.append(update.incident_id)
         elif update.element_id:
             element = update.element_id
-            for root, entry in self.incidents.items():
-                if root == element or root in self.index.ancestors(element) \
-                        or element in self.index.ancestors(root):
-                    incident_ids.append(entry["incident_id"])
+            related = {element} | self._ancestors(element) | self._below(element)
+            for root in sorted(related & set(self.incidents)):
+                incident_ids.append(self.incidents[root]["incident_id"])
         if not incident_ids:
             self.counts.unmatched_updates += 1
             log.warning("incident update for %s matches no open incident",
