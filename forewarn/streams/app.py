@@ -94,9 +94,8 @@ def build_pipeline(index: Any, options: PipelineOptions) -> Pipeline:
     )
     app.forewarn_fetch_max_wait_ms = kafka.fetch_max_wait_ms  # read by our transport
 
-    raw_topic = app.topic(names.alarms_raw, partitions=partitions, value_serializer="raw",
-                          internal=True)
-    alarms_topic = app.topic(names.alarms, partitions=1, value_serializer="json", internal=True)
+    # One partition: the network's records are correlated in one order (docs/architecture.md).
+    raw_topic = app.topic(names.alarms_raw, partitions=1, value_serializer="raw", internal=True)
     alarms_dead = app.topic(names.alarms_dead_letter, partitions=1, value_serializer="json",
                             internal=True)
     impacts_topic = app.topic(names.impacts, partitions=partitions, value_serializer="json",
@@ -135,26 +134,21 @@ def build_pipeline(index: Any, options: PipelineOptions) -> Pipeline:
         customers.forget()
         rebuild["elements"] = True
 
-    @app.agent(raw_topic, name="normalise")
-    async def normalise_agent(stream: Any) -> None:
-        async for raw in stream:
-            accepted, dead = normalise.handle(raw)
-            for record in accepted:
-                await alarms_topic.send(value=record, partition=0)
-            for letter in dead:
-                await alarms_dead.send(value=letter)
-
-    @app.agent(alarms_topic, name="network")
+    @app.agent(raw_topic, name="network")
     async def network_agent(stream: Any) -> None:
-        async for value in stream:
+        """Parse and correlate in one step: a hop between them would cost a send per alarm."""
+        async for raw in stream:
             if rebuild["elements"]:
                 correlator.rebuild()
                 rebuild["elements"] = False
-            out = network.handle(value)
-            for partition, record in out:
-                if record.get("kind") == "impact":
-                    board.record_changes(records.changes_from_impact(record))
-                await impacts_topic.send(value=record, partition=partition)
+            accepted, dead = normalise.handle(raw)
+            for letter in dead:
+                await alarms_dead.send(value=letter)
+            for value in accepted:
+                for partition, record in network.handle(value):
+                    if record.get("kind") == "impact":
+                        board.record_changes(records.changes_from_impact(record))
+                    await impacts_topic.send(value=record, partition=partition)
 
     @app.agent(impacts_topic, name="customers")
     async def customer_agent(stream: Any) -> None:
@@ -188,7 +182,8 @@ def build_pipeline(index: Any, options: PipelineOptions) -> Pipeline:
         @app.timer(interval=options.tick_interval_s, on_leader=True)
         async def wall_clock_tick() -> None:
             # Through the network stage, so window timers and ticks stay in one order.
-            await alarms_topic.send(value={"kind": "tick", "at": options.clock()}, partition=0)
+            await raw_topic.send(value=records.encode(records.tick_record(options.clock())),
+                                 partition=0)
 
     if options.web_port is not None:
         from forewarn.streams.ingest import IngestAnswer
@@ -196,7 +191,7 @@ def build_pipeline(index: Any, options: PipelineOptions) -> Pipeline:
 
         async def http_sink(answer: IngestAnswer) -> None:
             for record in answer.records:
-                await alarms_topic.send(value=records.input_to_record(record), partition=0)
+                await raw_topic.send(value=records.encode(records.normalised(record)), partition=0)
             for letter in answer.dead_letters:
                 await alarms_dead.send(value=letter)
 

@@ -14,7 +14,7 @@ __all__ = ["check_topics"]
 
 async def check_topics(bootstrap: str, names: TopicNames, partitions: int) -> None:
     """Raise ``BrokerError`` naming each existing topic whose partition count is wrong."""
-    expected = {names.alarms: 1, names.impacts: partitions, names.outbox: partitions,
+    expected = {names.alarms_raw: 1, names.impacts: partitions, names.outbox: partitions,
                 names.delivered: partitions}
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, request_timeout_ms=10_000)
     try:
@@ -33,4 +33,4 @@ async def check_topics(bootstrap: str, names: TopicNames, partitions: int) -> No
         await consumer.stop()
     if problems:
         raise BrokerError("; ".join(problems) + " (kafka.partitions in the config sets the "
-                          "customer-keyed topics; 'alarms' must have exactly one partition)")
+                          "customer-keyed topics; 'alarms.raw' must have exactly one partition)")

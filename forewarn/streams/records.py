@@ -3,7 +3,9 @@
 Internal topics carry batches: one message names many customers, because a per-customer
 message costs ~100 µs of framework time and an incident can touch 200,000 customers.
 
-``alarms``                 an ``Alarm`` as a dict, or a control record
+``alarms.raw``             what NOC systems send (any format), plus control records:
+                           ``{"control": "tick", "at"}`` (live wall clock) and
+                           ``{"control": "normalised", "record": {...}}`` (parsed by HTTP ingest)
 ``impacts``                ``{"kind": "impact", "at", "incident_id", "cause_element",
                            "cause_type", "out": {service: [ids]}, "back": {service: [ids]}}``,
                            ``{"kind": "tick", "at"}`` (advances event time) or a control record
@@ -17,6 +19,7 @@ last input of a replay: each stage first finishes everything pending, then passe
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Iterator
 from dataclasses import asdict
 from typing import Any
@@ -41,18 +44,37 @@ __all__ = [
     "decision_from_record",
     "decision_to_record",
     "drain_record",
+    "tick_record",
+    "normalised",
+    "encode",
     "impact_records",
     "is_control",
 ]
 
 CONTROL_HEADER = "forewarn-control"
 DRAIN = "drain"
+TICK = "tick"
+NORMALISED = "normalised"
 IMPACT_CHUNK = 10_000  # customer ids per impacts message: well under Kafka's 1 MB default
 DECISION_CHUNK = 500
 
 
 def drain_record(token: str) -> dict[str, Any]:
     return {"control": DRAIN, "token": token}
+
+
+def tick_record(at: float) -> dict[str, Any]:
+    """Live mode: the wall clock moved to ``at`` (sent by the leader on ``alarms.raw``)."""
+    return {"control": TICK, "at": at}
+
+
+def normalised(record: InputRecord) -> dict[str, Any]:
+    """An already-parsed record travelling on ``alarms.raw`` (HTTP ingest parsed it)."""
+    return {"control": NORMALISED, "record": input_to_record(record)}
+
+
+def encode(value: dict[str, Any]) -> bytes:
+    return json.dumps(value).encode("utf-8")
 
 
 def is_control(value: Any) -> bool:

@@ -55,6 +55,8 @@ class NormaliseStage:
             self.outcomes["unknown:rejected"] += 1
             return [], [self._dead(text, AlarmFormatError("<record>", f"not valid JSON: {exc.msg}"))]
         if records.is_control(obj):
+            if obj["control"] == records.NORMALISED:
+                return [obj["record"]], []
             return [obj], []
         result = parse_records(obj)
         self.outcomes[f"{result.format}:accepted"] += len(result.records)
@@ -91,12 +93,12 @@ class NetworkStage:
 
     def handle(self, value: dict[str, Any]) -> Out:
         """Everything one record on ``alarms`` sends to ``impacts``."""
+        if records.is_control(value) and value["control"] == records.TICK:
+            out = self._messages(self.correlator.advance(float(value["at"])))
+            return out + self._ticks(out, force=True)
         if records.is_control(value):
             out = self._messages(self.correlator.advance(math.inf))
             return out + [(p, value) for p in range(self.partitions)]
-        if value.get("kind") == "tick":
-            out = self._messages(self.correlator.advance(float(value["at"])))
-            return out + self._ticks(out, force=True)
         self.records += 1
         out = self._messages(self.correlator.apply(records.input_from_record(value)))
         return out + self._ticks(out)

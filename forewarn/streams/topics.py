@@ -21,10 +21,6 @@ class TopicNames:
         return self._name("alarms.raw")
 
     @property
-    def alarms(self) -> str:
-        return self._name("alarms")
-
-    @property
     def alarms_dead_letter(self) -> str:
         return self._name("alarms.dead-letter")
 

@@ -79,9 +79,9 @@ async def test_worker_refuses_topics_with_the_wrong_partition_count(embedded_bro
     producer = AIOKafkaProducer(bootstrap_servers=embedded_broker.bootstrap)
     await producer.start()
     try:  # the broker auto-creates the topic with its default partition count (> 1)
-        await producer.send_and_wait(names.alarms, b"x")
+        await producer.send_and_wait(names.alarms_raw, b"x")
     finally:
         await producer.stop()
-    with pytest.raises(BrokerError, match="alarms.*exactly one partition"):
+    with pytest.raises(BrokerError, match="alarms.raw.*exactly one partition"):
         await check_topics(embedded_broker.bootstrap, names, 4)
     await check_topics(embedded_broker.bootstrap, TopicNames("fresh."), 4)
