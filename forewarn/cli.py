@@ -49,7 +49,12 @@ def _fail(exc: BaseException) -> None:
 @app.command()
 def impact(
     region: Annotated[Path, typer.Argument(help="Region folder (CONTRACT §2).")],
-    down: Annotated[list[str], typer.Option("--down", help="Element ids down now, comma-separated.")],
+    down: Annotated[list[str] | None, typer.Option(
+        "--down", help="Element ids down now, comma-separated.")] = None,
+    area: Annotated[Path | None, typer.Option(
+        "--area", help="Polygon file (a power cut, a flood zone): its elements are down.")] = None,
+    degraded: Annotated[bool, typer.Option(
+        "--degraded", help='Also print "degraded": {"mobile": [...]} (best technology lost).')] = False,
     verbose: VerboseOption = False,
 ) -> None:
     """Print which customers are out if these elements are down now (no time rules)."""
@@ -57,7 +62,9 @@ def impact(
     from forewarn.geo.commands import run_impact
 
     try:
-        result = run_impact(region, down)
+        if not down and area is None:
+            raise ForewarnError("give --down and/or --area")
+        result = run_impact(region, down or [], degraded=degraded, area=area)
     except ForewarnError as exc:
         _fail(exc)
     typer.echo(json.dumps(result))
@@ -142,6 +149,75 @@ def demo(
         run_demo(duration, web_port)
     except ForewarnError as exc:
         _fail(exc)
+
+
+# -- geo: region check, index build, coverage derive (forewarn.geo.commands) ----------------
+
+region_app = typer.Typer(no_args_is_help=True, help="Check region folders (CONTRACT §2).")
+index_app = typer.Typer(no_args_is_help=True, help="Build index artifacts for workers.")
+coverage_app = typer.Typer(no_args_is_help=True, help="Derive coverage from cell site lists.")
+app.add_typer(region_app, name="region")
+app.add_typer(index_app, name="index")
+app.add_typer(coverage_app, name="coverage")
+
+
+@region_app.command("check")
+def region_check(
+    region: Annotated[Path, typer.Argument(help="Region folder (CONTRACT §2).")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+    max_rows: Annotated[int, typer.Option("--max-rows", min=1,
+                                          help="Rejected rows listed per file.")] = 20,
+    verbose: VerboseOption = False,
+) -> None:
+    """Print a validation report; exit 1 when the region is unusable, 0 when it is usable."""
+    _setup_logging(verbose)
+    from forewarn.geo.commands import run_check
+
+    try:
+        text, code = run_check(region, as_json=as_json, max_rows=max_rows)
+    except Exception as exc:  # noqa: BLE001 - the check reports bad data itself; last resort
+        typer.echo(f"forewarn: error: cannot check {region}: {exc}", err=True)
+        raise typer.Exit(code=1) from None
+    typer.echo(text)
+    raise typer.Exit(code=code)
+
+
+@index_app.command("build")
+def index_build(
+    region: Annotated[Path, typer.Argument(help="Region folder.")],
+    out: Annotated[Path, typer.Option("--out", help="Index folder (new version inside).")],
+    verbose: VerboseOption = False,
+) -> None:
+    """Build the region's index and publish it as the newest version in OUT."""
+    _setup_logging(verbose)
+    from forewarn.geo.commands import run_index_build
+
+    try:
+        version = run_index_build(region, out)
+    except (ForewarnError, OSError) as exc:
+        _fail(exc)
+    typer.echo(str(version))
+
+
+@coverage_app.command("derive")
+def coverage_derive(
+    cells: Annotated[Path, typer.Argument(help="OpenCellID-style CSV of cells.")],
+    out: Annotated[Path, typer.Option("--out", help="cells layer to write (GeoJSON).")],
+    region_outline: Annotated[Path | None, typer.Option(
+        "--region-outline", help="Polygon file: clip footprints to it.")] = None,
+    max_range: Annotated[float | None, typer.Option(
+        "--max-range", min=1, help="Cap on a cell's range in metres.")] = None,
+    verbose: VerboseOption = False,
+) -> None:
+    """Build approximate cell footprints (range-clipped Voronoi, sector wedges)."""
+    _setup_logging(verbose)
+    from forewarn.geo.commands import run_coverage_derive
+
+    try:
+        count = run_coverage_derive(cells, out, outline=region_outline, max_range_m=max_range)
+    except (ForewarnError, OSError) as exc:
+        _fail(exc)
+    typer.echo(f"wrote {count} cells to {out}", err=True)
 
 
 def main() -> None:

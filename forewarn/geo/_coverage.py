@@ -20,7 +20,7 @@ import numpy as np
 import pyproj
 import shapely
 
-__all__ = ["BOUNDARY_TOLERANCE_M", "points_in_polygons", "resolve_crs"]
+__all__ = ["BOUNDARY_TOLERANCE_M", "points_in_polygons", "resolve_crs", "spatial_order"]
 
 BOUNDARY_TOLERANCE_M = 1e-4
 _METRES_PER_DEGREE = 111_320.0
@@ -48,8 +48,11 @@ def _tolerance(crs: pyproj.CRS) -> float:
 
 
 def points_in_polygons(points: gpd.GeoSeries, polygons: gpd.GeoSeries,
-                       crs: pyproj.CRS | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """All (point position, polygon position) pairs where the polygon covers the point.
+                       crs: pyproj.CRS | None = None, *,
+                       sort: bool = True) -> tuple[np.ndarray, np.ndarray]:
+    """All (point position, polygon position) pairs where the polygon covers the point,
+    sorted by point then polygon (``sort=False``: in no particular order, cheaper when
+    the caller sorts anyway).
 
     Uses the polygons' spatial index (the STRtree behind ``geopandas.sjoin``) directly, which
     returns the pairs as arrays without building a joined frame of millions of rows.
@@ -63,6 +66,36 @@ def points_in_polygons(points: gpd.GeoSeries, polygons: gpd.GeoSeries,
     grown = shapely.buffer(np.asarray(polys.values, dtype=object), _tolerance(target),
                            quad_segs=1, join_style="mitre", mitre_limit=2.0)
     tree = shapely.STRtree(grown)
-    point_pos, poly_pos = tree.query(np.asarray(pts.values, dtype=object), predicate="intersects")
+    geoms = np.asarray(pts.values, dtype=object)
+    walk = spatial_order(shapely.get_coordinates(geoms))
+    point_pos, poly_pos = tree.query(geoms[walk], predicate="intersects")
+    point_pos = walk[point_pos]
+    if not sort:
+        return point_pos.astype(np.int64), poly_pos.astype(np.int64)
     order = np.lexsort((poly_pos, point_pos))
     return point_pos[order].astype(np.int64), poly_pos[order].astype(np.int64)
+
+
+def _spread_bits(v: np.ndarray) -> np.ndarray:
+    """Insert a zero bit between the low 16 bits of each value (for a Morton key)."""
+    v = v & 0xFFFF
+    v = (v | (v << 8)) & 0x00FF00FF
+    v = (v | (v << 4)) & 0x0F0F0F0F
+    v = (v | (v << 2)) & 0x33333333
+    return (v | (v << 1)) & 0x55555555
+
+
+def spatial_order(xy: np.ndarray) -> np.ndarray:
+    """Positions of ``xy`` along a Z-order (Morton) curve on a 65536² grid.
+
+    Why: querying the STRtree with points in file order jumps all over the tree for every
+    point; neighbouring points in Z-order visit the same nodes, which stay in the CPU
+    cache. On 1M customers x 25k cells this halves the join (see BENCHMARKS.md).
+    """
+    if len(xy) == 0:
+        return np.zeros(0, dtype=np.int64)
+    low, span = xy.min(axis=0), np.ptp(xy, axis=0)
+    span[span == 0] = 1.0
+    grid = ((xy - low) / span * 65535).astype(np.int64)
+    key = _spread_bits(grid[:, 0]) | (_spread_bits(grid[:, 1]) << 1)
+    return np.argsort(key, kind="stable").astype(np.int64)

@@ -95,8 +95,14 @@ class Csr:
         """Per row: is any ``values[indices]`` true? Empty rows give False."""
         return self._reduce(np.logical_or, values)
 
-    def _reduce(self, op: np.ufunc, values: np.ndarray) -> np.ndarray:
-        out = np.zeros(self.n_rows, dtype=bool)
+    def max_rows(self, values: np.ndarray, empty: int = -1) -> np.ndarray:
+        """Per row: the largest ``values[indices]`` (``empty`` for rows without entries)."""
+        return self._reduce(np.maximum, values, np.full(self.n_rows, empty, dtype=values.dtype))
+
+    def _reduce(self, op: np.ufunc, values: np.ndarray,
+                out: np.ndarray | None = None) -> np.ndarray:
+        if out is None:
+            out = np.zeros(self.n_rows, dtype=bool)
         counts = self.counts()
         filled = np.flatnonzero(counts > 0)
         if filled.size:

@@ -56,10 +56,13 @@ class Network:
     topology: list[tuple[str, str, str]]  # (element_id, parent_id, element_type)
 
 
-def plan_for(customers: int) -> Plan:
+def plan_for(customers: int, fibre_areas: int | None = None) -> Plan:
+    """``fibre_areas``: aim for about that many PON areas (default: ~40 fibre customers
+    each); ~15 % of grid squares are left without fibre, hence the division."""
     n_sites = max(12, round(customers / 120))
     spacing = min(2000.0, max(300.0, math.sqrt(_MAX_AREA_M2 / (n_sites * 0.866))))
-    return Plan(n_sites, spacing, max(9, round(customers * 0.55 / 40)))
+    pons = round(customers * 0.55 / 40) if fibre_areas is None else round(fibre_areas / 0.85)
+    return Plan(n_sites, spacing, max(9, pons))
 
 
 def build_network(rng: np.random.Generator, plan: Plan, centre: tuple[float, float]) -> Network:

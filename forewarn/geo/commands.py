@@ -1,4 +1,5 @@
-"""What the ``impact`` and ``synth`` commands do (CONTRACT §5), minus argument parsing.
+"""What the geo commands do, minus argument parsing: ``impact`` and ``synth`` (CONTRACT §5),
+``region check``, ``index build`` and ``coverage derive``.
 
 The CLI prints the returned dict as JSON on stdout; everything else (warnings about ids
 that are not in the region, progress) goes through logging to stderr, so stdout stays the
@@ -7,14 +8,21 @@ bare result that scripts consume.
 
 from __future__ import annotations
 
+import json
 import logging
+from collections.abc import Collection
 from pathlib import Path
 
+import numpy as np
+import shapely
+
+from forewarn.geo._places import read_area
 from forewarn.geo.index import RegionIndex
 from forewarn.geo.region import load_region
 from forewarn.geo.synth import write_synthetic_region
 
-__all__ = ["parse_down", "run_impact", "run_synth"]
+__all__ = ["impact_report", "parse_down", "run_check", "run_coverage_derive", "run_impact",
+           "run_index_build", "run_synth"]
 
 log = logging.getLogger("forewarn.geo")
 
@@ -31,19 +39,89 @@ def parse_down(down: list[str] | str) -> list[str]:
     return list(seen)
 
 
-def run_impact(region: Path, down: list[str]) -> dict[str, dict[str, list[str]]]:
+def run_impact(region: Path, down: list[str] | str | None = None, *, degraded: bool = False,
+               area: Path | None = None) -> dict[str, dict[str, list[str]]]:
     """``{"outage": {"mobile": [...], "fibre": [...]}}`` for ``down`` elements down now.
 
     No time rules apply (no confirm delay, no maintenance): this answers "who would be out".
     Ids that name no element of the region are ignored with a warning, because a typo must
-    not look like "nobody affected" without a hint. Raises ``RegionError`` for a bad region.
+    not look like "nobody affected" without a hint. ``degraded`` adds
+    ``"degraded": {"mobile": [...]}``; ``area`` (a polygon file) adds the area's elements
+    to ``down`` for the customers inside it (see ``impact_report``). Raises
+    ``RegionError`` for a bad region or area file.
     """
-    elements = parse_down(down)
+    elements = parse_down(down or [])
+    shape = read_area(area) if area is not None else None
     index = RegionIndex.build(load_region(Path(region)))
     unknown = [e for e in elements if not index.has_element(e)]
     if unknown:
         log.warning("not an element of region %s (ignored): %s", region, ", ".join(unknown))
-    return {"outage": index.impact(elements)}
+    return impact_report(index, elements, degraded=degraded, area=shape)
+
+
+def impact_report(index: RegionIndex, down: Collection[str], *, degraded: bool = False,
+                  area: shapely.Geometry | None = None) -> dict[str, dict[str, list[str]]]:
+    """The ``impact`` result for an index: the contract's shape, plus ``degraded`` if asked.
+
+    With ``area`` (WGS84), customers *inside* it are judged with ``down`` plus every
+    element located inside (``RegionIndex.elements_in``), customers outside with ``down``
+    alone: a power cut or flood takes out what stands in it and the customers there who
+    depend on it, while customers elsewhere hear about those elements through their own
+    alarms.
+    """
+    down = set(down)
+    if area is None:
+        out = index.out_positions(down)
+        result: dict[str, dict[str, list[str]]] = {
+            "outage": {s: index.ids_of(p) for s, p in out.items()}}
+        if degraded:
+            result["degraded"] = {"mobile": index.ids_of(index.degraded_positions(down))}
+        return result
+    inside = index.customers_in(area)
+    located = index.elements_in(area)
+    log.info("area: %d elements and %d customers inside", len(located), len(inside))
+    hit = down | set(located)
+    by_area = index.out_positions(hit, within=inside)
+    plain = index.out_positions(down)
+    result = {"outage": {s: index.ids_of(np.union1d(by_area[s], plain[s])) for s in plain}}
+    if degraded:
+        worse = np.union1d(index.degraded_positions(hit, within=inside),
+                           np.setdiff1d(index.degraded_positions(down), inside))
+        result["degraded"] = {"mobile": index.ids_of(worse)}
+    return result
+
+
+def run_check(region: Path, *, as_json: bool = False, max_rows: int = 20) -> tuple[str, int]:
+    """(report text, exit code): 0 when the region is usable, 1 when it is not.
+
+    Never raises for bad data: every problem is a line of the report.
+    """
+    from forewarn.geo.check import check_region, format_report
+
+    report = check_region(Path(region), max_rows=max_rows)
+    text = (json.dumps(report.to_dict(), indent=2, ensure_ascii=False) if as_json
+            else format_report(report))
+    return text, 0 if report.usable else 1
+
+
+def run_index_build(region: Path, out: Path) -> Path:
+    """Build the index of ``region`` and write it as a new version under ``out``."""
+    from forewarn.geo.artifact import write_index
+
+    index = RegionIndex.build(load_region(Path(region)))
+    return write_index(index, Path(out), Path(region))
+
+
+def run_coverage_derive(cells_csv: Path, out: Path, *, outline: Path | None = None,
+                        max_range_m: float | None = None) -> int:
+    """Derive cell footprints from an OpenCellID-style CSV; returns the number of cells."""
+    from forewarn.geo.derive import DEFAULT_MAX_RANGE_M, derive_coverage, write_cells
+
+    shape = read_area(outline) if outline is not None else None
+    cells = derive_coverage(Path(cells_csv), outline=shape,
+                            max_range_m=max_range_m or DEFAULT_MAX_RANGE_M)
+    write_cells(cells, Path(out))
+    return len(cells)
 
 
 def run_synth(region_dir: Path, customers: int, seed: int) -> None:

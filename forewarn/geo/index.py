@@ -1,9 +1,10 @@
 """``RegionIndex``: who is out when these elements are down, as array lookups.
 
-Built once per region (``RegionIndex.build``); afterwards every question the stream
-processor asks — which customers depend on this element, who is out given the elements
-that are down — is a gather over numpy CSR arrays, never a spatial query or a Python loop
-per customer. Semantics are CONTRACT §4:
+Built once per region (``RegionIndex.build``) or loaded from an index artifact
+(``RegionIndex.load``); afterwards every question the stream processor asks — which
+customers depend on this element, who is out given the elements that are down — is a
+gather over numpy CSR arrays, never a spatial query or a Python loop per customer.
+Semantics are CONTRACT §4:
 
 * an element is *effectively down* when it or any ancestor (topology; cell -> site) is down;
 * a mobile customer is out when they are inside at least one cell and every covering cell
@@ -11,58 +12,66 @@ per customer. Semantics are CONTRACT §4:
 * a fibre customer is out when their serving node is effectively down: ``fibre_node_id``
   when given (even outside that node's area, even for a node without polygon), else the
   node(s) of the fibre area(s) containing them; in several areas (a data error, counted in
-  ``notes``) they are out when any of those nodes is.
+  ``notes``) they are out when any of those nodes is;
+* a mobile customer is *degraded* (not out) when their best technology is gone while a
+  lower one remains: the best rank among live covering cells is below the best rank among
+  all covering cells (``_technology``).
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Collection, Iterable
+from pathlib import Path
 
 import numpy as np
 import pyproj
+import shapely
 
 from forewarn.domain import SERVICES, Customer
-from forewarn.geo._coverage import points_in_polygons, resolve_crs
 from forewarn.geo._csr import Csr, sorted_unique
-from forewarn.geo._graph import ElementGraph, build_graph
+from forewarn.geo._graph import ElementGraph
+from forewarn.geo._joins import join_region
+from forewarn.geo._places import points_inside
+from forewarn.geo._state import IndexState, state_from_region
 from forewarn.geo.region import Region
 
 __all__ = ["RegionIndex"]
 
 log = logging.getLogger("forewarn.geo")
-_CUSTOMER_FIELDS = ("services", "language", "channels", "phone", "email", "push_token",
-                    "priority", "timezone")
+# Below this share of all customers, a query looks only at the dependents of the down
+# elements; above it, one pass over everyone is cheaper than gathering the dependents.
+_SPARSE_SHARE = 0.25
 
 
 class RegionIndex:
     """Arrays answering impact questions for one region; immutable after ``build``.
 
     Customers are addressed by *position* (``customer_ids[p]``), the form in which large
-    sets travel cheaply between stages; ids are converted only at the edges.
+    sets travel cheaply between stages; ids are converted only at the edges. ``region`` is
+    the loaded region, or None for an index loaded from an artifact.
     """
 
     def __init__(self, region: Region, graph: ElementGraph, cover: Csr, serving: Csr,
                  notes: tuple[str, ...]) -> None:
-        customers = region.customers
-        self.region = region
-        self.customer_ids: list[str] = [str(c) for c in customers["customer_id"]]
-        self.notes = notes
-        self._graph = graph
-        self._cover = cover  # customer -> covering cells (mobile customers only)
-        self._serving = serving  # customer -> serving fibre nodes (fibre customers only)
-        self._rows = {name: customers[name].to_numpy(dtype=object) for name in _CUSTOMER_FIELDS}
-        self._mobile, self._fibre = _service_masks(region)
-        self._lookup = {cid: p for p, cid in enumerate(self.customer_ids)}
-        self._sorted = np.argsort(np.asarray(self.customer_ids, dtype=object), kind="stable")
-        # Element -> customers attached to it directly (as covering cell or serving node);
-        # ancestors are resolved per query through the graph's descendants, which keeps
-        # this table as small as the joins themselves.
-        self._attached = Csr.from_pairs(
-            np.concatenate([cover.indices, serving.indices]),
-            np.concatenate([cover.expand_rows(), serving.expand_rows()]),
-            len(graph.ids), unique=False,
-        )
+        self.region: Region | None = region
+        self._setup(state_from_region(region, graph, cover, serving, notes))
+
+    def _setup(self, state: IndexState) -> None:
+        self._state = state
+        self.customer_ids: list[str] = state.customer_ids
+        self.notes = state.notes
+        self._graph = state.graph
+        self._cover = state.cover  # customer -> covering cells (mobile customers only)
+        self._serving = state.serving  # customer -> serving fibre nodes (fibre customers only)
+        self._attached = state.attached  # element -> customers attached directly
+        self._rows = state.fields
+        self._mobile, self._fibre = state.mobile, state.fibre
+        self._lookup = dict(zip(self.customer_ids, range(len(self.customer_ids))))
+        self._sorted = np.asarray(state.order, dtype=np.int64)
+        self._rank = np.empty(len(self._sorted), dtype=np.int64)
+        self._rank[self._sorted] = np.arange(len(self._sorted), dtype=np.int64)
+        self._best = self._cover.max_rows(np.asarray(state.tech, dtype=np.int8))
 
     @classmethod
     def build(cls, region: Region, *, crs: pyproj.CRS | str | None = None) -> RegionIndex:
@@ -72,34 +81,20 @@ class RegionIndex:
         ``_coverage``); ``"utm"`` or any CRS joins in that metric CRS instead.
         Raises ``RegionError`` when the topology has a cycle.
         """
-        customers = region.customers
-        n = len(customers)
-        has_mobile, has_fibre = _service_masks(region)
-        mobile, fibre = np.flatnonzero(has_mobile), np.flatnonzero(has_fibre)
-        explicit = customers["fibre_node_id"].to_numpy(dtype=object)
-        explicit_ids = sorted({e for e in explicit[fibre] if e is not None})
-        graph = build_graph(region.cells, region.fibre_areas, region.topology, explicit_ids,
-                            region.files.get("topology", "topology.csv"))
-        join_crs = resolve_crs(crs, customers.geometry)
-        notes: list[tuple[int, str]] = [
-            (logging.INFO, f"{file}: repaired {k} invalid geometries")
-            for file, k in region.repaired.items()]
-
-        cover = Csr.from_pairs(np.zeros(0), np.zeros(0), n)
-        if region.cells is not None:
-            pts, cells = points_in_polygons(customers.geometry.iloc[mobile],
-                                            region.cells.geometry, join_crs)
-            cell_pos = np.asarray([graph.position[c] for c in region.cells["cell_id"]])
-            cover = Csr.from_pairs(mobile[pts], cell_pos[cells], n)
-        uncovered = int(np.count_nonzero(cover.counts()[mobile] == 0))
-        if uncovered:
-            notes.append((logging.INFO, f"{uncovered} mobile customers are covered by no cell"))
-
-        serving, fibre_notes = _serving_nodes(region, graph, fibre, explicit, join_crs)
-        notes.extend(fibre_notes)
+        graph, cover, serving, notes = join_region(region, crs)
         for level, note in notes:
             log.log(level, "region %s: %s", region.path, note)
         return cls(region, graph, cover, serving, tuple(note for _, note in notes))
+
+    @classmethod
+    def load(cls, folder: Path) -> RegionIndex:
+        """Load the newest index artifact in ``folder`` (see ``forewarn.geo.artifact``)."""
+        from forewarn.geo.artifact import read_state
+
+        index = cls.__new__(cls)
+        index.region = None
+        index._setup(read_state(Path(folder)))
+        return index
 
     # -- customers ---------------------------------------------------------------------
 
@@ -133,6 +128,12 @@ class RegionIndex:
     def serving_nodes(self, customer_id: str) -> tuple[str, ...]:
         """Fibre nodes serving a fibre customer (usually one; empty when none is known)."""
         return tuple(self._graph.ids[e] for e in self._serving.row(self.position(customer_id)))
+
+    def ids_of(self, positions: np.ndarray) -> list[str]:
+        """Customer ids of ``positions`` in plain string order (the order ``impact`` prints)."""
+        positions = np.asarray(positions, dtype=np.int64)
+        ids = self.customer_ids
+        return [ids[p] for p in positions[np.argsort(self._rank[positions])]]
 
     # -- elements ----------------------------------------------------------------------
 
@@ -168,6 +169,31 @@ class RegionIndex:
                 return candidate
         return element_id
 
+    def elements_in(self, area: shapely.Geometry) -> list[str]:
+        """Located elements inside ``area`` (WGS84; boundary counts): cells by footprint
+        centroid, sites by mast, fibre nodes by area centroid (rule in ``_places``)."""
+        inside = np.flatnonzero(points_inside(area, np.asarray(self._state.places)))
+        return [self._graph.ids[e] for e in inside]
+
+    def customers_in(self, area: shapely.Geometry) -> np.ndarray:
+        """Sorted positions of customers located inside ``area`` (WGS84; boundary counts)."""
+        return np.flatnonzero(points_inside(area, np.asarray(self._state.lonlat)))
+
+    def cut_at(self, point_lonlat: tuple[float, float], tolerance_m: float) -> list[str]:
+        """Nodes fed by the fibre routes passing within ``tolerance_m`` metres of the point
+        (WGS84 lon, lat): what a cable cut there takes down. [] without a routes layer."""
+        routes = self._state.routes
+        if routes is None:
+            return []
+        return sorted(self._graph.ids[e] for e in routes.cut_at(*point_lonlat, tolerance_m))
+
+    def cut_by(self, polygon: shapely.Geometry) -> list[str]:
+        """Nodes fed by the fibre routes crossing ``polygon`` (WGS84, e.g. a dig site)."""
+        routes = self._state.routes
+        if routes is None:
+            return []
+        return sorted(self._graph.ids[e] for e in routes.cut_by(polygon))
+
     # -- impact ------------------------------------------------------------------------
 
     def dependents(self, element_ids: Iterable[str]) -> np.ndarray:
@@ -182,82 +208,68 @@ class RegionIndex:
 
     def effectively_down(self, down: Collection[str]) -> np.ndarray:
         """Boolean per element: it or an ancestor is in ``down`` (unknown ids ignored)."""
-        own = np.zeros(len(self._graph.ids), dtype=bool)
-        own[self._graph.positions(down)] = True
-        return self._graph.up.any_rows(own)
+        # Effectively down == a descendant-or-self of a down element: one gather over the
+        # subtrees of ``down`` instead of a pass over every element's ancestors.
+        eff = np.zeros(len(self._graph.ids), dtype=bool)
+        positions = self._graph.positions(down)
+        if positions.size:
+            eff[self._graph.down.take(positions).indices] = True
+        return eff
 
     def outages(self, down: Collection[str],
                 positions: np.ndarray | None = None) -> dict[str, np.ndarray]:
         """``{"mobile": bool[], "fibre": bool[]}`` aligned with ``positions`` (all customers
         when None): is the customer out, given the elements whose *own* state is down?"""
         eff = self.effectively_down(down)
-        if positions is None:
-            cover, serving = self._cover, self._serving
-            mobile, fibre = self._mobile, self._fibre
-        else:
-            positions = np.asarray(positions, dtype=np.int64)
-            cover, serving = self._cover.take(positions), self._serving.take(positions)
-            mobile, fibre = self._mobile[positions], self._fibre[positions]
+        cover, serving, mobile, fibre = self._subset(positions)
         return {
             "mobile": mobile & cover.all_rows(eff),
             "fibre": fibre & serving.any_rows(eff),
         }
 
+    def degraded(self, down: Collection[str], positions: np.ndarray | None = None) -> np.ndarray:
+        """Boolean per customer (aligned with ``positions``, all when None): mobile service
+        is up but only on a lower technology than the customer's best covering cell."""
+        eff = self.effectively_down(down)
+        cover, _, mobile, _ = self._subset(positions)
+        best = self._best if positions is None else self._best[np.asarray(positions, np.int64)]
+        live = np.where(eff, np.int8(-1), np.asarray(self._state.tech, dtype=np.int8))
+        best_live = cover.max_rows(live)
+        return mobile & (best_live >= 0) & (best_live < best)
+
+    def _subset(self, positions: np.ndarray | None) -> tuple[Csr, Csr, np.ndarray, np.ndarray]:
+        if positions is None:
+            return self._cover, self._serving, self._mobile, self._fibre
+        positions = np.asarray(positions, dtype=np.int64)
+        return (self._cover.take(positions), self._serving.take(positions),
+                self._mobile[positions], self._fibre[positions])
+
+    def candidates(self, down: Collection[str]) -> np.ndarray | None:
+        """Positions whose status ``down`` can change, or None when that is most customers
+        (then a pass over everyone is cheaper). Exact: an outage or degradation needs an
+        effectively-down covering cell or serving node, i.e. a descendant of ``down``."""
+        found = self.dependents(down)
+        return found if found.size < _SPARSE_SHARE * len(self) else None
+
+    def out_positions(self, down: Collection[str], *,
+                      within: np.ndarray | None = None) -> dict[str, np.ndarray]:
+        """Positions out per service (``within``: restrict to these sorted positions)."""
+        candidates = self.candidates(down)
+        if within is not None:
+            candidates = within if candidates is None else np.intersect1d(candidates, within)
+        out = self.outages(down, candidates)
+        base = np.arange(len(self)) if candidates is None else candidates
+        return {service: base[mask] for service, mask in out.items()}
+
+    def degraded_positions(self, down: Collection[str], *,
+                           within: np.ndarray | None = None) -> np.ndarray:
+        """Positions of degraded mobile customers (``within``: as for ``out_positions``)."""
+        candidates = self.candidates(down)
+        if within is not None:
+            candidates = within if candidates is None else np.intersect1d(candidates, within)
+        mask = self.degraded(down, candidates)
+        return (np.arange(len(self)) if candidates is None else candidates)[mask]
+
     def impact(self, down: Collection[str]) -> dict[str, list[str]]:
         """``{"mobile": ids, "fibre": ids}`` of customers out, ids in plain string order."""
-        out = self.outages(down)
-        ids = self.customer_ids
-        return {
-            service: [ids[p] for p in self._sorted[mask[self._sorted]]]
-            for service, mask in out.items()
-        }
-
-
-def _service_masks(region: Region) -> tuple[np.ndarray, np.ndarray]:
-    """Boolean masks of mobile and fibre customers (``services`` is canonical text)."""
-    services = region.customers["services"]
-    mobile = services.isin(["mobile", "mobile;fibre"]).to_numpy(dtype=bool)
-    fibre = services.isin(["fibre", "mobile;fibre"]).to_numpy(dtype=bool)
-    return mobile, fibre
-
-
-def _serving_nodes(region: Region, graph: ElementGraph, fibre: np.ndarray,
-                   explicit: np.ndarray,
-                   crs: pyproj.CRS | None) -> tuple[Csr, list[tuple[int, str]]]:
-    """Customer -> serving fibre nodes: explicit ``fibre_node_id`` wins over geography.
-
-    Data problems come back as (log level, note): a customer in two fibre areas or a
-    ``fibre_node_id`` nothing else names is a warning, being outside all areas is not.
-    """
-    n = len(region.customers)
-    notes: list[tuple[int, str]] = []
-    has_explicit = np.fromiter((e is not None for e in explicit[fibre]), dtype=bool,
-                               count=len(fibre))
-    rows = [fibre[has_explicit]]
-    cols = [np.asarray([graph.position[e] for e in explicit[fibre[has_explicit]]],
-                       dtype=np.int64)]
-    known = set(region.fibre_areas["node_id"]) if region.fibre_areas is not None else set()
-    if region.topology is not None:
-        known |= set(region.topology["element_id"])
-    unknown = sorted({e for e in explicit[fibre[has_explicit]] if e not in known})
-    if unknown:
-        text = (f"{len(unknown)} fibre_node_id values name no fibre area or topology "
-                f"element (e.g. {unknown[0]})")
-        notes.append((logging.WARNING, text))
-    if region.fibre_areas is not None:
-        geographic = fibre[~has_explicit]
-        pts, areas = points_in_polygons(region.customers.geometry.iloc[geographic],
-                                        region.fibre_areas.geometry, crs)
-        node_pos = np.asarray([graph.position[e] for e in region.fibre_areas["node_id"]])
-        rows.append(geographic[pts])
-        cols.append(node_pos[areas])
-    serving = Csr.from_pairs(np.concatenate(rows), np.concatenate(cols), n)
-    counts = serving.counts()[fibre]
-    several = int(np.count_nonzero(counts > 1))
-    if several:
-        notes.append((logging.WARNING,
-                      f"{several} fibre customers lie in more than one fibre area"))
-    without = int(np.count_nonzero(counts == 0))
-    if without:
-        notes.append((logging.INFO, f"{without} fibre customers have no serving fibre node"))
-    return serving, notes
+        return {service: self.ids_of(p) for service, p in self.out_positions(down).items()}

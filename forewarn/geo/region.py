@@ -26,14 +26,17 @@ from forewarn.errors import RegionError
 from forewarn.geo._customers import validate_customers
 from forewarn.geo._files import LAYER_SUFFIXES, TABLE_SUFFIXES, find_file, read_layer, read_table
 from forewarn.geo._layers import PolygonSpec, validate_polygons, validate_topology
+from forewarn.geo._routes import validate_routes
 
-__all__ = ["Region", "load_region"]
+__all__ = ["POLYGON_LAYERS", "Region", "load_region"]
 
 log = logging.getLogger("forewarn.geo")
 
 _CELLS = PolygonSpec(("cell_id", "site_id"), text=("technology",))
 _FIBRE_AREAS = PolygonSpec(("node_id",), unique=False)  # one node may serve several polygons
 _AREAS = PolygonSpec(("area_id",), text=("name",))
+POLYGON_LAYERS: tuple[tuple[str, PolygonSpec], ...] = (
+    ("cells", _CELLS), ("fibre_areas", _FIBRE_AREAS), ("areas", _AREAS))
 
 
 @dataclass(frozen=True, eq=False)
@@ -42,8 +45,10 @@ class Region:
 
     ``customers`` is a WGS84 point layer (see ``_customers.validate_customers`` for the
     normalised columns); polygon layers keep their file's CRS; ``topology`` holds one row
-    per (element, parent) edge with its source ``row``. ``repaired`` counts geometries made
-    valid per file name; ``files`` names the file each layer came from.
+    per (element, parent) edge with its source ``row``; ``fibre_routes`` (optional, not in
+    CONTRACT §2) holds cable LineStrings with ``route_id`` and ``feeds`` (see ``_routes``).
+    ``repaired`` counts geometries made valid per file name; ``files`` names the file each
+    layer came from.
     """
 
     path: Path
@@ -54,6 +59,7 @@ class Region:
     topology: pd.DataFrame | None = None
     repaired: Mapping[str, int] = field(default_factory=dict)
     files: Mapping[str, str] = field(default_factory=dict)
+    fibre_routes: gpd.GeoDataFrame | None = None
 
 
 def load_region(path: Path) -> Region:
@@ -70,7 +76,7 @@ def load_region(path: Path) -> Region:
     customers = validate_customers(frame, rows, customers_file.name)
 
     layers: dict[str, gpd.GeoDataFrame | None] = {}
-    for stem, spec in (("cells", _CELLS), ("fibre_areas", _FIBRE_AREAS), ("areas", _AREAS)):
+    for stem, spec in POLYGON_LAYERS:
         layer_file = find_file(path, stem, LAYER_SUFFIXES)
         if layer_file is None:
             layers[stem] = None
@@ -94,6 +100,12 @@ def load_region(path: Path) -> Region:
         table, table_rows = read_table(topology_file)
         topology = validate_topology(table, table_rows, topology_file.name)
 
+    routes = None
+    routes_file = find_file(path, "fibre_routes", LAYER_SUFFIXES)
+    if routes_file is not None:
+        files["fibre_routes"] = routes_file.name
+        routes = validate_routes(*read_layer(routes_file), routes_file.name)
+
     return Region(
         path=path,
         customers=customers,
@@ -103,4 +115,5 @@ def load_region(path: Path) -> Region:
         topology=topology,
         repaired=MappingProxyType(repaired),
         files=MappingProxyType(files),
+        fibre_routes=routes,
     )

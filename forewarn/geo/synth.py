@@ -31,15 +31,20 @@ _AREAS = [("10115", "Mitte"), ("10405", "Prenzlauer Berg"), ("10997", "Kreuzberg
           ("12043", "Neukölln"), ("10585", "Charlottenburg"), ("10827", "Schöneberg")]
 
 
-def write_synthetic_region(out_dir: Path, customers: int, seed: int) -> None:
-    """Write customers.csv, cells.geojson, fibre_areas.geojson, areas.geojson, topology.csv."""
+def write_synthetic_region(out_dir: Path, customers: int, seed: int, *,
+                           fibre_areas: int | None = None) -> None:
+    """Write customers.csv, cells.geojson, fibre_areas.geojson, areas.geojson, topology.csv.
+
+    ``fibre_areas``: about how many PON areas to draw (benchmarks ask for 5,000 at 1M
+    customers); by default the count follows the customer count.
+    """
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(seed)
     to_metric = pyproj.Transformer.from_crs("EPSG:4326", METRIC_CRS, always_xy=True)
     to_lonlat = pyproj.Transformer.from_crs(METRIC_CRS, "EPSG:4326", always_xy=True)
     centre = to_metric.transform(*CENTRE_LONLAT)
-    net = build_network(rng, plan_for(customers), centre)
+    net = build_network(rng, plan_for(customers, fibre_areas), centre)
     _write_csv(out_dir / "customers.csv", _customers(rng, net, customers, to_lonlat))
 
     def lonlat(polys: np.ndarray) -> np.ndarray:

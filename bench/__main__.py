@@ -1,0 +1,26 @@
+"""``python -m bench NAME [ARGS...]``: run one benchmark; without a name, list them.
+
+Each benchmark is a module of this package with a ``main(argv) -> int | None``.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+
+BENCHMARKS = {
+    "fanout": "bench.fanout",  # delivery of one incident's fan-out to a local webhook
+    "geo": "bench.geo",        # region indexing and storm impact
+}
+
+
+def main(argv: list[str]) -> int:
+    if not argv or argv[0] not in BENCHMARKS:
+        print("usage: python -m bench {" + ",".join(BENCHMARKS) + "} [ARGS...]", file=sys.stderr)
+        return 2
+    module = importlib.import_module(BENCHMARKS[argv[0]])
+    return int(module.main(argv[1:]) or 0)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))
