@@ -11,6 +11,7 @@ import sys
 BENCHMARKS = {
     "fanout": "bench.fanout",  # delivery of one incident's fan-out to a local webhook
     "geo": "bench.geo",        # region indexing and storm impact
+    "storm": "bench.storm",    # alarm storm through the real pipeline, 1 and 2 workers
 }
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import tomllib
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +21,10 @@ __all__ = [
     "ApiSettings",
     "ChannelSettings",
     "CorrelationSettings",
+    "DeliverySettings",
+    "IndexSettings",
     "KafkaSettings",
+    "LegalSettings",
     "NotifySettings",
     "Settings",
     "load_settings",
@@ -35,13 +39,16 @@ class CorrelationSettings(_Section):
     confirm_after_s: float = Field(120, ge=0)
     resolve_after_s: float = Field(300, ge=0)
     down_severities: tuple[str, ...] = ("critical", "major")
+    flap_changes: int = Field(4, ge=2)  # this many own-state changes ...
+    flap_window_s: float = Field(600, gt=0)  # ... within this window mark an element unstable
 
 
 class NotifySettings(_Section):
-    quiet_hours: str = ""
+    quiet_hours: str = ""  # "22:00-07:00" in the customer's timezone; "" = off
     notice_before_s: float = Field(172800, ge=0)
     default_language: str = "de"
     status_url: str = "https://status.example.net/i/{incident_id}"
+    eta_passed_update: bool = True  # "still working on it" once an ETA given passes unresolved
 
     @field_validator("default_language")
     @classmethod
@@ -49,6 +56,66 @@ class NotifySettings(_Section):
         if value not in ("de", "en"):
             raise ValueError(f"unsupported language {value!r} (have: de, en)")
         return value
+
+    @field_validator("quiet_hours")
+    @classmethod
+    def _quiet_hours_parse(cls, value: str) -> str:
+        from forewarn.streams.policy import QuietHours  # pure module; imports no settings
+
+        QuietHours.parse(value)  # raises ValueError naming what is wrong
+        return value
+
+
+class DeliverySettings(_Section):
+    """Retries and per-customer limits of delivery (``[delivery]``).
+
+    ``max_per_day`` (0 = off) counts every message a customer got on their local calendar
+    day but only ever blocks ``update`` notices: outage, resolved, planned and completed
+    notices are the contract's "exactly one" and are never capped. ``min_update_gap_s``
+    (0 = off) holds an ``update`` back until that long after the customer's previous one
+    (a newer update of the same incident replaces a held one). Both defaults keep every
+    notice of CONTRACT §4; the gap is off by default for that reason (900 s is a good value
+    for NOCs that post frequent updates).
+    """
+
+    attempts: int = Field(3, ge=1)            # tries per channel, first one included
+    backoff_s: float = Field(0.5, ge=0)       # first retry delay; doubles per retry
+    max_backoff_s: float = Field(30.0, ge=0)  # ceiling of one retry delay
+    jitter: float = Field(0.2, ge=0, le=1)    # each delay shortened by up to this fraction
+    concurrency: int = Field(512, ge=1)       # deliveries in flight per worker, all channels
+    max_per_day: int = Field(10, ge=0)
+    min_update_gap_s: float = Field(0.0, ge=0)
+
+
+class LegalSettings(_Section):
+    """Legal clocks of long outages (``[legal]``; rules in ``forewarn.streams.legal``).
+
+    ``country``: ``DE`` (TKG §58: news on the next calendar day, compensation from the
+    third), ``GB``/``UK`` (Ofcom automatic compensation after two full working days) or
+    ``""`` (off). ``services``: which services the clocks apply to (unset: the country's
+    default). ``holidays``: extra non-working days (dates) for working-day clocks.
+    """
+
+    country: str = "DE"
+    services: tuple[str, ...] | None = None
+    holidays: tuple[date, ...] = ()
+
+    @field_validator("country")
+    @classmethod
+    def _known_country(cls, value: str) -> str:
+        from forewarn.streams.legal import legal_policy  # pure module; imports no settings
+
+        legal_policy(value)  # raises ValueError naming the country
+        return value.strip().upper()
+
+
+class IndexSettings(_Section):
+    """Index artifacts (``[index]``): ``dir`` is a folder written by ``forewarn index build``
+    ("" = no hot reload); workers poll its ``CURRENT`` every ``reload_interval_s`` and swap a
+    new version in without a restart (``forewarn.streams.hot_reload``)."""
+
+    dir: str = ""
+    reload_interval_s: float = Field(5.0, gt=0)
 
 
 class ApiSettings(_Section):
@@ -69,10 +136,22 @@ class ChannelSettings(_Section):
     """Delivery per channel: an apprise URL with ``{to}`` for the address, or a JSONL file.
 
     Empty ``url`` means the channel writes to ``file`` (the `file` channel of BRIEF.md).
+
+    ``rate_per_s``/``burst`` (token bucket) and ``concurrency`` (requests in flight) model
+    the gateway's contract; unset means the channel's default from
+    ``forewarn.notifiers.limits.CHANNEL_LIMITS`` when a URL is set, and no limit for the
+    file channel; ``rate_per_s = 0`` means unlimited. ``pooled`` (default on) sends
+    ``json://``/``jsons://`` URLs over kept-alive pooled connections with exactly stock
+    apprise's payload; off forces stock apprise (one connection per message).
     """
 
     url: SecretStr = SecretStr("")
     file: str = "notifications.jsonl"
+    rate_per_s: float | None = Field(None, ge=0)
+    burst: int | None = Field(None, ge=1)
+    concurrency: int | None = Field(None, ge=1)
+    pooled: bool = True
+    timeout_s: float = Field(30.0, gt=0)
 
 
 class Settings(_Section):
@@ -80,6 +159,9 @@ class Settings(_Section):
     notify: NotifySettings = NotifySettings()
     api: ApiSettings = ApiSettings()
     kafka: KafkaSettings = KafkaSettings()
+    delivery: DeliverySettings = DeliverySettings()
+    legal: LegalSettings = LegalSettings()
+    index: IndexSettings = IndexSettings()
     channels: dict[str, ChannelSettings] = {}
 
     def api_tokens(self) -> tuple[str, ...]:

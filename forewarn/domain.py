@@ -9,12 +9,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
+from typing import Any
 
 __all__ = [
     "CHANNELS",
     "SERVICES",
     "SEVERITIES",
     "Alarm",
+    "CableCut",
     "Customer",
     "Decision",
     "ImpactChange",
@@ -109,7 +111,30 @@ class IncidentUpdate:
     source_format: str = "native"
 
 
-InputRecord = Alarm | MaintenanceWindow | IncidentUpdate
+@dataclass(frozen=True, slots=True)
+class CableCut:
+    """A cable cut reported by *where* it is, not by which elements it takes down.
+
+    Exactly one of a point (``lon``/``lat`` in WGS84, ``tolerance_m``: how far from the point
+    a route still counts as cut; None: the correlator's default) or ``area`` (a GeoJSON
+    Polygon/MultiPolygon geometry, e.g. a dig site) locates a raised cut; a clear is matched
+    by ``cut_id`` and need not repeat the location. ``area`` is kept as the GeoJSON mapping
+    (JSON-serialisable, so the record travels on topics as it is) and takes no part in the
+    hash.
+    """
+
+    cut_id: str
+    state: str  # "raised" | "cleared"
+    event_time: float  # POSIX seconds
+    lon: float | None = None
+    lat: float | None = None
+    tolerance_m: float | None = None
+    area: dict[str, Any] | None = field(default=None, hash=False)
+    text: str | None = None
+    source_format: str = "cable_cut"
+
+
+InputRecord = Alarm | MaintenanceWindow | IncidentUpdate | CableCut
 
 
 @dataclass(frozen=True, slots=True)

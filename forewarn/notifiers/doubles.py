@@ -4,10 +4,14 @@ transport) so that every part of forewarn, and its users, test against the same 
 
 from __future__ import annotations
 
+import asyncio
+import time
+from collections.abc import Callable
+
 from forewarn.domain import Notification
 from forewarn.errors import DeliveryError
 
-__all__ = ["FailingNotifier", "RecordingNotifier"]
+__all__ = ["FailingNotifier", "RecordingNotifier", "SlowNotifier"]
 
 
 class RecordingNotifier:
@@ -47,6 +51,38 @@ class FailingNotifier:
             raise DeliveryError(
                 f"simulated failure {self.calls} of {self.fail_times}", retryable=self.retryable
             )
+        self.delivered.append(notification)
+
+    async def close(self) -> None:
+        """Mark as closed."""
+        self.closed = True
+
+
+class SlowNotifier:
+    """Takes ``delay_s`` per notification and records when each send started.
+
+    ``in_flight`` / ``max_in_flight`` show whether a concurrency cap held; ``started``
+    (from ``clock``) whether a rate limit did.
+    """
+
+    def __init__(self, delay_s: float, *, clock: Callable[[], float] = time.monotonic) -> None:
+        self.delay_s = delay_s
+        self._clock = clock
+        self.delivered: list[Notification] = []
+        self.started: list[float] = []
+        self.in_flight = 0
+        self.max_in_flight = 0
+        self.closed = False
+
+    async def deliver(self, notification: Notification) -> None:
+        """Wait ``delay_s``, then record ``notification``."""
+        self.started.append(self._clock())
+        self.in_flight += 1
+        self.max_in_flight = max(self.max_in_flight, self.in_flight)
+        try:
+            await asyncio.sleep(self.delay_s)
+        finally:
+            self.in_flight -= 1
         self.delivered.append(notification)
 
     async def close(self) -> None:

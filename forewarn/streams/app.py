@@ -114,6 +114,7 @@ def build_pipeline(index: Any, options: PipelineOptions) -> Pipeline:
     element_table = app.Table("elements", default=None, partitions=1)
     window_table = app.Table("windows", default=None, partitions=1)
     incident_table = app.Table("incidents", default=None, partitions=1)
+    cut_table = app.Table("cuts", default=None, partitions=1)  # raised cable cuts by cut_id
     episode_table = app.Table("episodes", default=None, partitions=partitions)
     sent_table = app.Table("sent", default=None, partitions=partitions)
     history_table = app.Table("history", default=None, partitions=partitions)
@@ -125,10 +126,12 @@ def build_pipeline(index: Any, options: PipelineOptions) -> Pipeline:
         index, elements, MaintenanceSchedule(window_table), incident_table,
         notice_before_s=settings.notify.notice_before_s,
         flapping=FlapDetector(settings.correlation.flap_changes, settings.correlation.flap_window_s),
+        cuts=cut_table,
     )
     network = NetworkStage(correlator, partitions)
-    customers = CustomerStage(episode_table, partitions, settings.correlation.confirm_after_s,
-                              settings.correlation.resolve_after_s, on_decision=options.on_decision)
+    customers = CustomerStage.from_settings(episode_table, partitions, settings,
+                                            customer=index.customer,
+                                            on_decision=options.on_decision)
     renderer = MessageRenderer(settings.notify.status_url, settings.notify.default_language)
     delivery = DeliveryStage(index.customer, renderer, options.deliver, sent_table)
     rebuild = {"elements": True}

@@ -1,20 +1,39 @@
-"""What this worker knows about incidents right now: the data behind the incident page.
+"""What the network worker knows about incidents right now: the data behind the desk pages.
 
-Fed by the network stage (who went out or came back, for which incident) and by delivery
-(who was told what, and when). It lives in memory per worker; the full service-desk views
-with routed lookups are a later issue.
+Fed by the network stage (who went out or came back, for which incident; NOC news and
+merges when the agent hands over every ``impacts`` record via :meth:`IncidentBoard.record`)
+and by delivery (who was told what, and when). It lives in memory on the worker that owns
+the single ``alarms`` partition; the web layer routes incident questions to that worker
+(see ``forewarn.streams.web``). ``version`` grows with every change, so derived views
+(area status, map, CAP) are recomputed only when something changed.
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
-from forewarn.domain import ImpactChange, Notification, to_iso
+from forewarn.domain import SERVICES, ImpactChange, Notification, to_iso
+from forewarn.streams.records import changes_from_impact
 
-__all__ = ["Incident", "IncidentBoard"]
+__all__ = ["Incident", "IncidentBoard", "KEEP_ENDED"]
+
+KEEP_ENDED = 200  # ended incidents kept for the page and the CAP feed's Cancel messages
+
+
+def _epoch(value: Any) -> float | None:
+    """Event times arrive as epoch seconds or ISO-8601 (NOC news); None stays None."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, int | float):
+        return float(value)
+    try:
+        return datetime.fromisoformat(str(value).replace("Z", "+00:00")).timestamp()
+    except ValueError:
+        return None
 
 
 @dataclass
@@ -23,25 +42,46 @@ class Incident:
     cause_element: str
     cause_type: str
     started_at: float
-    affected: dict[str, set[str]] = field(default_factory=lambda: {"mobile": set(), "fibre": set()})
-    peak: dict[str, int] = field(default_factory=lambda: {"mobile": 0, "fibre": 0})
+    affected: dict[str, set[str]] = field(default_factory=lambda: {s: set() for s in SERVICES})
+    peak: dict[str, int] = field(default_factory=lambda: {s: 0 for s in SERVICES})
     told: dict[str, int] = field(default_factory=dict)  # stage -> notifications delivered
+    channels: dict[str, dict[str, int]] = field(default_factory=dict)  # stage -> channel -> n
+    first_told_at: dict[str, str] = field(default_factory=dict)  # stage -> delivered_at (ISO)
     last_change_at: float = 0.0
+    eta: float | None = None
+    message: str | None = None
+    news_at: float | None = None
+    ended_at: float | None = None
+    merged_into: str | None = None
 
     @property
     def active(self) -> bool:
         return any(self.affected.values())
+
+    @property
+    def services(self) -> list[str]:
+        """Services this incident has taken from anyone (peak > 0), in CONTRACT order."""
+        return [s for s in SERVICES if self.peak.get(s)]
 
     def summary(self) -> dict[str, Any]:
         return {
             "incident_id": self.incident_id,
             "cause_element": self.cause_element,
             "cause_type": self.cause_type,
+            "planned": self.cause_type == "maintenance",
             "started_at": to_iso(self.started_at),
             "active": self.active,
+            "services": self.services,
             "affected_now": {s: len(c) for s, c in self.affected.items()},
             "affected_peak": dict(self.peak),
             "notifications": dict(self.told),
+            "told": {stage: {"count": n, "channels": dict(self.channels.get(stage, {})),
+                             "first_at": self.first_told_at.get(stage)}
+                     for stage, n in self.told.items()},
+            "eta": to_iso(self.eta) if self.eta is not None else None,
+            "message": self.message,
+            "updated_at": to_iso(max(self.last_change_at, self.news_at or 0.0)),
+            "ended_at": to_iso(self.ended_at) if self.ended_at is not None else None,
         }
 
 
@@ -52,34 +92,143 @@ class IncidentBoard:
         self._incidents: dict[str, Incident] = {}
         self._customer_incident: dict[tuple[str, str], str] = {}
         self._lock = threading.Lock()
+        self.version = 0
+
+    # -- writes (network agent, delivery agent, HTTP ingest) ----------------------------
+
+    def record(self, value: dict[str, Any]) -> None:
+        """Any ``impacts`` record: impact changes, NOC news (``update``) and ``merge``.
+
+        Each update/merge arrives once per customer partition; applying it again is a no-op.
+        """
+        kind = value.get("kind")
+        if kind == "impact":
+            self.record_changes(changes_from_impact(value))
+        elif kind == "update":
+            self.record_news(str(value["incident_id"]), _epoch(value.get("at")) or 0.0,
+                             eta=_epoch(value.get("eta")), message=value.get("message"))
+        elif kind == "merge":
+            self.record_merge(str(value["from_incident"]), str(value["into_incident"]))
 
     def record_changes(self, changes: Iterable[ImpactChange]) -> None:
         with self._lock:
             for change in changes:
-                key = (change.customer_id, change.service)
-                if change.out:
-                    incident = self._incidents.get(change.incident_id)
-                    if incident is None:
-                        incident = self._incidents[change.incident_id] = Incident(
-                            change.incident_id, change.cause_element, change.cause_type, change.at)
-                    incident.affected[change.service].add(change.customer_id)
-                    incident.peak[change.service] = max(
-                        incident.peak[change.service], len(incident.affected[change.service]))
-                    incident.last_change_at = change.at
-                    self._customer_incident[key] = change.incident_id
-                else:
-                    incident_id = self._customer_incident.pop(key, None)
-                    if incident_id and incident_id in self._incidents:
-                        self._incidents[incident_id].affected[change.service].discard(change.customer_id)
-                        self._incidents[incident_id].last_change_at = change.at
+                self._apply(change)
+            self.version += 1
+
+    def _apply(self, change: ImpactChange) -> None:
+        key = (change.customer_id, change.service)
+        if change.out:
+            incident = self._incidents.get(change.incident_id)
+            if incident is None:
+                incident = self._incidents[change.incident_id] = Incident(
+                    change.incident_id, change.cause_element, change.cause_type, change.at)
+            incident.affected.setdefault(change.service, set()).add(change.customer_id)
+            incident.peak[change.service] = max(incident.peak.get(change.service, 0),
+                                                len(incident.affected[change.service]))
+            incident.last_change_at = change.at
+            incident.ended_at = None
+            previous = self._customer_incident.get(key)
+            self._customer_incident[key] = change.incident_id
+            if previous and previous != change.incident_id and previous in self._incidents:
+                self._leave(self._incidents[previous], change)
+        else:
+            incident_id = self._customer_incident.pop(key, None)
+            if incident_id and incident_id in self._incidents:
+                self._leave(self._incidents[incident_id], change)
+
+    def _leave(self, incident: Incident, change: ImpactChange) -> None:
+        incident.affected.get(change.service, set()).discard(change.customer_id)
+        incident.last_change_at = change.at
+        if not incident.active:
+            incident.ended_at = change.at
+            self._prune()
+
+    def _prune(self) -> None:
+        ended = sorted((i for i in self._incidents.values() if not i.active),
+                       key=lambda i: i.ended_at or i.last_change_at)
+        for incident in ended[:max(0, len(ended) - KEEP_ENDED)]:
+            del self._incidents[incident.incident_id]
+
+    def record_news(self, incident_id: str, at: float, *, eta: float | None,
+                    message: str | None) -> bool:
+        """NOC news for an incident; False when this board does not know the incident."""
+        with self._lock:
+            incident = self._incidents.get(incident_id)
+            if incident is None:
+                return False
+            if eta is not None:
+                incident.eta = eta
+            if message:
+                incident.message = message
+            incident.news_at = at
+            self.version += 1
+            return True
+
+    def record_update(self, incident_id: str | None, element_id: str | None, at: float, *,
+                      eta: float | None, message: str | None,
+                      related: Callable[[str, str], bool] | None = None) -> int:
+        """NOC news naming an incident or an element (matched to incidents whose cause
+        element is ``related`` to it); returns how many incidents took it."""
+        if incident_id:
+            return int(self.record_news(incident_id, at, eta=eta, message=message))
+        with self._lock:
+            names = [i.incident_id for i in self._incidents.values() if i.active and element_id
+                     and (i.cause_element == element_id
+                          or (related is not None and related(i.cause_element, element_id)))]
+        return sum(self.record_news(n, at, eta=eta, message=message) for n in names)
+
+    def record_merge(self, from_incident: str, into_incident: str) -> None:
+        """Customers of a symptom incident move to the root cause's incident."""
+        with self._lock:
+            source = self._incidents.pop(from_incident, None)
+            target = self._incidents.get(into_incident)
+            if source is None or target is None:
+                if source is not None:
+                    self._incidents[from_incident] = source
+                return
+            for service, customers in source.affected.items():
+                target.affected.setdefault(service, set()).update(customers)
+                target.peak[service] = max(target.peak.get(service, 0), len(target.affected[service]))
+                for customer in customers:
+                    self._customer_incident[(customer, service)] = into_incident
+            for stage, n in source.told.items():
+                target.told[stage] = target.told.get(stage, 0) + n
+            target.started_at = min(target.started_at, source.started_at)
+            self.version += 1
 
     def record_delivery(self, notification: Notification) -> None:
         with self._lock:
             incident = self._incidents.get(notification.incident_id)
             if incident is not None:
-                incident.told[notification.stage] = incident.told.get(notification.stage, 0) + 1
+                stage = notification.stage
+                incident.told[stage] = incident.told.get(stage, 0) + 1
+                by_channel = incident.channels.setdefault(stage, {})
+                by_channel[notification.channel] = by_channel.get(notification.channel, 0) + 1
+                if notification.delivered_at:
+                    incident.first_told_at.setdefault(stage, notification.delivered_at)
+                self.version += 1
+
+    # -- reads (web handlers) ------------------------------------------------------------
 
     def incidents(self) -> list[dict[str, Any]]:
         with self._lock:
             items = sorted(self._incidents.values(), key=lambda i: (not i.active, -i.started_at))
             return [i.summary() for i in items]
+
+    def incident(self, incident_id: str) -> dict[str, Any] | None:
+        with self._lock:
+            found = self._incidents.get(incident_id)
+            return found.summary() if found is not None else None
+
+    def affected(self) -> dict[str, dict[str, frozenset[str]]]:
+        """Active incident id -> service -> customer ids out now (copies, for derived views)."""
+        with self._lock:
+            return {i.incident_id: {s: frozenset(c) for s, c in i.affected.items() if c}
+                    for i in self._incidents.values() if i.active}
+
+    def incidents_of(self, customer_id: str) -> dict[str, str]:
+        """Service -> incident id for the services this customer is out of now."""
+        with self._lock:
+            return {s: self._customer_incident[(customer_id, s)] for s in SERVICES
+                    if (customer_id, s) in self._customer_incident}

@@ -13,38 +13,74 @@ Incidents: a customer who goes out is put in the incident of the *root cause* �
 element, among the changed element and its ancestors, that is down by its own alarms.
 Incidents are kept per root element, so everyone hurt by one power failure shares one id;
 when a root is found above an earlier symptom incident, a merge is announced.
+
+Beyond CONTRACT §3 (issue 3):
+
+* cable cuts (``CableCut``) become critical alarms on the fibre nodes downstream of the
+  routes they cross, and go through the alarm path above (``forewarn.streams.cuts``);
+* degraded mobile service is counted per incident (:attr:`NetworkCorrelator.degraded_counts`),
+  derived on demand from the state, never sent (``forewarn.streams.degraded``);
+* a new index version is swapped in between records (:meth:`NetworkCorrelator.swap_index`),
+  emitting exactly the differences between what the old and the new index say
+  (``forewarn.streams.reload``).
+
+State lives in the mappings passed in (Faust tables in production): element alarms,
+windows, incidents per root, raised cuts. Everything else is derived and rebuilt from them.
 """
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import math
 from collections.abc import MutableMapping
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from typing import Any, Protocol
 
 import numpy as np
 
-from forewarn.domain import Alarm, ImpactChange, IncidentUpdate, InputRecord, MaintenanceWindow
+from forewarn.domain import (
+    Alarm,
+    CableCut,
+    ImpactChange,
+    IncidentUpdate,
+    InputRecord,
+    MaintenanceWindow,
+)
+from forewarn.streams.cuts import CableCuts
+from forewarn.streams.degraded import DegradedView
 from forewarn.streams.elements import ElementStates
 from forewarn.streams.flapping import FlapDetector
+from forewarn.streams.network_events import (
+    Impact,
+    IncidentMerge,
+    IncidentNews,
+    NetworkEvent,
+    PlannedNotice,
+    WindowEnd,
+    incident_id_for,
+)
+from forewarn.streams.reload import planned_additions, reconcile_incidents, swap_changes
+from forewarn.streams.service_states import PLANNED, SERVICE_NAMES, change_to, service_states
 from forewarn.streams.windows import MaintenanceSchedule, WindowEvent
 
 __all__ = [
-    "ImpactIndex", "NetworkCorrelator", "incident_id_for",
-    "Impact", "PlannedNotice", "WindowEnd", "IncidentNews", "IncidentMerge", "NetworkEvent",
+    "Impact",
+    "ImpactIndex",
+    "IncidentMerge",
+    "IncidentNews",
+    "NetworkCorrelator",
+    "NetworkEvent",
+    "PlannedNotice",
+    "WindowEnd",
+    "incident_id_for",
 ]
 
 log = logging.getLogger(__name__)
 
-OK, OUT, PLANNED = 0, 1, 2
-SERVICE_NAMES = ("mobile", "fibre")
-
 
 class ImpactIndex(Protocol):
-    """What the correlator needs of a region index (``forewarn.geo.RegionIndex`` provides it)."""
+    """What the correlator needs of a region index (``forewarn.geo.RegionIndex`` provides it;
+    cable cuts also use ``cut_at``/``cut_by`` and degraded counts ``degraded`` when present)."""
 
     customer_ids: list[str]
 
@@ -61,57 +97,12 @@ class ImpactIndex(Protocol):
     def ancestors(self, element_id: str) -> tuple[str, ...]: ...
 
 
-def incident_id_for(root_element: str, since: float) -> str:
-    """A readable, stable incident id: ``INC-<date>-<HHMM>-<6 hex of root and instant>``."""
-    when = datetime.fromtimestamp(since, tz=timezone.utc)
-    digest = hashlib.sha256(f"{root_element}|{since:.3f}".encode()).hexdigest()[:6]
-    return f"INC-{when:%Y%m%d}-{when:%H%M}-{digest}"
-
-
-@dataclass(frozen=True)
-class Impact:
-    changes: list[ImpactChange]
-
-
-@dataclass(frozen=True)
-class PlannedNotice:
-    at: float  # when customers are to be told
-    window: MaintenanceWindow
-    customers: dict[str, list[str]]
-
-
-@dataclass(frozen=True)
-class WindowEnd:
-    at: float
-    maintenance_id: str
-    customers: dict[str, list[str]]
-
-
-@dataclass(frozen=True)
-class IncidentNews:
-    at: float
-    incident_id: str
-    eta: float | None
-    message: str | None
-
-
-@dataclass(frozen=True)
-class IncidentMerge:
-    at: float
-    from_incident: str
-    into_incident: str
-    cause_element: str
-    cause_type: str
-
-
-NetworkEvent = Impact | PlannedNotice | WindowEnd | IncidentNews | IncidentMerge
-
-
 @dataclass
 class _Counts:
     unknown_elements: int = 0
     unmatched_updates: int = 0
     repeated_windows: int = 0
+    index_swaps: int = 0
     per_kind: dict[str, int] = field(default_factory=dict)
 
 
@@ -127,6 +118,7 @@ class NetworkCorrelator:
         *,
         notice_before_s: float = 172800.0,
         flapping: FlapDetector | None = None,
+        cuts: MutableMapping[str, dict[str, Any]] | None = None,
     ) -> None:
         self.index = index
         self.elements = elements
@@ -137,8 +129,10 @@ class NetworkCorrelator:
         self.counts = _Counts()
         self.flapping = flapping if flapping is not None else FlapDetector()
         self.unstable: set[str] = set()
+        self.cuts = CableCuts(cuts if cuts is not None else {})
         self._ancestor_cache: dict[str, frozenset[str]] = {}
         self._descendants: dict[str, set[str]] | None = None
+        self._degraded = DegradedView()
 
     def _ancestors(self, element: str) -> frozenset[str]:
         cached = self._ancestor_cache.get(element)
@@ -165,6 +159,53 @@ class NetworkCorrelator:
         self.elements.rebuild()
         self.windows.rebuild()
 
+    # -- index versions ----------------------------------------------------------------
+
+    def swap_index(self, index: ImpactIndex, at: float | None = None) -> list[NetworkEvent]:
+        """Use ``index`` from now on; what that changes for customers, at ``at`` (default:
+        the correlator's clock). Call it between records (it is one step in event order).
+
+        In order: incidents re-rooted under the new topology (merges announced), customers
+        whose state differs between the old and the new index for the current down sets
+        (``reload.swap_changes``), planned notices for customers the new index adds to known
+        windows, then raised cable cuts re-mapped onto the new routes (ordinary alarms).
+        """
+        at = self.clock if at is None else at
+        if not math.isfinite(at):
+            raise ValueError("swap_index needs a finite event time (no record seen yet: pass at)")
+        old = self.index
+        down = self.elements.down_elements()
+        self.index = index
+        self._ancestor_cache = {}
+        self._descendants = None
+        self.counts.index_swaps += 1
+        self.clock = max(self.clock, at)
+        events: list[NetworkEvent] = list(reconcile_incidents(old, index, down, self.incidents, at))
+        changes = swap_changes(old, index, down, self.windows.active_windows(), self.incidents, at)
+        if changes:
+            events.append(Impact(changes))
+        windows = [_window_of(entry) for _, entry in sorted(self.windows.state.items())]
+        events.extend(planned_additions(old, index, windows, self.notice_before_s, at))
+        for alarm in self.cuts.relocate(index, at):
+            events.extend(self._alarm(alarm))
+        log.warning("index swapped: %d customer change(s), %d event(s)", len(changes), len(events))
+        return events
+
+    # -- degraded service --------------------------------------------------------------
+
+    @property
+    def degraded_counts(self) -> dict[str, int]:
+        """Degraded mobile customers per incident id (or maintenance id) right now.
+
+        Counted, never notified: CONTRACT §4 has no degraded notice. Derived from the
+        state on each read that follows a change (``forewarn.streams.degraded``)."""
+        return {key: len(ids) for key, ids in self.degraded_customers().items()}
+
+    def degraded_customers(self) -> dict[str, list[str]]:
+        """Degraded mobile customer ids per incident id (or maintenance id)."""
+        return self._degraded.customers(self.index, self.elements.down_elements(),
+                                        self.windows.active_windows(), self.incidents)
+
     # -- entry points ------------------------------------------------------------------
 
     def apply(self, record: InputRecord) -> list[NetworkEvent]:
@@ -177,6 +218,9 @@ class NetworkCorrelator:
             events.extend(self._announce(record))
         elif isinstance(record, IncidentUpdate):
             events.extend(self._update(record))
+        elif isinstance(record, CableCut):
+            for alarm in self.cuts.apply(record, self.index):
+                events.extend(self._alarm(alarm))
         return events
 
     def advance(self, now: float) -> list[NetworkEvent]:
@@ -184,8 +228,7 @@ class NetworkCorrelator:
         events: list[NetworkEvent] = []
         for window_event in self.windows.advance(now):
             events.extend(self._window_event(window_event))
-        if now > self.clock:
-            self.clock = now
+        self.clock = max(self.clock, now)
         return events
 
     # -- alarms ------------------------------------------------------------------------
@@ -329,19 +372,7 @@ class NetworkCorrelator:
 
     def _states(self, positions: np.ndarray, down: set[str], maintenance: set[str]) -> dict[str, np.ndarray]:
         """ok/out/planned per service for ``positions``."""
-        if maintenance:
-            planned = self.index.outages(maintenance, positions)
-            out = self.index.outages(down | maintenance, positions)
-        else:
-            planned = None
-            out = self.index.outages(down, positions)
-        states: dict[str, np.ndarray] = {}
-        for service in SERVICE_NAMES:
-            state = np.where(out[service], OUT, OK)
-            if planned is not None:
-                state = np.where(planned[service], PLANNED, state)
-            states[service] = state
-        return states
+        return service_states(self.index, positions, down, maintenance)
 
     def _transitions(
         self, positions: np.ndarray, before: tuple[set[str], set[str]],
@@ -354,15 +385,11 @@ class NetworkCorrelator:
         now = self._states(positions, *after)
         cause = cause_type or self.index.element_type(cause_element)
         ids = self.index.customer_ids
-        result: list[ImpactChange] = []
-        for service in SERVICE_NAMES:
-            for i in np.flatnonzero(was[service] != now[service]):
-                state = int(now[service][i])
-                planned = state == PLANNED
-                result.append(ImpactChange(
-                    ids[int(positions[i])], service, state != OK, at,
-                    maintenance_id if planned and maintenance_id else incident_id,
-                    cause_element, "maintenance" if planned else cause,
-                    planned=planned, maintenance_id=maintenance_id if planned else None,
-                ))
-        return result
+        return [change_to(int(now[service][i]), ids[int(positions[i])], service, at, incident_id,
+                          cause_element, cause, maintenance_id)
+                for service in SERVICE_NAMES for i in np.flatnonzero(was[service] != now[service])]
+
+
+def _window_of(entry: dict[str, Any]) -> MaintenanceWindow:
+    return MaintenanceWindow(entry["maintenance_id"], tuple(entry["elements"]), entry["start"],
+                             entry["end"], entry.get("text"), entry.get("event_time"))

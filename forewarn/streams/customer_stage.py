@@ -1,31 +1,89 @@
-"""The customer stage: one partition's impact messages -> decisions, via episode timers.
+"""The customer stage: one partition's ``impacts`` messages -> decisions, via episode timers.
 
 What the ``customers`` agent does with one message on ``impacts``; plain Python, tested with
-dicts instead of tables.
+dicts instead of tables. Messages (``at`` is event time, POSIX seconds; every customer id
+named belongs to the partition the message is on)::
+
+    {"kind": "impact", "at", "incident_id", "cause_element", "cause_type",
+     "out": {service: [ids]}, "back": {service: [ids]},
+     "planned"?: {service: [ids]}, "maintenance_id"?}   # planned: out, but a started window
+                                                        # explains it (no outage notice)
+    {"kind": "tick", "at"}                              # event time moves on
+    {"kind": "planned", "at": decide_at, "maintenance_id", "start", "end", "text"?,
+     "announced"?, "customers": {service: [ids]}}       # schedule the planned notices
+    {"kind": "window_end", "at": end, "maintenance_id", "customers": {service: [ids]}}
+    {"kind": "update", "at", "incident_id", "eta"?, "message"?}        # to every partition
+    {"kind": "merge", "at", "from_incident", "into_incident", "cause_element"?,
+     "cause_type"?}                                                    # to every partition
+    {"control": "drain", "token"}      # decide everything the input decided, then forward
+
+Every message first advances the partition's clock to its event time (timers due by then
+fire first): ``at``, except for ``planned``, whose ``at`` is the future notice instant and
+whose event time is ``announced`` (when the window was announced; without it, time stays).
+``window_end`` is expected after the impact changes of the window's end instant; a window's
+customers' services should travel in one message (a split one yields one ``completed`` record
+per part). Drain fires every pending timer except clock updates (legal, ETA passed) due after
+the latest event time: the input does not show those days passing. An unknown ``kind`` is
+logged, counted and skipped: one bad message must not stop a partition.
 """
 
 from __future__ import annotations
 
 import logging
-import math
+from collections import Counter
 from collections.abc import Callable, MutableMapping
-from typing import Any
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
 
-from forewarn.domain import Decision
+from forewarn.domain import Customer, Decision, ImpactChange
 from forewarn.streams import records
 from forewarn.streams.episodes import EpisodeTracker
+from forewarn.streams.legal import GermanyTkg58, LegalPolicy, legal_policy
+from forewarn.streams.notices import NoticeRules
 from forewarn.streams.partitioning import partition_of
 
-__all__ = ["CustomerStage"]
+if TYPE_CHECKING:
+    from forewarn.config import Settings
+
+__all__ = ["CustomerStage", "changes_from_message"]
 
 log = logging.getLogger(__name__)
+
+
+def _epoch(value: Any) -> float | None:
+    """POSIX seconds from a number or an ISO-8601 string with offset; None for None."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return datetime.fromisoformat(value).timestamp()
+    return float(value)
+
+
+def changes_from_message(value: dict[str, Any]) -> list[ImpactChange]:
+    """The changes of one ``impact`` message: outs, then planned, then backs."""
+    at = float(value["at"])
+    incident, element, cause = value["incident_id"], value["cause_element"], value["cause_type"]
+    maintenance_id = value.get("maintenance_id")
+    result: list[ImpactChange] = []
+    for direction in ("out", "planned", "back"):
+        for service, ids in (value.get(direction) or {}).items():
+            result.extend(
+                ImpactChange(c, service, direction != "back", at, incident, element, cause,
+                             planned=direction == "planned",
+                             maintenance_id=maintenance_id if direction == "planned" else None)
+                for c in ids
+            )
+    return result
 
 
 class CustomerStage:
     """Impact batches of one partition -> decisions (outbox batches) via episode timers.
 
     One ``EpisodeTracker`` per partition shares the episode table; each rebuilds its timers
-    from the table the first time it sees its partition after an assignment.
+    from the table the first time it sees its partition after an assignment. ``customer``
+    looks a customer up (for their timezone: legal clocks count their calendar days);
+    ``legal`` is the country's legal-clock policy; ``eta_passed_update`` turns the automatic
+    "still working on it" update on. :meth:`from_settings` reads all of it from settings.
     """
 
     def __init__(
@@ -35,13 +93,51 @@ class CustomerStage:
         confirm_after_s: float,
         resolve_after_s: float,
         on_decision: Callable[[Decision], None] | None = None,
+        *,
+        customer: Callable[[str], Customer] | None = None,
+        legal: LegalPolicy | None = None,
+        eta_passed_update: bool = True,
     ) -> None:
         self.state = state
         self.partitions = partitions
         self.confirm_after_s = confirm_after_s
         self.resolve_after_s = resolve_after_s
         self.on_decision = on_decision
+        self.customer = customer
+        self.notices = NoticeRules(
+            legal if legal is not None else GermanyTkg58(),
+            eta_passed=eta_passed_update,
+            timezone=self._timezone if customer is not None else None,
+        )
+        self.skipped: Counter[str] = Counter()  # messages skipped, by kind
         self._trackers: dict[int, EpisodeTracker] = {}
+
+    @classmethod
+    def from_settings(
+        cls,
+        state: MutableMapping[str, Any],
+        partitions: int,
+        settings: Settings,
+        *,
+        customer: Callable[[str], Customer] | None = None,
+        on_decision: Callable[[Decision], None] | None = None,
+    ) -> CustomerStage:
+        """The stage as ``[correlation]``, ``[notify]`` and ``[legal]`` configure it."""
+        legal = settings.legal
+        return cls(
+            state,
+            partitions,
+            settings.correlation.confirm_after_s,
+            settings.correlation.resolve_after_s,
+            on_decision,
+            customer=customer,
+            legal=legal_policy(legal.country, services=legal.services, holidays=legal.holidays),
+            eta_passed_update=settings.notify.eta_passed_update,
+        )
+
+    def _timezone(self, customer_id: str) -> str:
+        assert self.customer is not None
+        return self.customer(customer_id).timezone
 
     def forget(self, partitions: set[int] | None = None) -> None:
         """Drop trackers (on revocation); they rebuild from the table when next needed."""
@@ -51,7 +147,8 @@ class CustomerStage:
     def tracker(self, partition: int) -> EpisodeTracker:
         tracker = self._trackers.get(partition)
         if tracker is None:
-            tracker = EpisodeTracker(self.state, self.confirm_after_s, self.resolve_after_s)
+            tracker = EpisodeTracker(self.state, self.confirm_after_s, self.resolve_after_s,
+                                     notices=self.notices)
             tracker.rebuild(lambda cid: partition_of(cid, self.partitions) == partition)
             self._trackers[partition] = tracker
         return tracker
@@ -59,14 +156,10 @@ class CustomerStage:
     def handle(self, partition: int, value: dict[str, Any]) -> list[dict[str, Any]]:
         """Outbox records for one ``impacts`` message (decision batches, then control)."""
         tracker = self.tracker(partition)
-        decisions: list[Decision] = []
         if records.is_control(value):
-            decisions.extend(tracker.advance(math.inf))
-        elif value.get("kind") == "tick":
-            decisions.extend(tracker.advance(float(value["at"])))
+            decisions = tracker.drain()
         else:
-            for change in records.changes_from_impact(value):
-                decisions.extend(tracker.observe(change))
+            decisions = self.decide(tracker, value)
         for decision in decisions:
             log.info("decision %s %s %s (%s)", decision.stage, decision.customer_id,
                      decision.incident_id, decision.reason)
@@ -79,3 +172,29 @@ class CustomerStage:
         if records.is_control(value):
             out.append(value)
         return out
+
+    def decide(self, tracker: EpisodeTracker, value: dict[str, Any]) -> list[Decision]:
+        """The decisions one (non-control) message yields on ``tracker``."""
+        kind = value.get("kind")
+        if kind == "impact":
+            return tracker.observe_many(changes_from_message(value))
+        if kind == "tick":
+            return tracker.advance(float(value["at"]))
+        if kind == "planned":
+            announced = _epoch(value.get("announced"))
+            fired = tracker.advance(announced) if announced is not None else []
+            tracker.announce(value["maintenance_id"], float(value["at"]), float(value["start"]),
+                             float(value["end"]), value.get("text"), value.get("customers", {}))
+            return fired
+        if kind == "window_end":
+            return tracker.end_window(value["maintenance_id"], float(value["at"]),
+                                      value.get("customers", {}))
+        if kind == "update":
+            return tracker.update(value["incident_id"], float(value["at"]),
+                                  eta=_epoch(value.get("eta")), message=value.get("message"))
+        if kind == "merge":
+            return tracker.merge(value["from_incident"], value["into_incident"],
+                                 value.get("cause_type"), float(value["at"]))
+        self.skipped[str(kind)] += 1
+        log.warning("impacts message of unknown kind %r skipped", kind)
+        return []

@@ -32,7 +32,7 @@ from dataclasses import dataclass
 
 from forewarn.domain import Alarm, InputRecord
 from forewarn.errors import AlarmFormatError
-from forewarn.streams.formats import alertmanager, native, noc, tmf642, ves
+from forewarn.streams.formats import alertmanager, cut, native, noc, tmf642, ves
 from forewarn.streams.formats.common import Parsed, Record, at, json_type, where
 from forewarn.streams.formats.native import ALARM_STATES
 
@@ -48,7 +48,7 @@ __all__ = [
     "parse_records",
 ]
 
-EXPECTED = "native, TMF642, VES 7, Alertmanager, maintenance or incident_update"
+EXPECTED = "native, TMF642, VES 7, Alertmanager, maintenance, incident_update or cable_cut"
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,6 +96,9 @@ FORMATS: tuple[InputFormat, ...] = (
         "incident_update", 'an incident update (type "incident_update")',
         noc.looks_incident_update, noc.parse_incident_update,
     ),
+    InputFormat(
+        "cable_cut", 'a cable cut (type "cable_cut")', cut.looks_cable_cut, cut.parse_cable_cut,
+    ),
     _NATIVE,
     InputFormat("tmf642", "a TM Forum TMF642 alarm", tmf642.looks_tmf642, tmf642.parse),
     InputFormat("ves", "an ONAP VES 7 event", ves.looks_ves, ves.parse),
@@ -110,7 +113,8 @@ FORMATS: tuple[InputFormat, ...] = (
 def _unknown(obj: Record, path: str) -> Parsed:
     kind = obj.get("type")
     if kind is not None:
-        problem = f"unknown record type {kind!r} (expected maintenance or incident_update)"
+        problem = (f"unknown record type {kind!r} "
+                   "(expected maintenance, incident_update or cable_cut)")
         return Parsed(errors=[AlarmFormatError(at(path, "type"), problem)])
     problem = f"not a recognised alarm format (expected {EXPECTED})"
     return Parsed(errors=[AlarmFormatError(where(path), problem)])

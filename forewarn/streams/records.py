@@ -21,11 +21,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Iterator
-from dataclasses import asdict
+from dataclasses import asdict, fields
 from typing import Any
 
 from forewarn.domain import (
     Alarm,
+    CableCut,
     Decision,
     ImpactChange,
     IncidentUpdate,
@@ -83,13 +84,19 @@ def is_control(value: Any) -> bool:
 
 _RECORD_TYPES: dict[str, type] = {
     "alarm": Alarm, "maintenance": MaintenanceWindow, "incident_update": IncidentUpdate,
+    "cable_cut": CableCut,
 }
 
 
 def input_to_record(record: InputRecord) -> dict[str, Any]:
-    """An alarm, maintenance window or incident update as a dict with its ``record`` type."""
+    """An alarm, maintenance window or incident update as a dict with its ``record`` type.
+
+    Shallow (``dataclasses.asdict`` deep-copies recursively and costs ~150 µs per alarm)."""
     kind = next(k for k, t in _RECORD_TYPES.items() if isinstance(record, t))
-    return {"record": kind, **asdict(record)}
+    data = {f.name: getattr(record, f.name) for f in fields(record)}
+    if isinstance(record, MaintenanceWindow):
+        data["elements"] = list(record.elements)
+    return {"record": kind, **data}
 
 
 def input_from_record(value: dict[str, Any]) -> InputRecord:

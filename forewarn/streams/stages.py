@@ -13,7 +13,7 @@ import math
 from collections import Counter
 from typing import Any
 
-from forewarn.domain import ImpactChange
+from forewarn.domain import ImpactChange, InputRecord
 from forewarn.errors import AlarmFormatError
 from forewarn.streams import records
 from forewarn.streams.correlation import (
@@ -34,6 +34,7 @@ log = logging.getLogger(__name__)
 
 TICK_EVERY_S = 1.0  # event-time watermark cadence towards customer partitions
 Out = list[tuple[int, dict[str, Any]]]
+Input = InputRecord | dict[str, Any]  # a parsed record, or a control record
 
 
 class NormaliseStage:
@@ -46,8 +47,12 @@ class NormaliseStage:
     def __init__(self) -> None:
         self.outcomes: Counter[str] = Counter()
 
-    def handle(self, raw: bytes | str | None) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-        """``(records_or_control, dead_letters)`` for one message on ``alarms.raw``."""
+    def handle(self, raw: bytes | str | None) -> tuple[list[Input], list[dict[str, Any]]]:
+        """``(records_and_controls, dead_letters)`` for one message on ``alarms.raw``.
+
+        Records stay objects: the network stage takes them as they are (no dict round trip
+        per alarm); control records stay dicts.
+        """
         text = raw.decode("utf-8", errors="replace") if isinstance(raw, bytes) else (raw or "")
         try:
             obj = json.loads(text)
@@ -56,13 +61,12 @@ class NormaliseStage:
             return [], [self._dead(text, AlarmFormatError("<record>", f"not valid JSON: {exc.msg}"))]
         if records.is_control(obj):
             if obj["control"] == records.NORMALISED:
-                return [obj["record"]], []
+                return [records.input_from_record(obj["record"])], []
             return [obj], []
         result = parse_records(obj)
         self.outcomes[f"{result.format}:accepted"] += len(result.records)
         self.outcomes[f"{result.format}:rejected"] += len(result.errors)
-        return ([records.input_to_record(r) for r in result.records],
-                [self._dead(text, e) for e in result.errors])
+        return list(result.records), [self._dead(text, e) for e in result.errors]
 
     @property
     def rejected(self) -> int:
@@ -91,8 +95,12 @@ class NetworkStage:
     def _partition(self, customer_id: str) -> int:
         return partition_of(customer_id, self.partitions)
 
-    def handle(self, value: dict[str, Any]) -> Out:
-        """Everything one record on ``alarms`` sends to ``impacts``."""
+    def handle(self, value: Input) -> Out:
+        """Everything one record (or control record) sends to ``impacts``."""
+        if not isinstance(value, dict):
+            self.records += 1
+            out = self._messages(self.correlator.apply(value))
+            return out + self._ticks(out)
         if records.is_control(value) and value["control"] == records.TICK:
             out = self._messages(self.correlator.advance(float(value["at"])))
             return out + self._ticks(out, force=True)
@@ -131,7 +139,8 @@ class NetworkStage:
             elif isinstance(event, PlannedNotice):
                 w = event.window
                 out.extend((p, {"kind": "planned", "at": event.at, "maintenance_id": w.maintenance_id,
-                                "start": w.start, "end": w.end, "text": w.text, "customers": c})
+                                "start": w.start, "end": w.end, "text": w.text, "customers": c,
+                                "announced": self.correlator.clock})
                            for p, c in sorted(self._split(event.customers).items()))
             elif isinstance(event, WindowEnd):
                 out.extend((p, {"kind": "window_end", "at": event.at,

@@ -1,32 +1,53 @@
-"""HTTP on the worker's web port: incident page, incident JSON, ingest endpoints, health.
+"""HTTP on the worker's web port (CONTRACT §7): pages, API, ingest, metrics, health.
 
-The page is server-rendered HTML (jinja2, autoescaped) that refreshes itself without
-JavaScript. Writes need a bearer token from the configuration (``api.tokens`` or
-``FOREWARN_API_TOKENS``); with no token configured, writes are refused. Errors are JSON with
-a message naming the field.
+The handlers live in ``forewarn.streams.api`` (plain Python); this module only wires them
+to Faust's web server, authorises, and routes each request to the worker that holds the
+state it needs:
+
+* customer endpoints (``/api/v1/customers/{id}/status``) read the ``episodes`` and
+  ``history`` tables, keyed by customer id and partitioned with Kafka's default
+  partitioner (``partition_of``); the request is forwarded to the worker that the
+  consumer group assigned that partition of the table (Faust's router metadata), so any
+  worker can be asked (``_router`` says why not ``app.table_route`` itself);
+* incident views (desk page, banners, incidents, areas, status, CAP) read the in-memory
+  incident board, which lives on the worker owning the single ``alarms`` partition; they
+  are routed the same way on the one-partition ``elements`` table (partition 0 is that
+  worker's);
+* ingest, metrics, health, OpenAPI and static files answer locally.
+
+Customer data and writes need a bearer token from the configuration (``api.tokens`` or
+``FOREWARN_API_TOKENS``, compared in constant time, never logged); with no token
+configured they are refused. ``/metrics`` and the public pages need none. Every error is
+JSON ``{"error": message}``, including unknown paths (a small aiohttp middleware).
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+import asyncio
+import functools
+import logging
+import mimetypes
+from collections.abc import Awaitable, Callable, Mapping
 from pathlib import Path
 from typing import Any
 
 import faust
 from faust.web import Request, Response, View
-from jinja2 import Environment, FileSystemLoader, select_autoescape
+from yarl import URL
 
 from forewarn.config import Settings
-from forewarn.domain import MaintenanceWindow
+from forewarn.domain import IncidentUpdate, MaintenanceWindow
+from forewarn.streams.api import Reply, WebApi, error
 from forewarn.streams.board import IncidentBoard
 from forewarn.streams.ingest import IngestAnswer, authorised, incident_update_body, ingest_body
+from forewarn.streams.metrics import StreamMetrics
+from forewarn.streams.partitioning import partition_of
 
-__all__ = ["register_pages", "INGEST_PATHS"]
+__all__ = ["INGEST_PATHS", "ROUTED_HEADER", "STATIC", "register_pages"]
 
-_PAGES = Environment(
-    loader=FileSystemLoader(Path(__file__).with_name("pages")),
-    autoescape=select_autoescape(["html", "j2"]),
-)
+log = logging.getLogger(__name__)
+STATIC = Path(__file__).with_name("static")
+ROUTED_HEADER = "X-Forewarn-Routed"
 
 # Paths the NOC ecosystems post to, besides our own /api/v1/alarms.
 INGEST_PATHS = (
@@ -39,72 +60,86 @@ INGEST_PATHS = (
 )
 
 Sink = Callable[[IngestAnswer], Awaitable[None]]
+Handler = Callable[[Mapping[str, str], Mapping[str, str]], Reply]
 
 
 def register_pages(app: faust.App, *, board: IncidentBoard, settings: Settings, sink: Sink,
-                   **_: Any) -> None:
-    """Add the pages and API of CONTRACT §7 that this worker serves."""
+                   index: Any = None, tables: Mapping[str, Any] | None = None,
+                   partitions: int = 1, stages: Mapping[str, Any] | None = None,
+                   deliver: Any = None, registry: Any = None, **_: Any) -> WebApi:
+    """Add the pages and API of CONTRACT §7 that this worker serves; returns the handlers."""
+    tables = dict(tables or {})
+    stages = dict(stages or {})
     tokens = settings.api_tokens()
+    metrics = StreamMetrics(registry, board=board, index=index, normalise=stages.get("normalise"),
+                            delivery_registries=_delivery_registries(stages, deliver),
+                            lag=functools.partial(_lag, app))
+    api = WebApi(board=board, index=index, settings=settings, tables=tables,
+                 partitions=partitions, metrics=metrics)
+    api.status.shapes.prepare()  # at start-up, on this thread (see _register_read)
+    _json_errors(app)
 
-    def unauthorised(view: View, request: Request) -> Response | None:
+    def refused(request: Request) -> Reply | None:
         """401 without a valid token; 503 until the worker processes input (nothing is
         accepted that could be lost or written to a topic the worker has not created yet)."""
         if authorised(request.headers.get("Authorization"), tokens):
-            if _ready(app):
-                return None
-            return view.json({"error": "the worker is starting; retry shortly"}, status=503,
-                             headers={"Retry-After": "2"})
+            return None if _ready(app) else error(503, "the worker is starting; retry shortly",
+                                                  **{"Retry-After": "2"})
         reason = ("a bearer token is required" if tokens
                   else "writes are disabled: no API token is configured (api.tokens)")
-        return view.json({"error": reason}, status=401,
-                         headers={"WWW-Authenticate": 'Bearer realm="forewarn"'})
+        return error(401, reason, **{"WWW-Authenticate": 'Bearer realm="forewarn"'})
 
     async def answer(view: View, result: IngestAnswer) -> Response:
         await sink(result)
+        _count_ingest(metrics, board, index, result)
         return view.json(result.body, status=result.status)
 
-    @app.page("/")
-    class IncidentPage(View):
-        async def get(self, request: Request) -> Response:
-            html = _PAGES.get_template("incidents.html.j2").render(incidents=board.incidents())
-            return self.html(html)
-
-    @app.page("/api/v1/incidents")
-    class IncidentList(View):
-        async def get(self, request: Request) -> Response:
-            data: dict[str, Any] = {"incidents": board.incidents()}
-            return self.json(data)
-
-    @app.page("/api/v1/incidents/{incident_id}")
-    class IncidentOne(View):
-        async def get(self, request: Request, incident_id: str) -> Response:
-            for incident in board.incidents():
-                if incident["incident_id"] == incident_id:
-                    return self.json(incident)
-            return self.json({"error": f"no incident {incident_id!r}"}, status=404)
+    on_board = _router(app, tables.get("elements"), lambda p: 0)
+    by_customer = _router(app, tables.get("episodes"),
+                          lambda p: partition_of(p["customer_id"], partitions))
+    reads: list[tuple[str, Handler, Any, bool, bool]] = [
+        # path, handler, router, needs token, blocking (runs off the event loop)
+        ("/", lambda q, p: api.desk_page(q), on_board, False, True),
+        ("/desk/banners", lambda q, p: api.banners(q), on_board, False, False),
+        ("/status", lambda q, p: api.status_page(q), on_board, False, True),
+        ("/api/v1/incidents", lambda q, p: api.incidents(), on_board, False, False),
+        ("/api/v1/incidents/{incident_id}", lambda q, p: api.incident(p["incident_id"]),
+         on_board, False, False),
+        ("/api/v1/status", lambda q, p: api.area_status(q), on_board, False, True),
+        ("/api/v1/areas", lambda q, p: api.areas_geojson(), on_board, False, True),
+        ("/api/v1/cap", lambda q, p: api.cap_feed(), on_board, False, True),
+        ("/api/v1/customers/{customer_id}/status", lambda q, p: api.customer(p["customer_id"]),
+         by_customer, True, False),
+        ("/api/v1/customers", lambda q, p: api.customers_by_phone(q), None, True, True),
+        ("/api/v1/openapi.json", lambda q, p: api.openapi(), None, False, False),
+        ("/metrics", lambda q, p: api.metrics_text(), None, False, False),
+    ]
+    for path, handler, router, guarded, blocking in reads:
+        _register_read(app, path, handler, router, refused if guarded else None, blocking)
 
     @app.page("/api/v1/incidents/{incident_id}/updates")
     class IncidentUpdates(View):
         async def post(self, request: Request, incident_id: str) -> Response:
-            refused = unauthorised(self, request)
-            if refused is not None:
-                return refused
+            denied = refused(request)
+            if denied is not None:
+                return _response(self, denied)
             body = await self.read_request_content(request)
             return await answer(self, incident_update_body(body, incident_id))
 
     @app.page("/api/v1/maintenance")
     class Maintenance(View):
         async def post(self, request: Request) -> Response:
-            refused = unauthorised(self, request)
-            if refused is not None:
-                return refused
+            denied = refused(request)
+            if denied is not None:
+                return _response(self, denied)
             body = await self.read_request_content(request)
             return await answer(self, ingest_body(
                 body, expect=lambda r: isinstance(r, MaintenanceWindow),
                 defaults={"type": "maintenance"}))
 
     for path in INGEST_PATHS:
-        _register_ingest(app, path, unauthorised, answer)
+        _register_ingest(app, path, refused, answer)
+    _register_static(app)
 
     @app.page("/healthz")
     class Health(View):
@@ -122,6 +157,8 @@ def register_pages(app: faust.App, *, board: IncidentBoard, settings: Settings, 
                 return self.json({"status": "ready"})
             return self.json({"status": "starting"}, status=503)
 
+    return api
+
 
 def _ready(app: faust.App) -> bool:
     recovery = getattr(app.tables, "recovery", None)
@@ -133,14 +170,165 @@ def _ready(app: faust.App) -> bool:
         return False
 
 
-def _register_ingest(app: faust.App, path: str, unauthorised: Any, answer: Any) -> None:
+def _response(view: View, reply: Reply) -> Response:
+    headers = {"Content-Type": reply.content_type, **reply.headers}
+    return view.bytes(reply.payload(), status=reply.status, headers=headers)
+
+
+def _router(app: faust.App, table: Any, key: Callable[[Mapping[str, str]], int]
+            ) -> Callable[[Any], Any] | None:
+    """Like ``app.table_route``, but resolving the partition with our own partition function.
+
+    Why not ``table_route`` itself: it asks the producer for the changelog topic's partition
+    count, and aiokafka's producer knows that only after writing to it (seen: 503s for a
+    table not yet written). The owner comes from the same consumer-group assignment
+    (``app.router.table_metadata``); a routed request carries ``ROUTED_HEADER`` and is
+    answered where it lands, so a rebalance can never bounce it around.
+    """
+    if table is None:
+        return None
+    topic = table.changelog_topic.get_topic_name()
+
+    def decorate(local: Callable[..., Awaitable[Response]]) -> Callable[..., Awaitable[Response]]:
+        async def routed(view: View, request: Request, **params: str) -> Response:
+            if request.headers.get(ROUTED_HEADER):
+                return await local(view, request, **params)
+            partition = key(params)
+            owner = next((URL(url) for url, tps in app.router.table_metadata(table.name).items()
+                          if partition in tps.get(topic, ())), None)
+            if owner is None:
+                raise KeyError(f"no owner of {topic}[{partition}]")
+            here = URL(str(app.conf.canonical_url))
+            if (owner.host, owner.port) == (here.host, here.port):
+                return await local(view, request, **params)
+            return await _proxy(app, view, request, owner)
+
+        return routed
+
+    return decorate
+
+
+async def _proxy(app: faust.App, view: View, request: Request, owner: URL) -> Response:
+    url = request.url.with_host(str(owner.host)).with_port(owner.port)
+    headers = {k: v for k, v in request.headers.items()
+               if k.lower() in ("authorization", "accept", "accept-language")}
+    headers[ROUTED_HEADER] = "1"
+    async with app.http_client.get(url, headers=headers) as response:
+        body = await response.read()
+        return view.bytes(body, status=response.status, headers={
+            "Content-Type": response.headers.get("Content-Type", "application/json")})
+
+
+def _register_read(app: faust.App, path: str, handler: Handler, router: Any,
+                   refused: Callable[[Request], Reply | None] | None, blocking: bool) -> None:
+    async def local(view: View, request: Request, **params: str) -> Response:
+        query = {k: v for k, v in request.query.items()}
+        try:
+            if blocking:  # first use builds geometry or the phone book: keep the loop free
+                loop = asyncio.get_running_loop()
+                reply = await loop.run_in_executor(None, handler, query, params)
+            else:
+                reply = handler(query, params)
+        except Exception:
+            log.exception("GET %s failed", path)
+            reply = error(500, "internal error; the worker log has the details")
+        return _response(view, reply)
+
+    routed = router(local) if router is not None else local
+
+    async def get(self: View, request: Request, **params: str) -> Response:
+        if refused is not None:
+            denied = refused(request)
+            if denied is not None:
+                return _response(self, denied)
+        try:
+            return await routed(self, request, **params)
+        except (KeyError, OSError, asyncio.TimeoutError) as exc:  # no assignment yet, or the owner is unreachable
+            log.info("cannot route %s yet: %r", path, exc)
+            return _response(self, error(503, "the owning worker is not known yet; retry",
+                                         **{"Retry-After": "2"}))
+
+    name = "Read" + "".join(c for c in path.title() if c.isalnum())
+    app.page(path, name=name)(type(name, (View,), {"get": get}))
+
+
+def _register_ingest(app: faust.App, path: str, refused: Any, answer: Any) -> None:
     class Ingest(View):
         async def post(self, request: Request, **_: Any) -> Response:
-            refused = unauthorised(self, request)
-            if refused is not None:
-                return refused
+            denied = refused(request)
+            if denied is not None:
+                return _response(self, denied)
             body = await self.read_request_content(request)
             return await answer(self, ingest_body(body))
 
     Ingest.__name__ = "Ingest" + "".join(c for c in path.title() if c.isalnum())
     app.page(path)(Ingest)
+
+
+def _register_static(app: faust.App) -> None:
+    """The package's static files (Leaflet, CSS, JS), read once; unknown names are 404."""
+    files = {p.relative_to(STATIC).as_posix(): p for p in STATIC.rglob("*") if p.is_file()}
+
+    class Static(View):
+        async def get(self, request: Request, name: str) -> Response:
+            path = files.get(name)
+            if path is None:
+                return _response(self, error(404, f"no static file {name!r}"))
+            kind = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+            if kind.startswith("text/") or kind.endswith("javascript"):
+                kind += "; charset=utf-8"
+            return self.bytes(path.read_bytes(), headers={
+                "Content-Type": kind, "Cache-Control": "public, max-age=3600"})
+
+    app.page("/static/{name:.+}", name="Static")(Static)
+
+
+def _count_ingest(metrics: StreamMetrics, board: IncidentBoard, index: Any,
+                  result: IngestAnswer) -> None:
+    """Metrics of one HTTP payload, and NOC news onto the local board right away (the
+    network agent's copy arrives later, or on another worker)."""
+    fmt = str(result.body.get("format") or "unknown")
+    metrics.alarm_in(fmt, "accepted", len(result.records))
+    metrics.alarm_in(fmt, "rejected", len(result.dead_letters))
+    related = getattr(index, "ancestors", None)
+    for record in result.records:
+        if isinstance(record, IncidentUpdate):
+            board.record_update(record.incident_id, record.element_id, record.event_time,
+                                eta=record.eta, message=record.message,
+                                related=(lambda a, b: a in related(b) or b in related(a))
+                                if related else None)
+
+
+def _delivery_registries(stages: Mapping[str, Any], deliver: Any) -> list[Any]:
+    owners = [stages.get("delivery"), getattr(deliver, "__self__", None)]
+    found = [getattr(getattr(o, "metrics", None), "registry", None) for o in owners]
+    return [r for r in found if r is not None]
+
+
+def _lag(app: faust.App) -> dict[tuple[str, int], int]:
+    monitor = app.monitor
+    ends, reads = dict(monitor.tp_end_offsets), dict(monitor.tp_read_offsets)
+    return {(tp.topic, tp.partition): end - reads[tp] - 1 for tp, end in ends.items()
+            if tp in reads}
+
+
+def _json_errors(app: faust.App) -> None:
+    """Unknown paths and methods answer JSON like every other error (aiohttp middleware)."""
+    from aiohttp import web as aioweb
+
+    @aioweb.middleware
+    async def json_errors(request: Any, handler: Any) -> Any:
+        try:
+            return await handler(request)
+        except aioweb.HTTPException as exc:
+            if exc.status < 400:
+                raise
+            return aioweb.json_response({"error": exc.reason}, status=exc.status,
+                                        headers={k: v for k, v in exc.headers.items()
+                                                 if k.lower() not in ("content-type",
+                                                                      "content-length")})
+
+    try:
+        app.web.web_app.middlewares.append(json_errors)
+    except (AttributeError, RuntimeError):  # another web driver, or the app is frozen
+        log.debug("cannot install the JSON error middleware")

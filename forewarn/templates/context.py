@@ -24,6 +24,9 @@ ended_other_day bool                   ``ended`` is on another local day than ``
 eta            datetime | None         expected return, only if still ahead of ``decided``
 eta_other_day  bool                    ``eta`` is on another local day than ``decided``
 message        str | None              free text from the NOC (update, planned); untrusted
+notice         str | None              why an ``update`` is sent when it is not plain NOC
+                                       news: ``eta_passed`` | ``legal_day1`` |
+                                       ``legal_compensation`` | ``legal_auto_compensation``
 ============== ======================= ==================================================
 """
 
@@ -36,7 +39,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from forewarn.domain import SERVICES, Customer, Decision
 
-__all__ = ["DEFAULT_TIMEZONE", "TEMPLATE_VARIABLES", "message_context"]
+__all__ = ["DEFAULT_TIMEZONE", "NOTICES", "TEMPLATE_VARIABLES", "message_context"]
 
 DEFAULT_TIMEZONE = "Europe/Berlin"
 
@@ -56,6 +59,13 @@ TEMPLATE_VARIABLES: tuple[str, ...] = (
     "eta",
     "eta_other_day",
     "message",
+    "notice",
+)
+
+#: Values of ``notice``: the decision reasons (``forewarn.streams.reasons``) of the
+#: scheduled ``update`` notices, each worded differently; any other reason gives ``None``.
+NOTICES: frozenset[str] = frozenset(
+    {"eta_passed", "legal_day1", "legal_compensation", "legal_auto_compensation"}
 )
 
 
@@ -104,4 +114,5 @@ def message_context(
         "eta": eta,
         "eta_other_day": eta is not None and eta.date() != decided.date(),
         "message": message or None,
+        "notice": str(decision.reason) if decision.reason in NOTICES else None,
     }

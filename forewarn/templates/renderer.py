@@ -22,13 +22,23 @@ text e-mail) must not turn ``&`` into ``&amp;``.
 
 Every template of every language is compiled when the renderer is built, so a missing or
 broken file fails at start-up, not at the moment a customer should be told.
+
+Render cache: the sandboxed render costs ~0.5 ms per SMS, and a 200,000-customer fan-out of
+one incident asks for only a handful of distinct texts (stage x channel x language x
+services x timezone). ``render`` therefore caches finished messages keyed by *every input*
+of the template variables (``context.py`` is a pure function of them): language, channel,
+the customer's timezone (local times come from instant and zone) and every field of the
+decision except whose it is (stage, incident, services, cause, since / decided / ended /
+ETA instants, message, reason, and any field added later). Nothing else reaches a
+template — a test checks that the context ignores everything outside the key — so a hit is
+the text a fresh render would give, for a few microseconds instead of building the context.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Hashable, Sequence
+from dataclasses import dataclass, fields
 from pathlib import Path
 
 import jinja2
@@ -42,6 +52,10 @@ from forewarn.templates.filters import FILTERS
 from forewarn.templates.samples import PreviewEntry, sample_customer, sample_decision
 
 __all__ = ["CHANNEL_PARTS", "PACKAGE_DIR", "MessageRenderer", "RenderedMessage"]
+
+CACHE_SIZE = 4096  # distinct messages kept; one incident needs a few dozen
+# Every field of a decision but whose it is: new fields join the cache key by themselves.
+_DECISION_KEY = tuple(f.name for f in fields(Decision) if f.name != "customer_id")
 
 PACKAGE_DIR = Path(__file__).parent
 
@@ -92,8 +106,13 @@ class MessageRenderer:
         default_language: str = "de",
         *,
         template_dirs: Sequence[str | Path] = (),
+        cache_size: int = CACHE_SIZE,
     ) -> None:
         self.status_url = status_url
+        self.cache_size = cache_size
+        self._cache: dict[Hashable, RenderedMessage] = {}
+        self.cache_hits = 0
+        self.cache_misses = 0
         search_path = [Path(d) for d in template_dirs] + [PACKAGE_DIR]
         self._env = ImmutableSandboxedEnvironment(
             loader=jinja2.FileSystemLoader(search_path, encoding="utf-8"),
@@ -168,9 +187,31 @@ class MessageRenderer:
         if parts is None:
             raise TemplateError(f"no templates for channel {channel!r}")
         language = self.language_for(customer)
+        key: Hashable = (language, channel, customer.timezone,
+                         *[getattr(decision, name) for name in _DECISION_KEY])
+        cached = self._cache.get(key)
+        if cached is not None:
+            self.cache_hits += 1
+            return cached
+        self.cache_misses += 1
         context = message_context(
             decision, customer, language=language, channel=channel, status_url=self.status_url
         )
+        message = self._render_parts(decision, language, channel, parts, context)
+        if self.cache_size > 0:
+            if len(self._cache) >= self.cache_size:
+                del self._cache[next(iter(self._cache))]  # oldest first: FIFO is enough here
+            self._cache[key] = message
+        return message
+
+    def _render_parts(
+        self,
+        decision: Decision,
+        language: str,
+        channel: str,
+        parts: dict[str, str],
+        context: dict[str, object],
+    ) -> RenderedMessage:
         fields: dict[str, str] = {}
         for field, part in parts.items():
             name = self.template_name(language, str(decision.stage), part)

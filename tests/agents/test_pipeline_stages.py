@@ -90,7 +90,7 @@ def test_batch_with_one_bad_item_keeps_the_good_ones() -> None:
     good = ('{"alarm_id": "g", "element_id": "A1", "state": "raised", "severity": "major", '
             '"event_time": "2026-05-04T08:00:00+00:00"}')
     accepted, dead = stage.handle(f'[{good}, {{"alarm_id": "b"}}]'.encode())
-    assert [r["alarm_id"] for r in accepted] == ["g"]
+    assert [r.alarm_id for r in accepted] == ["g"]
     assert len(dead) == 1 and dead[0]["field"].startswith("[1]")
 
 

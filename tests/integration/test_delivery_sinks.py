@@ -208,7 +208,8 @@ async def test_a_webhook_error_is_retryable_and_the_dispatcher_retries_it(
 
     try:
         dispatcher = Dispatcher(
-            {"sms": AppriseNotifier(f"json://127.0.0.1:{port}/sms?:to={{to}}")}, sleep=no_wait
+            {"sms": AppriseNotifier(f"json://127.0.0.1:{port}/sms?:to={{to}}")}, sleep=no_wait,
+            random=lambda: 0.0,
         )
         delivered = await dispatcher.deliver(notification("sms"))
     finally:

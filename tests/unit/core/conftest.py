@@ -93,3 +93,31 @@ def out() -> ChangeFactory:
 def back() -> ChangeFactory:
     """``back(at, customer_id="c-1", service="mobile", ...)``: the service came back."""
     return _change(False)
+
+
+@pytest.fixture
+def planned() -> ChangeFactory:
+    """``planned(at, customer_id="c-1", service="mobile", maintenance_id="mw-1")``: out, but a
+    started maintenance window explains it."""
+
+    def make(
+        at: float,
+        customer_id: str = "c-1",
+        service: str = "mobile",
+        *,
+        maintenance_id: str = "mw-1",
+        incident_id: str = "inc-mw",
+    ) -> ImpactChange:
+        return ImpactChange(
+            customer_id=customer_id,
+            service=service,
+            out=True,
+            at=float(at),
+            incident_id=incident_id,
+            cause_element="site-9",
+            cause_type="site",
+            planned=True,
+            maintenance_id=maintenance_id,
+        )
+
+    return make

@@ -14,10 +14,12 @@ from forewarn.domain import Notification
 from forewarn.errors import DeliveryError
 from forewarn.notifiers import (
     AppriseNotifier,
+    ChannelLimits,
     DeliveryMetrics,
     Dispatcher,
     FailingNotifier,
     FileNotifier,
+    PooledJsonNotifier,
     RecordingNotifier,
     notifiers_from_settings,
 )
@@ -38,6 +40,7 @@ def _dispatcher(
         {"sms": notifier},  # type: ignore[dict-item]
         sleep=sleep,
         clock=lambda: 1_795_356_001.5,
+        random=lambda: 0.0,  # no jitter: delays are the nominal ones
         metrics=DeliveryMetrics(registry),
     )
 
@@ -138,3 +141,82 @@ async def test_close_closes_each_notifier_once() -> None:
     shared, other = RecordingNotifier(), RecordingNotifier()
     await Dispatcher({"sms": shared, "push": shared, "email": other}).close()
     assert shared.closed and other.closed
+
+
+async def test_jitter_shortens_each_delay_by_at_most_its_fraction(
+    make_notification: Callable[..., Notification],
+) -> None:
+    sleep = FakeSleep()
+    dispatcher = Dispatcher({"sms": FailingNotifier(2)}, sleep=sleep, jitter=0.5,
+                            random=lambda: 0.999999)
+    await dispatcher.deliver(make_notification())
+    assert sleep.delays == pytest.approx([0.25, 0.5], rel=1e-4)
+
+
+async def test_backoff_grows_exponentially_up_to_its_ceiling(
+    make_notification: Callable[..., Notification],
+) -> None:
+    sleep = FakeSleep()
+    dispatcher = Dispatcher({"sms": FailingNotifier(5)}, attempts=6, backoff_s=1.0,
+                            max_backoff_s=5.0, sleep=sleep, random=lambda: 0.0)
+    await dispatcher.deliver(make_notification())
+    assert sleep.delays == [1.0, 2.0, 4.0, 5.0, 5.0]
+
+
+async def test_each_attempt_waits_for_a_token_of_its_channel(
+    make_notification: Callable[..., Notification],
+) -> None:
+    now = [0.0]
+    sleep = FakeSleep()
+
+    async def advance(delay: float) -> None:
+        now[0] += delay
+        await sleep(delay)
+
+    registry = CollectorRegistry()
+    sink = RecordingNotifier()
+    dispatcher = Dispatcher({"sms": sink}, limits={"sms": ChannelLimits(10.0, 1, 5)},
+                            sleep=advance, monotonic=lambda: now[0],
+                            metrics=DeliveryMetrics(registry))
+    for _ in range(3):
+        await dispatcher.deliver(make_notification())
+    assert len(sink.delivered) == 3
+    assert now[0] == pytest.approx(0.2)
+    assert registry.get_sample_value(
+        "forewarn_delivery_rate_limited_seconds_total", {"channel": "sms"}) == pytest.approx(0.2)
+
+
+def test_from_settings_takes_retries_and_limits_from_the_config(tmp_path: Path) -> None:
+    settings = Settings.model_validate({
+        "delivery": {"attempts": 5, "backoff_s": 2.0, "jitter": 0.0},
+        "channels": {"sms": {"url": "json://127.0.0.1:9/sms?:to={to}", "rate_per_s": 7}},
+    })
+    dispatcher = Dispatcher.from_settings(settings, base_dir=tmp_path)
+    assert (dispatcher.attempts, dispatcher.backoff_s, dispatcher.jitter) == (5, 2.0, 0.0)
+    assert dispatcher.limiters["sms"].limits.rate_per_s == 7
+    assert dispatcher.limiters["email"].limits.rate_per_s == 0
+
+
+def test_json_urls_take_the_pooled_path_and_others_stay_on_apprise(tmp_path: Path) -> None:
+    settings = Settings.model_validate({"channels": {
+        "sms": {"url": "json://127.0.0.1:9/sms?:to={to}"},
+        "push": {"url": "json://127.0.0.1:9/push?:to={to}", "pooled": False},
+        "email": {"url": "mailto://127.0.0.1:2525?to={to}&from=noc@example.net"},
+    }})
+    notifiers = notifiers_from_settings(settings, base_dir=tmp_path)
+    assert isinstance(notifiers["sms"], PooledJsonNotifier)
+    assert isinstance(notifiers["push"], AppriseNotifier)
+    assert isinstance(notifiers["email"], AppriseNotifier)
+
+
+def test_stamping_equals_dataclass_replace_field_for_field(
+    make_notification: Callable[..., Notification],
+) -> None:
+    from dataclasses import fields, replace
+
+    from forewarn.notifiers.dispatcher import stamp
+
+    n = make_notification("email", priority=1, title="t")
+    at = "2026-11-22T14:00:00+00:00"
+    ours, theirs = stamp(n, at), replace(n, delivered_at=at)
+    assert all(getattr(ours, f.name) == getattr(theirs, f.name) for f in fields(n))

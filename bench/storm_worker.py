@@ -1,0 +1,88 @@
+"""One forewarn worker for the storm benchmark: the real pipeline plus timing hooks.
+
+Writes its figures to ``--stats`` (JSON, rewritten every half second) so the parent can
+aggregate several workers of one consumer group.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import time
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from forewarn.config import CorrelationSettings, KafkaSettings, Settings
+from forewarn.domain import Decision, Notification, to_iso
+from forewarn.geo import RegionIndex, load_region
+from forewarn.streams.app import PipelineOptions, build_pipeline
+from forewarn.streams.runner import running_worker
+
+MAX_SAMPLES = 200_000
+
+
+async def _dry_run(notification: Notification) -> Notification:
+    return replace(notification, delivered_at=to_iso(time.time()))
+
+
+async def _run(args: argparse.Namespace) -> None:
+    stats: dict[str, Any] = {"ready": False, "records": 0, "first_record": None,
+                             "last_record": None, "latencies": [], "decisions": 0,
+                             "last_decision": None}
+
+    def on_record(_: int) -> None:
+        now = time.time()
+        stats["records"] += 1
+        stats["first_record"] = stats["first_record"] or now
+        stats["last_record"] = now
+
+    def on_impact(ingested_ms: int, _changes: int) -> None:
+        if len(stats["latencies"]) < MAX_SAMPLES:
+            stats["latencies"].append(time.time() - ingested_ms / 1000)
+
+    def on_decision(decision: Decision) -> None:
+        stats["decisions"] += 1
+        stats["last_decision"] = time.time()
+
+    index = RegionIndex.build(load_region(Path(args.region)))
+    settings = Settings(
+        correlation=CorrelationSettings(confirm_after_s=args.confirm, resolve_after_s=300),
+        kafka=KafkaSettings(app_id=args.tag, topic_prefix=f"{args.tag}."),
+    )
+    pipeline = build_pipeline(index, PipelineOptions(
+        bootstrap=args.bootstrap, settings=settings, deliver=_dry_run, live=True,
+        on_record=on_record, on_impact=on_impact, on_decision=on_decision,
+        app_id=args.tag,
+    ))
+    stats_file = Path(args.stats)
+
+    def dump() -> None:
+        tmp = stats_file.with_suffix(".tmp")
+        tmp.write_text(json.dumps(stats))
+        tmp.replace(stats_file)
+
+    async with running_worker(pipeline.app):
+        stats["ready"] = True
+        while True:
+            dump()
+            await asyncio.sleep(0.5)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--region", required=True)
+    parser.add_argument("--bootstrap", required=True)
+    parser.add_argument("--tag", required=True)
+    parser.add_argument("--stats", required=True)
+    parser.add_argument("--confirm", type=float, default=3600.0)
+    args = parser.parse_args()
+    try:
+        asyncio.run(_run(args))
+    except KeyboardInterrupt:
+        pass
+
+
+if __name__ == "__main__":
+    main()

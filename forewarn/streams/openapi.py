@@ -1,0 +1,236 @@
+"""The OpenAPI 3.1 document of the worker's HTTP interface (``GET /api/v1/openapi.json``).
+
+Written by hand, next to the handlers it describes, because it *is* the contract that
+NOC integrations and the service desk code against; a test runs schemathesis against a
+live worker so document and behaviour cannot drift apart. Routing: customer endpoints run
+on the worker owning the customer's partition (Kafka's default partitioner, murmur2 of the
+UTF-8 customer id, over ``kafka.partitions``); incident, area, status and CAP endpoints on
+the worker owning the single ``alarms`` partition. Any worker accepts any request and
+forwards it; the answer is the owner's.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+__all__ = ["openapi_document"]
+
+_NULL_STR = {"type": ["string", "null"]}
+_TIME = {"type": ["string", "null"], "format": "date-time"}
+_COUNTS = {"type": "object", "additionalProperties": {"type": "integer", "minimum": 0}}
+
+
+def _ref(name: str) -> dict[str, str]:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _obj(required: list[str], **props: Any) -> dict[str, Any]:
+    return {"type": "object", "required": required, "properties": props}
+
+
+def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+def _err(description: str) -> dict[str, Any]:
+    return _json(_ref("Error"), description)
+
+
+_UNAUTHORISED = _err("No or wrong bearer token (or no token is configured).")
+_STARTING = _err("The worker is starting or the partition's owner is not known yet; retry.")
+_SCHEMAS: dict[str, Any] = {
+    "Error": _obj(["error"], error={"type": "string"},
+                  errors={"type": "array", "items": _obj(["field", "problem"],
+                                                         field={"type": "string"},
+                                                         problem={"type": "string"})},
+                  accepted={"type": "integer", "minimum": 0}, format=_NULL_STR),
+    "IngestAccepted": _obj(["accepted"], accepted={"type": "integer", "minimum": 0},
+                           format=_NULL_STR),
+    "Told": _obj(["count", "channels"], count={"type": "integer"}, channels=_COUNTS,
+                 first_at=_TIME),
+    "Incident": _obj(
+        ["incident_id", "cause_element", "cause_type", "started_at", "active",
+         "affected_now", "affected_peak", "notifications"],
+        incident_id={"type": "string"}, cause_element={"type": "string"},
+        cause_type={"type": "string", "description": "power, site, cell, olt, pon, "
+                    "transport, maintenance, ..."},
+        planned={"type": "boolean"}, started_at={"type": "string", "format": "date-time"},
+        active={"type": "boolean"},
+        services={"type": "array", "items": {"enum": ["mobile", "fibre"]}},
+        affected_now=_COUNTS, affected_peak=_COUNTS,
+        notifications={**_COUNTS, "description": "stage -> notifications delivered"},
+        told={"type": "object", "additionalProperties": _ref("Told")},
+        eta=_TIME, message=_NULL_STR, updated_at=_TIME, ended_at=_TIME),
+    "IncidentList": _obj(["incidents"], incidents={"type": "array", "items": _ref("Incident")}),
+    "Episode": _obj(
+        ["service", "state", "incident_id", "notified", "told"],
+        service={"type": "string"}, state={"enum": ["out", "recovering", "planned"]},
+        incident_id={"type": "string"}, cause_type=_NULL_STR, since=_TIME, back_since=_TIME,
+        notified={"type": "boolean"}, eta=_TIME, message=_NULL_STR, maintenance_id=_NULL_STR,
+        told={"type": "array", "items": _obj(["stage", "channel"], stage={"type": "string"},
+                                             channel={"type": "string"}, at=_TIME)}),
+    "Delivered": _obj(
+        ["notification_id", "incident_id", "stage", "channel"],
+        notification_id={"type": "string"}, incident_id={"type": "string"},
+        stage={"type": "string"}, services={"type": "array", "items": {"type": "string"}},
+        channel={"type": "string"}, to={"type": "string", "description": "masked address"},
+        language=_NULL_STR, subject=_NULL_STR, text={"type": "string"},
+        decided_at=_NULL_STR, delivered_at=_NULL_STR),
+    "CustomerStatus": _obj(
+        ["customer_id", "partition", "services", "affected", "episodes", "notifications"],
+        customer_id={"type": "string"}, partition={"type": "integer", "minimum": 0},
+        services={"type": "array", "items": {"type": "string"}}, language=_NULL_STR,
+        channels={"type": "array", "items": {"type": "string"}},
+        phone={**_NULL_STR, "description": "masked"}, affected={"type": "boolean"},
+        episodes={"type": "array", "items": _ref("Episode")},
+        notifications={"type": "array", "items": _ref("Delivered"),
+                       "description": "what was delivered, oldest first, addresses masked"}),
+    "CustomerMatches": _obj(["customers"], customers={
+        "type": "array", "minItems": 1,
+        "items": _obj(["customer_id"], customer_id={"type": "string"})}),
+    "AreaState": _obj(
+        ["disrupted", "planned", "services", "since", "until"], area_id={"type": "string"},
+        name={"type": "string"}, postcode={"type": "string"}, lat={"type": "number"},
+        lon={"type": "number"}, disrupted={"type": "boolean"}, planned={"type": "boolean"},
+        services={"type": "array", "items": {"type": "string"}}, since=_TIME, until=_TIME),
+    "AreaAnswer": _obj(
+        ["query", "areas", "location", "candidates", "areas_layer"], query=_NULL_STR,
+        areas={"type": "array", "items": _ref("AreaState")},
+        location={"oneOf": [{"type": "null"}, _ref("AreaState")]},
+        candidates={"type": "array", "items": _obj(["area_id", "name"],
+                                                   area_id={"type": "string"},
+                                                   name={"type": "string"})},
+        areas_layer={"type": "boolean"}),
+    "FeatureCollection": _obj(["type", "features"], type={"const": "FeatureCollection"},
+                              features={"type": "array", "items": _obj(
+                                  ["type", "geometry", "properties"],
+                                  type={"const": "Feature"}, geometry={"type": "object"},
+                                  properties={"type": "object"})}),
+    "Health": _obj(["status"], status={"type": "string"}),
+}
+_INPUT = {"required": True, "content": {"application/json": {"schema": {
+    "description": "Any format of CONTRACT §3 (native, TMF642, VES, Alertmanager, "
+                   "maintenance, incident update); one object, a list or a batch."}}}}
+
+
+def _ingest(summary: str, params: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    op: dict[str, Any] = {
+        "summary": summary, "security": [{"bearer": []}], "requestBody": _INPUT,
+        "responses": {"202": _json(_ref("IngestAccepted"), "All records accepted."),
+                      "400": _err("Some or all records rejected; each error names its field "
+                                  "(valid records in the same payload were accepted)."),
+                      "401": _UNAUTHORISED, "503": _STARTING}}
+    if params:
+        op["parameters"] = params
+    return {"post": op}
+
+
+def _path(name: str, description: str) -> dict[str, Any]:
+    return {"name": name, "in": "path", "required": True, "description": description,
+            "schema": {"type": "string", "minLength": 1, "pattern": "^[A-Za-z0-9._:-]+$"}}
+
+
+def _query(name: str, schema: dict[str, Any], description: str) -> dict[str, Any]:
+    return {"name": name, "in": "query", "required": False, "schema": schema,
+            "description": description}
+
+
+def _text(content_type: str, description: str) -> dict[str, Any]:
+    return {"description": description, "content": {content_type: {"schema": {"type": "string"}}}}
+
+
+_LANG = _query("lang", {"enum": ["de", "en"]}, "UI language (default: notify.default_language).")
+_EVENT = _path("event", "TMF642 listener event name, e.g. alarmCreateEvent.")
+_SEARCH_PARAMS = [_query("q", {"type": "string", "maxLength": 200}, "Postcode or place."),
+                  _query("lat", {"type": "number", "minimum": -90, "maximum": 90}, "Latitude."),
+                  _query("lon", {"type": "number", "minimum": -180, "maximum": 180},
+                         "Longitude.")]
+
+
+def openapi_document() -> dict[str, Any]:
+    """The document (a fresh dict: callers may not share mutations)."""
+    customer = _path("customer_id", "Customer id (routes to the owning worker's partition).")
+    incident = _path("incident_id", "Incident id, e.g. INC-20240101-1402-3fa2b1.")
+    paths: dict[str, Any] = {
+        "/api/v1/incidents": {"get": {"summary": "Incidents, active first (from the worker "
+                                      "owning the alarms partition).", "responses": {
+            "200": _json(_ref("IncidentList"), "Incidents."), "503": _STARTING}}},
+        "/api/v1/incidents/{incident_id}": {"get": {
+            "summary": "One incident.", "parameters": [incident], "responses": {
+                "200": _json(_ref("Incident"), "The incident."),
+                "404": _err("No such incident."), "503": _STARTING}}},
+        "/api/v1/incidents/{incident_id}/updates": _ingest(
+            "NOC news for an incident: {eta?, message?, event_time?}.", [incident]),
+        "/api/v1/customers/{customer_id}/status": {"get": {
+            "summary": "Active episodes per service and notification history of a customer.",
+            "security": [{"bearer": []}], "parameters": [customer], "responses": {
+                "200": _json(_ref("CustomerStatus"), "The customer's status."),
+                "401": _UNAUTHORISED, "404": _err("No such customer."), "503": _STARTING}}},
+        "/api/v1/customers": {"get": {
+            "summary": "Find customers by phone number (spaces, dashes, +, 00 or a national 0 "
+                       "are accepted).", "security": [{"bearer": []}],
+            "parameters": [{**_query("phone", {"type": "string", "minLength": 1,
+                                               "maxLength": 40}, "Phone number."),
+                            "required": True}],
+            "responses": {"200": _json(_ref("CustomerMatches"), "Matching customer ids."),
+                          "400": _err("Missing or not a phone number."),
+                          "401": _UNAUTHORISED, "404": _err("No customer has this number."),
+                          "503": _STARTING}}},
+        "/api/v1/status": {"get": {
+            "summary": "Public status by postcode/place (areas layer) or coordinates.",
+            "parameters": [_query("q", {"type": "string", "maxLength": 200},
+                                  "Postcode, area id or place name."),
+                           _query("lat", {"type": "number", "minimum": -90, "maximum": 90},
+                                  "Latitude (WGS84)."),
+                           _query("lon", {"type": "number", "minimum": -180, "maximum": 180},
+                                  "Longitude (WGS84).")],
+            "responses": {"200": _json(_ref("AreaAnswer"), "The answer."),
+                          "400": _err("Neither q nor lat+lon, or a bad coordinate."),
+                          "503": _STARTING}}},
+        "/api/v1/areas": {"get": {
+            "summary": "GeoJSON: footprints (cells, fibre areas) of active incidents and the "
+                       "areas layer as outline.", "responses": {
+                "200": {"description": "FeatureCollection.", "content": {
+                    "application/geo+json": {"schema": _ref("FeatureCollection")}}},
+                "503": _STARTING}}},
+        "/api/v1/cap": {"get": {
+            "summary": "Atom feed of CAP 1.2 alerts, one per area incident "
+                       "(Alert/Update/Cancel with references).", "responses": {
+                "200": _text("application/atom+xml", "Atom feed with CAP alerts."),
+                "503": _STARTING}}},
+        "/api/v1/alarms": _ingest("Alarms in any supported format."),
+        "/api/v1/maintenance": _ingest("Maintenance windows."),
+        "/api/v1/alertmanager": _ingest("Prometheus Alertmanager webhook (version 4)."),
+        "/tmf-api/alarmManagement/v4/listener/{event}": _ingest("TMF642 v4 listener.", [_EVENT]),
+        "/tmf-api/alarmManagement/v5/listener/{event}": _ingest("TMF642 v5 listener.", [_EVENT]),
+        "/eventListener/v7": _ingest("ONAP VES 7 event."),
+        "/eventListener/v7/eventBatch": _ingest("ONAP VES 7 event batch."),
+        "/": {"get": {"summary": "Service-desk page.", "parameters": [_LANG], "responses": {
+            "200": _text("text/html", "HTML page."), "503": _STARTING}}},
+        "/desk/banners": {"get": {"summary": "Incident banners (HTML fragment the desk page "
+                                  "polls).", "parameters": [_LANG], "responses": {
+            "200": _text("text/html", "HTML fragment."), "503": _STARTING}}},
+        "/status": {"get": {"summary": "Public status page (works without JavaScript).",
+                            "parameters": [_LANG, *_SEARCH_PARAMS], "responses": {
+            "200": _text("text/html", "HTML page."), "503": _STARTING}}},
+        "/metrics": {"get": {"summary": "Prometheus metrics.", "responses": {
+            "200": _text("text/plain", "Text exposition format 0.0.4.")}}},
+        "/healthz": {"get": {"summary": "Liveness.", "responses": {
+            "200": _json(_ref("Health"), "Serving HTTP.")}}},
+        "/readyz": {"get": {"summary": "Readiness: partitions assigned, tables recovered.",
+                            "responses": {"200": _json(_ref("Health"), "Ready."),
+                                          "503": _json(_ref("Health"), "Starting.")}}},
+        "/api/v1/openapi.json": {"get": {"summary": "This document.", "responses": {
+            "200": {"description": "OpenAPI 3.1 document.",
+                    "content": {"application/json": {"schema": {"type": "object"}}}}}}},
+    }
+    return copy.deepcopy({
+        "openapi": "3.1.0",
+        "info": {"title": "forewarn worker API", "version": "1",
+                 "description": __doc__.split("\n\n", 1)[1].strip()},
+        "paths": paths,
+        "components": {"schemas": _SCHEMAS, "securitySchemes": {
+            "bearer": {"type": "http", "scheme": "bearer",
+                       "description": "A token of api.tokens or FOREWARN_API_TOKENS."}}},
+    })

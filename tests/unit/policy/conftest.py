@@ -1,0 +1,61 @@
+"""Factory fixtures for policy and delivery-stage tests: decisions, customers, local times."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from policy_helpers import INCIDENT, local
+
+from forewarn.domain import Customer, Decision, Stage
+from forewarn.templates import MessageRenderer
+
+
+@pytest.fixture(scope="session")
+def renderer() -> MessageRenderer:
+    return MessageRenderer()
+
+
+@pytest.fixture
+def make_decision() -> Callable[..., Decision]:
+    """An outage decision for c-1 decided at 14:00 Berlin; keyword overrides replace fields."""
+
+    def make(**overrides: Any) -> Decision:
+        base: dict[str, Any] = {
+            "customer_id": "c-1",
+            "incident_id": INCIDENT,
+            "stage": Stage.OUTAGE,
+            "services": ("mobile",),
+            "decided_at": local("2026-11-22 14:00"),
+            "since": local("2026-11-22 13:58"),
+            "reason": "confirmed",
+            "cause_type": "site",
+        }
+        base.update(overrides)
+        if "at" in base:
+            base["decided_at"] = local(base.pop("at"))
+        return Decision(**base)
+
+    return make
+
+
+@pytest.fixture
+def make_customer() -> Callable[..., Customer]:
+    """Customer c-1 with every address, SMS first; keyword overrides replace fields."""
+
+    def make(**overrides: Any) -> Customer:
+        base: dict[str, Any] = {
+            "customer_id": "c-1",
+            "services": ("mobile", "fibre"),
+            "language": "de",
+            "channels": ("sms", "email", "push"),
+            "phone": "+4915112345678",
+            "email": "jane.doe@example.org",
+            "push_token": "fcm:dGVzdC10b2tlbi0xMjM0NTY3ODkw",
+            "priority": 0,
+        }
+        base.update(overrides)
+        return Customer(**base)
+
+    return make
