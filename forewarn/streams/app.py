@@ -8,6 +8,7 @@ stage returns; the decisions live in ``forewarn.streams.stages`` and below.
 from __future__ import annotations
 
 import logging
+import tempfile
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -55,6 +56,7 @@ class PipelineOptions:
     on_drained: Callable[[int, str], None] | None = None
     # Benchmarks: a raw record was correlated (its Kafka timestamp, ms); an impact message
     # reached its customer partition (the raw record's timestamp, customers changed).
+    datadir: str | None = None  # Faust's folder (APP_DATADIR overrides); default: a temp dir
     on_record: Callable[[int], None] | None = None
     on_impact: Callable[[int, int], None] | None = None
     extra: dict[str, Any] = field(default_factory=dict)
@@ -95,6 +97,9 @@ def build_pipeline(index: Any, options: PipelineOptions) -> Pipeline:
         web_port=options.web_port or 6066,
         web_bind=options.web_host,
         web_in_thread=False,
+        # Tables live in memory (changelogged to Kafka); Faust still wants a folder for its
+        # own files, which must not litter the working directory.
+        datadir=options.datadir or tempfile.mkdtemp(prefix="forewarn-faust-"),
     )
     app.forewarn_fetch_max_wait_ms = kafka.fetch_max_wait_ms  # read by our transport
 
