@@ -11,9 +11,17 @@ import os
 import tomllib
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from forewarn.errors import ConfigError
 
@@ -130,6 +138,32 @@ class KafkaSettings(_Section):
     app_id: str = "forewarn"
     session_timeout_s: float = Field(6.0, gt=0)
     fetch_max_wait_ms: int = Field(100, ge=0)
+    replication_factor: int = Field(1, ge=1)  # of the topics forewarn creates
+    # TLS / SASL towards the cluster. The password comes from FOREWARN_KAFKA_SASL_PASSWORD
+    # (wins over the file, so it can stay out of TOML).
+    security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = "PLAINTEXT"
+    sasl_mechanism: Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"] = "SCRAM-SHA-512"
+    sasl_username: str = ""
+    sasl_password: SecretStr = SecretStr("")
+    ssl_cafile: str = ""
+    ssl_certfile: str = ""
+    ssl_keyfile: str = ""
+
+    @model_validator(mode="after")
+    def _complete_security(self) -> KafkaSettings:
+        if self.security_protocol.startswith("SASL") and not self.sasl_username:
+            raise ValueError("kafka.sasl_username is required for SASL")
+        for key in ("ssl_cafile", "ssl_certfile", "ssl_keyfile"):
+            value = getattr(self, key)
+            if value and not Path(value).is_file():
+                raise ValueError(f"kafka.{key}: {value} is not a readable file")
+        if bool(self.ssl_certfile) != bool(self.ssl_keyfile):
+            raise ValueError("kafka.ssl_certfile and kafka.ssl_keyfile go together")
+        return self
+
+    def password(self) -> str:
+        """The SASL password: ``FOREWARN_KAFKA_SASL_PASSWORD``, else the configured one."""
+        return os.environ.get("FOREWARN_KAFKA_SASL_PASSWORD") or self.sasl_password.get_secret_value()
 
 
 class ChannelSettings(_Section):
@@ -182,6 +216,7 @@ def load_settings(path: str | os.PathLike[str] | None = None) -> Settings:
             raise ConfigError(f"config file {file} does not exist") from None
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(f"config file {file} is not valid TOML: {exc}") from None
+    data = _channel_urls_from_environment(data)
     try:
         return Settings.model_validate(data)
     except ValidationError as exc:
@@ -189,3 +224,17 @@ def load_settings(path: str | os.PathLike[str] | None = None) -> Settings:
         key = ".".join(str(p) for p in first["loc"])
         where = f" in {chosen}" if chosen else ""
         raise ConfigError(f"config key {key!r}{where}: {first['msg']}") from None
+
+
+def _channel_urls_from_environment(data: dict[str, Any]) -> dict[str, Any]:
+    """``FOREWARN_CHANNELS_<NAME>_URL`` overrides ``[channels.<name>] url``: delivery URLs
+    carry gateway credentials and belong in a secret store, not in the config file."""
+    prefix, suffix = "FOREWARN_CHANNELS_", "_URL"
+    overrides = {k[len(prefix):-len(suffix)].lower(): v for k, v in os.environ.items()
+                 if k.startswith(prefix) and k.endswith(suffix) and v}
+    if not overrides:
+        return data
+    channels = {name: dict(conf) for name, conf in data.get("channels", {}).items()}
+    for name, url in overrides.items():
+        channels.setdefault(name, {})["url"] = url
+    return {**data, "channels": channels}

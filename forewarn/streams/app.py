@@ -26,6 +26,7 @@ from forewarn.streams.customer_stage import CustomerStage
 from forewarn.streams.delivery import DeliveryStage
 from forewarn.streams.elements import ElementStates
 from forewarn.streams.flapping import FlapDetector
+from forewarn.streams.security import faust_credentials
 from forewarn.streams.stages import NetworkStage, NormaliseStage
 from forewarn.streams.topics import TopicNames
 from forewarn.streams.windows import MaintenanceSchedule
@@ -85,7 +86,8 @@ def build_pipeline(index: Any, options: PipelineOptions) -> Pipeline:
         broker=broker_url_for(options.bootstrap),
         store="memory://",
         topic_partitions=partitions,
-        topic_replication_factor=1,
+        topic_replication_factor=kafka.replication_factor,
+        broker_credentials=faust_credentials(kafka),
         consumer_auto_offset_reset="earliest",
         table_standby_replicas=0,
         broker_session_timeout=kafka.session_timeout_s,

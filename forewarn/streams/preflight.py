@@ -4,6 +4,8 @@ have the same number of partitions)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from aiokafka import AIOKafkaConsumer
 
 from forewarn.errors import BrokerError
@@ -12,11 +14,13 @@ from forewarn.streams.topics import TopicNames
 __all__ = ["check_topics"]
 
 
-async def check_topics(bootstrap: str, names: TopicNames, partitions: int) -> None:
+async def check_topics(bootstrap: str, names: TopicNames, partitions: int,
+                       security: dict[str, Any] | None = None) -> None:
     """Raise ``BrokerError`` naming each existing topic whose partition count is wrong."""
     expected = {names.alarms_raw: 1, names.impacts: partitions, names.outbox: partitions,
                 names.delivered: partitions}
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, request_timeout_ms=10_000)
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, request_timeout_ms=10_000,
+                                **(security or {}))
     try:
         await consumer.start()
     except Exception as exc:

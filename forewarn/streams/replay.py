@@ -27,6 +27,7 @@ from forewarn.streams.app import PipelineOptions, build_pipeline
 from forewarn.streams.broker import open_broker
 from forewarn.streams.normalise import parse_line
 from forewarn.streams.runner import running_worker
+from forewarn.streams.security import aiokafka_security
 
 __all__ = ["ReplaySummary", "ordered_lines", "replay"]
 
@@ -88,7 +89,9 @@ async def _replay(index: object, alarms: Path, out: Path, settings: Settings) ->
             on_delivered=lambda n: delivered.append(n.record()), on_drained=on_drained,
         ))
         async with running_worker(pipeline.app):
-            producer = AIOKafkaProducer(bootstrap_servers=broker.bootstrap, linger_ms=5)
+            security = {} if broker.embedded else aiokafka_security(settings.kafka)
+            producer = AIOKafkaProducer(bootstrap_servers=broker.bootstrap, linger_ms=5,
+                                        **security)
             await producer.start()
             try:
                 for line in lines:

@@ -13,6 +13,7 @@ from forewarn.streams.app import PipelineOptions, build_pipeline
 from forewarn.streams.broker import open_broker
 from forewarn.streams.preflight import check_topics
 from forewarn.streams.runner import running_worker
+from forewarn.streams.security import aiokafka_security
 
 __all__ = ["run_worker"]
 
@@ -36,7 +37,8 @@ async def _run(index: RegionIndex, settings: object, web_port: int, web_host: st
                 deliver=dispatcher.deliver, live=True,
                 web_port=web_port, web_host=web_host,
             ))
-            await check_topics(broker.bootstrap, pipeline.topics, settings.kafka.partitions)
+            await check_topics(broker.bootstrap, pipeline.topics, settings.kafka.partitions,
+                               aiokafka_security(settings.kafka) if not broker.embedded else None)
             async with running_worker(pipeline.app, loglevel="info") as worker:
                 log.warning("worker ready on %s; web on http://%s:%d/", broker.url, web_host, web_port)
                 while not worker.should_stop:

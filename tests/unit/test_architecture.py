@@ -9,7 +9,7 @@ PACKAGE = Path(__file__).resolve().parents[2] / "forewarn"
 WIRING = {
     "streams/app.py", "streams/runner.py", "streams/transport.py", "streams/web.py",
     "streams/replay.py", "streams/demo.py", "streams/worker.py", "streams/preflight.py",
-    "streams/ledger.py", "streams/partitioning.py",
+    "streams/ledger.py", "streams/partitioning.py", "streams/security.py",
 }
 FRAMEWORKS = ("faust", "aiokafka", "mode")
 

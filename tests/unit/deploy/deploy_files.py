@@ -252,7 +252,10 @@ def app_topology(partitions: int, topic_prefix: str, app_id: str) -> AppTopology
 
 
 def forewarn_reads_env(name: str) -> bool:
-    """Whether the forewarn package mentions the environment variable ``name`` literally."""
+    """Whether the forewarn package mentions the environment variable ``name`` literally
+    (or, for ``FOREWARN_CHANNELS_<NAME>_URL``, the prefix its loader matches)."""
+    if name.startswith("FOREWARN_CHANNELS_") and name.endswith("_URL"):
+        name = "FOREWARN_CHANNELS_"
     for path in (REPO / "forewarn").rglob("*.py"):
         if name in path.read_text(encoding="utf-8"):
             return True
