@@ -25,6 +25,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from forewarn.domain import InputRecord
 from forewarn.geo import RegionIndex
 from forewarn.geo.artifact import IndexWatcher, current_version
 from forewarn.streams import records
@@ -135,7 +136,7 @@ class ReloadingNetworkStage(NetworkStage):
         super().__init__(correlator, partitions)
         self.reloader = reloader
 
-    def handle(self, value: dict[str, Any]) -> list[tuple[int, dict[str, Any]]]:
+    def handle(self, value: InputRecord | dict[str, Any]) -> list[tuple[int, dict[str, Any]]]:
         if not is_reload(value):
             return super().handle(value)
         if self.reloader is None:
