@@ -7,11 +7,13 @@ stage returns; the decisions live in ``forewarn.streams.stages`` and below.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import tempfile
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import faust
@@ -20,17 +22,18 @@ from forewarn.config import Settings
 from forewarn.domain import Decision, Notification
 from forewarn.streams import records
 from forewarn.streams.board import IncidentBoard
-from forewarn.streams.history import remember_delivery
 from forewarn.streams.correlation import NetworkCorrelator
 from forewarn.streams.customer_stage import CustomerStage
 from forewarn.streams.delivery import DeliveryStage
 from forewarn.streams.elements import ElementStates
 from forewarn.streams.flapping import FlapDetector
+from forewarn.streams.history import remember_delivery
+from forewarn.streams.hot_reload import IndexReloader, LiveIndex, ReloadingNetworkStage
 from forewarn.streams.security import faust_credentials
 from forewarn.streams.stages import NetworkStage, NormaliseStage
 from forewarn.streams.topics import TopicNames
-from forewarn.streams.windows import MaintenanceSchedule
 from forewarn.streams.transport import broker_url_for
+from forewarn.streams.windows import MaintenanceSchedule
 from forewarn.templates import MessageRenderer
 
 __all__ = ["Pipeline", "PipelineOptions", "build_pipeline"]
@@ -135,12 +138,14 @@ def build_pipeline(index: Any, options: PipelineOptions) -> Pipeline:
         flapping=FlapDetector(settings.correlation.flap_changes, settings.correlation.flap_window_s),
         cuts=cut_table,
     )
-    network = NetworkStage(correlator, partitions)
+    live = LiveIndex(index)  # customer lookups follow index versions (hot reload)
+    reloader = IndexReloader(Path(settings.index.dir), live) if settings.index.dir else None
+    network = ReloadingNetworkStage(correlator, partitions, reloader)
     customers = CustomerStage.from_settings(episode_table, partitions, settings,
-                                            customer=index.customer,
+                                            customer=live.customer,
                                             on_decision=options.on_decision)
     renderer = MessageRenderer(settings.notify.status_url, settings.notify.default_language)
-    delivery = DeliveryStage(index.customer, renderer, options.deliver, sent_table)
+    delivery = DeliveryStage(live.customer, renderer, options.deliver, sent_table)
     rebuild = {"elements": True}
 
     @app.on_partitions_revoked.connect
@@ -160,8 +165,8 @@ def build_pipeline(index: Any, options: PipelineOptions) -> Pipeline:
                 await alarms_dead.send(value=letter)
             for value in accepted:
                 for partition, record in network.handle(value):
+                    board.record(record)
                     if record.get("kind") == "impact":
-                        board.record_changes(records.changes_from_impact(record))
                         record["ingested_ms"] = event.message.timestamp
                     await impacts_topic.send(value=record, partition=partition)
             if options.on_record:
@@ -204,6 +209,15 @@ def build_pipeline(index: Any, options: PipelineOptions) -> Pipeline:
             # Through the network stage, so window timers and ticks stay in one order.
             await raw_topic.send(value=records.encode(records.tick_record(options.clock())),
                                  partition=0)
+
+    if reloader is not None and options.live:
+        @app.timer(interval=settings.index.reload_interval_s)
+        async def index_reload_poll() -> None:
+            # Every worker points its own lookups at the new version; the network agent
+            # swaps when it reads the record, between two records, inside a stream event.
+            control = await asyncio.to_thread(reloader.poll, options.clock())
+            if control is not None:
+                await raw_topic.send(value=records.encode(control), partition=0)
 
     if options.web_port is not None:
         from forewarn.streams.ingest import IngestAnswer
