@@ -19,7 +19,7 @@ from typing import Any
 from forewarn.domain import SERVICES, ImpactChange, Notification, to_iso
 from forewarn.streams.records import changes_from_impact
 
-__all__ = ["Incident", "IncidentBoard", "KEEP_ENDED"]
+__all__ = ["KEEP_ENDED", "Incident", "IncidentBoard"]
 
 KEEP_ENDED = 200  # ended incidents kept for the page and the CAP feed's Cancel messages
 
@@ -31,7 +31,7 @@ def _epoch(value: Any) -> float | None:
     if isinstance(value, int | float):
         return float(value)
     try:
-        return datetime.fromisoformat(str(value).replace("Z", "+00:00")).timestamp()
+        return datetime.fromisoformat(str(value)).timestamp()
     except ValueError:
         return None
 

@@ -135,7 +135,7 @@ class StreamMetrics:
                                    "partition this worker consumes.", labels=["topic", "partition"])
         try:
             lags = dict(self.lag()) if self.lag is not None else {}
-        except Exception:  # a scrape must not fail while the consumer restarts
+        except Exception:  # noqa: BLE001 - a scrape must not fail while the consumer restarts
             lags = {}
         for (topic, partition), n in sorted(lags.items()):
             family.add_metric([topic, str(partition)], max(0, n))

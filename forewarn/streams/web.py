@@ -166,7 +166,7 @@ def _ready(app: faust.App) -> bool:
         return False
     try:
         return bool(app.consumer.assignment())
-    except Exception:  # the consumer thread is not up yet
+    except Exception:  # noqa: BLE001 - the consumer thread is not up yet
         return False
 
 
@@ -224,7 +224,7 @@ def _register_read(app: faust.App, path: str, handler: Handler, router: Any,
     async def local(view: View, request: Request, **params: str) -> Response:
         query = {k: v for k, v in request.query.items()}
         try:
-            if blocking:  # first use builds geometry or the phone book: keep the loop free
+            if blocking:  # phone book (first use), geometry, pages: keep the loop free
                 loop = asyncio.get_running_loop()
                 reply = await loop.run_in_executor(None, handler, query, params)
             else:
@@ -243,7 +243,7 @@ def _register_read(app: faust.App, path: str, handler: Handler, router: Any,
                 return _response(self, denied)
         try:
             return await routed(self, request, **params)
-        except (KeyError, OSError, asyncio.TimeoutError) as exc:  # no assignment yet, or the owner is unreachable
+        except (TimeoutError, KeyError, OSError) as exc:  # no assignment yet, or the owner is unreachable
             log.info("cannot route %s yet: %r", path, exc)
             return _response(self, error(503, "the owning worker is not known yet; retry",
                                          **{"Retry-After": "2"}))

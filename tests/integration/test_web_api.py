@@ -12,12 +12,13 @@ import urllib.error
 import urllib.request
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import geopandas as gpd
 import pytest
 import schemathesis
+from forewarn_testing import forewarn_exe, healthy, read_records, wait_for
 from hypothesis import HealthCheck, given, settings
 from prometheus_client.parser import text_string_to_metric_families
 from schemathesis.checks import (
@@ -29,7 +30,6 @@ from schemathesis.checks import (
 
 from forewarn.geo import RegionIndex, load_region
 from forewarn.streams.broker import free_port
-from forewarn_testing import forewarn_exe, healthy, read_records, wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -81,8 +81,8 @@ def story() -> dict[str, object]:
     affected = sorted(set(inside["area_id"]))
     reachable = [c for c in hit["mobile"] if index.customer(c).first_channel()]
     return {"mobile": hit["mobile"], "reachable": reachable,
-            "affected_area": affected[0],
-            "unaffected_area": sorted(set(areas["area_id"]) - set(affected))[0],
+            "affected_area": min(affected),
+            "unaffected_area": min(set(areas["area_id"]) - set(affected)),
             "phones": {c: index.customer(c).phone for c in hit["mobile"]}}
 
 
@@ -122,7 +122,7 @@ def outage(worker: tuple[int, Path], story: dict) -> dict:
     port, out = worker
     status, _ = post(port, "/api/v1/alarms", {
         "alarm_id": "W1", "element_id": ELEMENT, "state": "raised", "severity": "critical",
-        "event_time": datetime.now(timezone.utc).isoformat()})
+        "event_time": datetime.now(UTC).isoformat()})
     assert status == 202
     wait_for(lambda: {r["customer_id"] for r in read_records(out) if r["stage"] == "outage"}
              == set(story["reachable"]), 60, "outage notices")
@@ -257,7 +257,7 @@ def test_api_conforms_to_its_openapi_document(worker: tuple[int, Path], outage: 
 
         try:
             exercise()
-        except Exception as exc:  # collect every operation's failure, then report them all
+        except Exception as exc:  # noqa: BLE001 - collect every operation's failure, then report them all
             failures.append(f"{operation.label}: {str(exc)[:1500]}")
     assert not failures, "\n\n".join(failures)
     assert len(calls) >= 3 * len(operations), "schemathesis made the requests"

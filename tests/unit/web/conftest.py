@@ -12,6 +12,7 @@ from forewarn_testing import TINY
 from forewarn.geo import RegionIndex, load_region
 from forewarn.streams.board import IncidentBoard
 
+
 def _square(x0: float, x1: float) -> dict[str, object]:
     ring = [[x0, 52.49], [x1, 52.49], [x1, 52.53], [x0, 52.53], [x0, 52.49]]
     return {"type": "Polygon", "coordinates": [ring]}

@@ -15,8 +15,9 @@ from forewarn.streams.metrics import StreamMetrics
 
 
 class Normalise:
-    outcomes = Counter({"native:accepted": 5, "tmf642:rejected": 2})
-    rejected = 2
+    def __init__(self) -> None:
+        self.outcomes = Counter({"native:accepted": 5, "tmf642:rejected": 2})
+        self.rejected = 2
 
 
 def samples(metrics: StreamMetrics) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:

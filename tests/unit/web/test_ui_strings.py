@@ -20,7 +20,7 @@ def test_every_language_has_every_key_with_the_same_placeholders() -> None:
 
 def test_german_addresses_the_customer_formally() -> None:
     text = " ".join(strings("de").table.values())
-    assert "Sie" in text and not re.search(r"\b(du|dich|dein|deine)\b", text, re.I)
+    assert "Sie" in text and not re.search(r"\b(du|dich|dein|deine)\b", text, re.IGNORECASE)
 
 
 def test_missing_placeholder_stays_visible_instead_of_failing() -> None:

@@ -1,0 +1,164 @@
+"""The service desk and the status page in real headless Chromium, after a live outage.
+
+A real worker on the sample region (session broker), an alarm posted over HTTP, then what
+an agent and a customer see: the banner with the right counts, a caller's notification,
+the status page's answer for an affected and an unaffected postcode. Screenshots go to
+``test-artifacts/``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import subprocess
+import urllib.request
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import geopandas as gpd
+import pytest
+from forewarn_testing import forewarn_exe, healthy, read_records, wait_for
+
+from forewarn.geo import RegionIndex, load_region
+from forewarn.streams.broker import free_port
+
+pytestmark = [pytest.mark.browser, pytest.mark.integration]
+
+SAMPLE = Path(__file__).resolve().parents[2] / "forewarn" / "data" / "sample_region"
+TOKEN = "browser-token-51d0"
+ELEMENT = "S0002"
+
+
+@pytest.fixture(scope="module")
+def story() -> dict[str, object]:
+    """Expected outcome of ``ELEMENT`` down, computed without the worker."""
+    region = load_region(SAMPLE)
+    index = RegionIndex.build(region)
+    mobile = index.impact([ELEMENT])["mobile"]
+    customers = region.customers.set_index("customer_id")
+    points = gpd.GeoDataFrame(geometry=gpd.points_from_xy(customers.loc[mobile, "lon"],
+                                                          customers.loc[mobile, "lat"]),
+                              crs="EPSG:4326")
+    areas = region.areas.to_crs("EPSG:4326")
+    hit = set(gpd.sjoin(points, areas, predicate="intersects")["area_id"])
+    postcode = dict(zip(areas["area_id"], areas["postcode"].astype(str)))
+    sms = [c for c in mobile if index.customer(c).first_channel()
+           and index.customer(c).first_channel()[0] == "sms"]
+    return {"mobile": mobile, "sms": sms, "phone": index.customer(sms[0]).phone,
+            "affected": postcode[min(hit)],
+            "unaffected": postcode[min(set(areas["area_id"]) - hit)]}
+
+
+@pytest.fixture(scope="module")
+def desk(embedded_broker: object, tmp_path_factory: pytest.TempPathFactory
+         ) -> Iterator[tuple[str, Path]]:
+    tmp = tmp_path_factory.mktemp("browser")
+    tag = f"browser{os.getpid()}"
+    out = tmp / "notifications.jsonl"
+    config = tmp / "forewarn.toml"
+    config.write_text(f'[correlation]\nconfirm_after_s = 2\nresolve_after_s = 3\n'
+                      f'[notify]\ndefault_language = "en"\n'
+                      f'[kafka]\napp_id = "{tag}"\ntopic_prefix = "{tag}."\npartitions = 2\n'
+                      + "".join(f'[channels.{c}]\nfile = "{out}"\n' for c in ("sms", "email",
+                                                                             "push")))
+    port = free_port()
+    env = dict(os.environ, FOREWARN_BROKER=embedded_broker.url, FOREWARN_API_TOKENS=TOKEN)
+    proc = subprocess.Popen([*forewarn_exe(), "worker", "--region", str(SAMPLE), "--config",
+                             str(config), "--web-port", str(port)],
+                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_for(lambda: healthy(port), 90, "the worker")
+        body = json.dumps({"alarm_id": "B1", "element_id": ELEMENT, "state": "raised",
+                           "severity": "critical",
+                           "event_time": datetime.now(UTC).isoformat()}).encode()
+        request = urllib.request.Request(f"http://127.0.0.1:{port}/api/v1/alarms", data=body,
+                                         headers={"Authorization": f"Bearer {TOKEN}"})
+        with urllib.request.urlopen(request, timeout=10) as response:
+            assert response.status == 202
+        yield f"http://127.0.0.1:{port}", out
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=90)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+@pytest.fixture
+def page(chromium: object) -> Iterator[object]:
+    context = chromium.new_context(viewport={"width": 1280, "height": 1000})
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    yield page
+    context.close()
+    assert errors == [], "no JavaScript errors"
+
+
+def test_banner_shows_the_incident_with_the_right_counts(
+        page: object, desk: tuple[str, Path], story: dict, artifacts_dir: Path) -> None:
+    base, _ = desk
+    page.goto(f"{base}/?lang=en")
+    count = page.locator(f'.banner.active li[data-service="mobile"]'
+                         f'[data-now="{len(story["mobile"])}"]')
+    count.wait_for(timeout=30_000)  # the banners refresh themselves every few seconds
+    banner = page.locator(".banner.active").first
+    assert f"{len(story['mobile'])} customers affected now" in banner.inner_text()
+    assert ELEMENT in banner.inner_text()
+    page.locator('#map path.leaflet-interactive').first.wait_for(timeout=15_000)
+    assert int(page.locator("#map").get_attribute("data-footprints")) >= 1
+    page.screenshot(path=artifacts_dir / "desk-banner.png", full_page=True)
+
+
+def test_lookup_shows_when_the_caller_was_told(
+        page: object, desk: tuple[str, Path], story: dict, artifacts_dir: Path) -> None:
+    base, out = desk
+    customer = story["sms"][0]
+    wait_for(lambda: any(r["customer_id"] == customer and r["stage"] == "outage"
+                         for r in read_records(out)), 60, "the caller's outage notice")
+    page.goto(f"{base}/?lang=en")
+    page.fill("#lookup-q", customer)
+    page.click("#lookup-form button[type=submit]")
+    page.locator("#lookup-result .error").wait_for(timeout=10_000)
+    assert "API token" in page.inner_text("#lookup-result")
+    page.fill("#token", TOKEN)
+    page.click("#token-form button[type=submit]")
+    page.click("#lookup-form button[type=submit]")
+    episode = page.locator(f'.card[data-customer="{customer}"] .episode')
+    episode.wait_for(timeout=10_000)
+    text = episode.inner_text()
+    assert re.search(r"Mobile: affected by incident INC-\S+ since \d\d:\d\d, "
+                     r"told by SMS at \d\d:\d\d", text), text
+    assert page.locator('.card li.notification[data-stage="outage"]').count() == 1
+    page.screenshot(path=artifacts_dir / "desk-lookup.png", full_page=True)
+
+    national = "0" + str(story["phone"]).removeprefix("+49")
+    page.fill("#lookup-q", national[:4] + " " + national[4:])
+    page.click("#lookup-form button[type=submit]")
+    page.locator(f'.card[data-customer="{story["sms"][0]}"]').wait_for(timeout=10_000)
+
+
+def test_status_page_answers_for_affected_and_unaffected_postcodes(
+        chromium: object, desk: tuple[str, Path], story: dict, artifacts_dir: Path) -> None:
+    base, _ = desk
+    context = chromium.new_context(java_script_enabled=False)  # the answer needs no script
+    page = context.new_page()
+    page.goto(f"{base}/status?lang=en")
+    page.fill("#q", story["affected"])
+    page.click("form[role=search] button[type=submit]")
+    answer = page.locator("#answer .result.disrupted")
+    answer.wait_for(timeout=10_000)
+    assert "Known disruption in" in answer.inner_text()
+    assert "Mobile" in answer.inner_text()
+    page.screenshot(path=artifacts_dir / "status-affected.png", full_page=True)
+    page.fill("#q", story["unaffected"])
+    page.click("form[role=search] button[type=submit]")
+    calm = page.locator("#answer .result.ok")
+    calm.wait_for(timeout=10_000)
+    assert "No known disruption in" in calm.inner_text()
+    page.screenshot(path=artifacts_dir / "status-unaffected.png", full_page=True)
+    context.close()
