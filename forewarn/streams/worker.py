@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import threading
 from pathlib import Path
 
 from forewarn.config import load_settings
@@ -12,7 +14,7 @@ from forewarn.notifiers import Dispatcher
 from forewarn.streams.app import PipelineOptions, build_pipeline
 from forewarn.streams.broker import open_broker
 from forewarn.streams.preflight import check_topics
-from forewarn.streams.runner import running_worker
+from forewarn.streams.runner import STOP_TIMEOUT_S, running_worker
 from forewarn.streams.security import aiokafka_security
 
 __all__ = ["run_worker"]
@@ -43,5 +45,19 @@ async def _run(index: RegionIndex, settings: object, web_port: int, web_host: st
                 log.warning("worker ready on %s; web on http://%s:%d/", broker.url, web_host, web_port)
                 while not worker.should_stop:
                     await asyncio.sleep(0.2)
+                _exit_if_stuck(STOP_TIMEOUT_S * 2)
     finally:
         await dispatcher.close()
+
+
+def _exit_if_stuck(after_s: float) -> None:
+    """A stop requested by a signal must end the process even if Faust's shutdown hangs
+    (an orchestrator would SIGKILL it anyway); Kafka holds everything needed to resume."""
+
+    def leave() -> None:
+        log.warning("shutdown took longer than %.0f s; exiting", after_s)
+        os._exit(0)
+
+    timer = threading.Timer(after_s, leave)
+    timer.daemon = True
+    timer.start()
