@@ -32,15 +32,15 @@ async def _run(args: argparse.Namespace) -> None:
                              "last_record": None, "latencies": [], "decisions": 0,
                              "last_decision": None}
 
-    def on_record(_: int) -> None:
+    def on_record(_: float) -> None:
         now = time.time()
         stats["records"] += 1
         stats["first_record"] = stats["first_record"] or now
         stats["last_record"] = now
 
-    def on_impact(ingested_ms: int, _changes: int) -> None:
+    def on_impact(ingested_at: float, _changes: int) -> None:
         if len(stats["latencies"]) < MAX_SAMPLES:
-            stats["latencies"].append(time.time() - ingested_ms / 1000)
+            stats["latencies"].append(time.time() - ingested_at)
 
     def on_decision(decision: Decision) -> None:
         stats["decisions"] += 1

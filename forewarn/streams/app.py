@@ -58,11 +58,11 @@ class PipelineOptions:
     on_delivered: Callable[[Notification], None] | None = None
     on_decision: Callable[[Decision], None] | None = None
     on_drained: Callable[[int, str], None] | None = None
-    # Benchmarks: a raw record was correlated (its Kafka timestamp, ms); an impact message
+    # Benchmarks: a raw record was correlated (its Kafka timestamp, s); an impact message
     # reached its customer partition (the raw record's timestamp, customers changed).
     datadir: str | None = None  # Faust's folder (APP_DATADIR overrides); default: a temp dir
-    on_record: Callable[[int], None] | None = None
-    on_impact: Callable[[int, int], None] | None = None
+    on_record: Callable[[float], None] | None = None
+    on_impact: Callable[[float, int], None] | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -167,7 +167,7 @@ def build_pipeline(index: Any, options: PipelineOptions) -> Pipeline:
                 for partition, record in network.handle(value):
                     board.record(record)
                     if record.get("kind") == "impact":
-                        record["ingested_ms"] = event.message.timestamp
+                        record["ingested_at"] = event.message.timestamp  # seconds
                     await impacts_topic.send(value=record, partition=partition)
             if options.on_record:
                 options.on_record(event.message.timestamp)
@@ -178,8 +178,8 @@ def build_pipeline(index: Any, options: PipelineOptions) -> Pipeline:
             partition = event.message.partition
             for record in customers.handle(partition, event.value):
                 await outbox_topic.send(value=record, partition=partition)
-            if options.on_impact and "ingested_ms" in event.value:
-                options.on_impact(event.value["ingested_ms"],
+            if options.on_impact and "ingested_at" in event.value:
+                options.on_impact(event.value["ingested_at"],
                                   len(records.changes_from_impact(event.value)))
 
     @app.agent(outbox_topic, name="delivery")

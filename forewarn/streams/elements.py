@@ -45,6 +45,7 @@ DEFAULT_DOWN_SEVERITIES: tuple[str, ...] = ("critical", "major")
 #: Cleared alarm ids remembered per element to recognise duplicate clears; bounded so a
 #: flapping element's entry stays small.
 REMEMBERED_CLEARS = 32
+QUIET_MEMORY = 100_000  # raised alarms below the down severities, remembered in memory only
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,6 +80,7 @@ class ElementStates:
         self._state = state
         self._down_severities = frozenset(down_severities)
         self._down: set[str] = set()
+        self._quiet: dict[tuple[str, str], bool] = {}  # (element, alarm id) -> cleared
 
     def rebuild(self) -> None:
         """Re-derive the down set from the state mapping (after table recovery)."""
@@ -91,6 +93,9 @@ class ElementStates:
     def apply(self, alarm: Alarm) -> ElementChange:
         """Apply one raise or clear; return the element's down state before and after."""
         element_id = alarm.element_id
+        if self._ignorable(alarm):
+            down = element_id in self._down
+            return ElementChange(element_id, down, down, alarm.event_time)
         entry = self._state.get(element_id)
         alarms: dict[str, dict[str, Any]] = dict(entry["alarms"]) if entry else {}
         cleared: list[str] = list(entry.get("cleared", ())) if entry else []
@@ -112,6 +117,34 @@ class ElementStates:
         else:
             self._down.discard(element_id)
         return ElementChange(element_id, was_down, is_down, alarm.event_time)
+
+    def _ignorable(self, alarm: Alarm) -> bool:
+        """True for a raise or clear that cannot change anything worth storing.
+
+        A new alarm below the down severities never takes its element down, so it is only
+        remembered in memory (by id, bounded) to recognise its clear; writing it to the
+        table would cost a changelog record per noise alarm, which in a storm is most of
+        them. An alarm already stored (e.g. a major later downgraded) is handled normally.
+        After a restart that memory is empty: such a clear then falls back to the cause
+        rule, which only matches alarms raised with the same cause on that element.
+        """
+        if alarm.state not in ("raised", "cleared"):
+            raise ValueError(f"alarm state must be 'raised' or 'cleared', got {alarm.state!r}")
+        key = (alarm.element_id, alarm.alarm_id)
+        entry = self._state.get(alarm.element_id)
+        stored = entry is not None and alarm.alarm_id in entry.get("alarms", {})
+        if stored or (alarm.severity in self._down_severities and alarm.state == "raised"):
+            self._quiet.pop(key, None)  # stored from now on (an escalation)
+            return False
+        if alarm.state == "cleared":
+            if key not in self._quiet:
+                return False
+            self._quiet[key] = True  # cleared; a repeated clear stays a no-op
+            return True
+        self._quiet[key] = False
+        if len(self._quiet) > QUIET_MEMORY:
+            del self._quiet[next(iter(self._quiet))]
+        return True
 
     def down_elements(self) -> set[str]:
         """The elements that are down now (a copy)."""

@@ -35,7 +35,17 @@ def test_minor_or_warning_raise_does_not_take_the_element_down(elements, alarm, 
     assert not change.changed
     assert not change.is_down
     assert not elements.is_down("site-7")
-    assert "site-7" in table  # still tracked, so a later severity change or clear works
+    assert "site-7" not in table  # noise costs no table write ...
+    assert elements.apply(alarm(severity="critical")).is_down  # ... an escalation still counts
+    assert not elements.apply(alarm(state="cleared", severity=severity)).is_down
+
+
+def test_clear_of_a_quiet_alarm_clears_nothing_else_with_its_cause(elements, alarm):
+    elements.apply(alarm("noise", severity="minor", probable_cause="x"))
+    elements.apply(alarm("real", severity="critical", probable_cause="x"))
+    assert elements.is_down("site-7")
+    elements.apply(alarm("noise", state="cleared", severity="minor", probable_cause="x"))
+    assert elements.is_down("site-7"), "the clear of a minor alarm must not clear a major one"
 
 
 def test_element_stays_down_until_its_last_down_alarm_clears(elements, alarm):
