@@ -43,13 +43,14 @@ class StreamMetrics:
     """The worker's metrics: a collector over the live pipeline plus HTTP ingest counts."""
 
     def __init__(self, registry: CollectorRegistry | None = None, *, board: Any = None,
-                 index: Any = None, normalise: Any = None,
+                 index: Any = None, normalise: Any = None, network: Any = None,
                  delivery_registries: Iterable[CollectorRegistry] = (),
                  lag: LagSource | None = None) -> None:
         self.registry = registry if registry is not None else CollectorRegistry()
         self.board = board
         self.index = index
         self.normalise = normalise
+        self.network = network
         self.lag = lag
         self._delivery = list({id(r): r for r in delivery_registries}.values())
         self._http: Counter[tuple[str, str]] = Counter()
@@ -80,6 +81,7 @@ class StreamMetrics:
         dead_letters.add_metric(["notifications.dead-letter"], _outcome_sum(merged, "dead_letter"))
         yield dead_letters
         yield from self._board()
+        yield from self._network()
         yield from self._index()
         yield self._lag()
         yield from merged
@@ -118,6 +120,22 @@ class StreamMetrics:
             affected.add_metric([service], totals.get(service, 0))
         yield open_
         yield affected
+
+    def _network(self) -> Iterator[Metric]:
+        """What the correlator noticed: alarms on elements the region does not know (a sign
+        of stale inventory), NOC updates that matched no incident, flapping elements."""
+        correlator = getattr(self.network, "correlator", None)
+        counts = getattr(correlator, "counts", None)
+        if counts is None:
+            return
+        family = CounterMetricFamily("forewarn_network_records_unmatched", "Records the "
+                                     "network could not place.", labels=["kind"])
+        family.add_metric(["unknown_element"], getattr(counts, "unknown_elements", 0))
+        family.add_metric(["unmatched_update"], getattr(counts, "unmatched_updates", 0))
+        yield family
+        unstable = GaugeMetricFamily("forewarn_elements_unstable", "Elements flapping now.")
+        unstable.add_metric([], len(getattr(correlator, "unstable", ())))
+        yield unstable
 
     def _index(self) -> Iterator[Metric]:
         if self.index is None:

@@ -72,6 +72,7 @@ def register_pages(app: faust.App, *, board: IncidentBoard, settings: Settings, 
     stages = dict(stages or {})
     tokens = settings.api_tokens()
     metrics = StreamMetrics(registry, board=board, index=index, normalise=stages.get("normalise"),
+                            network=stages.get("network"),
                             delivery_registries=_delivery_registries(stages, deliver),
                             lag=functools.partial(_lag, app))
     api = WebApi(board=board, index=index, settings=settings, tables=tables,
