@@ -152,11 +152,18 @@ async def _fanout(port: int, customers: dict[str, Any], concurrency: int) -> dic
     await _server_counts(port, reset=True)
     delivered = dead = 0
     started = time.perf_counter()
+    mark, marked_at = 0, started
     try:
         for batch in batches:
             result = await stage.handle(batch)
             delivered += len(result.delivered)
             dead += len(result.dead_letters)
+            if delivered - mark >= 50_000:  # progress, to see a slowdown as state grows
+                now = time.perf_counter()
+                print(f"  ... {delivered:,} delivered, last {delivered - mark:,} at "
+                      f"{(delivered - mark) / (now - marked_at):,.0f}/s", file=sys.stderr,
+                      flush=True)
+                mark, marked_at = delivered, now
     finally:
         elapsed = time.perf_counter() - started
         await dispatcher.close()

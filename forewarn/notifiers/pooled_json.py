@@ -25,7 +25,6 @@ a 401 for bad credentials) is not, so the caller falls back to the next channel 
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 from dataclasses import dataclass
@@ -41,6 +40,7 @@ from yarl import URL
 
 from forewarn.domain import Notification
 from forewarn.errors import DeliveryError
+from forewarn.notifiers.http_pool import HttpPool
 from forewarn.notifiers.masking import install_redaction, mask_address
 
 __all__ = ["HttpPool", "PooledJsonNotifier", "unsupported_reason"]
@@ -53,7 +53,6 @@ _PROBE = {"to": "+49 (151) 12/34 ä&=?#%+x", "notification_id": "n-0f/1 2", "cus
 _REWRITING_OPTIONS = ("format", "overflow", "emojis")
 _RETRYABLE_STATUS = frozenset({408, 425, 429})
 _INFO = NotifyType.INFO.value
-_STATIC = frozenset({"", "1.0", _INFO})
 
 
 def unsupported_reason(url_template: str) -> str | None:
@@ -76,37 +75,6 @@ def _fill_template(template: str, values: dict[str, str]) -> str:
     for name, value in values.items():
         template = template.replace("{" + name + "}", quote(value, safe=""))
     return template
-
-
-class HttpPool:
-    """One ``aiohttp.ClientSession`` per event loop, shared by every pooled channel.
-
-    Created lazily inside the running loop (aiohttp requires it); ``close`` is idempotent.
-    ``limit`` bounds open connections in all; the per-channel caps bound them per gateway.
-    """
-
-    def __init__(self, *, limit: int = 512, keepalive_s: float = 30.0) -> None:
-        self.limit = limit
-        self.keepalive_s = keepalive_s
-        self._session: aiohttp.ClientSession | None = None
-        self._loop: asyncio.AbstractEventLoop | None = None
-
-    def session(self) -> aiohttp.ClientSession:
-        """The session of the running loop (made on first use)."""
-        loop = asyncio.get_running_loop()
-        if self._session is None or self._session.closed or self._loop is not loop:
-            connector = aiohttp.TCPConnector(
-                limit=self.limit, keepalive_timeout=self.keepalive_s, ttl_dns_cache=300
-            )
-            self._session = aiohttp.ClientSession(connector=connector, auto_decompress=True)
-            self._loop = loop
-        return self._session
-
-    async def close(self) -> None:
-        """Close the session and its connections."""
-        if self._session is not None and not self._session.closed:
-            await self._session.close()
-        self._session = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,11 +108,13 @@ class _Spec:
         self.connect_s, self.read_s = plugin.request_timeout
         self.static_url = None if self._marked(self.fullpath, self.params) else self._url(
             self.fullpath, self.params)
-
         self._static_headers = None if self._marked(self.headers) else self.headers
+        self._plain_headers = {k: v for k, v in self.headers.items() if not self._marked(k, v)}
+        self._marked_headers = [(_Text(k), _Text(v)) for k, v in self.headers.items()
+                                if self._marked(k, v)]
         self._static_auth = None if self._marked(self.user, self.password) else self._auth(
             self.user, self.password)
-        self._extras = [(k, v, self._marked(k, v)) for k, v in self.extras.items()]
+        self._extras = [(_Text(k), _Text(v)) for k, v in self.extras.items()]
         self.static_target = None if self.static_url is None else URL(self.static_url,
                                                                        encoded=True)
 
@@ -171,7 +141,9 @@ class _Spec:
             url = self._url(_fill(self.fullpath, quoted), params)
         headers = self._static_headers
         if headers is None:
-            headers = {_fill(k, values): _fill(v, values) for k, v in self.headers.items()}
+            headers = dict(self._plain_headers)
+            for key, value in self._marked_headers:
+                headers[key.fill(values)] = value.fill(values)
         auth = self._static_auth
         if auth is None and self.user:
             auth = self._auth(_fill(self.user, values), _fill(self.password or "", values))
@@ -182,9 +154,8 @@ class _Spec:
             "attachments": [],
             "type": _INFO,
         }
-        for key, value, marked in self._extras:  # NotifyJSON.send's remapping, verbatim
-            if marked:
-                key, value = _fill(key, values), _fill(value, values)
+        for key_text, value_text in self._extras:  # NotifyJSON.send's remapping, verbatim
+            key, value = key_text.fill(values), value_text.fill(values)
             if key in payload:
                 if not value:
                     del payload[key]
@@ -192,26 +163,43 @@ class _Spec:
                     payload[value] = payload.pop(key)
             else:
                 payload[key] = value
-        return _Request(self.method, url, headers, _encode(payload).encode("latin-1"), auth)
+        return _Request(self.method, url, headers, _encode(payload, body).encode("latin-1"),
+                        auth)
 
 
 # A fan-out sends the same few texts to thousands of customers; escaping a long (HTML)
-# body for JSON costs tens of microseconds, so encoded strings are cached.
+# body for JSON costs tens of microseconds, so the message's encoding is cached and spliced
+# into the C encoder's output for the rest of the (small) payload.
 _dumps_cached = lru_cache(maxsize=1024)(json.dumps)
+_BODY_MARK = "fwbodymark7x"
+_BODY_MARK_JSON = json.dumps(_BODY_MARK)
 
 
-def _encode(payload: dict[str, Any]) -> str:
-    """Exactly ``json.dumps(payload)`` (what apprise posts) for a flat payload whose values
-    are strings or lists, with repeated strings encoded once."""
-    parts = []
-    for key, value in payload.items():
-        if type(value) is str:
-            encoded = _dumps_cached(value) if len(value) > 64 or value in _STATIC else \
-                json.dumps(value)
-        else:
-            encoded = json.dumps(value)
-        parts.append(f"{_dumps_cached(key)}: {encoded}")
-    return "{" + ", ".join(parts) + "}"
+def _encode(payload: dict[str, Any], body: str | None = None) -> str:
+    """Exactly ``json.dumps(payload)`` (what apprise posts); ``body``, when given, is the
+    payload's long text, encoded once per distinct text."""
+    if body is None or len(body) < 64:
+        return json.dumps(payload)
+    keys = [key for key, value in payload.items() if value is body]
+    if not keys or any(value == _BODY_MARK for value in payload.values()):
+        return json.dumps(payload)
+    marked = {key: (_BODY_MARK if value is body else value) for key, value in payload.items()}
+    return json.dumps(marked).replace(_BODY_MARK_JSON, _dumps_cached(body))
+
+
+class _Text:
+    """A parsed URL string: constant, exactly one placeholder, or text holding some."""
+
+    __slots__ = ("name", "text")
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.name = next((n for n, mark in _MARK.items() if text == mark), None)
+
+    def fill(self, values: dict[str, str]) -> str:
+        if self.name is not None:
+            return values.get(self.name, "")
+        return _fill(self.text, values)
 
 
 def _fill(text: str, values: dict[str, str]) -> str:

@@ -29,7 +29,9 @@ from forewarn.streams.elements import ElementStates
 from forewarn.streams.flapping import FlapDetector
 from forewarn.streams.history import remember_delivery
 from forewarn.streams.hot_reload import IndexReloader, LiveIndex, ReloadingNetworkStage
-from forewarn.streams.security import faust_credentials
+from forewarn.streams.ledger import DeliveryLedger
+from forewarn.streams.policy import Deferrals, DeliveryPolicy, PolicySettings
+from forewarn.streams.security import aiokafka_security, faust_credentials
 from forewarn.streams.stages import NetworkStage, NormaliseStage
 from forewarn.streams.topics import TopicNames
 from forewarn.streams.transport import broker_url_for
@@ -127,6 +129,8 @@ def build_pipeline(index: Any, options: PipelineOptions) -> Pipeline:
     cut_table = app.Table("cuts", default=None, partitions=1)  # raised cable cuts by cut_id
     episode_table = app.Table("episodes", default=None, partitions=partitions)
     sent_table = app.Table("sent", default=None, partitions=partitions)
+    policy_table = app.Table("delivery_policy", default=None, partitions=partitions)
+    deferred_table = app.Table("deferred", default=None, partitions=partitions)
     history_table = app.Table("history", default=None, partitions=partitions)
 
     board = IncidentBoard()
@@ -145,13 +149,30 @@ def build_pipeline(index: Any, options: PipelineOptions) -> Pipeline:
                                             customer=live.customer,
                                             on_decision=options.on_decision)
     renderer = MessageRenderer(settings.notify.status_url, settings.notify.default_language)
-    delivery = DeliveryStage(live.customer, renderer, options.deliver, sent_table)
+    dispatcher = getattr(options.deliver, "__self__", None)  # a Dispatcher, or None (replay)
+    delivery = DeliveryStage(
+        live.customer, renderer, options.deliver, sent_table,
+        policy=DeliveryPolicy(PolicySettings.from_settings(settings), policy_table,
+                              Deferrals(deferred_table),
+                              channels=getattr(dispatcher, "channels", None)),
+        metrics=getattr(dispatcher, "metrics", None),  # one registry with the dispatcher's
+        concurrency=settings.delivery.concurrency,
+    )
+    # Delivered ids read back from notifications.delivered up to a fence we write ourselves:
+    # exact even where table recovery is not (the embedded broker's ListOffsets).
+    ledger = DeliveryLedger(options.bootstrap, names.delivered,
+                            client_options=aiokafka_security(kafka))
     rebuild = {"elements": True}
 
     @app.on_partitions_revoked.connect
     async def _on_revoked(sender: Any, revoked: Any, **_: Any) -> None:
         customers.forget()
         rebuild["elements"] = True
+        delivery.forget({tp.partition for tp in revoked if tp.topic == names.outbox})
+
+    @app.on_before_shutdown.connect
+    async def _close_ledger(sender: Any, **_: Any) -> None:
+        await ledger.close()
 
     @app.agent(raw_topic, name="network")
     async def network_agent(stream: Any) -> None:
@@ -178,6 +199,8 @@ def build_pipeline(index: Any, options: PipelineOptions) -> Pipeline:
             partition = event.message.partition
             for record in customers.handle(partition, event.value):
                 await outbox_topic.send(value=record, partition=partition)
+            if event.value.get("kind") == "tick":  # releases held (quiet-hours) notices
+                await outbox_topic.send(value=event.value, partition=partition)
             if options.on_impact and "ingested_at" in event.value:
                 options.on_impact(event.value["ingested_at"],
                                   len(records.changes_from_impact(event.value)))
@@ -186,6 +209,8 @@ def build_pipeline(index: Any, options: PipelineOptions) -> Pipeline:
     async def delivery_agent(stream: Any) -> None:
         async for event in stream.events():
             partition, value = event.message.partition, event.value
+            if delivery.needs_ledger(partition):  # first message since assignment
+                delivery.remember(partition, await ledger.load(partition))
             result = await delivery.handle(value)
             for notification in result.delivered:
                 board.record_delivery(notification)

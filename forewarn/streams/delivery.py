@@ -8,7 +8,8 @@ tested with dicts instead of tables. Message kinds:
   reason), and the ones to send are delivered concurrently, priority customers first.
   A channel that fails for good (not retryable, or retries used up in the dispatcher)
   falls back to the next usable channel; when none is left, a dead-letter record.
-- ``{"kind": "tick", "at": t}``: held notices due at event time ``t`` are released.
+- ``{"kind": "tick", "at": t}``: held notices due at event time ``t`` are released (so
+  are those due by the latest ``decided_at`` of a decisions message, before its news).
 - a control record (drain): every held notice is released at its own release time.
 
 Idempotency: ``sent`` (a Faust table in production) maps every handled
@@ -124,7 +125,12 @@ class DeliveryStage:
         elif value.get("kind") == "tick":
             jobs = self._released(self.policy.deferrals.due(float(value["at"])), result)
         else:
-            jobs = self._fresh(value.get("items", []), result)
+            items = value.get("items", [])
+            # A decision proves its partition's event time reached it: held notices due by
+            # then go first (ticks reach only partitions without news, so this matters).
+            now = max((float(item["decided_at"]) for item in items), default=-math.inf)
+            jobs = self._released(self.policy.deferrals.due(now), result) if items else []
+            jobs += self._fresh(items, result)
         sends: list[asyncio.Future[Notification | None]] = []
         try:
             await self._assess_all(jobs, sends, result)

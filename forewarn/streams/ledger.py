@@ -43,6 +43,8 @@ class DeliveryLedger:
 
     One producer is started on first use and reused; each ``load`` uses its own
     group-less consumer, so it never touches the worker's consumer group or offsets.
+    ``client_options`` go to both aiokafka clients (TLS/SASL: pass
+    ``forewarn.streams.security.aiokafka_security(settings.kafka)``).
     """
 
     def __init__(
@@ -52,11 +54,13 @@ class DeliveryLedger:
         *,
         timeout_s: float = 120.0,
         client_id: str = "forewarn-ledger",
+        client_options: dict[str, Any] | None = None,
     ) -> None:
         self.bootstrap = bootstrap
         self.topic = topic
         self.timeout_s = timeout_s
         self.client_id = client_id
+        self._options = dict(client_options or {})
         self._producer: AIOKafkaProducer | None = None
         self._lock = asyncio.Lock()
 
@@ -64,7 +68,8 @@ class DeliveryLedger:
         async with self._lock:
             if self._producer is None:
                 producer = AIOKafkaProducer(bootstrap_servers=self.bootstrap,
-                                            client_id=self.client_id, acks="all")
+                                            client_id=self.client_id, acks="all",
+                                            **self._options)
                 await producer.start()
                 self._producer = producer
         token = uuid.uuid4().hex
@@ -82,7 +87,7 @@ class DeliveryLedger:
         token = await self._fence(partition)
         consumer = AIOKafkaConsumer(
             bootstrap_servers=self.bootstrap, group_id=None, enable_auto_commit=False,
-            client_id=self.client_id, auto_offset_reset="earliest",
+            client_id=self.client_id, auto_offset_reset="earliest", **self._options,
         )
         await consumer.start()
         ids: set[str] = set()

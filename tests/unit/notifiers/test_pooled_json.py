@@ -101,6 +101,13 @@ async def test_an_unreachable_gateway_is_retryable_and_logs_no_address(
 
 
 @given(st.dictionaries(st.text(max_size=20), st.one_of(st.text(max_size=300),
-                                                       st.just([])), max_size=8))
-def test_payload_encoding_is_exactly_json_dumps(payload: dict[str, object]) -> None:
+                                                       st.just([])), max_size=8),
+       st.text(min_size=64, max_size=400), st.sampled_from(["message", "body", "x"]))
+def test_payload_encoding_is_exactly_json_dumps(
+    payload: dict[str, object], body: str, key: str
+) -> None:
     assert _encode(payload) == json.dumps(payload)
+    with_body = {**payload, key: body}
+    assert _encode(with_body, body) == json.dumps(with_body)
+    assert _encode({**with_body, "y": "fwbodymark7x"}, body) == json.dumps(
+        {**with_body, "y": "fwbodymark7x"})

@@ -181,3 +181,16 @@ async def test_outcomes_and_decision_to_delivery_latency_are_exported(
                                      {"channel": "sms", "stage": "outage"}) == 3.0
     assert registry.get_sample_value("forewarn_decision_to_delivery_seconds_bucket",
                                      {"channel": "sms", "stage": "outage", "le": "5.0"}) == 1
+
+
+async def test_news_after_the_quiet_period_releases_held_notices_first(
+    make_decision: MakeDecision, make_customer: MakeCustomer, renderer: MessageRenderer
+) -> None:
+    """A partition with news gets no tick: the decisions' own time releases what is due."""
+    sms = RecordingNotifier()
+    stage = stage_for([make_customer()], {"sms": sms}, renderer, quiet="22:00-07:00")
+    await stage.handle(batch(make_decision(at="2026-11-22 23:30")))
+    result = await stage.handle(batch(make_decision(stage=Stage.RESOLVED,
+                                                    at="2026-11-23 08:00")))
+    assert [n.stage for n in result.delivered] == ["outage", "resolved"]
+    assert [n.stage for n in sms.delivered] == ["outage", "resolved"]
