@@ -12,6 +12,7 @@ BENCHMARKS = {
     "fanout": "bench.fanout",  # delivery of one incident's fan-out to a local webhook
     "geo": "bench.geo",        # region indexing and storm impact
     "storm": "bench.storm",    # alarm storm through the real pipeline, 1 and 2 workers
+    "lookup": "bench.lookup",  # service-desk customer lookup latency, 1M customers
 }
 
 

@@ -102,6 +102,8 @@ create "${APP_ID}-cuts-changelog" 1 cleanup.policy=compact
 create "${APP_ID}-episodes-changelog" "$PARTITIONS" cleanup.policy=compact
 create "${APP_ID}-sent-changelog" "$PARTITIONS" cleanup.policy=compact
 create "${APP_ID}-history-changelog" "$PARTITIONS" cleanup.policy=compact
+create "${APP_ID}-delivery_policy-changelog" "$PARTITIONS" cleanup.policy=compact
+create "${APP_ID}-deferred-changelog" "$PARTITIONS" cleanup.policy=compact
 # Faust's leader election (the leader sends the wall-clock ticks).
 create "${APP_ID}-__assignor-__leader" 1
 

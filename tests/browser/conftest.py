@@ -13,9 +13,12 @@ ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-f
         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def chromium() -> Iterator[object]:
-    """A headless Chromium; skips (not root: cannot install it) or fails (root: CI must)."""
+    """A headless Chromium; skips (not root: cannot install it) or fails (root: CI must).
+
+    Module scope, not session: Playwright's sync API keeps an event loop running in the
+    main thread while it is open, which would break every asyncio test that runs after."""
     if not CHROMIUM.exists():
         message = f"{CHROMIUM} is missing: run scripts/install-browser.sh (as root)"
         if os.geteuid() == 0:
