@@ -220,6 +220,51 @@ def coverage_derive(
     typer.echo(f"wrote {count} cells to {out}", err=True)
 
 
+templates_app = typer.Typer(no_args_is_help=True, help="Message templates.")
+app.add_typer(templates_app, name="templates")
+
+
+@templates_app.command("preview")
+def templates_preview(
+    as_json: Annotated[bool, typer.Option("--json", help="Print every rendering as JSON lines.")] = False,
+    config: ConfigOption = None,
+    verbose: VerboseOption = False,
+) -> None:
+    """Render every template with worst-case values; report GSM-7 septets per SMS.
+
+    Exit 1 when any SMS is not GSM-7 or needs more than one segment."""
+    _setup_logging(verbose)
+    from dataclasses import asdict
+
+    from forewarn.config import load_settings
+    from forewarn.templates import MessageRenderer
+
+    try:
+        settings = load_settings(config)
+        entries = MessageRenderer(settings.notify.status_url,
+                                  settings.notify.default_language).preview_all()
+    except ForewarnError as exc:
+        _fail(exc)
+    too_long = [e for e in entries if e.channel == "sms" and (not e.gsm7 or (e.segments or 2) > 1)]
+    if as_json:
+        for entry in entries:
+            typer.echo(json.dumps(asdict(entry), ensure_ascii=False))
+    else:
+        from rich.console import Console
+        from rich.table import Table
+
+        table = Table(title="forewarn templates (worst-case values)")
+        for column in ("template", "channel", "field", "septets", "segments", "text"):
+            table.add_column(column, overflow="fold")
+        for e in entries:
+            table.add_row(e.template, e.channel, e.field, str(e.septets or "-"),
+                          str(e.segments or "-"), e.text[:160])
+        Console(width=200).print(table)
+    if too_long:
+        typer.echo(f"forewarn: {len(too_long)} SMS do not fit one GSM-7 segment", err=True)
+        raise typer.Exit(code=1)
+
+
 def main() -> None:
     """Console-script entry point."""
     app()

@@ -82,3 +82,12 @@ def test_demo_tells_the_story_and_exits_zero(run_forewarn: object) -> None:
         shown = {line.split()[1] for line in lines if line.strip().startswith(stage + " C")}
         assert shown == told, stage
     assert flapped and not flapped & told, "the 40-second flap must send nothing"
+
+
+def test_templates_preview_reports_every_sms_within_one_segment(run_forewarn: object) -> None:
+    proc = run_forewarn("templates", "preview", "--json", check=True)
+    entries = [json.loads(line) for line in proc.stdout.splitlines()]
+    sms = [e for e in entries if e["channel"] == "sms"]
+    assert {e["language"] for e in entries} >= {"de", "en"}
+    assert {e["stage"] for e in sms} >= {"outage", "update", "resolved", "planned", "completed"}
+    assert all(e["gsm7"] and e["segments"] == 1 and e["septets"] <= 160 for e in sms)
