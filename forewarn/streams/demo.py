@@ -13,6 +13,7 @@ import sys
 import tempfile
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from importlib import resources
@@ -56,6 +57,22 @@ class ScaledClock:
         return self.start + (time.monotonic() - self.wall_start) * self.speed
 
 
+async def _settle(progress: Callable[[], tuple[int, int]], quiet_s: float = 3.0,
+                  limit_s: float = 60.0) -> None:
+    """Wait until decisions and deliveries stop changing for ``quiet_s`` (story time has
+    passed its end by then), so the demo never ends with notices still on their way."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + limit_s
+    last, since = progress(), loop.time()
+    while loop.time() < deadline:
+        await asyncio.sleep(0.2)
+        now = progress()
+        if now != last:
+            last, since = now, loop.time()
+        elif loop.time() - since >= quiet_s:
+            return
+
+
 def run_demo(duration_s: float, web_port: int) -> None:
     asyncio.run(_demo(duration_s, web_port))
 
@@ -74,6 +91,7 @@ async def _demo(duration_s: float, web_port: int) -> None:
                                   for c in ("sms", "email", "push")})
     dispatcher = Dispatcher.from_settings(settings)
     told: Counter[str] = Counter()
+    decided: list[int] = []
 
     shown_in_full: set[tuple[str, str]] = set()
 
@@ -105,7 +123,7 @@ async def _demo(duration_s: float, web_port: int) -> None:
         pipeline = build_pipeline(index, PipelineOptions(
             bootstrap=broker.bootstrap, settings=settings, deliver=dispatcher.deliver,
             live=True, clock=clock, tick_interval_s=0.25, web_port=web_port,
-            on_delivered=show, app_id="forewarn-demo",
+            on_delivered=show, on_decision=lambda _: decided.append(1), app_id="forewarn-demo",
         ))
         async with running_worker(pipeline.app):
             console.print(f"Incident page: http://127.0.0.1:{web_port}/")
@@ -121,7 +139,7 @@ async def _demo(duration_s: float, web_port: int) -> None:
                     if step.alarm is not None:
                         await producer.send_and_wait(pipeline.topics.alarms_raw,
                                                      json.dumps(step.alarm).encode(), partition=0)
-                await asyncio.sleep(2.0)
+                await _settle(lambda: (len(decided), sum(told.values())))
             finally:
                 await producer.stop()
     await dispatcher.close()
