@@ -82,13 +82,15 @@ def healthy(port: int) -> bool:
     return get_json(f"http://127.0.0.1:{port}/readyz") is not None
 
 
-def worker_config(directory: Path, tag: str, out: Path, extra: str = "") -> Path:
+def worker_config(directory: Path, tag: str, out: Path, extra: str = "",
+                  partitions: int | None = None) -> Path:
     """A config whose topics and consumer group are unique to ``tag`` and whose channels
     all write to the JSONL file ``out``; ``extra`` is more TOML (e.g. a correlation section)."""
     config = directory / f"{tag}.toml"
+    kafka_partitions = f"partitions = {partitions}\n" if partitions else ""
     config.write_text(
         extra
-        + f'\n[kafka]\napp_id = "{tag}"\ntopic_prefix = "{tag}."\n'
+        + f'\n[kafka]\napp_id = "{tag}"\ntopic_prefix = "{tag}."\n{kafka_partitions}'
         + "".join(f'[channels.{c}]\nfile = "{out}"\n' for c in ("sms", "email", "push"))
     )
     return config

@@ -38,18 +38,18 @@ from forewarn.domain import (
 __all__ = [
     "CONTROL_HEADER",
     "DRAIN",
-    "alarm_from_record",
-    "alarm_to_record",
     "changes_from_impact",
     "chunks",
     "decision_from_record",
     "decision_to_record",
     "drain_record",
-    "tick_record",
-    "normalised",
     "encode",
     "impact_records",
+    "input_from_record",
+    "input_to_record",
     "is_control",
+    "normalised",
+    "tick_record",
 ]
 
 CONTROL_HEADER = "forewarn-control"
@@ -105,16 +105,6 @@ def input_from_record(value: dict[str, Any]) -> InputRecord:
     if kind == "maintenance":
         data["elements"] = tuple(data["elements"])
     return _RECORD_TYPES[kind](**data)
-
-
-def alarm_to_record(alarm: Alarm) -> dict[str, Any]:
-    return input_to_record(alarm)
-
-
-def alarm_from_record(value: dict[str, Any]) -> Alarm:
-    record = input_from_record(value)
-    assert isinstance(record, Alarm)
-    return record
 
 
 def chunks(items: list[Any], size: int) -> Iterator[list[Any]]:

@@ -11,8 +11,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import signal
-import subprocess
 import urllib.request
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -20,10 +18,16 @@ from pathlib import Path
 
 import geopandas as gpd
 import pytest
-from forewarn_testing import forewarn_exe, healthy, read_records, wait_for
+from forewarn_testing import (
+    healthy,
+    read_records,
+    start_worker,
+    stop_worker,
+    wait_for,
+    worker_config,
+)
 
 from forewarn.geo import RegionIndex, load_region
-from forewarn.streams.broker import free_port
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
 
@@ -58,17 +62,11 @@ def desk(embedded_broker: object, tmp_path_factory: pytest.TempPathFactory
     tmp = tmp_path_factory.mktemp("browser")
     tag = f"browser{os.getpid()}"
     out = tmp / "notifications.jsonl"
-    config = tmp / "forewarn.toml"
-    config.write_text(f'[correlation]\nconfirm_after_s = 2\nresolve_after_s = 3\n'
-                      f'[notify]\ndefault_language = "en"\n'
-                      f'[kafka]\napp_id = "{tag}"\ntopic_prefix = "{tag}."\npartitions = 2\n'
-                      + "".join(f'[channels.{c}]\nfile = "{out}"\n' for c in ("sms", "email",
-                                                                             "push")))
-    port = free_port()
-    env = dict(os.environ, FOREWARN_BROKER=embedded_broker.url, FOREWARN_API_TOKENS=TOKEN)
-    proc = subprocess.Popen([*forewarn_exe(), "worker", "--region", str(SAMPLE), "--config",
-                             str(config), "--web-port", str(port)],
-                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    config = worker_config(tmp, tag, out, '[correlation]\nconfirm_after_s = 2\n'
+                           'resolve_after_s = 3\n[notify]\ndefault_language = "en"\n',
+                           partitions=2)
+    proc, port = start_worker(config, embedded_broker.url, region=SAMPLE,
+                              env={"FOREWARN_API_TOKENS": TOKEN})
     try:
         wait_for(lambda: healthy(port), 90, "the worker")
         body = json.dumps({"alarm_id": "B1", "element_id": ELEMENT, "state": "raised",
@@ -80,12 +78,7 @@ def desk(embedded_broker: object, tmp_path_factory: pytest.TempPathFactory
             assert response.status == 202
         yield f"http://127.0.0.1:{port}", out
     finally:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout=90)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop_worker(proc)
 
 
 @pytest.fixture

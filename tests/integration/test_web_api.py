@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import json
 import os
-import signal
-import subprocess
 import urllib.error
 import urllib.request
 import xml.etree.ElementTree as ET
@@ -18,7 +16,14 @@ from pathlib import Path
 import geopandas as gpd
 import pytest
 import schemathesis
-from forewarn_testing import forewarn_exe, healthy, read_records, wait_for
+from forewarn_testing import (
+    healthy,
+    read_records,
+    start_worker,
+    stop_worker,
+    wait_for,
+    worker_config,
+)
 from hypothesis import HealthCheck, given, settings
 from prometheus_client.parser import text_string_to_metric_families
 from schemathesis.checks import (
@@ -29,7 +34,6 @@ from schemathesis.checks import (
 )
 
 from forewarn.geo import RegionIndex, load_region
-from forewarn.streams.broker import free_port
 
 pytestmark = pytest.mark.integration
 
@@ -92,26 +96,15 @@ def worker(embedded_broker: object, tmp_path_factory: pytest.TempPathFactory
     tmp = tmp_path_factory.mktemp("web")
     tag = f"web{os.getpid()}"
     out = tmp / "notifications.jsonl"
-    config = tmp / "forewarn.toml"
-    config.write_text(f'[correlation]\nconfirm_after_s = 2\nresolve_after_s = 3\n'
-                      f'[kafka]\napp_id = "{tag}"\ntopic_prefix = "{tag}."\npartitions = 3\n'
-                      + "".join(f'[channels.{c}]\nfile = "{out}"\n' for c in ("sms", "email",
-                                                                             "push")))
-    port = free_port()
-    env = dict(os.environ, FOREWARN_BROKER=embedded_broker.url, FOREWARN_API_TOKENS=TOKEN)
-    proc = subprocess.Popen([*forewarn_exe(), "worker", "--region", str(SAMPLE), "--config",
-                             str(config), "--web-port", str(port)],
-                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    config = worker_config(tmp, tag, out, "[correlation]\nconfirm_after_s = 2\n"
+                           "resolve_after_s = 3\n", partitions=3)
+    proc, port = start_worker(config, embedded_broker.url, region=SAMPLE,
+                              env={"FOREWARN_API_TOKENS": TOKEN})
     try:
         wait_for(lambda: healthy(port), 90, "the worker")
         yield port, out
     finally:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            _, stderr = proc.communicate(timeout=90)
-        except subprocess.TimeoutExpired:  # seen: the consumer thread's stop can hang ~65 s
-            proc.kill()
-            _, stderr = proc.communicate()
+        stderr = stop_worker(proc)
         assert TOKEN not in stderr, "tokens must never be logged"
         assert "+4915" not in stderr, "phone numbers must be masked in logs"
 

@@ -13,11 +13,6 @@ from forewarn.notifiers import build_notification
 from forewarn.templates import MessageRenderer
 
 
-@pytest.fixture(scope="session")
-def renderer() -> MessageRenderer:
-    return MessageRenderer()
-
-
 @pytest.fixture
 def make_decision() -> Callable[..., Decision]:
     """An outage decision for customer c-1; keyword overrides replace fields."""
@@ -35,27 +30,6 @@ def make_decision() -> Callable[..., Decision]:
         }
         base.update(overrides)
         return Decision(**base)
-
-    return make
-
-
-@pytest.fixture
-def make_customer() -> Callable[..., Customer]:
-    """Customer c-1 with every address; keyword overrides replace fields."""
-
-    def make(**overrides: Any) -> Customer:
-        base: dict[str, Any] = {
-            "customer_id": "c-1",
-            "services": ("mobile", "fibre"),
-            "language": "de",
-            "channels": ("sms", "email", "push"),
-            "phone": "+4915112345678",
-            "email": "jane.doe@example.org",
-            "push_token": "fcm:dGVzdC10b2tlbi0xMjM0NTY3ODkw",
-            "priority": 0,
-        }
-        base.update(overrides)
-        return Customer(**base)
 
     return make
 

@@ -8,13 +8,7 @@ from typing import Any
 import pytest
 from policy_helpers import INCIDENT, local
 
-from forewarn.domain import Customer, Decision, Stage
-from forewarn.templates import MessageRenderer
-
-
-@pytest.fixture(scope="session")
-def renderer() -> MessageRenderer:
-    return MessageRenderer()
+from forewarn.domain import Decision, Stage
 
 
 @pytest.fixture
@@ -40,22 +34,3 @@ def make_decision() -> Callable[..., Decision]:
     return make
 
 
-@pytest.fixture
-def make_customer() -> Callable[..., Customer]:
-    """Customer c-1 with every address, SMS first; keyword overrides replace fields."""
-
-    def make(**overrides: Any) -> Customer:
-        base: dict[str, Any] = {
-            "customer_id": "c-1",
-            "services": ("mobile", "fibre"),
-            "language": "de",
-            "channels": ("sms", "email", "push"),
-            "phone": "+4915112345678",
-            "email": "jane.doe@example.org",
-            "push_token": "fcm:dGVzdC10b2tlbi0xMjM0NTY3ODkw",
-            "priority": 0,
-        }
-        base.update(overrides)
-        return Customer(**base)
-
-    return make
