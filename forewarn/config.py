@@ -139,6 +139,10 @@ class KafkaSettings(_Section):
     session_timeout_s: float = Field(6.0, gt=0)
     fetch_max_wait_ms: int = Field(100, ge=0)
     replication_factor: int = Field(1, ge=1)  # of the topics forewarn creates
+    # Where the tables that grow with customers (episodes, sent, policy, deferred, history)
+    # live: "memory" (rebuilt from the changelog at start) or "rocksdb" (rocksdict files in
+    # Faust's data directory, APP_DATADIR: a restart reads only what changed since).
+    table_store: Literal["memory", "rocksdb"] = "memory"
     # TLS / SASL towards the cluster. The password comes from FOREWARN_KAFKA_SASL_PASSWORD
     # (wins over the file, so it can stay out of TOML).
     security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = "PLAINTEXT"

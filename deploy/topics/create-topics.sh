@@ -93,12 +93,10 @@ create "${TOPIC_PREFIX}impacts" "$PARTITIONS"
 create "${TOPIC_PREFIX}notifications.outbox" "$PARTITIONS"
 create "${TOPIC_PREFIX}notifications.delivered" "$PARTITIONS"
 create "${TOPIC_PREFIX}notifications.dead-letter" "$PARTITIONS" "retention.ms=$DEAD_LETTER_RETENTION_MS"
-# Table changelogs (Faust: APP_ID-TABLE-changelog), compacted: deleting old records would
-# delete table state. Network tables on one partition, customer tables on PARTITIONS.
-create "${APP_ID}-elements-changelog" 1 cleanup.policy=compact
-create "${APP_ID}-windows-changelog" 1 cleanup.policy=compact
-create "${APP_ID}-incidents-changelog" 1 cleanup.policy=compact
-create "${APP_ID}-cuts-changelog" 1 cleanup.policy=compact
+# State, compacted: deleting old records would delete state. The network stage's journal
+# (element alarms, windows, incidents, cuts, the alarms.raw offset) on one partition; the
+# customer tables (Faust: APP_ID-TABLE-changelog) on PARTITIONS.
+create "${TOPIC_PREFIX}network.state" 1 cleanup.policy=compact
 create "${APP_ID}-episodes-changelog" "$PARTITIONS" cleanup.policy=compact
 create "${APP_ID}-sent-changelog" "$PARTITIONS" cleanup.policy=compact
 create "${APP_ID}-history-changelog" "$PARTITIONS" cleanup.policy=compact

@@ -2,7 +2,9 @@
 
 ``build_pipeline`` is the one place that wires the whole pipeline (compare Alertmanager's
 ``PipelineBuilder``). Each agent body decodes a message, calls its stage, and sends what the
-stage returns; the decisions live in ``forewarn.streams.stages`` and below.
+stage returns; the decisions live in ``forewarn.streams.stages`` and below. The network
+stage is the exception to "each stage is an agent": Faust assigns ``alarms.raw`` to one
+worker, and there a ``NetworkFeed`` reads it in batches (``network_feed`` says why).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import faust
+from faust.utils import json as faust_json
 
 from forewarn.config import Settings
 from forewarn.domain import Decision, Notification
@@ -26,10 +29,13 @@ from forewarn.streams.correlation import NetworkCorrelator
 from forewarn.streams.customer_stage import CustomerStage
 from forewarn.streams.delivery import DeliveryStage
 from forewarn.streams.elements import ElementStates
+from forewarn.streams.fence import FenceReader
 from forewarn.streams.flapping import FlapDetector
 from forewarn.streams.history import remember_delivery
 from forewarn.streams.hot_reload import IndexReloader, LiveIndex, ReloadingNetworkStage
+from forewarn.streams.journal import StateJournal
 from forewarn.streams.ledger import DeliveryLedger
+from forewarn.streams.network_feed import NetworkFeed, Outgoing
 from forewarn.streams.policy import Deferrals, DeliveryPolicy, PolicySettings
 from forewarn.streams.security import aiokafka_security, faust_credentials
 from forewarn.streams.stages import NetworkStage, NormaliseStage
@@ -78,6 +84,7 @@ class Pipeline:
     customers: CustomerStage
     delivery: DeliveryStage
     tables: dict[str, Any] = field(default_factory=dict)
+    feed: NetworkFeed | None = None
 
 
 def build_pipeline(index: Any, options: PipelineOptions) -> Pipeline:
@@ -123,19 +130,33 @@ def build_pipeline(index: Any, options: PipelineOptions) -> Pipeline:
     notifications_dead = app.topic(names.notifications_dead_letter, partitions=partitions,
                                    value_serializer="json", internal=True)
 
-    element_table = app.Table("elements", default=None, partitions=1)
-    window_table = app.Table("windows", default=None, partitions=1)
-    incident_table = app.Table("incidents", default=None, partitions=1)
-    cut_table = app.Table("cuts", default=None, partitions=1)  # raised cable cuts by cut_id
-    episode_table = app.Table("episodes", default=None, partitions=partitions)
-    sent_table = app.Table("sent", default=None, partitions=partitions)
-    policy_table = app.Table("delivery_policy", default=None, partitions=partitions)
-    deferred_table = app.Table("deferred", default=None, partitions=partitions)
-    history_table = app.Table("history", default=None, partitions=partitions)
+    # The network stage's state: journalled by the feed itself, not Faust tables.
+    state_topic = app.topic(names.network_state, partitions=1, internal=True, compacting=True,
+                            value_serializer="raw")
+    journal = StateJournal(FenceReader(options.bootstrap, client_id=f"{app.conf.id}-network",
+                                       client_options=aiokafka_security(kafka)),
+                           names.network_state)
+    element_table = journal.table("elements")
+    window_table = journal.table("windows")
+    incident_table = journal.table("incidents")
+    cut_table = journal.table("cuts")  # raised cable cuts by cut_id
+    def customer_table(name: str) -> Any:
+        """A table that grows with customers: in RocksDB when configured (kafka.table_store).
+        The store URL's path is the file name under Faust's tabledir (a bare ``rocksdb://``
+        is falsy to yarl, and Faust would quietly fall back to the app's memory store)."""
+        store = f"rocksdb:{name}" if kafka.table_store == "rocksdb" else None
+        return app.Table(name, default=None, partitions=partitions, store=store)
+
+    episode_table = customer_table("episodes")
+    sent_table = customer_table("sent")
+    policy_table = customer_table("delivery_policy")
+    deferred_table = customer_table("deferred")
+    history_table = customer_table("history")
 
     board = IncidentBoard()
     normalise = NormaliseStage()
-    elements = ElementStates(element_table, settings.correlation.down_severities)
+    elements = ElementStates(element_table, settings.correlation.down_severities,
+                             quiet=journal.table("quiet"))
     correlator = NetworkCorrelator(
         index, elements, MaintenanceSchedule(window_table), incident_table,
         notice_before_s=settings.notify.notice_before_s,
@@ -162,36 +183,65 @@ def build_pipeline(index: Any, options: PipelineOptions) -> Pipeline:
     # exact even where table recovery is not (the embedded broker's ListOffsets).
     ledger = DeliveryLedger(options.bootstrap, names.delivered,
                             client_options=aiokafka_security(kafka))
-    rebuild = {"elements": True}
+
+    def correlate(raw: bytes, timestamp: float) -> list[Outgoing]:
+        """Parse and correlate one raw record: what it sends to dead letters and impacts."""
+        accepted, dead = normalise.handle(raw)
+        out = [Outgoing(names.alarms_dead_letter, None, _encode(letter)) for letter in dead]
+        for value in accepted:
+            try:
+                produced = network.handle(value)
+            except Exception as exc:  # a bug must not stop the network for everyone
+                log.exception("correlating a record failed; it goes to the dead letters")
+                out.append(Outgoing(names.alarms_dead_letter, None, _encode(
+                    {"reason": f"internal error while correlating: {exc!r}", "field": None,
+                     "problem": "internal error", "raw": _text(raw)[:10_000]})))
+                continue
+            for partition, record in produced:
+                board.record(record)
+                if record.get("kind") == "impact":
+                    record["ingested_at"] = timestamp  # seconds
+                out.append(Outgoing(names.impacts, partition, _encode(record)))
+        if options.on_record:
+            options.on_record(timestamp)
+        return out
+
+    async def feed_failed(exc: BaseException) -> None:
+        await app.crash(exc)  # state in memory may be ahead of the journal: start afresh
+
+    feed = NetworkFeed(bootstrap=options.bootstrap, topic=names.alarms_raw, journal=journal,
+                       process=correlate, on_loaded=correlator.rebuild, on_failure=feed_failed,
+                       client_options=aiokafka_security(kafka),
+                       fetch_max_wait_ms=kafka.fetch_max_wait_ms,
+                       client_id=f"{app.conf.id}-network")
+    app.forewarn_network_feed = feed  # readiness (runner.worker_ready)
+    app.forewarn_fed_topics = frozenset({names.alarms_raw})  # not fetched by Faust (transport)
 
     @app.on_partitions_revoked.connect
     async def _on_revoked(sender: Any, revoked: Any, **_: Any) -> None:
         customers.forget()
-        rebuild["elements"] = True
         delivery.forget({tp.partition for tp in revoked if tp.topic == names.outbox})
+        if any(tp.topic == names.alarms_raw for tp in revoked):
+            await feed.stop()
+
+    @app.on_partitions_assigned.connect
+    async def _on_assigned(sender: Any, assigned: Any, **_: Any) -> None:
+        if any(tp.topic == names.alarms_raw for tp in assigned):
+            await state_topic.maybe_declare()  # before the journal's first write
+            feed.start()
 
     @app.on_before_shutdown.connect
-    async def _close_ledger(sender: Any, **_: Any) -> None:
+    async def _close_clients(sender: Any, **_: Any) -> None:
+        await feed.stop()
         await ledger.close()
+        await journal.reader.close()
 
     @app.agent(raw_topic, name="network")
     async def network_agent(stream: Any) -> None:
-        """Parse and correlate in one step: a hop between them would cost a send per alarm."""
+        """Owns ``alarms.raw`` for this worker; the ``NetworkFeed`` reads it (not Faust)."""
         async for event in stream.events():
-            if rebuild["elements"]:
-                correlator.rebuild()
-                rebuild["elements"] = False
-            accepted, dead = normalise.handle(event.value)
-            for letter in dead:
-                await alarms_dead.send(value=letter)
-            for value in accepted:
-                for partition, record in network.handle(value):
-                    board.record(record)
-                    if record.get("kind") == "impact":
-                        record["ingested_at"] = event.message.timestamp  # seconds
-                    await impacts_topic.send(value=record, partition=partition)
-            if options.on_record:
-                options.on_record(event.message.timestamp)
+            log.error("alarms.raw record at offset %d reached Faust's agent; it is read by "
+                      "the network feed and was ignored here", event.message.offset)
 
     @app.agent(impacts_topic, name="customers")
     async def customer_agent(stream: Any) -> None:
@@ -255,9 +305,8 @@ def build_pipeline(index: Any, options: PipelineOptions) -> Pipeline:
                 await alarms_dead.send(value=letter)
 
         register_pages(app, board=board, settings=settings, sink=http_sink, index=index,
-                       tables={"episodes": episode_table, "history": history_table,
-                               "elements": element_table, "incidents": incident_table,
-                               "windows": window_table},
+                       tables={"episodes": episode_table, "history": history_table},
+                       network_topic=names.alarms_raw,
                        partitions=partitions, deliver=options.deliver,
                        stages={"normalise": normalise, "network": network,
                                "customers": customers, "delivery": delivery})
@@ -265,4 +314,14 @@ def build_pipeline(index: Any, options: PipelineOptions) -> Pipeline:
     return Pipeline(app, names, board, normalise, network, customers, delivery,
                     tables={"elements": element_table, "windows": window_table,
                             "incidents": incident_table, "episodes": episode_table,
-                            "sent": sent_table, "history": history_table})
+                            "sent": sent_table, "history": history_table},
+                    feed=feed)
+
+
+def _encode(value: Any) -> bytes:
+    """JSON as Faust's ``json`` serializer writes it (the agents downstream decode it)."""
+    return faust_json.dumps(value).encode()
+
+
+def _text(raw: bytes | str | None) -> str:
+    return raw.decode("utf-8", errors="replace") if isinstance(raw, bytes) else (raw or "")

@@ -45,7 +45,7 @@ DEFAULT_DOWN_SEVERITIES: tuple[str, ...] = ("critical", "major")
 #: Cleared alarm ids remembered per element to recognise duplicate clears; bounded so a
 #: flapping element's entry stays small.
 REMEMBERED_CLEARS = 32
-QUIET_MEMORY = 100_000  # raised alarms below the down severities, remembered in memory only
+QUIET_MEMORY = 100_000  # raised alarms below the down severities, remembered (bounded)
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,11 +76,14 @@ class ElementStates:
         self,
         state: MutableMapping[str, dict[str, Any]],
         down_severities: Collection[str] = DEFAULT_DOWN_SEVERITIES,
+        quiet: MutableMapping[str, bool] | None = None,
     ) -> None:
         self._state = state
         self._down_severities = frozenset(down_severities)
         self._down: set[str] = set()
-        self._quiet: dict[tuple[str, str], bool] = {}  # (element, alarm id) -> cleared
+        # "element\talarm id" -> cleared, for alarms below the down severities (see
+        # _ignorable); a journalled mapping in the worker, so it survives a restart.
+        self._quiet: MutableMapping[str, bool] = quiet if quiet is not None else {}
 
     def rebuild(self) -> None:
         """Re-derive the down set from the state mapping (after table recovery)."""
@@ -122,15 +125,17 @@ class ElementStates:
         """True for a raise or clear that cannot change anything worth storing.
 
         A new alarm below the down severities never takes its element down, so it is only
-        remembered in memory (by id, bounded) to recognise its clear; writing it to the
-        table would cost a changelog record per noise alarm, which in a storm is most of
-        them. An alarm already stored (e.g. a major later downgraded) is handled normally.
-        After a restart that memory is empty: such a clear then falls back to the cause
-        rule, which only matches alarms raised with the same cause on that element.
+        remembered by id (bounded, in the ``quiet`` mapping) to recognise its clear, not
+        stored with the element. Its clear must still be recognised after a restart: if it
+        fell through to the cause rule it would clear a *real* alarm of the same cause on
+        that element (a kill -9 test found exactly that). In the worker ``quiet`` is a
+        table of the network journal, written in batches, so a raise and its clear within
+        one commit cost nothing extra. An alarm already stored (e.g. a major later
+        downgraded) is handled normally.
         """
         if alarm.state not in ("raised", "cleared"):
             raise ValueError(f"alarm state must be 'raised' or 'cleared', got {alarm.state!r}")
-        key = (alarm.element_id, alarm.alarm_id)
+        key = f"{alarm.element_id}\t{alarm.alarm_id}"
         entry = self._state.get(alarm.element_id)
         stored = entry is not None and alarm.alarm_id in entry.get("alarms", {})
         if stored or (alarm.severity in self._down_severities and alarm.state == "raised"):

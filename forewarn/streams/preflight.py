@@ -17,8 +17,8 @@ __all__ = ["check_topics"]
 async def check_topics(bootstrap: str, names: TopicNames, partitions: int,
                        security: dict[str, Any] | None = None) -> None:
     """Raise ``BrokerError`` naming each existing topic whose partition count is wrong."""
-    expected = {names.alarms_raw: 1, names.impacts: partitions, names.outbox: partitions,
-                names.delivered: partitions}
+    expected = {names.alarms_raw: 1, names.network_state: 1, names.impacts: partitions,
+                names.outbox: partitions, names.delivered: partitions}
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, request_timeout_ms=10_000,
                                 **(security or {}))
     try:

@@ -16,7 +16,7 @@ import faust
 
 from forewarn.errors import BrokerError
 
-__all__ = ["running_worker"]
+__all__ = ["running_worker", "worker_ready"]
 
 log = logging.getLogger(__name__)
 
@@ -61,15 +61,22 @@ async def _wait_ready(app: faust.App, task: asyncio.Future[object], timeout_s: f
         if task.done():
             exc = task.exception() if not task.cancelled() else None
             raise BrokerError(f"the worker stopped while starting: {exc!r}")
-        recovery = getattr(app.tables, "recovery", None)
-        if recovery is not None and recovery.completed.is_set() and _assigned(app):
+        if worker_ready(app):
             return
         await asyncio.sleep(0.05)
     raise BrokerError(f"the worker did not join its consumer group within {timeout_s:.0f} s")
 
 
-def _assigned(app: faust.App) -> bool:
+def worker_ready(app: faust.App) -> bool:
+    """Partitions assigned, tables recovered, and (on the owner of ``alarms.raw``) the
+    network feed's journal loaded: input sent now is processed, nothing waits on start-up."""
+    recovery = getattr(app.tables, "recovery", None)
+    if recovery is None or not recovery.completed.is_set():
+        return False
     try:
-        return bool(app.consumer.assignment())
+        if not app.consumer.assignment():
+            return False
     except Exception:  # noqa: BLE001 - ConsumerNotStarted while the consumer thread comes up
         return False
+    feed = getattr(app, "forewarn_network_feed", None)
+    return feed is None or not feed.running or feed.loaded.is_set()

@@ -39,3 +39,8 @@ class TopicNames:
     @property
     def notifications_dead_letter(self) -> str:
         return self._name("notifications.dead-letter")
+
+    @property
+    def network_state(self) -> str:
+        """The network stage's journal (compacted; see ``forewarn.streams.journal``)."""
+        return self._name("network.state")

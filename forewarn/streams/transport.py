@@ -1,9 +1,11 @@
-"""A Faust transport whose consumer waits at most ``fetch_max_wait_ms`` for new data.
+"""A Faust transport with a configurable fetch wait that leaves "fed" topics alone.
 
 Faust hard-codes aiokafka's ``fetch_max_wait_ms=1500``. A broker that answers a waiting
 fetch only when the wait runs out (the embedded Tansu broker does) then delays every event by
-about a second. This driver keeps everything else of Faust's aiokafka transport and only
-shortens that wait. It is registered under the URL scheme ``fwkafka://``.
+about a second. This driver keeps everything else of Faust's aiokafka transport, shortens
+that wait, and never hands Faust records of the topics named in ``app.forewarn_fed_topics``:
+those are assigned by the consumer group as usual (that is how a worker learns it owns them)
+but read by our own consumer (``network_feed``). Registered under the scheme ``fwkafka://``.
 """
 
 from __future__ import annotations
@@ -29,6 +31,13 @@ class _ConsumerThread(faust_aiokafka.AIOKafkaConsumerThread):
 
 class _Consumer(faust_aiokafka.Consumer):
     threadClass = _ConsumerThread
+
+    def _get_active_partitions(self) -> Any:
+        active = super()._get_active_partitions()
+        fed = getattr(self.app, "forewarn_fed_topics", ())
+        if fed:
+            active.difference_update([tp for tp in active if tp.topic in fed])
+        return active
 
 
 class Transport(faust_aiokafka.Transport):

@@ -42,6 +42,7 @@ from forewarn.streams.board import IncidentBoard
 from forewarn.streams.ingest import IngestAnswer, authorised, incident_update_body, ingest_body
 from forewarn.streams.metrics import StreamMetrics
 from forewarn.streams.partitioning import partition_of
+from forewarn.streams.runner import worker_ready
 
 __all__ = ["INGEST_PATHS", "ROUTED_HEADER", "STATIC", "register_pages"]
 
@@ -66,7 +67,8 @@ Handler = Callable[[Mapping[str, str], Mapping[str, str]], Reply]
 def register_pages(app: faust.App, *, board: IncidentBoard, settings: Settings, sink: Sink,
                    index: Any = None, tables: Mapping[str, Any] | None = None,
                    partitions: int = 1, stages: Mapping[str, Any] | None = None,
-                   deliver: Any = None, registry: Any = None, **_: Any) -> WebApi:
+                   deliver: Any = None, registry: Any = None, network_topic: str | None = None,
+                   **_: Any) -> WebApi:
     """Add the pages and API of CONTRACT §7 that this worker serves; returns the handlers."""
     tables = dict(tables or {})
     stages = dict(stages or {})
@@ -84,8 +86,9 @@ def register_pages(app: faust.App, *, board: IncidentBoard, settings: Settings, 
         """401 without a valid token; 503 until the worker processes input (nothing is
         accepted that could be lost or written to a topic the worker has not created yet)."""
         if authorised(request.headers.get("Authorization"), tokens):
-            return None if _ready(app) else error(503, "the worker is starting; retry shortly",
-                                                  **{"Retry-After": "2"})
+            if worker_ready(app):
+                return None
+            return error(503, "the worker is starting; retry shortly", **{"Retry-After": "2"})
         reason = ("a bearer token is required" if tokens
                   else "writes are disabled: no API token is configured (api.tokens)")
         return error(401, reason, **{"WWW-Authenticate": 'Bearer realm="forewarn"'})
@@ -95,9 +98,14 @@ def register_pages(app: faust.App, *, board: IncidentBoard, settings: Settings, 
         _count_ingest(metrics, board, index, result)
         return view.json(result.body, status=result.status)
 
-    on_board = _router(app, tables.get("elements"), lambda p: 0)
-    by_customer = _router(app, tables.get("episodes"),
-                          lambda p: partition_of(p["customer_id"], partitions))
+    # The board lives where the network stage runs: the owner of alarms.raw's partition.
+    on_board = (_router(app, network_topic, app.router.external_topics_metadata, lambda p: 0)
+                if network_topic else None)
+    episodes = tables.get("episodes")
+    by_customer = None if episodes is None else _router(
+        app, episodes.changelog_topic.get_topic_name(),
+        lambda: app.router.table_metadata(episodes.name),
+        lambda p: partition_of(p["customer_id"], partitions))
     reads: list[tuple[str, Handler, Any, bool, bool]] = [
         # path, handler, router, needs token, blocking (runs off the event loop)
         ("/", lambda q, p: api.desk_page(q), on_board, False, True),
@@ -154,21 +162,11 @@ def register_pages(app: faust.App, *, board: IncidentBoard, settings: Settings, 
         """Readiness: partitions assigned and tables recovered, so input is processed now."""
 
         async def get(self, request: Request) -> Response:
-            if _ready(app):
+            if worker_ready(app):
                 return self.json({"status": "ready"})
             return self.json({"status": "starting"}, status=503)
 
     return api
-
-
-def _ready(app: faust.App) -> bool:
-    recovery = getattr(app.tables, "recovery", None)
-    if recovery is None or not recovery.completed.is_set():
-        return False
-    try:
-        return bool(app.consumer.assignment())
-    except Exception:  # noqa: BLE001 - the consumer thread is not up yet
-        return False
 
 
 def _response(view: View, reply: Reply) -> Response:
@@ -176,26 +174,23 @@ def _response(view: View, reply: Reply) -> Response:
     return view.bytes(reply.payload(), status=reply.status, headers=headers)
 
 
-def _router(app: faust.App, table: Any, key: Callable[[Mapping[str, str]], int]
-            ) -> Callable[[Any], Any] | None:
+def _router(app: faust.App, topic: str, owners: Callable[[], Mapping[str, Any]],
+            key: Callable[[Mapping[str, str]], int]) -> Callable[[Any], Any]:
     """Like ``app.table_route``, but resolving the partition with our own partition function.
 
     Why not ``table_route`` itself: it asks the producer for the changelog topic's partition
     count, and aiokafka's producer knows that only after writing to it (seen: 503s for a
-    table not yet written). The owner comes from the same consumer-group assignment
-    (``app.router.table_metadata``); a routed request carries ``ROUTED_HEADER`` and is
-    answered where it lands, so a rebalance can never bounce it around.
+    table not yet written). The owner of ``topic``'s partition comes from the consumer-group
+    assignment (``owners()``: Faust's url -> {topic: partitions}); a routed request carries
+    ``ROUTED_HEADER`` and is answered where it lands, so a rebalance never bounces it around.
     """
-    if table is None:
-        return None
-    topic = table.changelog_topic.get_topic_name()
 
     def decorate(local: Callable[..., Awaitable[Response]]) -> Callable[..., Awaitable[Response]]:
         async def routed(view: View, request: Request, **params: str) -> Response:
             if request.headers.get(ROUTED_HEADER):
                 return await local(view, request, **params)
             partition = key(params)
-            owner = next((URL(url) for url, tps in app.router.table_metadata(table.name).items()
+            owner = next((URL(url) for url, tps in owners().items()
                           if partition in tps.get(topic, ())), None)
             if owner is None:
                 raise KeyError(f"no owner of {topic}[{partition}]")

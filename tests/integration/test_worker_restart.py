@@ -1,6 +1,7 @@
 """A worker killed mid-episode is replaced; the successor recovers the episode table from its
 changelog (or re-reads uncommitted input), fires the pending confirmation once, and nobody is
-told twice."""
+told twice. With ``table_store = "rocksdb"`` the successor reuses the killed worker's data
+directory, as a StatefulSet pod restarted on its volume does."""
 
 from __future__ import annotations
 
@@ -33,19 +34,23 @@ def incidents(port: int) -> list[dict]:
     return data["incidents"] if isinstance(data, dict) else []
 
 
+@pytest.mark.parametrize("store", ["memory", "rocksdb"])
 def test_killed_worker_is_replaced_without_losing_or_repeating_notices(
-    embedded_broker: object, tmp_path: Path
+    embedded_broker: object, tmp_path: Path, store: str
 ) -> None:
     out = tmp_path / "notifications.jsonl"
-    tag = f"restart{os.getpid()}"
+    tag = f"restart{store}{os.getpid()}"
     config = worker_config(tmp_path, tag, out,
                            "[correlation]\nconfirm_after_s = 20\nresolve_after_s = 3\n")
+    config.write_text(config.read_text().replace("[kafka]\n", f'[kafka]\ntable_store = "{store}"\n'))
+    datadir = tmp_path / "state"  # one volume for both, like a restarted pod
+    env = {"APP_DATADIR": str(datadir)}
     index = RegionIndex.build(load_region(TINY))
     hit = set(index.impact(["S-A"])["mobile"]) | set(index.impact(["S-A"])["fibre"])
     reachable = {c for c in hit if index.customer(c).first_channel()}
     assert reachable
 
-    first, port = start_worker(config, embedded_broker.url, log=tmp_path / "first.log")
+    first, port = start_worker(config, embedded_broker.url, env=env, log=tmp_path / "first.log")
     try:
         wait_for(lambda: healthy(port), 90, "the first worker")
         produce(embedded_broker.bootstrap, f"{tag}.alarms.raw", [native("K1", "S-A", "raised")])
@@ -55,7 +60,9 @@ def test_killed_worker_is_replaced_without_losing_or_repeating_notices(
     finally:
         stop_worker(first, signal.SIGKILL)
 
-    second, port = start_worker(config, embedded_broker.url, log=tmp_path / "second.log")
+    if store == "rocksdb":  # the episodes are on disk, not only in the changelog
+        assert list(datadir.rglob("*episodes*")), f"no RocksDB files in {datadir}"
+    second, port = start_worker(config, embedded_broker.url, env=env, log=tmp_path / "second.log")
     try:
         wait_for(lambda: {r["customer_id"] for r in read_records(out)
                           if r["stage"] == "outage"} == reachable, 120, "outage notices")

@@ -10,6 +10,7 @@ WIRING = {
     "streams/app.py", "streams/runner.py", "streams/transport.py", "streams/web.py",
     "streams/replay.py", "streams/demo.py", "streams/worker.py", "streams/preflight.py",
     "streams/ledger.py", "streams/partitioning.py", "streams/security.py",
+    "streams/fence.py", "streams/journal.py", "streams/network_feed.py",
 }
 FRAMEWORKS = ("faust", "aiokafka", "mode")
 

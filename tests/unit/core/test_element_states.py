@@ -48,6 +48,19 @@ def test_clear_of_a_quiet_alarm_clears_nothing_else_with_its_cause(elements, ala
     assert elements.is_down("site-7"), "the clear of a minor alarm must not clear a major one"
 
 
+def test_a_quiet_alarm_is_still_recognised_by_its_clear_after_a_restart(table, alarm):
+    quiet: dict[str, bool] = {}  # the journalled mapping the worker passes in
+    before = ElementStates(table, quiet=quiet)
+    before.apply(alarm("noise", severity="minor", probable_cause="x"))
+    before.apply(alarm("real", severity="critical", probable_cause="x"))
+    after = ElementStates(table, quiet=quiet)  # a new owner: same state, same quiet memory
+    after.rebuild()
+    assert not after.apply(alarm("noise", state="cleared", severity="minor",
+                                 probable_cause="x")).changed
+    assert after.is_down("site-7"), "a restart must not turn a noise clear into a cause clear"
+    assert quiet == {"site-7\tnoise": True}
+
+
 def test_element_stays_down_until_its_last_down_alarm_clears(elements, alarm):
     elements.apply(alarm("a-1"))
     elements.apply(alarm("a-2", severity="major"))

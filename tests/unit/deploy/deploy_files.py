@@ -205,7 +205,7 @@ class AppTopology:
     """What a worker built from some settings declares: topics, table changelogs, routes."""
 
     topics: dict[str, int]       # every topic the app needs -> partitions
-    changelogs: frozenset[str]   # the subset that are table changelogs (must be compacted)
+    changelogs: frozenset[str]   # the subset that holds state: changelogs, journal (compacted)
     routes: frozenset[str]       # paths of the web app
     app_id: str
 
@@ -228,11 +228,14 @@ def app_topology(partitions: int, topic_prefix: str, app_id: str) -> AppTopology
     settings = Settings.model_validate(
         {"kafka": {"partitions": partitions, "topic_prefix": topic_prefix, "app_id": app_id}})
     declared: dict[str, int] = {}
+    compacted: set[str] = set()  # topics that hold state (the network journal)
     original = faust.App.topic
 
     def recording_topic(self: Any, *topics: str, **kwargs: Any) -> Any:
         for name in topics:
             declared[name] = kwargs.get("partitions") or self.conf.topic_partitions
+            if kwargs.get("compacting"):
+                compacted.add(name)
         return original(self, *topics, **kwargs)
 
     async def deliver(notification: Any) -> Any:
@@ -247,7 +250,7 @@ def app_topology(partitions: int, topic_prefix: str, app_id: str) -> AppTopology
         changelogs[table.changelog_topic.get_topic_name()] = table.partitions or partitions
     topics = {**declared, **changelogs}
     topics[f"{app.conf.id}-__assignor-__leader"] = 1  # Faust's leader election topic
-    return AppTopology(topics=topics, changelogs=frozenset(changelogs),
+    return AppTopology(topics=topics, changelogs=frozenset(changelogs) | compacted,
                        routes=frozenset(app.web.views), app_id=app.conf.id)
 
 
