@@ -138,6 +138,7 @@ class KafkaSettings(_Section):
     app_id: str = "forewarn"
     session_timeout_s: float = Field(6.0, gt=0)
     fetch_max_wait_ms: int = Field(100, ge=0)
+    connect_retry_s: float = Field(120.0, ge=0)  # keep retrying an unreachable broker at start
     replication_factor: int = Field(1, ge=1)  # of the topics forewarn creates
     # Where the tables that grow with customers (episodes, sent, policy, deferred, history)
     # live: "memory" (rebuilt from the changelog at start) or "rocksdb" (rocksdict files in

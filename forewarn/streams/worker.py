@@ -40,7 +40,8 @@ async def _run(index: RegionIndex, settings: object, web_port: int, web_host: st
                 web_port=web_port, web_host=web_host,
             ))
             await check_topics(broker.bootstrap, pipeline.topics, settings.kafka.partitions,
-                               aiokafka_security(settings.kafka) if not broker.embedded else None)
+                               aiokafka_security(settings.kafka) if not broker.embedded else None,
+                               retry_for_s=settings.kafka.connect_retry_s)
             async with running_worker(pipeline.app, loglevel="info") as worker:
                 log.warning("worker ready on %s; web on http://%s:%d/", broker.url, web_host, web_port)
                 while not worker.should_stop:

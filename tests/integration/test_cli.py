@@ -91,3 +91,20 @@ def test_templates_preview_reports_every_sms_within_one_segment(run_forewarn: ob
     assert {e["language"] for e in entries} >= {"de", "en"}
     assert {e["stage"] for e in sms} >= {"outage", "update", "resolved", "planned", "completed"}
     assert all(e["gsm7"] and e["segments"] == 1 and e["septets"] <= 160 for e in sms)
+
+
+def test_an_unreachable_broker_is_retried_with_backoff_then_named(
+    run_forewarn: object, tmp_path: Path
+) -> None:
+    from forewarn.streams.broker import free_port
+
+    config = tmp_path / "forewarn.toml"
+    config.write_text("[kafka]\nconnect_retry_s = 3\n")
+    address = f"127.0.0.1:{free_port()}"  # nothing listens there
+    proc = run_forewarn("worker", "--region", str(TINY), "--config", str(config),
+                        "--web-port", str(free_port()),
+                        env={"FOREWARN_BROKER": f"kafka://{address}"}, timeout=120)
+    assert proc.returncode != 0
+    assert proc.stderr.count(f"cannot reach the Kafka broker at {address}") >= 3
+    assert "retrying in 0.5 s" in proc.stderr and "retrying in 1.0 s" in proc.stderr
+    assert "kafka.connect_retry_s" in proc.stderr.splitlines()[-1]
