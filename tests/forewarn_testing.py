@@ -8,12 +8,15 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any, Self
 
+from aiohttp import web
 from aiokafka import AIOKafkaProducer
 
 TINY = Path(__file__).resolve().parent / "fixtures" / "regions" / "tiny"
@@ -123,3 +126,65 @@ def stop_worker(proc: subprocess.Popen[str], sig: int = signal.SIGTERM) -> str:
         proc.kill()
         _, stderr = proc.communicate()
     return stderr or ""
+
+
+class HttpGateway:
+    """A loopback SMS/push/e-mail gateway for ``json://`` channel URLs, run in a thread.
+
+    It answers every ``POST /send`` after ``delay_s`` (a gateway is never instant, so a fan-out
+    has requests in flight when a worker dies) and logs, in the order it answered them, each
+    request's JSON body (``bodies``) and its ``id`` field (``posts``: the notification id when
+    the URL comes from ``url()``). ``max_in_flight`` is the most requests it ever had open at
+    once, so a test can check the concurrency it configured really bounded what was in flight.
+    """
+
+    def __init__(self, delay_s: float = 0.04) -> None:
+        self.delay_s = delay_s
+        self.posts: list[str] = []
+        self.bodies: list[dict[str, Any]] = []
+        self.in_flight = 0
+        self.max_in_flight = 0
+        self.port = 0
+        self._loop = asyncio.new_event_loop()
+        self._ready = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def url(self, **fields: str) -> str:
+        """A channel URL posting here: ``id`` (the notification id), ``to`` and ``fields``
+        (payload field -> placeholder or text, e.g. ``customer="{customer_id}"``)."""
+        payload = {"id": "{notification_id}", "to": "{to}", **fields}
+        return (f"json://127.0.0.1:{self.port}/send?"
+                + "&".join(f":{key}={value}" for key, value in payload.items()))
+
+    async def _handle(self, request: web.Request) -> web.Response:
+        self.in_flight += 1
+        self.max_in_flight = max(self.max_in_flight, self.in_flight)
+        try:
+            body = await request.json()
+            await asyncio.sleep(self.delay_s)
+            self.bodies.append(body)
+            self.posts.append(request.query.get("id") or body.get("id", ""))
+            return web.Response(text="ok")
+        finally:
+            self.in_flight -= 1
+
+    def _run(self) -> None:
+        asyncio.set_event_loop(self._loop)
+        app = web.Application()
+        app.router.add_post("/send", self._handle)
+        runner = web.AppRunner(app)
+        self._loop.run_until_complete(runner.setup())
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        self._loop.run_until_complete(site.start())
+        self.port = site._server.sockets[0].getsockname()[1]
+        self._ready.set()
+        self._loop.run_forever()
+
+    def __enter__(self) -> Self:
+        self._thread.start()
+        if not self._ready.wait(10):
+            raise RuntimeError("the loopback gateway did not start")
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._loop.call_soon_threadsafe(self._loop.stop)

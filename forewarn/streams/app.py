@@ -116,6 +116,9 @@ def build_pipeline(index: Any, options: PipelineOptions) -> Pipeline:
         datadir=options.datadir or tempfile.mkdtemp(prefix="forewarn-faust-"),
     )
     app.forewarn_fetch_max_wait_ms = kafka.fetch_max_wait_ms  # read by our transport
+    # Our transport's probe for true end offsets (table recovery) connects like the feed.
+    app.forewarn_client_options = {"bootstrap_servers": options.bootstrap,
+                                   **aiokafka_security(kafka)}
 
     # One partition: the network's records are correlated in one order (docs/architecture.md).
     raw_topic = app.topic(names.alarms_raw, partitions=1, value_serializer="raw", internal=True)
@@ -261,15 +264,20 @@ def build_pipeline(index: Any, options: PipelineOptions) -> Pipeline:
             partition, value = event.message.partition, event.value
             if delivery.needs_ledger(partition):  # first message since assignment
                 delivery.remember(partition, await ledger.load(partition))
-            result = await delivery.handle(value)
-            for notification in result.delivered:
+
+            async def receipt(notification: Notification, partition: int = partition) -> None:
+                """Per notification, inside its delivery slot: history, then the receipt,
+                durable (acknowledged) before the stage records it as sent."""
                 board.record_delivery(notification)
                 history_table[notification.customer_id] = remember_delivery(
                     history_table.get(notification.customer_id), notification)
-                await delivered_topic.send(key=notification.customer_id,
-                                           value=notification.record(), partition=partition)
+                await (await delivered_topic.send(key=notification.customer_id,
+                                                  value=notification.record(),
+                                                  partition=partition))
                 if options.on_delivered:
                     options.on_delivered(notification)
+
+            result = await delivery.handle(value, receipt)
             for dead in result.dead_letters:
                 await notifications_dead.send(value=dead, partition=partition)
             if records.is_control(value):

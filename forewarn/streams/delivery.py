@@ -12,12 +12,21 @@ tested with dicts instead of tables. Message kinds:
   are those due by the latest ``decided_at`` of a decisions message, before its news).
 - a control record (drain): every held notice is released at its own release time.
 
+Receipts: ``handle(value, receipt=...)`` awaits ``receipt(notification)`` right after each
+successful send, inside the notification's concurrency slot; the agent's hook writes the
+receipt to ``notifications.delivered`` and returns once the broker acknowledged it. So at
+any instant at most ``concurrency`` notifications are sent without a durable receipt (the
+only ones a crash can make the next worker send again), and a notification whose receipt
+failed is neither recorded nor reported as delivered (the error propagates).
+
 Idempotency: ``sent`` (a Faust table in production) maps every handled
-``notification_id`` to its ``delivered_at`` — or to ``"dropped:<reason>"`` /
-``"dead-letter"`` — so a batch processed again after a crash or rebalance sends nothing
-twice. Because a table's changelog recovery can miss entries on the embedded broker, the
-agent may also ``remember`` ids read back from ``notifications.delivered`` by
-``forewarn.streams.ledger.DeliveryLedger``; those are only kept in memory, per partition.
+``notification_id`` to its ``delivered_at`` — written only after the receipt is durable —
+or to ``"dropped:<reason>"`` / ``"dead-letter"``, so a batch processed again after a crash
+or rebalance sends nothing twice. Because a table's changelog recovery can miss entries on
+the embedded broker, the agent also ``remember``s ids read back from
+``notifications.delivered`` by ``forewarn.streams.ledger.DeliveryLedger`` (the authority:
+a receipt is durable before its ``sent`` entry is written); those are only kept in
+memory, per partition.
 """
 
 from __future__ import annotations
@@ -38,9 +47,12 @@ from forewarn.streams import records
 from forewarn.streams.policy import Action, DeliveryPolicy, PolicyReason, Verdict
 from forewarn.templates import MessageRenderer
 
-__all__ = ["DeliveryResult", "DeliveryStage"]
+__all__ = ["DeliveryResult", "DeliveryStage", "Receipt"]
 
 log = logging.getLogger(__name__)
+
+#: Makes a delivered notification's receipt durable (returns once the broker acknowledged it).
+Receipt = Callable[[Notification], Awaitable[None]]
 
 DEAD = "dead-letter"
 YIELD_EVERY = 32  # jobs assessed between yields to the event loop
@@ -117,8 +129,12 @@ class DeliveryStage:
 
     # -- one outbox message -------------------------------------------------------------------
 
-    async def handle(self, value: dict[str, Any]) -> DeliveryResult:
-        """Everything one outbox message leads to (see the module docstring)."""
+    async def handle(self, value: dict[str, Any], receipt: Receipt | None = None) -> DeliveryResult:
+        """Everything one outbox message leads to (see the module docstring).
+
+        ``receipt`` is awaited for each delivered notification before it counts as
+        delivered (its concurrency slot is held until then); ``result.delivered`` lists
+        only notifications whose receipt returned."""
         result = DeliveryResult()
         if records.is_control(value):
             jobs = self._released(self.policy.deferrals.due(math.inf), result)
@@ -133,7 +149,7 @@ class DeliveryStage:
             jobs += self._fresh(items, result)
         sends: list[asyncio.Future[Notification | None]] = []
         try:
-            await self._assess_all(jobs, sends, result)
+            await self._assess_all(jobs, sends, result, receipt)
             await asyncio.gather(*sends)
         except BaseException:  # cancelled (worker stopping): no orphaned sends
             for send in sends:
@@ -144,7 +160,7 @@ class DeliveryStage:
         return result
 
     async def _assess_all(self, jobs: list[_Job], sends: list[asyncio.Future[Notification | None]],
-                          result: DeliveryResult) -> None:
+                          result: DeliveryResult, receipt: Receipt | None) -> None:
         """Assess each job in order; sends start as tasks at once (priority first)."""
         for position, job in enumerate(jobs, 1):
             verdict = self.policy.assess(job.decision, job.customer, job.now, job.exclude)
@@ -152,7 +168,7 @@ class DeliveryStage:
             self._count_policy(PolicyReason.RELEASED if job.released and
                                verdict.action is Action.SEND else verdict.reason)
             if verdict.action is Action.SEND:
-                sends.append(asyncio.ensure_future(self._send(job, verdict, result)))
+                sends.append(asyncio.ensure_future(self._send(job, verdict, result, receipt)))
             elif verdict.action is Action.DEFER:
                 self._defer(job, verdict.release_at or job.now, job.exclude, result)
             elif verdict.reason is PolicyReason.NO_ADDRESS:
@@ -195,9 +211,10 @@ class DeliveryStage:
         jobs.sort(key=lambda job: -job.customer.priority)
         return jobs
 
-    async def _send(self, job: _Job, verdict: Verdict,
-                    result: DeliveryResult) -> Notification | None:
-        """Try the verdict's channels in order; the first that takes it wins."""
+    async def _send(self, job: _Job, verdict: Verdict, result: DeliveryResult,
+                    receipt: Receipt | None = None) -> Notification | None:
+        """Try the verdict's channels in order; the first that takes it wins. The slot is
+        held until the winner's receipt is durable; a receipt failure propagates."""
         decision, customer = job.decision, job.customer
         tried, errors, retryable = list(job.exclude), [], False
         for position, (channel, _) in enumerate(verdict.routes):
@@ -228,7 +245,10 @@ class DeliveryStage:
                 except Exception as exc:  # a sink bug must not stop the other deliveries
                     log.exception("delivery of %s via %s crashed", job.nid, channel)
                     error, retryable = f"{channel}: crashed: {type(exc).__name__}", True
-                else:  # recorded at once: a crash later in the batch must not forget it
+                else:
+                    if receipt is not None:  # durable before ``sent`` says delivered
+                        await receipt(stamped)
+                    # recorded at once: a crash later in the batch must not forget it
                     self._delivered(job, stamped, result)
                     return stamped
             self.outcomes[f"{channel}:failed"] += 1

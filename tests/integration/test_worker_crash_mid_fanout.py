@@ -4,20 +4,15 @@ the instant of the crash (which the gateway recognises by its ``notification_id`
 
 from __future__ import annotations
 
-import asyncio
-import json
 import os
 import re
 import signal
-import threading
 import time
 from pathlib import Path
 
 import pytest
-from aiohttp import web
-
-from forewarn.geo import RegionIndex, load_region
 from forewarn_testing import (
+    HttpGateway,
     healthy,
     native,
     produce,
@@ -27,46 +22,11 @@ from forewarn_testing import (
     worker_config,
 )
 
+from forewarn.geo import RegionIndex, load_region
+
 pytestmark = pytest.mark.integration
 
 IN_FLIGHT = 4  # the gateway channel's concurrency in this test
-
-
-class SlowGateway:
-    """A loopback SMS/push/e-mail gateway that takes 40 ms per request and logs what it got."""
-
-    def __init__(self) -> None:
-        self.posts: list[str] = []
-        self.port = 0
-        self._loop = asyncio.new_event_loop()
-        self._ready = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-
-    async def _handle(self, request: web.Request) -> web.Response:
-        body = await request.json()
-        await asyncio.sleep(0.04)
-        self.posts.append(request.query.get("id") or body.get("id", ""))
-        return web.Response(text="ok")
-
-    def _run(self) -> None:
-        asyncio.set_event_loop(self._loop)
-        app = web.Application()
-        app.router.add_post("/send", self._handle)
-        runner = web.AppRunner(app)
-        self._loop.run_until_complete(runner.setup())
-        site = web.TCPSite(runner, "127.0.0.1", 0)
-        self._loop.run_until_complete(site.start())
-        self.port = site._server.sockets[0].getsockname()[1]  # noqa: SLF001
-        self._ready.set()
-        self._loop.run_forever()
-
-    def __enter__(self) -> SlowGateway:
-        self._thread.start()
-        self._ready.wait(10)
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        self._loop.call_soon_threadsafe(self._loop.stop)
 
 
 @pytest.fixture(scope="module")
@@ -88,8 +48,8 @@ def test_crash_mid_fanout_loses_nothing_and_repeats_only_the_in_flight(
     expected = {c for c in hit if index.customer(c).first_channel()}
     assert len(expected) > 100
 
-    with SlowGateway() as gateway:
-        url = f"json://127.0.0.1:{gateway.port}/send?:id={{notification_id}}&:to={{to}}"
+    with HttpGateway(delay_s=0.04) as gateway:
+        url = gateway.url()
         channels = "".join(
             f'[channels.{c}]\nurl = "{url}"\nconcurrency = {IN_FLIGHT // 2 if c != "sms" else IN_FLIGHT}\n'
             f"rate_per_s = 0\n" for c in ("sms", "email", "push"))

@@ -3,13 +3,15 @@ metrics. No network, no broker; time is event time carried by the messages."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from typing import Any
 
+import pytest
 from policy_helpers import local
 from prometheus_client import CollectorRegistry
 
-from forewarn.domain import Customer, Decision, Stage, to_iso
+from forewarn.domain import Customer, Decision, Notification, Stage, to_iso
 from forewarn.notifiers import DeliveryMetrics, Dispatcher, FailingNotifier, RecordingNotifier
 from forewarn.notifiers.base import Notifier
 from forewarn.streams import records
@@ -34,6 +36,7 @@ def stage_for(
     sent: dict[str, Any] | None = None,
     registry: CollectorRegistry | None = None,
     clock: Callable[[], float] = lambda: local("2026-11-22 14:00:05"),
+    concurrency: int = 512,
 ) -> DeliveryStage:
     metrics = DeliveryMetrics(registry)
     dispatcher = Dispatcher(notifiers, sleep=_no_sleep, random=lambda: 0.0, metrics=metrics)
@@ -42,7 +45,7 @@ def stage_for(
                             channels=dispatcher.channels)
     return DeliveryStage(by_id.__getitem__, renderer, dispatcher.deliver,
                          {} if sent is None else sent, policy=policy, metrics=metrics,
-                         clock=clock)
+                         clock=clock, concurrency=concurrency)
 
 
 def batch(*decisions: Decision) -> dict[str, Any]:
@@ -194,3 +197,67 @@ async def test_news_after_the_quiet_period_releases_held_notices_first(
                                                     at="2026-11-23 08:00")))
     assert [n.stage for n in result.delivered] == ["outage", "resolved"]
     assert [n.stage for n in sms.delivered] == ["outage", "resolved"]
+
+
+# -- receipts: durable before a notification counts as delivered ------------------------------
+
+async def test_a_notification_is_recorded_as_sent_only_after_its_receipt_returned(
+    make_decision: MakeDecision, make_customer: MakeCustomer, renderer: MessageRenderer
+) -> None:
+    sms, sent = RecordingNotifier(), {}
+    stage = stage_for([make_customer()], {"sms": sms}, renderer, sent=sent)
+    decision = make_decision()
+    seen: list[tuple[str, bool, int]] = []
+
+    async def receipt(notification: Notification) -> None:
+        seen.append((notification.notification_id, notification.notification_id in sent,
+                     len(sms.delivered)))
+
+    result = await stage.handle(batch(decision), receipt)
+    assert seen == [(decision.notification_id, False, 1)]  # after the send, before `sent`
+    assert decision.notification_id in sent and len(result.delivered) == 1
+
+
+async def test_a_delivery_slot_is_held_until_the_receipt_is_acknowledged(
+    make_decision: MakeDecision, make_customer: MakeCustomer, renderer: MessageRenderer
+) -> None:
+    """At most ``concurrency`` notifications are ever sent without a durable receipt: those
+    are all a crash can make the next worker send again."""
+    sms = RecordingNotifier()
+    customers = [make_customer(customer_id=f"c-{i}") for i in range(6)]
+    stage = stage_for(customers, {"sms": sms}, renderer, concurrency=2)
+    acks = asyncio.Event()
+    unacked = {"now": 0, "most": 0}
+
+    async def receipt(notification: Notification) -> None:
+        unacked["now"] += 1
+        unacked["most"] = max(unacked["most"], unacked["now"])
+        await acks.wait()
+        unacked["now"] -= 1
+
+    handling = asyncio.ensure_future(stage.handle(
+        batch(*(make_decision(customer_id=f"c-{i}") for i in range(6))), receipt))
+    for _ in range(20):
+        await asyncio.sleep(0)
+    assert len(sms.delivered) == 2 and not handling.done()  # the broker has not answered
+    acks.set()
+    result = await handling
+    assert len(result.delivered) == 6 and len(sms.delivered) == 6 and unacked["most"] == 2
+
+
+async def test_a_failed_receipt_fails_the_message_and_records_nothing_as_sent(
+    make_decision: MakeDecision, make_customer: MakeCustomer, renderer: MessageRenderer
+) -> None:
+    sms, sent = RecordingNotifier(), {}
+    stage = stage_for([make_customer()], {"sms": sms}, renderer, sent=sent)
+    decision = make_decision()
+
+    async def broker_down(notification: Notification) -> None:
+        raise ConnectionError("broker unreachable")
+
+    with pytest.raises(ConnectionError):
+        await stage.handle(batch(decision), broker_down)
+    assert len(sms.delivered) == 1 and sent == {}  # sent, not recorded: retried next time
+    assert stage.outcomes["sms:delivered"] == 0 and stage.outcomes["fallback"] == 0
+    result = await stage.handle(batch(decision))  # the message again (after a restart)
+    assert [n.notification_id for n in result.delivered] == [decision.notification_id]
