@@ -140,6 +140,8 @@ class HttpGateway:
 
     def __init__(self, delay_s: float = 0.04) -> None:
         self.delay_s = delay_s
+        self.down_until = 0.0  # time.monotonic() until which every request gets a 503
+        self.refused: list[str] = []  # ids of the requests answered 503 while down
         self.posts: list[str] = []
         self.bodies: list[dict[str, Any]] = []
         self.in_flight = 0
@@ -161,6 +163,9 @@ class HttpGateway:
         self.max_in_flight = max(self.max_in_flight, self.in_flight)
         try:
             body = await request.json()
+            if time.monotonic() < self.down_until:
+                self.refused.append(request.query.get("id") or body.get("id", ""))
+                return web.Response(status=503, text="down for maintenance")
             await asyncio.sleep(self.delay_s)
             self.bodies.append(body)
             self.posts.append(request.query.get("id") or body.get("id", ""))
