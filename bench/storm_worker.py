@@ -9,6 +9,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import logging
+import sys
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -30,7 +32,9 @@ async def _dry_run(notification: Notification) -> Notification:
 async def _run(args: argparse.Namespace) -> None:
     stats: dict[str, Any] = {"ready": False, "records": 0, "first_record": None,
                              "last_record": None, "latencies": [], "decisions": 0,
-                             "last_decision": None}
+                             "first_decision": None, "last_decision": None,
+                             "last_impact": None, "changes": 0,
+                             "impact_times": []}
 
     def on_record(_: float) -> None:
         now = time.time()
@@ -41,10 +45,16 @@ async def _run(args: argparse.Namespace) -> None:
     def on_impact(ingested_at: float, _changes: int) -> None:
         if len(stats["latencies"]) < MAX_SAMPLES:
             stats["latencies"].append(time.time() - ingested_at)
+        stats["last_impact"] = time.time()
+        stats["changes"] += _changes
+        if len(stats["impact_times"]) < MAX_SAMPLES:
+            stats["impact_times"].append((stats["last_impact"], ingested_at, _changes))
 
     def on_decision(decision: Decision) -> None:
+        now = time.time()
         stats["decisions"] += 1
-        stats["last_decision"] = time.time()
+        stats["first_decision"] = stats["first_decision"] or now
+        stats["last_decision"] = now
 
     index = RegionIndex.build(load_region(Path(args.region)))
     settings = Settings(
@@ -78,6 +88,8 @@ def main() -> None:
     parser.add_argument("--stats", required=True)
     parser.add_argument("--confirm", type=float, default=3600.0)
     args = parser.parse_args()
+    logging.basicConfig(level=logging.WARNING, stream=sys.stderr,
+                        format="%(asctime)s %(name)s %(levelname)s %(message)s")
     try:
         asyncio.run(_run(args))
     except KeyboardInterrupt:

@@ -121,6 +121,11 @@ class RegionIndex:
             timezone=str(row["timezone"]),
         )
 
+    def timezone_of(self, customer_id: str) -> str:
+        """The customer's IANA timezone (``customer(...).timezone`` without building the
+        record: legal clocks ask it for every customer an incident confirms)."""
+        return str(self._rows["timezone"][self.position(customer_id)])
+
     def covering_cells(self, customer_id: str) -> tuple[str, ...]:
         """Cells covering a mobile customer's location (empty for fibre-only customers)."""
         return tuple(self._graph.ids[e] for e in self._cover.row(self.position(customer_id)))

@@ -37,6 +37,7 @@ from typing import TYPE_CHECKING, Any
 
 from forewarn.domain import Customer, Decision, ImpactChange
 from forewarn.streams import records
+from forewarn.streams.episode_journal import JournaledEpisodes, supports_journal
 from forewarn.streams.episodes import EpisodeTracker
 from forewarn.streams.legal import GermanyTkg58, LegalPolicy, legal_policy
 from forewarn.streams.notices import NoticeRules
@@ -84,6 +85,10 @@ class CustomerStage:
     looks a customer up (for their timezone: legal clocks count their calendar days);
     ``legal`` is the country's legal-clock policy; ``eta_passed_update`` turns the automatic
     "still working on it" update on. :meth:`from_settings` reads all of it from settings.
+
+    ``journal``: changelog the episode state in batches (``episode_journal.py``), one record
+    per up to 500 customers a message changed instead of one per customer; default: when
+    ``state`` is a changelogged table (a Faust table), not a plain mapping.
     """
 
     def __init__(
@@ -97,8 +102,15 @@ class CustomerStage:
         customer: Callable[[str], Customer] | None = None,
         legal: LegalPolicy | None = None,
         eta_passed_update: bool = True,
+        journal: bool | None = None,
     ) -> None:
-        self.state = state
+        self.table = state
+        if journal is None:
+            journal = supports_journal(state)
+        self.journal: JournaledEpisodes | None = (
+            JournaledEpisodes(state, lambda cid: partition_of(cid, partitions)) if journal
+            else None)
+        self.state: MutableMapping[str, Any] = self.journal if self.journal is not None else state
         self.partitions = partitions
         self.confirm_after_s = confirm_after_s
         self.resolve_after_s = resolve_after_s
@@ -110,6 +122,11 @@ class CustomerStage:
             timezone=self._timezone if customer is not None else None,
         )
         self.skipped: Counter[str] = Counter()  # messages skipped, by kind
+        # Legal clocks need every confirmed customer's timezone: when ``customer`` is an
+        # index's (or LiveIndex's) lookup, ask the index for just that, not the whole record.
+        # (Looked up on every call: a LiveIndex answers from its current version.)
+        owner = getattr(customer, "__self__", None)
+        self._index: Any = owner if callable(getattr(owner, "timezone_of", None)) else None
         self._trackers: dict[int, EpisodeTracker] = {}
 
     @classmethod
@@ -137,16 +154,25 @@ class CustomerStage:
 
     def _timezone(self, customer_id: str) -> str:
         assert self.customer is not None
+        if self._index is not None:
+            try:
+                return str(self._index.timezone_of(customer_id))
+            except KeyError:  # e.g. dropped by a newer index version: the full lookup
+                pass          # knows where else to look
         return self.customer(customer_id).timezone
 
     def forget(self, partitions: set[int] | None = None) -> None:
         """Drop trackers (on revocation); they rebuild from the table when next needed."""
         for p in list(self._trackers) if partitions is None else partitions:
             self._trackers.pop(p, None)
+        if self.journal is not None:
+            self.journal.forget(partitions)
 
     def tracker(self, partition: int) -> EpisodeTracker:
         tracker = self._trackers.get(partition)
         if tracker is None:
+            if self.journal is not None:
+                self.journal.load(partition)  # the journal replayed into per-customer entries
             tracker = EpisodeTracker(self.state, self.confirm_after_s, self.resolve_after_s,
                                      notices=self.notices)
             tracker.rebuild(lambda cid: partition_of(cid, self.partitions) == partition)
@@ -156,17 +182,26 @@ class CustomerStage:
     def handle(self, partition: int, value: dict[str, Any]) -> list[dict[str, Any]]:
         """Outbox records for one ``impacts`` message (decision batches, then control)."""
         tracker = self.tracker(partition)
-        if records.is_control(value):
-            decisions = tracker.drain()
-        else:
-            decisions = self.decide(tracker, value)
-        for decision in decisions:
-            log.info("decision %s %s %s (%s)", decision.stage, decision.customer_id,
-                     decision.incident_id, decision.reason)
-            if self.on_decision:
-                self.on_decision(decision)
+        try:
+            if records.is_control(value):
+                decisions = tracker.drain()
+            else:
+                decisions = self.decide(tracker, value)
+        finally:
+            if self.journal is not None:
+                self.journal.flush(partition)  # this message's state changes, batched
+        verbose = log.isEnabledFor(logging.INFO)
+        on_decision = self.on_decision
+        if verbose or on_decision:
+            for decision in decisions:
+                if verbose:
+                    log.info("decision %s %s %s (%s)", decision.stage, decision.customer_id,
+                             decision.incident_id, decision.reason)
+                if on_decision:
+                    on_decision(decision)
+        to_record = records.decision_to_record
         out = [
-            {"kind": "decisions", "items": [records.decision_to_record(d) for d in part]}
+            {"kind": "decisions", "items": [to_record(d) for d in part]}
             for part in records.chunks(decisions, records.DECISION_CHUNK)
         ]
         if records.is_control(value):

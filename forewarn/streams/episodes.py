@@ -106,6 +106,8 @@ class EpisodeTracker(ScheduledNotices):
         if confirm_after_s < 0 or resolve_after_s < 0:
             raise ValueError("confirm_after_s and resolve_after_s must not be negative")
         self._state = state
+        self._set_derived: Callable[[str, dict[str, Any]], None] | None = getattr(
+            state, "set_derived", None)
         self.confirm_after_s = float(confirm_after_s)
         self.resolve_after_s = float(resolve_after_s)
         self.notices = notices if notices is not None else NoticeRules()
@@ -349,7 +351,7 @@ class EpisodeTracker(ScheduledNotices):
             if covered:
                 self.reasons[Reason.LEGAL_COVERED] += covered
             self._set_clocks(customer_id, slot, episode, clocks)
-            self._state[customer_id] = entry
+            self._store_derived(customer_id, entry)
             self.reasons[Reason.CONFIRMED] += 1
             return _decision(customer_id, slot, episode, deadline, Stage.OUTAGE)
         self._close_episode(customer_id, slot, entry)
@@ -363,6 +365,17 @@ class EpisodeTracker(ScheduledNotices):
 
 
     # ------------------------------------------------------------------ bookkeeping
+
+    def _store_derived(self, customer_id: str, entry: dict[str, Any]) -> None:
+        """Write a transition the stored state already implies: a confirmation follows from
+        the entry (out, not notified, its deadline) and the clock alone. A state mapping
+        with ``set_derived`` (the batched journal) keeps it locally without changelogging
+        it: after a recovery the rebuilt timer fires it again, with the same instant, so the
+        same decision and ``notification_id`` (delivery drops the repeat)."""
+        if self._set_derived is not None:
+            self._set_derived(customer_id, entry)
+        else:
+            self._state[customer_id] = entry
 
     def _store(self, customer_id: str, entry: dict[str, Any]) -> None:
         if entry["episodes"] or entry.get("planned") or entry.get("windows"):

@@ -146,7 +146,7 @@ class NoticeRules:
         self._timezone = timezone
         # The customers of one incident share the outage start and mostly the zone; date
         # arithmetic once per (since, zone) keeps confirming 200,000 of them cheap.
-        self._clocks: dict[tuple[float, str], list[tuple[float, Reason]]] = {}
+        self._clocks: dict[tuple[float, str], list[tuple[float, str]]] = {}
 
     def zone_of(self, customer_id: str) -> str:
         if self._timezone is None:
@@ -169,8 +169,9 @@ class NoticeRules:
         if clocks is None:
             if len(self._clocks) >= _CACHED_CLOCKS:
                 self._clocks.clear()
-            clocks = self._clocks[key] = self.legal.clocks(*key)
-        kept = [[instant, str(reason)] for instant, reason in clocks if instant > notified_at]
+            clocks = self._clocks[key] = [(instant, str(reason))
+                                          for instant, reason in self.legal.clocks(*key)]
+        kept = [[instant, reason] for instant, reason in clocks if instant > notified_at]
         return kept, len(clocks) - len(kept)
 
     def with_eta(self, clocks: Clocks, eta: float, now: float) -> Clocks:

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Iterator
-from dataclasses import asdict, fields
+from dataclasses import fields
 from typing import Any
 
 from forewarn.domain import (
@@ -157,10 +157,22 @@ def changes_from_impact(value: dict[str, Any]) -> list[ImpactChange]:
 
 
 def decision_to_record(decision: Decision) -> dict[str, Any]:
-    record = asdict(decision)
-    record["stage"] = str(decision.stage)
-    record["services"] = list(decision.services)
-    return record
+    """The decision's fields as a dict (what ``asdict`` gives, without its deep copies: every
+    field is a string, number, None or the ``services`` tuple; ~10x faster, and an incident
+    can decide 200,000 of them at one instant)."""
+    return {
+        "customer_id": decision.customer_id,
+        "incident_id": decision.incident_id,
+        "stage": str(decision.stage),
+        "services": list(decision.services),
+        "decided_at": decision.decided_at,
+        "since": decision.since,
+        "reason": decision.reason,
+        "cause_type": decision.cause_type,
+        "ended_at": decision.ended_at,
+        "eta": decision.eta,
+        "message": decision.message,
+    }
 
 
 def decision_from_record(value: dict[str, Any]) -> Decision:
