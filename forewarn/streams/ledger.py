@@ -8,9 +8,11 @@ itself (one record per delivered notification, partitioned like the outbox), so 
 rebuilds the set from it, reading back to a fence it writes itself (``fence.FenceReader``),
 so the set is exact whatever ListOffsets says.
 
-Limits: a delivery whose receipt was not yet written when the worker died is not in the
-log (at-least-once between the sink and the receipt; the ``sent`` table narrows that
-window). This module is wiring: it uses aiokafka directly.
+Limits: a delivery whose receipt was not yet acknowledged when the worker died is not in
+the log, so it is sent again (at least once between the gateway and the receipt). The
+delivery stage holds a notification's concurrency slot until its receipt is acknowledged
+and only then records it in ``sent``, so such repeats are at most the delivery concurrency.
+This module is wiring: it uses aiokafka directly.
 """
 
 from __future__ import annotations
