@@ -25,6 +25,7 @@ from forewarn.streams.correlation import (
     PlannedNotice,
     WindowEnd,
 )
+from forewarn.streams.log_limit import LogLimiter
 from forewarn.streams.normalise import parse_records
 from forewarn.streams.partitioning import partition_of
 
@@ -46,6 +47,7 @@ class NormaliseStage:
 
     def __init__(self) -> None:
         self.outcomes: Counter[str] = Counter()
+        self._rejections = LogLimiter(log)  # a flood of bad input must not drown the log
 
     def handle(self, raw: bytes | str | None) -> tuple[list[Input], list[dict[str, Any]]]:
         """``(records_and_controls, dead_letters)`` for one message on ``alarms.raw``.
@@ -73,7 +75,7 @@ class NormaliseStage:
         return sum(n for k, n in self.outcomes.items() if k.endswith(":rejected"))
 
     def _dead(self, text: str, exc: AlarmFormatError) -> dict[str, Any]:
-        log.warning("input rejected: %s", exc)
+        self._rejections.log("input rejected: %s", exc)
         return {"reason": str(exc), "field": exc.field, "problem": exc.problem, "raw": text[:10_000]}
 
 
