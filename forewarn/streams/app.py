@@ -38,7 +38,7 @@ from forewarn.streams.ledger import DeliveryLedger
 from forewarn.streams.network_feed import NetworkFeed, Outgoing
 from forewarn.streams.policy import Deferrals, DeliveryPolicy, PolicySettings
 from forewarn.streams.security import aiokafka_security, faust_credentials
-from forewarn.streams.stages import NetworkStage, NormaliseStage
+from forewarn.streams.stages import NetworkStage, NormaliseStage, correlation_failure
 from forewarn.streams.topics import TopicNames
 from forewarn.streams.transport import broker_url_for
 from forewarn.streams.windows import MaintenanceSchedule
@@ -84,7 +84,6 @@ class Pipeline:
     customers: CustomerStage
     delivery: DeliveryStage
     tables: dict[str, Any] = field(default_factory=dict)
-    feed: NetworkFeed | None = None
 
 
 def build_pipeline(index: Any, options: PipelineOptions) -> Pipeline:
@@ -116,9 +115,9 @@ def build_pipeline(index: Any, options: PipelineOptions) -> Pipeline:
         datadir=options.datadir or tempfile.mkdtemp(prefix="forewarn-faust-"),
     )
     app.forewarn_fetch_max_wait_ms = kafka.fetch_max_wait_ms  # read by our transport
+    security = aiokafka_security(kafka)  # TLS/SASL for our own aiokafka clients
     # Our transport's probe for true end offsets (table recovery) connects like the feed.
-    app.forewarn_client_options = {"bootstrap_servers": options.bootstrap,
-                                   **aiokafka_security(kafka)}
+    app.forewarn_client_options = {"bootstrap_servers": options.bootstrap, **security}
 
     # One partition: the network's records are correlated in one order (docs/architecture.md).
     raw_topic = app.topic(names.alarms_raw, partitions=1, value_serializer="raw", internal=True)
@@ -137,12 +136,13 @@ def build_pipeline(index: Any, options: PipelineOptions) -> Pipeline:
     state_topic = app.topic(names.network_state, partitions=1, internal=True, compacting=True,
                             value_serializer="raw")
     journal = StateJournal(FenceReader(options.bootstrap, client_id=f"{app.conf.id}-network",
-                                       client_options=aiokafka_security(kafka)),
+                                       client_options=security),
                            names.network_state)
     element_table = journal.table("elements")
     window_table = journal.table("windows")
     incident_table = journal.table("incidents")
     cut_table = journal.table("cuts")  # raised cable cuts by cut_id
+
     def customer_table(name: str) -> Any:
         """A table that grows with customers: in RocksDB when configured (kafka.table_store).
         The store URL's path is the file name under Faust's tabledir (a bare ``rocksdb://``
@@ -184,8 +184,7 @@ def build_pipeline(index: Any, options: PipelineOptions) -> Pipeline:
     )
     # Delivered ids read back from notifications.delivered up to a fence we write ourselves:
     # exact even where table recovery is not (the embedded broker's ListOffsets).
-    ledger = DeliveryLedger(options.bootstrap, names.delivered,
-                            client_options=aiokafka_security(kafka))
+    ledger = DeliveryLedger(options.bootstrap, names.delivered, client_options=security)
 
     def correlate(raw: bytes, timestamp: float) -> list[Outgoing]:
         """Parse and correlate one raw record: what it sends to dead letters and impacts."""
@@ -196,9 +195,8 @@ def build_pipeline(index: Any, options: PipelineOptions) -> Pipeline:
                 produced = network.handle(value)
             except Exception as exc:  # a bug must not stop the network for everyone
                 log.exception("correlating a record failed; it goes to the dead letters")
-                out.append(Outgoing(names.alarms_dead_letter, None, _encode(
-                    {"reason": f"internal error while correlating: {exc!r}", "field": None,
-                     "problem": "internal error", "raw": _text(raw)[:10_000]})))
+                out.append(Outgoing(names.alarms_dead_letter, None,
+                                    _encode(correlation_failure(raw, exc))))
                 continue
             for partition, record in produced:
                 board.record(record)
@@ -214,8 +212,7 @@ def build_pipeline(index: Any, options: PipelineOptions) -> Pipeline:
 
     feed = NetworkFeed(bootstrap=options.bootstrap, topic=names.alarms_raw, journal=journal,
                        process=correlate, on_loaded=correlator.rebuild, on_failure=feed_failed,
-                       client_options=aiokafka_security(kafka),
-                       fetch_max_wait_ms=kafka.fetch_max_wait_ms,
+                       client_options=security, fetch_max_wait_ms=kafka.fetch_max_wait_ms,
                        client_id=f"{app.conf.id}-network")
     app.forewarn_network_feed = feed  # readiness (runner.worker_ready)
     app.forewarn_fed_topics = frozenset({names.alarms_raw})  # not fetched by Faust (transport)
@@ -322,14 +319,10 @@ def build_pipeline(index: Any, options: PipelineOptions) -> Pipeline:
     return Pipeline(app, names, board, normalise, network, customers, delivery,
                     tables={"elements": element_table, "windows": window_table,
                             "incidents": incident_table, "episodes": episode_table,
-                            "sent": sent_table, "history": history_table},
-                    feed=feed)
+                            "sent": sent_table, "history": history_table})
 
 
 def _encode(value: Any) -> bytes:
     """JSON as Faust's ``json`` serializer writes it (the agents downstream decode it)."""
     return faust_json.dumps(value).encode()
 
-
-def _text(raw: bytes | str | None) -> str:
-    return raw.decode("utf-8", errors="replace") if isinstance(raw, bytes) else (raw or "")

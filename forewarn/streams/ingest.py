@@ -13,13 +13,14 @@ import json
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC
 from typing import Any
 
 from forewarn.domain import IncidentUpdate, InputRecord
 from forewarn.errors import AlarmFormatError
-from forewarn.streams.normalise import parse_records
+from forewarn.streams.normalise import dead_letter, parse_records, raw_text
 
-__all__ = ["IngestAnswer", "ingest_body", "incident_update_body", "authorised"]
+__all__ = ["IngestAnswer", "authorised", "incident_update_body", "ingest_body"]
 
 
 @dataclass
@@ -52,9 +53,8 @@ def _error(error: AlarmFormatError) -> dict[str, str]:
 
 
 def _dead(error: AlarmFormatError, raw: bytes | str) -> dict[str, Any]:
-    text = raw.decode("utf-8", errors="replace") if isinstance(raw, bytes) else raw
-    return {"reason": str(error), "field": error.field, "problem": error.problem,
-            "raw": text[:10_000], "source": "http"}
+    return {**dead_letter(raw_text(raw), str(error), error.field, error.problem),
+            "source": "http"}
 
 
 def ingest_body(body: bytes, *, expect: Callable[[InputRecord], bool] | None = None,
@@ -99,6 +99,6 @@ def incident_update_body(body: bytes, incident_id: str,
 
 
 def _iso_now(epoch: float) -> str:
-    from datetime import datetime, timezone
+    from datetime import datetime
 
-    return datetime.fromtimestamp(epoch, tz=timezone.utc).isoformat()
+    return datetime.fromtimestamp(epoch, tz=UTC).isoformat()

@@ -79,7 +79,6 @@ class NetworkFeed:
         self._task: asyncio.Task[None] | None = None
         self._stopping = asyncio.Event()
         self.loaded = asyncio.Event()
-        self.records = 0
 
     @property
     def running(self) -> bool:
@@ -152,7 +151,6 @@ class NetworkFeed:
                         pending.append(await producer.send(out.topic, out.value,
                                                            partition=out.partition))
                     next_offset = message.offset + 1
-                    self.records += 1
                 idle = not batch
                 due = loop.time() - last_commit >= self.commit_interval_s
                 if next_offset is not None and (idle or due):

@@ -29,6 +29,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from forewarn.domain import Alarm, InputRecord
 from forewarn.errors import AlarmFormatError
@@ -41,11 +42,13 @@ __all__ = [
     "FORMATS",
     "InputFormat",
     "ParseResult",
+    "dead_letter",
     "detect_format",
     "parse_alarm",
     "parse_line",
     "parse_native",
     "parse_records",
+    "raw_text",
 ]
 
 EXPECTED = "native, TMF642, VES 7, Alertmanager, maintenance, incident_update or cable_cut"
@@ -189,3 +192,17 @@ def parse_alarm(obj: object) -> Alarm:
 def parse_native(obj: object) -> Alarm:
     """A native alarm object (no detection), or the first error naming its field."""
     return native.parse_one(_as_record(obj), "")[0]
+
+
+MAX_RAW_IN_DEAD_LETTER = 10_000  # characters of the offending input kept in a dead letter
+
+
+def raw_text(raw: bytes | str | None) -> str:
+    """One ``alarms.raw`` value as text (undecodable bytes replaced, not fatal)."""
+    return raw.decode("utf-8", errors="replace") if isinstance(raw, bytes) else (raw or "")
+
+
+def dead_letter(text: str, reason: str, field: str | None, problem: str) -> dict[str, Any]:
+    """A record for ``alarms.dead-letter``: what is wrong, where, and the input itself."""
+    return {"reason": reason, "field": field, "problem": problem,
+            "raw": text[:MAX_RAW_IN_DEAD_LETTER]}

@@ -26,7 +26,7 @@ from forewarn.streams.correlation import (
     WindowEnd,
 )
 from forewarn.streams.log_limit import LogLimiter
-from forewarn.streams.normalise import parse_records
+from forewarn.streams.normalise import dead_letter, parse_records, raw_text
 from forewarn.streams.partitioning import partition_of
 
 __all__ = ["TICK_EVERY_S", "NetworkStage", "NormaliseStage"]
@@ -36,6 +36,13 @@ log = logging.getLogger(__name__)
 TICK_EVERY_S = 1.0  # event-time watermark cadence towards customer partitions
 Out = list[tuple[int, dict[str, Any]]]
 Input = InputRecord | dict[str, Any]  # a parsed record, or a control record
+
+
+def correlation_failure(raw: bytes | str | None, exc: Exception) -> dict[str, Any]:
+    """The dead letter for a record the network stage failed on: a bug, not bad input, but
+    it must not stop the network for everyone."""
+    return dead_letter(raw_text(raw), f"internal error while correlating: {exc!r}", None,
+                       "internal error")
 
 
 class NormaliseStage:
@@ -55,7 +62,7 @@ class NormaliseStage:
         Records stay objects: the network stage takes them as they are (no dict round trip
         per alarm); control records stay dicts.
         """
-        text = raw.decode("utf-8", errors="replace") if isinstance(raw, bytes) else (raw or "")
+        text = raw_text(raw)
         try:
             obj = json.loads(text)
         except json.JSONDecodeError as exc:
@@ -76,7 +83,7 @@ class NormaliseStage:
 
     def _dead(self, text: str, exc: AlarmFormatError) -> dict[str, Any]:
         self._rejections.log("input rejected: %s", exc)
-        return {"reason": str(exc), "field": exc.field, "problem": exc.problem, "raw": text[:10_000]}
+        return dead_letter(text, str(exc), exc.field, exc.problem)
 
 
 class NetworkStage:
