@@ -42,19 +42,22 @@ def native(alarm_id: str, element: str, state: str, severity: str = "major") -> 
     ).encode()
 
 
-async def _produce(bootstrap: str, topic: str, values: list[bytes]) -> None:
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap)
+async def produce_async(bootstrap: str, topic: str, values: list[bytes]) -> None:
+    """Produce raw values to partition 0 of ``topic`` in order; returns once all are on the
+    broker."""
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, linger_ms=5)
     await producer.start()
     try:
         for value in values:
-            await producer.send_and_wait(topic, value, partition=0)
+            await producer.send(topic, value, partition=0)
+        await producer.flush()
     finally:
         await producer.stop()
 
 
 def produce(bootstrap: str, topic: str, values: list[bytes]) -> None:
     """Produce raw values to partition 0 of ``topic``, as a NOC integration would."""
-    asyncio.run(_produce(bootstrap, topic, values))
+    asyncio.run(produce_async(bootstrap, topic, values))
 
 
 def wait_for(predicate: Callable[[], object], timeout: float, what: str) -> None:

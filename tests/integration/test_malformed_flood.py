@@ -12,10 +12,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka import AIOKafkaConsumer
 from forewarn_testing import (
     TINY,
     healthy,
+    produce_async,
     read_records,
     start_worker,
     stop_worker,
@@ -43,17 +44,6 @@ def malformed(n: int) -> bytes:
     else:
         body["severity"] = "apocalyptic"
     return json.dumps(body).encode()
-
-
-async def produce_all(bootstrap: str, topic: str, values: list[bytes]) -> None:
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, linger_ms=5)
-    await producer.start()
-    try:
-        for value in values:
-            await producer.send(topic, value, partition=0)
-        await producer.flush()
-    finally:
-        await producer.stop()
 
 
 async def dead_letters(bootstrap: str, topic: str, wanted: int) -> list[dict]:
@@ -92,7 +82,7 @@ def test_a_flood_of_malformed_alarms_is_dead_lettered_and_the_valid_one_decided_
     worker, port = start_worker(config, embedded_broker.url, log=tmp_path / "worker.log")
     try:
         wait_for(lambda: healthy(port), 90, "the worker")
-        asyncio.run(produce_all(embedded_broker.bootstrap, f"{tag}.alarms.raw", values))
+        asyncio.run(produce_async(embedded_broker.bootstrap, f"{tag}.alarms.raw", values))
         wait_for(lambda: {r["customer_id"] for r in read_records(out)} == reachable, 90,
                  "the outage notices of the valid alarm")
         letters = asyncio.run(dead_letters(embedded_broker.bootstrap,

@@ -10,8 +10,9 @@ import uuid
 from typing import Any
 
 import pytest
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from forewarn_testing import produce_async
 
 from forewarn.streams.fence import FenceReader
 from forewarn.streams.journal import StateJournal
@@ -33,17 +34,6 @@ async def new_topics(bootstrap: str, *bases: str) -> list[str]:
 
 def new_journal(bootstrap: str, topic: str) -> StateJournal:
     return StateJournal(FenceReader(bootstrap, client_id="test-journal", timeout_s=30), topic)
-
-
-async def produce(bootstrap: str, topic: str, values: list[bytes]) -> None:
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, linger_ms=5)
-    await producer.start()
-    try:
-        for value in values:
-            await producer.send(topic, value, partition=0)
-        await producer.flush()
-    finally:
-        await producer.stop()
 
 
 async def read_values(bootstrap: str, topic: str, expected: int) -> list[int]:
@@ -96,6 +86,17 @@ async def run_feed(bootstrap: str, raw: str, journal: StateJournal, stage: Count
     return feed
 
 
+async def run_until_stopped(bootstrap: str, raw: str, state: str, out: str,
+                            until: int) -> CountingStage:
+    """A new owner: load the journal, process ``until`` records, stop cleanly."""
+    journal = new_journal(bootstrap, state)
+    stage = CountingStage(journal, out)
+    feed = await run_feed(bootstrap, raw, journal, stage, until=until)
+    await feed.stop()
+    await journal.reader.close()
+    return stage
+
+
 async def wait_until(condition: Any, timeout: float = 30) -> None:
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
@@ -134,20 +135,12 @@ async def test_the_journal_gives_back_committed_state_and_positions_but_not_unco
 async def test_a_stopped_feed_resumes_where_it_left_off_with_its_state(embedded_broker: Any) -> None:
     bootstrap = embedded_broker.bootstrap
     raw, out, state = await new_topics(bootstrap, "alarms.raw", "impacts", "network.state")
-    await produce(bootstrap, raw, [json.dumps({"n": n}).encode() for n in range(1, 51)])
-    journal = new_journal(bootstrap, state)
-    first = CountingStage(journal, out)
-    feed = await run_feed(bootstrap, raw, journal, first, until=50)
-    await feed.stop()
-    await journal.reader.close()
+    await produce_async(bootstrap, raw, [json.dumps({"n": n}).encode() for n in range(1, 51)])
+    first = await run_until_stopped(bootstrap, raw, state, out, until=50)
     assert first.seen == list(range(1, 51))
 
-    await produce(bootstrap, raw, [json.dumps({"n": n}).encode() for n in range(51, 61)])
-    journal = new_journal(bootstrap, state)
-    second = CountingStage(journal, out)
-    feed = await run_feed(bootstrap, raw, journal, second, until=10)
-    await feed.stop()
-    await journal.reader.close()
+    await produce_async(bootstrap, raw, [json.dumps({"n": n}).encode() for n in range(51, 61)])
+    second = await run_until_stopped(bootstrap, raw, state, out, until=10)
     assert second.seen == list(range(51, 61))  # nothing twice, nothing skipped
     assert second.totals["sum"] == sum(range(1, 61))
     assert sorted(await read_values(bootstrap, out, 60)) == list(range(1, 61))
@@ -161,10 +154,10 @@ async def test_after_a_crash_only_records_after_the_last_commit_are_processed_ag
     crashed = CountingStage(journal, out)
     source = f"{raw}/0"
     # Commits happen only when input runs out: after the first 20, not during the next 20.
-    await produce(bootstrap, raw, [json.dumps({"n": n}).encode() for n in range(1, 21)])
+    await produce_async(bootstrap, raw, [json.dumps({"n": n}).encode() for n in range(1, 21)])
     feed = await run_feed(bootstrap, raw, journal, crashed, until=20, commit_interval_s=3600)
     await wait_until(lambda: journal.positions.get(source) == 20)
-    await produce(bootstrap, raw, [json.dumps({"n": n}).encode() for n in range(21, 41)])
+    await produce_async(bootstrap, raw, [json.dumps({"n": n}).encode() for n in range(21, 41)])
     await wait_until(lambda: len(crashed.seen) == 40)
     assert journal.positions[source] == 20
     assert feed._task is not None  # a crash: no stop, no final commit
@@ -173,11 +166,7 @@ async def test_after_a_crash_only_records_after_the_last_commit_are_processed_ag
         await feed._task
     await journal.reader.close()
 
-    journal = new_journal(bootstrap, state)
-    after = CountingStage(journal, out)
-    feed = await run_feed(bootstrap, raw, journal, after, until=20)
-    await feed.stop()
-    await journal.reader.close()
+    after = await run_until_stopped(bootstrap, raw, state, out, until=20)
     assert after.seen == list(range(21, 41))  # the uncommitted ones again, nothing skipped
     assert after.totals["sum"] == sum(range(1, 41))  # state matched the committed position
     assert set(await read_values(bootstrap, out, 60)) == set(range(1, 41))  # nothing lost

@@ -26,7 +26,6 @@ import random
 import signal
 import threading
 import time
-import uuid
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -34,7 +33,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka import AIOKafkaProducer
 from forewarn_testing import (
     HttpGateway,
     healthy,
@@ -45,6 +44,7 @@ from forewarn_testing import (
 )
 
 from forewarn.geo import RegionIndex, load_region
+from forewarn.streams.fence import FenceReader
 
 pytestmark = pytest.mark.integration
 
@@ -196,38 +196,13 @@ async def _read_to_fence(bootstrap: str, topic: str, partitions: int,
                          timeout_s: float = 60) -> list[dict[str, Any]]:
     """Every record on ``topic``, read up to a fence record of our own per partition (no
     end offsets asked: the embedded broker's ListOffsets(latest) can be wrong)."""
-    token = uuid.uuid4().hex
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all")
-    await producer.start()
-    try:
-        for p in range(partitions):
-            await producer.send_and_wait(topic, json.dumps({"test_fence": token}).encode(),
-                                         partition=p, headers=[("test-fence", token.encode())])
-    finally:
-        await producer.stop()
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=None,
-                                enable_auto_commit=False, auto_offset_reset="earliest")
-    await consumer.start()
+    reader = FenceReader(bootstrap, client_id="test-receipts", timeout_s=timeout_s)
     values: list[dict[str, Any]] = []
     try:
-        tps = [TopicPartition(topic, p) for p in range(partitions)]
-        consumer.assign(tps)
-        await consumer.seek_to_beginning(*tps)
-        open_ = set(tps)
-        deadline = time.monotonic() + timeout_s
-        while open_ and time.monotonic() < deadline:
-            batch = await consumer.getmany(*open_, timeout_ms=200, max_records=5000)
-            for tp, messages in batch.items():
-                for message in messages:
-                    if tp not in open_:
-                        break
-                    if dict(message.headers or ()).get("test-fence") == token.encode():
-                        open_.discard(tp)
-                        continue
-                    values.append(json.loads(message.value))
-        assert not open_, f"fence not read back from {sorted(tp.partition for tp in open_)}"
+        for partition in range(partitions):
+            await reader.read(topic, partition, lambda m: values.append(json.loads(m.value)))
     finally:
-        await consumer.stop()
+        await reader.close()
     return values
 
 
