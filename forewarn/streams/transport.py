@@ -43,6 +43,16 @@ HIGHWATER_PROBE_TIMEOUT_S = 10.0
 log = logging.getLogger(__name__)
 
 
+def _kafka_tp(tp: Any) -> TopicPartition:
+    """aiokafka's own TopicPartition (it rejects Faust's TP of the same shape)."""
+    return TopicPartition(tp.topic, tp.partition)
+
+
+def _fed_topics(app: Any) -> frozenset[str]:
+    """Topics Faust owns but our own consumer reads (``app.forewarn_fed_topics``)."""
+    return getattr(app, "forewarn_fed_topics", frozenset())
+
+
 class _ConsumerThread(faust_aiokafka.AIOKafkaConsumerThread):
     def _create_worker_consumer(self, transport: Any) -> Any:
         consumer = super()._create_worker_consumer(transport)
@@ -67,7 +77,7 @@ class _ConsumerThread(faust_aiokafka.AIOKafkaConsumerThread):
                                  fetch_max_wait_ms=50)
         await probe.start()
         try:
-            wanted = {TopicPartition(tp.topic, tp.partition): tp for tp in partitions}
+            wanted = {_kafka_tp(tp): tp for tp in partitions}
             probe.assign(list(wanted))
             for ktp, tp in wanted.items():
                 probe.seek(ktp, max(int(listed.get(tp) or 0), 0))
@@ -93,8 +103,8 @@ class _ConsumerThread(faust_aiokafka.AIOKafkaConsumerThread):
         # no fetch to a broker while any partition there has records nobody takes (for its
         # prefetch backoff), so an unread alarms.raw batch delayed every other partition by
         # ~100 ms per round (measured: impacts reached the customer stage ~0.5 s late).
-        fed = getattr(self.app, "forewarn_fed_topics", ())
-        paused = [TopicPartition(tp.topic, tp.partition) for tp in assigned if tp.topic in fed]
+        fed = _fed_topics(self.app)
+        paused = [_kafka_tp(tp) for tp in assigned if tp.topic in fed]
         if paused:
             self._ensure_consumer().pause(*paused)
         await super().on_partitions_assigned(assigned, generation_id)
@@ -119,7 +129,7 @@ class _Consumer(faust_aiokafka.Consumer):
     def resume_partitions(self, tps: Any) -> None:
         tps = set(tps)
         super().resume_partitions(tps)
-        fed = getattr(self.app, "forewarn_fed_topics", ())
+        fed = _fed_topics(self.app)
         self._in_consumer_thread("resume", {tp for tp in tps if tp.topic not in fed})
 
     def _in_consumer_thread(self, action: str, tps: set[Any]) -> None:
@@ -131,8 +141,7 @@ class _Consumer(faust_aiokafka.Consumer):
 
         def apply() -> None:
             assigned = consumer.assignment()
-            wanted = [tp for tp in (TopicPartition(t.topic, t.partition) for t in tps)
-                      if tp in assigned]
+            wanted = [tp for tp in map(_kafka_tp, tps) if tp in assigned]
             if wanted:
                 getattr(consumer, action)(*wanted)
 
@@ -175,7 +184,7 @@ class _Consumer(faust_aiokafka.Consumer):
 
     def _get_active_partitions(self) -> Any:
         active = super()._get_active_partitions()
-        fed = getattr(self.app, "forewarn_fed_topics", ())
+        fed = _fed_topics(self.app)
         if fed:
             active.difference_update([tp for tp in active if tp.topic in fed])
         return active
