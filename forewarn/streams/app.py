@@ -158,8 +158,7 @@ def build_pipeline(index: Any, options: PipelineOptions) -> Pipeline:
 
     board = IncidentBoard()
     normalise = NormaliseStage()
-    elements = ElementStates(element_table, settings.correlation.down_severities,
-                             quiet=journal.table("quiet"))
+    elements = ElementStates(element_table, settings.correlation.down_severities)
     correlator = NetworkCorrelator(
         index, elements, MaintenanceSchedule(window_table), incident_table,
         notice_before_s=settings.notify.notice_before_s,

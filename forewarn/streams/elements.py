@@ -45,7 +45,6 @@ DEFAULT_DOWN_SEVERITIES: tuple[str, ...] = ("critical", "major")
 #: Cleared alarm ids remembered per element to recognise duplicate clears; bounded so a
 #: flapping element's entry stays small.
 REMEMBERED_CLEARS = 32
-QUIET_MEMORY = 100_000  # raised alarms below the down severities, remembered (bounded)
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,14 +75,10 @@ class ElementStates:
         self,
         state: MutableMapping[str, dict[str, Any]],
         down_severities: Collection[str] = DEFAULT_DOWN_SEVERITIES,
-        quiet: MutableMapping[str, bool] | None = None,
     ) -> None:
         self._state = state
         self._down_severities = frozenset(down_severities)
         self._down: set[str] = set()
-        # "element\talarm id" -> cleared, for alarms below the down severities (see
-        # _ignorable); a journalled mapping in the worker, so it survives a restart.
-        self._quiet: MutableMapping[str, bool] = quiet if quiet is not None else {}
 
     def rebuild(self) -> None:
         """Re-derive the down set from the state mapping (after table recovery)."""
@@ -96,9 +91,6 @@ class ElementStates:
     def apply(self, alarm: Alarm) -> ElementChange:
         """Apply one raise or clear; return the element's down state before and after."""
         element_id = alarm.element_id
-        if self._ignorable(alarm):
-            down = element_id in self._down
-            return ElementChange(element_id, down, down, alarm.event_time)
         entry = self._state.get(element_id)
         alarms: dict[str, dict[str, Any]] = dict(entry["alarms"]) if entry else {}
         cleared: list[str] = list(entry.get("cleared", ())) if entry else []
@@ -120,36 +112,6 @@ class ElementStates:
         else:
             self._down.discard(element_id)
         return ElementChange(element_id, was_down, is_down, alarm.event_time)
-
-    def _ignorable(self, alarm: Alarm) -> bool:
-        """True for a raise or clear that cannot change anything worth storing.
-
-        A new alarm below the down severities never takes its element down, so it is only
-        remembered by id (bounded, in the ``quiet`` mapping) to recognise its clear, not
-        stored with the element. Its clear must still be recognised after a restart: if it
-        fell through to the cause rule it would clear a *real* alarm of the same cause on
-        that element (a kill -9 test found exactly that). In the worker ``quiet`` is a
-        table of the network journal, written in batches, so a raise and its clear within
-        one commit cost nothing extra. An alarm already stored (e.g. a major later
-        downgraded) is handled normally.
-        """
-        if alarm.state not in ("raised", "cleared"):
-            raise ValueError(f"alarm state must be 'raised' or 'cleared', got {alarm.state!r}")
-        key = f"{alarm.element_id}\t{alarm.alarm_id}"
-        entry = self._state.get(alarm.element_id)
-        stored = entry is not None and alarm.alarm_id in entry.get("alarms", {})
-        if stored or (alarm.severity in self._down_severities and alarm.state == "raised"):
-            self._quiet.pop(key, None)  # stored from now on (an escalation)
-            return False
-        if alarm.state == "cleared":
-            if key not in self._quiet:
-                return False
-            self._quiet[key] = True  # cleared; a repeated clear stays a no-op
-            return True
-        self._quiet[key] = False
-        if len(self._quiet) > QUIET_MEMORY:
-            del self._quiet[next(iter(self._quiet))]
-        return True
 
     def down_elements(self) -> set[str]:
         """The elements that are down now (a copy)."""
