@@ -10,6 +10,7 @@ import argparse
 import asyncio
 import json
 import logging
+import signal
 import sys
 import time
 from dataclasses import replace
@@ -73,11 +74,20 @@ async def _run(args: argparse.Namespace) -> None:
         tmp.write_text(json.dumps(stats))
         tmp.replace(stats_file)
 
+    # kill -USR1 <pid>: every task's stack to the log (a stalled run's post-mortem).
+    asyncio.get_running_loop().add_signal_handler(signal.SIGUSR1, _dump_tasks)
     async with running_worker(pipeline.app):
         stats["ready"] = True
         while True:
             dump()
             await asyncio.sleep(0.5)
+
+
+def _dump_tasks() -> None:
+    for task in asyncio.all_tasks():
+        print(f"--- {task.get_name()}", file=sys.stderr)
+        task.print_stack(limit=12, file=sys.stderr)
+    sys.stderr.flush()
 
 
 def main() -> None:

@@ -10,6 +10,7 @@ worker, and there a ``NetworkFeed`` reads it in batches (``network_feed`` says w
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import tempfile
 import time
@@ -26,7 +27,7 @@ from forewarn.domain import Decision, Notification
 from forewarn.streams import records
 from forewarn.streams.board import IncidentBoard
 from forewarn.streams.correlation import NetworkCorrelator
-from forewarn.streams.customer_stage import CustomerStage
+from forewarn.streams.customer_stage import CustomerStage, messages_of
 from forewarn.streams.delivery import DeliveryStage
 from forewarn.streams.elements import ElementStates
 from forewarn.streams.fence import FenceReader
@@ -35,7 +36,7 @@ from forewarn.streams.history import remember_delivery
 from forewarn.streams.hot_reload import IndexReloader, LiveIndex, ReloadingNetworkStage
 from forewarn.streams.journal import StateJournal
 from forewarn.streams.ledger import DeliveryLedger
-from forewarn.streams.network_feed import NetworkFeed, Outgoing
+from forewarn.streams.network_feed import NetworkFeed, Outgoing, batch_envelopes
 from forewarn.streams.policy import Deferrals, DeliveryPolicy, PolicySettings
 from forewarn.streams.security import aiokafka_security, faust_credentials
 from forewarn.streams.stages import NetworkStage, NormaliseStage, correlation_failure
@@ -106,6 +107,10 @@ def build_pipeline(index: Any, options: PipelineOptions) -> Pipeline:
         broker_rebalance_timeout=max(kafka.session_timeout_s, 6.0),
         broker_request_timeout=max(30.0, kafka.session_timeout_s * 2),
         producer_linger_ms=5,
+        # A confirmed incident sends ~100 outbox records of ~110 KB per partition; with the
+        # 16 KB default every record is a batch of its own and each send waits for the
+        # previous one to be drained. Under Kafka's 1 MB default message.max.bytes.
+        producer_max_batch_size=768 * 1024,
         web_enabled=options.web_port is not None,
         web_port=options.web_port or 6066,
         web_bind=options.web_host,
@@ -211,6 +216,7 @@ def build_pipeline(index: Any, options: PipelineOptions) -> Pipeline:
 
     feed = NetworkFeed(bootstrap=options.bootstrap, topic=names.alarms_raw, journal=journal,
                        process=correlate, on_loaded=correlator.rebuild, on_failure=feed_failed,
+                       pack=functools.partial(batch_envelopes, names.impacts),
                        client_options=security, fetch_max_wait_ms=kafka.fetch_max_wait_ms,
                        client_id=f"{app.conf.id}-network")
     app.forewarn_network_feed = feed  # readiness (runner.worker_ready)
@@ -248,11 +254,11 @@ def build_pipeline(index: Any, options: PipelineOptions) -> Pipeline:
             partition = event.message.partition
             for record in customers.handle(partition, event.value):
                 await outbox_topic.send(value=record, partition=partition)
-            if event.value.get("kind") == "tick":  # releases held (quiet-hours) notices
-                await outbox_topic.send(value=event.value, partition=partition)
-            if options.on_impact and "ingested_at" in event.value:
-                options.on_impact(event.value["ingested_at"],
-                                  len(records.changes_from_impact(event.value)))
+            if options.on_impact:
+                for value in messages_of(event.value):
+                    if "ingested_at" in value:
+                        options.on_impact(value["ingested_at"],
+                                          len(records.changes_from_impact(value)))
 
     @app.agent(outbox_topic, name="delivery")
     async def delivery_agent(stream: Any) -> None:
@@ -322,6 +328,8 @@ def build_pipeline(index: Any, options: PipelineOptions) -> Pipeline:
 
 
 def _encode(value: Any) -> bytes:
-    """JSON as Faust's ``json`` serializer writes it (the agents downstream decode it)."""
-    return faust_json.dumps(value).encode()
+    """JSON as Faust's ``json`` serializer writes it (the agents downstream decode it); bytes
+    from orjson (which Faust uses when installed), str from the standard library."""
+    encoded = faust_json.dumps(value)
+    return encoded if isinstance(encoded, bytes) else encoded.encode()
 

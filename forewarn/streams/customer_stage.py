@@ -16,6 +16,9 @@ named belongs to the partition the message is on)::
     {"kind": "merge", "at", "from_incident", "into_incident", "cause_element"?,
      "cause_type"?}                                                    # to every partition
     {"control": "drain", "token"}      # decide everything the input decided, then forward
+    {"kind": "batch", "messages": [message, ...]}      # several of the above, in order
+
+Ticks and control records are forwarded to the outbox after the decisions before them.
 
 Every message first advances the partition's clock to its event time (timers due by then
 fire first): ``at``, except for ``planned``, whose ``at`` is the future notice instant and
@@ -39,6 +42,7 @@ from forewarn.domain import Customer, Decision, ImpactChange
 from forewarn.streams import records
 from forewarn.streams.episode_journal import JournaledEpisodes, supports_journal
 from forewarn.streams.episodes import EpisodeTracker
+from forewarn.streams.gc_pause import gc_paused
 from forewarn.streams.legal import GermanyTkg58, LegalPolicy, legal_policy
 from forewarn.streams.notices import NoticeRules
 from forewarn.streams.partitioning import partition_of
@@ -46,9 +50,11 @@ from forewarn.streams.partitioning import partition_of
 if TYPE_CHECKING:
     from forewarn.config import Settings
 
-__all__ = ["CustomerStage", "changes_from_message"]
+__all__ = ["BATCH", "CustomerStage", "changes_from_message", "messages_of"]
 
 log = logging.getLogger(__name__)
+
+BATCH = "batch"
 
 
 def _epoch(value: Any) -> float | None:
@@ -58,6 +64,14 @@ def _epoch(value: Any) -> float | None:
     if isinstance(value, str):
         return datetime.fromisoformat(value).timestamp()
     return float(value)
+
+
+def messages_of(value: dict[str, Any]) -> list[dict[str, Any]]:
+    """The messages a ``batch`` carries in order (the network feed packs a fetch's messages
+    for one partition into one, ~0.3 ms of Faust per event saved), or just ``value``."""
+    if value.get("kind") == BATCH:
+        return list(value["messages"])
+    return [value]
 
 
 def changes_from_message(value: dict[str, Any]) -> list[ImpactChange]:
@@ -180,16 +194,31 @@ class CustomerStage:
         return tracker
 
     def handle(self, partition: int, value: dict[str, Any]) -> list[dict[str, Any]]:
-        """Outbox records for one ``impacts`` message (decision batches, then control)."""
+        """Outbox records for one ``impacts`` message, or for each message of a ``batch``:
+        decision batches, each tick after the decisions before it (delivery releases held
+        notices on it), each control record after what its drain decided."""
         tracker = self.tracker(partition)
+        out: list[dict[str, Any]] = []
+        decided: list[Decision] = []
         try:
-            if records.is_control(value):
-                decisions = tracker.drain()
-            else:
-                decisions = self.decide(tracker, value)
+            with gc_paused():  # one burst can allocate ~1M objects (200,000 confirmations)
+                for message in messages_of(value):
+                    if records.is_control(message):
+                        decided += tracker.drain()
+                    else:
+                        decided += self.decide(tracker, message)
+                    if records.is_control(message) or message.get("kind") == "tick":
+                        out += self._outbox(decided)
+                        out.append(message)
+                        decided = []
+                out += self._outbox(decided)
         finally:
             if self.journal is not None:
                 self.journal.flush(partition)  # this message's state changes, batched
+        return out
+
+    def _outbox(self, decisions: list[Decision]) -> list[dict[str, Any]]:
+        """Decision batches for the outbox (and the hooks: log line, ``on_decision``)."""
         verbose = log.isEnabledFor(logging.INFO)
         on_decision = self.on_decision
         if verbose or on_decision:
@@ -200,13 +229,10 @@ class CustomerStage:
                 if on_decision:
                     on_decision(decision)
         to_record = records.decision_to_record
-        out = [
+        return [
             {"kind": "decisions", "items": [to_record(d) for d in part]}
             for part in records.chunks(decisions, records.DECISION_CHUNK)
         ]
-        if records.is_control(value):
-            out.append(value)
-        return out
 
     def decide(self, tracker: EpisodeTracker, value: dict[str, Any]) -> list[Decision]:
         """The decisions one (non-control) message yields on ``tracker``."""

@@ -163,3 +163,33 @@ def test_trackers_rebuild_their_own_partitions_from_the_shared_table() -> None:
     assert sorted(d["customer_id"] for d in items) == sorted(
         c for c in ids if partition_of(c, 2) == 0
     )
+
+
+def test_a_batch_decides_what_its_messages_decide_one_by_one_with_ticks_in_place() -> None:
+    messages = [
+        impact(T0, out={"mobile": ["c-1", "c-2"]}),
+        impact(T0 + 30, out={"fibre": ["c-3"]}),
+        {"kind": "tick", "at": T0 + 125},
+        impact(T0 + 130, back={"mobile": ["c-2"]}),
+        {"kind": "tick", "at": T0 + 200},
+        records.drain_record("tok"),
+    ]
+    one_by_one = CustomerStage(JsonTable(), 1, 120, 300, customer=customer)
+    expected = [out for m in messages for out in one_by_one.handle(0, m)]
+    batched = CustomerStage(JsonTable(), 1, 120, 300, customer=customer)
+    got = batched.handle(0, {"kind": "batch", "messages": messages})
+    assert got == expected
+    kinds = [out.get("kind") or out.get("control") for out in got]
+    assert kinds == ["decisions", "tick", "decisions", "tick", "decisions", "drain"]
+    assert [d["customer_id"] for d in got[0]["items"]] == ["c-1", "c-2"]  # due by the tick
+    assert [d["customer_id"] for d in got[2]["items"]] == ["c-3"]
+    assert [(d["customer_id"], d["stage"]) for d in got[4]["items"]] == [("c-2", "resolved")]
+
+
+def test_a_tick_is_forwarded_to_the_outbox_after_the_decisions_it_caused(
+    stage: CustomerStage,
+) -> None:
+    stage.handle(0, impact(T0, out={"mobile": ["c-1"]}))
+    out = stage.handle(0, {"kind": "tick", "at": T0 + 120})
+    assert [o["kind"] for o in out] == ["decisions", "tick"]
+    assert out[-1] == {"kind": "tick", "at": T0 + 120}
