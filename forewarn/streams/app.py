@@ -257,8 +257,7 @@ def build_pipeline(index: Any, options: PipelineOptions) -> Pipeline:
             if options.on_impact:
                 for value in messages_of(event.value):
                     if "ingested_at" in value:
-                        options.on_impact(value["ingested_at"],
-                                          len(records.changes_from_impact(value)))
+                        options.on_impact(value["ingested_at"], _changes_in(value))
 
     @app.agent(outbox_topic, name="delivery")
     async def delivery_agent(stream: Any) -> None:
@@ -325,6 +324,12 @@ def build_pipeline(index: Any, options: PipelineOptions) -> Pipeline:
                     tables={"elements": element_table, "windows": window_table,
                             "incidents": incident_table, "episodes": episode_table,
                             "sent": sent_table, "history": history_table})
+
+
+def _changes_in(impact: dict[str, Any]) -> int:
+    """How many customer/service changes an ``impact`` message carries (counted, not built)."""
+    return sum(len(ids) for direction in ("out", "back", "planned")
+               for ids in (impact.get(direction) or {}).values())
 
 
 def _encode(value: Any) -> bytes:

@@ -16,13 +16,14 @@ episode starts at the window end. Maintenance windows (``planned``/``completed``
 merges and the clocks of notified outages (legal, ETA passed) are the other half of this
 class, :class:`~forewarn.streams.notices.ScheduledNotices` in ``notices.py``.
 
-Timers sit in one in-memory heap ``(deadline, customer, service rank, slot, kind)`` and are
-invalidated lazily: re-arming or cancelling only updates ``_armed[(customer, slot)]``, stale
-heap entries are skipped when popped. Slots per customer: ``<service>`` (*confirm* while out
+Timers ``(deadline, customer, service rank, slot, kind)`` sit in one in-memory
+``TimerQueue`` (``timer_queue.py``: bucketed by deadline) and are invalidated lazily:
+re-arming or cancelling only updates ``_armed[(customer, slot)]``, stale entries are skipped
+when they come due. Slots per customer: ``<service>`` (*confirm* while out
 and not notified, *end* while back), ``~<service>`` (*clock*: the episode's next scheduled
 update) and ``@<maintenance id>`` (*planned* notice, later *forget* the window's tombstone).
-Every step is O(log n), so 200,000 customers going out at once, and all being confirmed at
-one deadline, costs no scan.
+Every step is O(log n) at most, so 200,000 customers going out at once, and all being
+confirmed at one deadline, costs no scan.
 An in-memory index ``incident id -> {(customer, service)}`` of the open episodes (rebuilt
 with the timers) lets NOC updates and merges touch only that incident's customers.
 
@@ -49,13 +50,12 @@ appear only when used::
                  "mw-6": {"end": 90.0, "forget_at": 604890.0}}}  # * done: tombstone
 
 Values are written back with ``state[key] = value`` after every change (tables changelog only
-on set) and the key is deleted when nothing is open. The heap and index are derived from the
+on set) and the key is deleted when nothing is open. The timers and index are derived from the
 state: after a table recovery call :meth:`EpisodeTracker.rebuild`.
 """
 
 from __future__ import annotations
 
-import heapq
 import math
 from collections import Counter
 from collections.abc import Callable, Iterable, MutableMapping
@@ -74,13 +74,11 @@ from forewarn.streams.notices import (
     service_rank,
 )
 from forewarn.streams.reasons import Reason
+from forewarn.streams.timer_queue import Timer, TimerQueue
 
 __all__ = ["EpisodeTracker", "Reason"]
 
 _CONFIRM, _END = "confirm", "end"
-
-# (deadline, customer_id, rank, slot, kind): tuple order is the firing order.
-_Timer = tuple[float, str, int, str, str]
 
 
 def _owns_all(_customer_id: str) -> bool:
@@ -113,7 +111,7 @@ class EpisodeTracker(ScheduledNotices):
         self.notices = notices if notices is not None else NoticeRules()
         self.clock: float = -math.inf
         self.reasons: Counter[str] = Counter()
-        self._heap: list[_Timer] = []
+        self._timers = TimerQueue()
         self._armed: dict[tuple[str, str], tuple[float, str]] = {}
         self._by_incident: dict[str, set[tuple[str, str]]] = {}
 
@@ -146,24 +144,25 @@ class EpisodeTracker(ScheduledNotices):
         if math.isfinite(now) and now > self.clock:
             self.clock = now
         limit = max(now, self.clock)
-        heap = self._heap
+        armed = self._armed
         fired: list[Decision] = []
-        kept: list[_Timer] = []
-        while heap and heap[0][0] <= limit:
-            timer = heapq.heappop(heap)
-            deadline, customer_id, _, slot, kind = timer
-            if self._armed.get((customer_id, slot)) != (deadline, kind):
-                continue  # cancelled or re-armed since it was pushed
-            if horizon is not None and kind == CLOCK and deadline > horizon:
-                kept.append(timer)
-                continue
-            del self._armed[(customer_id, slot)]
-            self.clock = max(self.clock, deadline)
-            decision = self._fire(customer_id, slot, deadline, kind)
-            if decision is not None:
-                fired.append(decision)
+        kept: list[Timer] = []
+        while (due := self._timers.pop_due(limit)) is not None:
+            for timer in due:
+                deadline, customer_id, _, slot, kind = timer
+                if armed.get((customer_id, slot)) != (deadline, kind):
+                    continue  # cancelled or re-armed since it was pushed
+                if horizon is not None and kind == CLOCK and deadline > horizon:
+                    kept.append(timer)
+                    continue
+                del armed[(customer_id, slot)]
+                if deadline > self.clock:
+                    self.clock = deadline
+                decision = self._fire(customer_id, slot, deadline, kind)
+                if decision is not None:
+                    fired.append(decision)
         for timer in kept:
-            heapq.heappush(heap, timer)
+            self._timers.push(timer)
         return merge_decisions(fired)
 
     def drain(self) -> list[Decision]:
@@ -177,12 +176,12 @@ class EpisodeTracker(ScheduledNotices):
 
     def next_deadline(self) -> float | None:
         """The earliest armed deadline, or None when nothing is pending."""
-        heap = self._heap
-        while heap:
-            deadline, customer_id, _, slot, kind = heap[0]
-            if self._armed.get((customer_id, slot)) == (deadline, kind):
+        armed = self._armed
+        while (deadline := self._timers.earliest()) is not None:
+            if any(armed.get((c, slot)) == (deadline, kind)
+                   for _, c, _, slot, kind in self._timers.at(deadline)):
                 return deadline
-            heapq.heappop(heap)
+            self._timers.drop_earliest()
         return None
 
     def rebuild(self, owns: Callable[[str], bool] = _owns_all) -> None:
@@ -192,7 +191,7 @@ class EpisodeTracker(ScheduledNotices):
         Call after a table recovery or partition assignment: a worker must only fire timers
         of the customers whose partitions it owns, or two workers would decide the same notice.
         """
-        self._heap = []
+        self._timers = TimerQueue()
         self._armed = {}
         self._by_incident = {}
         for customer_id, entry in self._state.items():
@@ -215,7 +214,6 @@ class EpisodeTracker(ScheduledNotices):
                 elif not window["sent"] and "ended" not in window:
                     self._push(customer_id, "@" + maintenance_id, WINDOW_RANK,
                                window["at"], PLANNED)
-        heapq.heapify(self._heap)
 
     # ------------------------------------------------------------------ changes
 
@@ -412,21 +410,20 @@ class EpisodeTracker(ScheduledNotices):
 
     def _push(self, customer_id: str, slot: str, rank: int, deadline: float, kind: str) -> None:
         self._armed[(customer_id, slot)] = (deadline, kind)
-        self._heap.append((deadline, customer_id, rank, slot, kind))
+        self._timers.push((deadline, customer_id, rank, slot, kind))
 
     def _arm(self, customer_id: str, slot: str, rank: int, deadline: float, kind: str) -> None:
-        self._armed[(customer_id, slot)] = (deadline, kind)
-        heapq.heappush(self._heap, (deadline, customer_id, rank, slot, kind))
-        if len(self._heap) > 1024 and len(self._heap) > 4 * len(self._armed):
+        self._push(customer_id, slot, rank, deadline, kind)
+        timers = len(self._timers)
+        if timers > 1024 and timers > 4 * len(self._armed):
             self._compact()
 
     def _compact(self) -> None:
-        """Drop stale heap entries, so heavy flapping cannot grow the heap without bound."""
-        self._heap = [
+        """Drop stale timers, so heavy flapping cannot grow the queue without bound."""
+        self._timers = TimerQueue(
             (deadline, customer_id, _slot_rank(slot), slot, kind)
             for (customer_id, slot), (deadline, kind) in self._armed.items()
-        ]
-        heapq.heapify(self._heap)
+        )
 
 
 def _slot_rank(slot: str) -> int:

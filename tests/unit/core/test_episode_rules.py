@@ -341,8 +341,8 @@ def test_one_incident_confirms_many_customers_at_one_deadline(out, back):
     assert len(table) == 0 and tracker.pending() == 0
 
 
-def test_heavy_flapping_does_not_grow_the_timer_heap_without_bound(tracker, out, back):
+def test_heavy_flapping_does_not_grow_the_timer_queue_without_bound(tracker, out, back):
     for step in range(10_000):
         tracker.observe(out(step * 0.01) if step % 2 == 0 else back(step * 0.01))
     assert tracker.pending() == 1
-    assert len(tracker._heap) <= 4 * 1024  # stale entries are compacted away
+    assert len(tracker._timers) <= 4 * 1024  # stale entries are compacted away
