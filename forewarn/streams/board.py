@@ -11,13 +11,12 @@ the single ``alarms`` partition; the web layer routes incident questions to that
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from forewarn.domain import SERVICES, ImpactChange, Notification, to_iso
-from forewarn.streams.records import changes_from_impact
 
 __all__ = ["KEEP_ENDED", "Incident", "IncidentBoard"]
 
@@ -103,7 +102,7 @@ class IncidentBoard:
         """
         kind = value.get("kind")
         if kind == "impact":
-            self.record_changes(changes_from_impact(value))
+            self._record_impact(value)
         elif kind == "update":
             self.record_news(str(value["incident_id"]), _epoch(value.get("at")) or 0.0,
                              eta=_epoch(value.get("eta")), message=value.get("message"))
@@ -113,35 +112,58 @@ class IncidentBoard:
     def record_changes(self, changes: Iterable[ImpactChange]) -> None:
         with self._lock:
             for change in changes:
-                self._apply(change)
+                if change.out:
+                    self._gone(change.incident_id, change.cause_element, change.cause_type,
+                               change.at, change.service, (change.customer_id,))
+                else:
+                    self._back(change.at, change.service, (change.customer_id,))
             self.version += 1
 
-    def _apply(self, change: ImpactChange) -> None:
-        key = (change.customer_id, change.service)
-        if change.out:
-            incident = self._incidents.get(change.incident_id)
-            if incident is None:
-                incident = self._incidents[change.incident_id] = Incident(
-                    change.incident_id, change.cause_element, change.cause_type, change.at)
-            incident.affected.setdefault(change.service, set()).add(change.customer_id)
-            incident.peak[change.service] = max(incident.peak.get(change.service, 0),
-                                                len(incident.affected[change.service]))
-            incident.last_change_at = change.at
-            incident.ended_at = None
-            previous = self._customer_incident.get(key)
-            self._customer_incident[key] = change.incident_id
-            if previous and previous != change.incident_id and previous in self._incidents:
-                self._leave(self._incidents[previous], change)
-        else:
-            incident_id = self._customer_incident.pop(key, None)
-            if incident_id and incident_id in self._incidents:
-                self._leave(self._incidents[incident_id], change)
+    def _record_impact(self, value: dict[str, Any]) -> None:
+        """One ``impact`` message, a service's ids at a time (a storm's message names
+        thousands of customers): planned and out, then back, as ``changes_from_impact``."""
+        at = float(value["at"])
+        with self._lock:
+            for direction in ("planned", "out"):
+                for service, ids in (value.get(direction) or {}).items():
+                    self._gone(value["incident_id"], value["cause_element"],
+                               value["cause_type"], at, service, ids)
+            for service, ids in (value.get("back") or {}).items():
+                self._back(at, service, ids)
+            self.version += 1
 
-    def _leave(self, incident: Incident, change: ImpactChange) -> None:
-        incident.affected.get(change.service, set()).discard(change.customer_id)
-        incident.last_change_at = change.at
+    def _gone(self, incident_id: str, cause_element: str, cause_type: str, at: float,
+              service: str, customer_ids: Collection[str]) -> None:
+        if not customer_ids:
+            return
+        incident = self._incidents.get(incident_id)
+        if incident is None:
+            incident = self._incidents[incident_id] = Incident(
+                incident_id, cause_element, cause_type, at)
+        affected = incident.affected.setdefault(service, set())
+        owner = self._customer_incident
+        for customer_id in customer_ids:
+            key = (customer_id, service)
+            previous = owner.get(key)
+            owner[key] = incident_id
+            affected.add(customer_id)
+            if previous and previous != incident_id and previous in self._incidents:
+                self._leave(self._incidents[previous], service, customer_id, at)
+        incident.peak[service] = max(incident.peak.get(service, 0), len(affected))
+        incident.last_change_at = at
+        incident.ended_at = None
+
+    def _back(self, at: float, service: str, customer_ids: Iterable[str]) -> None:
+        for customer_id in customer_ids:
+            incident_id = self._customer_incident.pop((customer_id, service), None)
+            if incident_id and incident_id in self._incidents:
+                self._leave(self._incidents[incident_id], service, customer_id, at)
+
+    def _leave(self, incident: Incident, service: str, customer_id: str, at: float) -> None:
+        incident.affected.get(service, set()).discard(customer_id)
+        incident.last_change_at = at
         if not incident.active:
-            incident.ended_at = change.at
+            incident.ended_at = at
             self._prune()
 
     def _prune(self) -> None:

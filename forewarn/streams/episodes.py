@@ -129,8 +129,13 @@ class EpisodeTracker(ScheduledNotices):
         """``observe`` each change; ``completed`` notices they cause share records."""
         fired: list[Decision] = []
         direct: list[Decision] = []
+        timers = self._timers
         for change in changes:
-            fired += self.advance(change.at)
+            # (what ``advance`` would do, skipped when it would do nothing: most changes
+            # of a message share one instant, and nothing is due in between)
+            earliest = timers.earliest()
+            if change.at > self.clock or (earliest is not None and earliest <= self.clock):
+                fired += self.advance(change.at)
             direct += self._apply(change)
         return fired + merge_decisions(direct)
 

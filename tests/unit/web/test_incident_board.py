@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from hypothesis import given
+from hypothesis import strategies as st
 from web_helpers import T0, change, delivered
 
+from forewarn.streams import records
 from forewarn.streams.board import KEEP_ENDED, IncidentBoard
 
 
@@ -81,3 +84,26 @@ def test_version_moves_on_every_change(board: IncidentBoard) -> None:
     board.record_changes([change("007")])
     board.record_delivery(delivered("007"))
     assert board.version == before + 2
+
+
+_impacts = st.lists(st.fixed_dictionaries({
+    "incident_id": st.sampled_from(["INC-1", "INC-2", "MW-1"]),
+    "at": st.integers(0, 5).map(lambda n: T0 + 60 * n),
+    "out": st.dictionaries(st.sampled_from(["mobile", "fibre"]),
+                           st.lists(st.sampled_from(["a", "b", "c", "d"]), max_size=4)),
+    "back": st.dictionaries(st.sampled_from(["mobile", "fibre"]),
+                            st.lists(st.sampled_from(["a", "b", "c", "d"]), max_size=4)),
+    "planned": st.dictionaries(st.sampled_from(["mobile", "fibre"]),
+                               st.lists(st.sampled_from(["a", "b", "c", "d"]), max_size=2)),
+}), max_size=12)
+
+
+@given(_impacts)
+def test_an_impact_message_counts_as_its_changes_one_by_one(impacts: list[dict]) -> None:
+    whole, one_by_one = IncidentBoard(), IncidentBoard()
+    for value in impacts:
+        message = {"kind": "impact", "cause_element": "PWR-1", "cause_type": "power", **value}
+        whole.record(message)
+        one_by_one.record_changes(records.changes_from_impact(message))
+    assert whole.incidents() == one_by_one.incidents()
+    assert all(whole.incidents_of(c) == one_by_one.incidents_of(c) for c in "abcd")
