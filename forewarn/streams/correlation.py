@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import MutableMapping
+from collections.abc import MutableMapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -41,7 +41,6 @@ import numpy as np
 from forewarn.domain import (
     Alarm,
     CableCut,
-    ImpactChange,
     IncidentUpdate,
     InputRecord,
     MaintenanceWindow,
@@ -60,7 +59,13 @@ from forewarn.streams.network_events import (
     incident_id_for,
 )
 from forewarn.streams.reload import planned_additions, reconcile_incidents, swap_changes
-from forewarn.streams.service_states import PLANNED, SERVICE_NAMES, change_to, service_states
+from forewarn.streams.service_states import (
+    PLANNED,
+    SERVICE_NAMES,
+    filing,
+    service_states,
+    service_states_each,
+)
 from forewarn.streams.windows import MaintenanceSchedule, WindowEvent
 
 __all__ = [
@@ -83,10 +88,14 @@ class ImpactIndex(Protocol):
     cable cuts also use ``cut_at``/``cut_by`` and degraded counts ``degraded`` when present)."""
 
     customer_ids: list[str]
+    customer_id_array: np.ndarray
 
     def dependents(self, element_ids: Any) -> np.ndarray: ...
 
     def outages(self, down: Any, positions: np.ndarray | None = None) -> dict[str, np.ndarray]: ...
+
+    def outages_each(self, downs: Sequence[Any],
+                     positions: np.ndarray | None = None) -> list[dict[str, np.ndarray]]: ...
 
     def root_cause(self, element_id: str, down: Any) -> str: ...
 
@@ -95,6 +104,8 @@ class ImpactIndex(Protocol):
     def has_element(self, element_id: str) -> bool: ...
 
     def ancestors(self, element_id: str) -> tuple[str, ...]: ...
+
+    def descendants(self, element_id: str) -> tuple[str, ...]: ...
 
 
 @dataclass
@@ -131,7 +142,6 @@ class NetworkCorrelator:
         self.unstable: set[str] = set()
         self.cuts = CableCuts(cuts if cuts is not None else {})
         self._ancestor_cache: dict[str, frozenset[str]] = {}
-        self._descendants: dict[str, set[str]] | None = None
         self._degraded = DegradedView()
 
     def _ancestors(self, element: str) -> frozenset[str]:
@@ -141,14 +151,8 @@ class NetworkCorrelator:
         return cached
 
     def _below(self, element: str) -> set[str]:
-        """Every element that has ``element`` among its ancestors (built once, on demand)."""
-        if self._descendants is None:
-            descendants: dict[str, set[str]] = {}
-            for other in getattr(self.index, "element_ids", ()):
-                for ancestor in self._ancestors(other):
-                    descendants.setdefault(ancestor, set()).add(other)
-            self._descendants = descendants
-        return self._descendants.get(element, set())
+        """Every element that has ``element`` among its ancestors."""
+        return set(self.index.descendants(element))
 
     @property
     def unknown_elements(self) -> int:
@@ -177,18 +181,17 @@ class NetworkCorrelator:
         down = self.elements.down_elements()
         self.index = index
         self._ancestor_cache = {}
-        self._descendants = None
         self.counts.index_swaps += 1
         self.clock = max(self.clock, at)
         events: list[NetworkEvent] = list(reconcile_incidents(old, index, down, self.incidents, at))
-        changes = swap_changes(old, index, down, self.windows.active_windows(), self.incidents, at)
-        if changes:
-            events.append(Impact(changes))
+        impact = swap_changes(old, index, down, self.windows.active_windows(), self.incidents, at)
+        if len(impact):
+            events.append(impact)
         windows = [_window_of(entry) for _, entry in sorted(self.windows.state.items())]
         events.extend(planned_additions(old, index, windows, self.notice_before_s, at))
         for alarm in self.cuts.relocate(index, at):
             events.extend(self._alarm(alarm))
-        log.warning("index swapped: %d customer change(s), %d event(s)", len(changes), len(events))
+        log.warning("index swapped: %d customer change(s), %d event(s)", len(impact), len(events))
         return events
 
     # -- degraded service --------------------------------------------------------------
@@ -254,10 +257,8 @@ class NetworkCorrelator:
             self._root_came_back(change.element_id, after)
         positions = self.index.dependents([change.element_id])
         maintenance = self.windows.active_elements()
-        changes = self._transitions(positions, (before, maintenance), (after, maintenance),
-                                    change.at, incident_id, root, None)
-        if changes:
-            events.append(Impact(changes))
+        events.extend(self._transitions(positions, (before, maintenance), (after, maintenance),
+                                        change.at, incident_id, root, None))
         return events
 
     def _note_flapping(self, element: str, at: float) -> None:
@@ -312,9 +313,9 @@ class NetworkCorrelator:
             decide_at = max(decide_at, announced)
         positions = self.index.dependents(list(window.elements))
         hit = self.index.outages(set(window.elements), positions)
-        customers = {s: [self.index.customer_ids[int(p)] for p in positions[hit[s]]]
-                     for s in SERVICE_NAMES}
-        customers = {s: ids for s, ids in customers.items() if ids}
+        ids = self.index.customer_ids
+        customers = {s: [ids[p] for p in positions[hit[s]].tolist()] for s in SERVICE_NAMES}
+        customers = {s: c for s, c in customers.items() if c}
         return [PlannedNotice(decide_at, window, customers)] if customers else []
 
     def _window_event(self, event: WindowEvent) -> list[NetworkEvent]:
@@ -324,23 +325,21 @@ class NetworkCorrelator:
         positions = self.index.dependents(list(window.elements))
         if event.kind == "start":
             before = active - set(window.elements) | self._other_windows(window.maintenance_id)
-            changes = self._transitions(positions, (down, before), (down, active), event.at,
-                                        window.maintenance_id, window.elements[0], None,
-                                        maintenance_id=window.maintenance_id)
-            return [Impact(changes)] if changes else []
+            return self._transitions(positions, (down, before), (down, active), event.at,
+                                     window.maintenance_id, window.elements[0], None,
+                                     maintenance_id=window.maintenance_id)
         before_state = self._states(positions, down, active | set(window.elements))
         root = next((self.index.root_cause(e, down) for e in window.elements
                      if e in down or set(self.index.ancestors(e)) & down), None)
         incident_id = (self.incidents.get(root, {}).get("incident_id") if root else None) \
             or incident_id_for(window.maintenance_id, event.at)
-        changes = self._transitions(positions, (down, active | set(window.elements)),
-                                    (down, active), event.at, incident_id,
-                                    root or window.elements[0], None,
-                                    maintenance_id=window.maintenance_id)
+        events = self._transitions(positions, (down, active | set(window.elements)),
+                                   (down, active), event.at, incident_id,
+                                   root or window.elements[0], None,
+                                   maintenance_id=window.maintenance_id)
         ids = self.index.customer_ids
-        in_window = {s: [ids[int(p)] for p in positions[before_state[s] == PLANNED]]
+        in_window = {s: [ids[p] for p in positions[before_state[s] == PLANNED].tolist()]
                      for s in SERVICE_NAMES}
-        events: list[NetworkEvent] = [Impact(changes)] if changes else []
         customers = {s: c for s, c in in_window.items() if c}
         if customers:
             events.append(WindowEnd(event.at, window.maintenance_id, customers))
@@ -378,16 +377,23 @@ class NetworkCorrelator:
         self, positions: np.ndarray, before: tuple[set[str], set[str]],
         after: tuple[set[str], set[str]], at: float, incident_id: str, cause_element: str,
         cause_type: str | None, *, maintenance_id: str | None = None,
-    ) -> list[ImpactChange]:
+    ) -> list[NetworkEvent]:
+        """The impact of going from ``before`` to ``after`` (down, maintenance) for
+        ``positions``, services in ``SERVICE_NAMES`` order, customers in index order."""
         if len(positions) == 0:
             return []
-        was = self._states(positions, *before)
-        now = self._states(positions, *after)
+        was, now = service_states_each(self.index, positions, [before, after])
+        changed = [np.flatnonzero(was[service] != now[service]) for service in SERVICE_NAMES]
+        rows = np.concatenate(changed)
+        if rows.size == 0:
+            return []
+        states = np.concatenate([now[service][c] for service, c in zip(SERVICE_NAMES, changed,
+                                                                        strict=True)])
+        services = np.repeat(np.arange(len(SERVICE_NAMES)), [c.size for c in changed])
         cause = cause_type or self.index.element_type(cause_element)
-        ids = self.index.customer_ids
-        return [change_to(int(now[service][i]), ids[int(positions[i])], service, at, incident_id,
-                          cause_element, cause, maintenance_id)
-                for service in SERVICE_NAMES for i in np.flatnonzero(was[service] != now[service])]
+        causes, cause_of = filing(states, at, incident_id, cause_element, cause, maintenance_id)
+        return [Impact(self.index.customer_id_array, positions[rows], services, states, causes,
+                       cause_of)]
 
 
 def _window_of(entry: dict[str, Any]) -> MaintenanceWindow:

@@ -20,9 +20,11 @@ last input of a replay: each stage first finishes everything pending, then passe
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import fields
 from typing import Any
+
+import numpy as np
 
 from forewarn.domain import (
     Alarm,
@@ -34,6 +36,8 @@ from forewarn.domain import (
     MaintenanceWindow,
     Stage,
 )
+from forewarn.streams.network_events import Impact
+from forewarn.streams.service_states import OK, OUT, PLANNED, SERVICE_NAMES
 
 __all__ = [
     "CONTROL_HEADER",
@@ -112,32 +116,65 @@ def chunks(items: list[Any], size: int) -> Iterator[list[Any]]:
         yield items[start : start + size]
 
 
-def impact_records(changes: Iterable[ImpactChange]) -> list[dict[str, Any]]:
-    """Group one partition's changes of one instant into as few ``impact`` messages as fit.
+_STATE_KEYS = {OUT: "out", OK: "back", PLANNED: "planned"}  # in message order
 
-    Each customer/service lands under ``out``, ``back`` or ``planned`` (out, but explained
-    by the started maintenance window ``maintenance_id``).
+
+def impact_records(impact: Impact, partitions: np.ndarray) -> list[tuple[int, dict[str, Any]]]:
+    """``(partition, impact message)`` pairs for ``impact``, whose rows live on ``partitions``.
+
+    Per partition (ascending), as few messages as fit: one per cause, and a cause's rows in
+    chunks of ``IMPACT_CHUNK``, causes in order of their first row. Each customer/service
+    lands under ``out``, ``back`` or ``planned`` (out, but explained by the started
+    maintenance window ``maintenance_id``); services keep the order of their first row, ids
+    the order of the rows. One stable sort puts the ids of each message, state and service
+    next to each other: a storm costs a few array operations per alarm, not per customer.
     """
-    groups: dict[tuple[Any, ...], list[tuple[str, str, str]]] = {}
-    for change in changes:
-        key = (change.at, change.incident_id, change.cause_element, change.cause_type,
-               change.maintenance_id)
-        direction = "planned" if change.planned else "out" if change.out else "back"
-        groups.setdefault(key, []).append((direction, change.service, change.customer_id))
-    records: list[dict[str, Any]] = []
-    for (at, incident_id, cause_element, cause_type, maintenance_id), flat in groups.items():
-        for part in chunks(flat, IMPACT_CHUNK):
-            by_direction: dict[str, dict[str, list[str]]] = {"out": {}, "back": {}}
-            for direction, service, customer in part:
-                by_direction.setdefault(direction, {}).setdefault(service, []).append(customer)
-            record: dict[str, Any] = {
-                "kind": "impact", "at": at, "incident_id": incident_id,
-                "cause_element": cause_element, "cause_type": cause_type, **by_direction,
-            }
-            if maintenance_id is not None:
-                record["maintenance_id"] = maintenance_id
-            records.append(record)
+    n_causes, n_states, n_services = len(impact.causes), max(_STATE_KEYS) + 1, len(SERVICE_NAMES)
+    per_group = len(impact) // IMPACT_CHUNK + 1  # at most this many chunks of one cause
+    group = partitions.astype(np.int64) * n_causes + impact.cause_of  # (partition, cause)
+    chunk = 0 if len(impact) <= IMPACT_CHUNK else _rank_in_group(group) // IMPACT_CHUNK
+    message = group * per_group + chunk
+    bucket = (message * n_states + impact.states) * n_services + impact.services
+    order = np.argsort(bucket, kind="stable")
+    sorted_buckets = bucket[order]
+    starts = np.flatnonzero(np.diff(sorted_buckets, prepend=-1))
+    ends = np.append(starts, len(order))[1:].tolist()
+    ids = impact.customer_ids[impact.positions[order]]
+    # message -> state -> (first row, service, ids), and each (partition, cause)'s first row
+    found: dict[int, dict[int, list[tuple[int, str, list[str]]]]] = {}
+    first_row: dict[int, int] = {}
+    for key, first, start, end in zip(sorted_buckets[starts].tolist(), order[starts].tolist(),
+                                      starts.tolist(), ends, strict=True):
+        m, state_service = divmod(key, n_states * n_services)
+        state, service = divmod(state_service, n_services)
+        found.setdefault(m, {}).setdefault(state, []).append(
+            (first, SERVICE_NAMES[service], ids[start:end].tolist()))
+        first_row[m // per_group] = min(first, first_row.get(m // per_group, first))
+    records: list[tuple[int, dict[str, Any]]] = []
+    for m in sorted(found, key=lambda m: (m // per_group // n_causes, first_row[m // per_group],
+                                          m % per_group)):
+        partition, cause = divmod(m // per_group, n_causes)
+        at, incident_id, cause_element, cause_type, maintenance_id = impact.causes[cause]
+        record: dict[str, Any] = {"kind": "impact", "at": at, "incident_id": incident_id,
+                                  "cause_element": cause_element, "cause_type": cause_type}
+        for state, name in _STATE_KEYS.items():
+            services = found[m].get(state)
+            if services is not None or state != PLANNED:
+                record[name] = {service: ids for _, service, ids in sorted(services or [])}
+        if maintenance_id is not None:
+            record["maintenance_id"] = maintenance_id
+        records.append((partition, record))
     return records
+
+
+def _rank_in_group(group: np.ndarray) -> np.ndarray:
+    """Per row: how many earlier rows have the same ``group`` (for chunking a group)."""
+    order = np.argsort(group, kind="stable")
+    starts = np.flatnonzero(np.diff(group[order], prepend=-1))
+    counts = np.diff(np.append(starts, len(group)))
+    rank = np.empty(len(group), dtype=np.int64)
+    rank[order] = np.arange(len(group)) - np.repeat(starts, counts)
+    return rank
 
 
 def changes_from_impact(value: dict[str, Any]) -> list[ImpactChange]:

@@ -22,19 +22,20 @@ Everything here is pure: indexes, down sets and the incident mapping in, changes
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, MutableMapping
+from collections.abc import Iterable, Mapping, MutableMapping, Sequence
 from collections.abc import Set as AbstractSet
 from typing import Any, Protocol
 
 import numpy as np
 
-from forewarn.domain import ImpactChange, MaintenanceWindow
-from forewarn.streams.network_events import IncidentMerge, PlannedNotice, incident_id_for
+from forewarn.domain import MaintenanceWindow
+from forewarn.streams.network_events import Impact, IncidentMerge, PlannedNotice, incident_id_for
 from forewarn.streams.service_states import (
     OK,
     PLANNED,
     SERVICE_NAMES,
-    change_to,
+    Cause,
+    filed_under,
     service_states,
 )
 
@@ -46,7 +47,7 @@ UNEXPLAINED = "index-swap"
 
 States = dict[tuple[str, str], int]  # (customer id, service) -> OUT or PLANNED
 ROOT, WINDOW = "root", "window"
-Cause = tuple[str, str, tuple[str, ...]]  # (ROOT or WINDOW, root element or window id, elements)
+Origin = tuple[str, str, tuple[str, ...]]  # (ROOT or WINDOW, root element or window id, elements)
 
 
 class SwapIndex(Protocol):
@@ -57,6 +58,9 @@ class SwapIndex(Protocol):
     def dependents(self, element_ids: Any) -> np.ndarray: ...
 
     def outages(self, down: Any, positions: np.ndarray | None = None) -> dict[str, np.ndarray]: ...
+
+    def outages_each(self, downs: Sequence[Any],
+                     positions: np.ndarray | None = None) -> list[dict[str, np.ndarray]]: ...
 
     def root_cause(self, element_id: str, down: Any) -> str: ...
 
@@ -95,8 +99,9 @@ def reconcile_incidents(old: SwapIndex, new: SwapIndex, down: AbstractSet[str],
 
 def swap_changes(old: SwapIndex, new: SwapIndex, down: AbstractSet[str],
                  windows: Mapping[str, tuple[str, ...]],
-                 incidents: Mapping[str, Mapping[str, Any]], at: float) -> list[ImpactChange]:
-    """Per-customer changes between what ``old`` and ``new`` say for the same down sets.
+                 incidents: Mapping[str, Mapping[str, Any]], at: float) -> Impact:
+    """Per-customer changes between what ``old`` and ``new`` say for the same down sets,
+    in (customer id, service) order.
 
     ``down``: elements down by their own alarms; ``windows``: started maintenance windows
     (id -> elements); ``incidents``: root element -> entry with ``incident_id``, already
@@ -106,7 +111,7 @@ def swap_changes(old: SwapIndex, new: SwapIndex, down: AbstractSet[str],
     was, now = _not_ok(old, down, maintenance), _not_ok(new, down, maintenance)
     changed = sorted(k for k in was.keys() | now.keys() if was.get(k, OK) != now.get(k, OK))
     if not changed:
-        return []
+        return Impact.of([])
     roots = [(ROOT, root, (root,)) for root in sorted(incidents)]
     planned = [(WINDOW, mid, tuple(windows[mid])) for mid in sorted(windows)]
     going = {c for c, s in changed if now.get((c, s), OK) != OK}
@@ -114,7 +119,7 @@ def swap_changes(old: SwapIndex, new: SwapIndex, down: AbstractSet[str],
     cause_new = _first_cause(new, roots + planned, going)
     plan_new = _first_cause(new, planned + roots, going)
     cause_old = _first_cause(old, roots + planned, coming)
-    result: list[ImpactChange] = []
+    rows: list[tuple[str, str, int, Cause]] = []
     for customer, service in changed:
         state = now.get((customer, service), OK)
         if state == PLANNED:
@@ -130,9 +135,9 @@ def swap_changes(old: SwapIndex, new: SwapIndex, down: AbstractSet[str],
         else:
             incident_id, element, mid = str(incidents[cause[1]]["incident_id"]), cause[1], None
         cause_type = "unknown" if cause is None else index.element_type(element)
-        result.append(change_to(state, customer, service, at, incident_id, element, cause_type,
-                                mid))
-    return result
+        rows.append((customer, service, state,
+                     filed_under(state, at, incident_id, element, cause_type, mid)))
+    return Impact.of(rows)
 
 
 def planned_additions(old: SwapIndex, new: SwapIndex, windows: Iterable[MaintenanceWindow],
@@ -160,7 +165,7 @@ def _not_ok(index: SwapIndex, down: AbstractSet[str], maintenance: AbstractSet[s
             for service, state in states.items() for i in np.flatnonzero(state != OK)}
 
 
-def _first_cause(index: SwapIndex, causes: list[Cause],
+def _first_cause(index: SwapIndex, causes: list[Origin],
                  customers: AbstractSet[str]) -> dict[str, tuple[str, str]]:
     """Customer -> (kind, key) of the first cause among whose dependents they are."""
     found: dict[str, tuple[str, str]] = {}

@@ -13,7 +13,9 @@ import math
 from collections import Counter
 from typing import Any
 
-from forewarn.domain import ImpactChange, InputRecord
+import numpy as np
+
+from forewarn.domain import InputRecord
 from forewarn.errors import AlarmFormatError
 from forewarn.streams import records
 from forewarn.streams.correlation import (
@@ -27,7 +29,7 @@ from forewarn.streams.correlation import (
 )
 from forewarn.streams.log_limit import LogLimiter
 from forewarn.streams.normalise import dead_letter, parse_records, raw_text
-from forewarn.streams.partitioning import partition_of
+from forewarn.streams.partitioning import partitions_of
 
 __all__ = ["TICK_EVERY_S", "NetworkStage", "NormaliseStage"]
 
@@ -100,9 +102,7 @@ class NetworkStage:
         self.partitions = partitions
         self._last_tick = -math.inf
         self.records = 0
-
-    def _partition(self, customer_id: str) -> int:
-        return partition_of(customer_id, self.partitions)
+        self._table_ids, self._partition_table = self._index_partitions()
 
     def handle(self, value: Input) -> Out:
         """Everything one record (or control record) sends to ``impacts``."""
@@ -128,23 +128,36 @@ class NetworkStage:
         touched = {p for p, _ in out}
         return [(p, {"kind": "tick", "at": now}) for p in range(self.partitions) if p not in touched]
 
+    def _index_partitions(self) -> tuple[np.ndarray, np.ndarray]:
+        """The correlator's index's ids and the partition of each: computed when the stage
+        starts and once per index version, so that a storm costs one gather per alarm."""
+        index = self.correlator.index
+        return index.customer_id_array, partitions_of(index.customer_ids, self.partitions)
+
+    def _partitions(self, impact: Impact) -> np.ndarray:
+        """The partition of each row's customer. Ids other than the current index's (an
+        index swap's changes, an index swapped out) are hashed as they come."""
+        ids = impact.customer_ids
+        if ids is not self.correlator.index.customer_id_array:
+            return partitions_of(ids[impact.positions].tolist(), self.partitions)
+        if ids is not self._table_ids:  # the index was swapped since
+            self._table_ids, self._partition_table = self._index_partitions()
+        return self._partition_table[impact.positions]
+
     def _split(self, customers: dict[str, list[str]]) -> dict[int, dict[str, list[str]]]:
         by_partition: dict[int, dict[str, list[str]]] = {}
         for service, ids in customers.items():
-            for customer in ids:
-                by_partition.setdefault(self._partition(customer), {}).setdefault(
-                    service, []).append(customer)
+            parts = partitions_of(ids, self.partitions)
+            for p in np.unique(parts).tolist():
+                by_partition.setdefault(p, {})[service] = [
+                    ids[i] for i in np.flatnonzero(parts == p).tolist()]
         return by_partition
 
     def _messages(self, events: list[NetworkEvent]) -> Out:
         out: Out = []
         for event in events:
             if isinstance(event, Impact):
-                by_partition: dict[int, list[ImpactChange]] = {}
-                for change in event.changes:
-                    by_partition.setdefault(self._partition(change.customer_id), []).append(change)
-                out.extend((p, r) for p, group in sorted(by_partition.items())
-                           for r in records.impact_records(group))
+                out.extend(records.impact_records(event, self._partitions(event)))
             elif isinstance(event, PlannedNotice):
                 w = event.window
                 out.extend((p, {"kind": "planned", "at": event.at, "maintenance_id": w.maintenance_id,
