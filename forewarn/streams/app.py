@@ -40,7 +40,7 @@ from forewarn.streams.network_feed import NetworkFeed, Outgoing, batch_envelopes
 from forewarn.streams.policy import Deferrals, DeliveryPolicy, PolicySettings
 from forewarn.streams.security import aiokafka_security, faust_credentials
 from forewarn.streams.stages import NetworkStage, NormaliseStage, correlation_failure
-from forewarn.streams.topics import TopicNames
+from forewarn.streams.topics import COMPRESSION, TopicNames
 from forewarn.streams.transport import broker_url_for
 from forewarn.streams.windows import MaintenanceSchedule
 from forewarn.templates import MessageRenderer
@@ -111,6 +111,7 @@ def build_pipeline(index: Any, options: PipelineOptions) -> Pipeline:
         # 16 KB default every record is a batch of its own and each send waits for the
         # previous one to be drained. Under Kafka's 1 MB default message.max.bytes.
         producer_max_batch_size=768 * 1024,
+        producer_compression_type=COMPRESSION,
         web_enabled=options.web_port is not None,
         web_port=options.web_port or 6066,
         web_bind=options.web_host,

@@ -94,6 +94,9 @@ class JournaledEpisodes(MutableMapping[str, dict[str, Any]]):
                  partition_of: Callable[[str], int], chunk: int = JOURNAL_CHUNK) -> None:
         self.table = table
         self.store: MutableMapping[Any, Any] = table.data  # type: ignore[attr-defined]
+        inner = getattr(self.store, "data", None)
+        if type(inner) is dict:  # Faust's memory store is a proxy to a dict: use the dict
+            self.store = inner   # (a fan-out reads and writes it ~800,000 times)
         self.partition_of = partition_of
         self.chunk = chunk
         self._parts: dict[int, _Partition] = {}

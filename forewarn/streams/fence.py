@@ -23,6 +23,7 @@ from aiokafka.structs import ConsumerRecord
 
 from forewarn.errors import BrokerError
 from forewarn.streams.records import CONTROL_HEADER
+from forewarn.streams.topics import COMPRESSION
 
 __all__ = ["FENCE", "FenceReader", "is_control_message"]
 
@@ -56,7 +57,8 @@ class FenceReader:
             if self._producer is None:
                 producer = AIOKafkaProducer(bootstrap_servers=self.bootstrap,
                                             client_id=self.client_id, acks="all",
-                                            linger_ms=5, **self.options)
+                                            linger_ms=5, compression_type=COMPRESSION,
+                                            **self.options)
                 await producer.start()
                 self._producer = producer
         return self._producer

@@ -8,7 +8,9 @@ message costs ~100 µs of framework time and an incident can touch 200,000 custo
                            ``{"control": "normalised", "record": {...}}`` (parsed by HTTP ingest)
 ``impacts``                ``{"kind": "impact", "at", "incident_id", "cause_element",
                            "cause_type", "out": {service: [ids]}, "back": {service: [ids]}}``,
-                           ``{"kind": "tick", "at"}`` (advances event time) or a control record
+                           ``{"kind": "tick", "at"}`` (advances event time) or a control record;
+                           the network feed packs one fetch's messages per partition into
+                           ``{"kind": "batch", "messages": [...]}`` (``network_feed.py``)
 ``notifications.outbox``   ``{"kind": "decisions", "items": [decision, ...]}`` or a control record
 ``notifications.delivered`` one CONTRACT §6 record per message; control records carry the
                            header ``forewarn-control`` so consumers can skip them
