@@ -67,8 +67,9 @@ class PipelineOptions:
     on_delivered: Callable[[Notification], None] | None = None
     on_decision: Callable[[Decision], None] | None = None
     on_drained: Callable[[int, str], None] | None = None
-    # Benchmarks: a raw record was correlated (its Kafka timestamp, s); an impact message
-    # reached its customer partition (the raw record's timestamp, customers changed).
+    # Benchmarks: a raw record (not a live tick) was correlated (its Kafka timestamp, s);
+    # an impact message reached its customer partition (the raw record's timestamp,
+    # customers changed).
     datadir: str | None = None  # Faust's folder (APP_DATADIR overrides); default: a temp dir
     on_record: Callable[[float], None] | None = None
     on_impact: Callable[[float, int], None] | None = None
@@ -208,7 +209,7 @@ def build_pipeline(index: Any, options: PipelineOptions) -> Pipeline:
                 if record.get("kind") == "impact":
                     record["ingested_at"] = timestamp  # seconds
                 out.append(Outgoing(names.impacts, partition, _encode(record)))
-        if options.on_record:
+        if options.on_record and not any(_is_tick(v) for v in accepted):
             options.on_record(timestamp)
         return out
 
@@ -325,6 +326,10 @@ def build_pipeline(index: Any, options: PipelineOptions) -> Pipeline:
                     tables={"elements": element_table, "windows": window_table,
                             "incidents": incident_table, "episodes": episode_table,
                             "sent": sent_table, "history": history_table})
+
+
+def _is_tick(value: Any) -> bool:
+    return records.is_control(value) and value.get("control") == records.TICK
 
 
 def _changes_in(impact: dict[str, Any]) -> int:
