@@ -27,7 +27,7 @@ from forewarn.domain import Decision, Notification
 from forewarn.streams import records
 from forewarn.streams.board import IncidentBoard
 from forewarn.streams.correlation import NetworkCorrelator
-from forewarn.streams.customer_stage import CustomerStage, messages_of
+from forewarn.streams.customer_stage import CustomerStage
 from forewarn.streams.delivery import DeliveryStage
 from forewarn.streams.elements import ElementStates
 from forewarn.streams.fence import FenceReader
@@ -257,7 +257,7 @@ def build_pipeline(index: Any, options: PipelineOptions) -> Pipeline:
             for record in customers.handle(partition, event.value):
                 await outbox_topic.send(value=record, partition=partition)
             if options.on_impact:
-                for value in messages_of(event.value):
+                for value in records.messages_of(event.value):
                     if "ingested_at" in value:
                         options.on_impact(value["ingested_at"], _changes_in(value))
 

@@ -50,11 +50,9 @@ from forewarn.streams.partitioning import partition_of
 if TYPE_CHECKING:
     from forewarn.config import Settings
 
-__all__ = ["BATCH", "CustomerStage", "changes_from_message", "messages_of"]
+__all__ = ["CustomerStage", "changes_from_message"]
 
 log = logging.getLogger(__name__)
-
-BATCH = "batch"
 
 
 def _epoch(value: Any) -> float | None:
@@ -64,14 +62,6 @@ def _epoch(value: Any) -> float | None:
     if isinstance(value, str):
         return datetime.fromisoformat(value).timestamp()
     return float(value)
-
-
-def messages_of(value: dict[str, Any]) -> list[dict[str, Any]]:
-    """The messages a ``batch`` carries in order (the network feed packs a fetch's messages
-    for one partition into one, ~0.3 ms of Faust per event saved), or just ``value``."""
-    if value.get("kind") == BATCH:
-        return list(value["messages"])
-    return [value]
 
 
 def changes_from_message(value: dict[str, Any]) -> list[ImpactChange]:
@@ -202,7 +192,7 @@ class CustomerStage:
         decided: list[Decision] = []
         try:
             with gc_paused():  # one burst can allocate ~1M objects (200,000 confirmations)
-                for message in messages_of(value):
+                for message in records.messages_of(value):
                     if records.is_control(message):
                         decided += tracker.drain()
                     else:

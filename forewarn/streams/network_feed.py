@@ -31,6 +31,7 @@ from typing import Any
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
 from forewarn.streams.journal import StateJournal
+from forewarn.streams.records import join_batch
 
 __all__ = ["NetworkFeed", "Outgoing", "batch_envelopes"]
 
@@ -78,16 +79,12 @@ def batch_envelopes(topic: str, outgoing: list[Outgoing],
                 if len(group) == 1:
                     packed.append(Outgoing(topic, partition, group[0]))
                 elif group:
-                    packed.append(Outgoing(topic, partition, _envelope(group)))
+                    packed.append(Outgoing(topic, partition, join_batch(group)))
                 group, size = [], 0
             if value is not None:
                 group.append(value)
                 size += len(value) + 1
     return rest + packed
-
-
-def _envelope(values: list[bytes]) -> bytes:
-    return b'{"kind":"batch","messages":[' + b",".join(values) + b"]}"
 
 
 class NetworkFeed:

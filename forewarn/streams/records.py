@@ -42,6 +42,7 @@ from forewarn.streams.network_events import Impact
 from forewarn.streams.service_states import OK, OUT, PLANNED, SERVICE_NAMES
 
 __all__ = [
+    "BATCH",
     "CONTROL_HEADER",
     "DRAIN",
     "changes_from_impact",
@@ -54,6 +55,8 @@ __all__ = [
     "input_from_record",
     "input_to_record",
     "is_control",
+    "join_batch",
+    "messages_of",
     "normalised",
     "tick_record",
 ]
@@ -86,6 +89,21 @@ def encode(value: dict[str, Any]) -> bytes:
 
 def is_control(value: Any) -> bool:
     return isinstance(value, dict) and "control" in value
+
+
+BATCH = "batch"
+
+
+def join_batch(values: list[bytes]) -> bytes:
+    """A ``batch`` message of already-encoded JSON objects (their bytes joined, no decoding)."""
+    return b'{"kind":"%s","messages":[' % BATCH.encode() + b",".join(values) + b"]}"
+
+
+def messages_of(value: dict[str, Any]) -> list[dict[str, Any]]:
+    """The messages a ``batch`` carries in order, or just ``value``."""
+    if value.get("kind") == BATCH:
+        return list(value["messages"])
+    return [value]
 
 
 _RECORD_TYPES: dict[str, type] = {

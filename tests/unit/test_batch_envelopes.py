@@ -7,8 +7,8 @@ import json
 from hypothesis import given
 from hypothesis import strategies as st
 
-from forewarn.streams.customer_stage import messages_of
 from forewarn.streams.network_feed import Outgoing, batch_envelopes
+from forewarn.streams.records import messages_of
 
 
 def message(partition: int, n: int, pad: int = 0) -> Outgoing:
