@@ -39,9 +39,11 @@ from forewarn.config import Settings
 from forewarn.domain import IncidentUpdate, MaintenanceWindow
 from forewarn.streams.api import Reply, WebApi, error
 from forewarn.streams.board import IncidentBoard
+from forewarn.streams.header_logging import install_header_log_filter
 from forewarn.streams.ingest import IngestAnswer, authorised, incident_update_body, ingest_body
 from forewarn.streams.metrics import StreamMetrics
 from forewarn.streams.partitioning import partition_of
+from forewarn.streams.response_headers import security_headers_middleware
 from forewarn.streams.runner import worker_ready
 
 __all__ = ["INGEST_PATHS", "ROUTED_HEADER", "STATIC", "register_pages"]
@@ -81,6 +83,7 @@ def register_pages(app: faust.App, *, board: IncidentBoard, settings: Settings, 
                  partitions=partitions, metrics=metrics)
     api.status.shapes.prepare()  # at start-up, on this thread (see _register_read)
     _json_errors(app)
+    _security_headers(app)
 
     def refused(request: Request) -> Reply | None:
         """401 without a valid token; 503 until the worker processes input (nothing is
@@ -328,3 +331,14 @@ def _json_errors(app: faust.App) -> None:
         app.web.web_app.middlewares.append(json_errors)
     except (AttributeError, RuntimeError):  # another web driver, or the app is frozen
         log.debug("cannot install the JSON error middleware")
+
+
+def _security_headers(app: faust.App) -> None:
+    """CSP, nosniff, referrer and framing headers on every answer (``response_headers``),
+    and no request header in the logs (``header_logging``). Installed outermost, so the
+    JSON errors of ``_json_errors`` carry the headers too."""
+    install_header_log_filter()
+    try:
+        app.web.web_app.middlewares.insert(0, security_headers_middleware)
+    except (AttributeError, RuntimeError):  # another web driver, or the app is frozen
+        log.warning("cannot install the security-headers middleware")
