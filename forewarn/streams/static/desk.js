@@ -1,11 +1,20 @@
 /* Service-desk page: refreshes the banners and the map, runs the token-protected lookup.
- * No build step, no framework. Every value from the API is inserted with textContent
- * (never innerHTML); only the server-rendered, autoescaped banner fragment is swapped in. */
+ * No build step, no framework.
+ *
+ * Why so strict about text: incident ids, maintenance ids, element ids, NOC messages and
+ * place names come from outside (any NOC client with an ingest token, the region files),
+ * so every value reaches the DOM as text (textContent, text-node tooltips), never as an
+ * HTML string: Leaflet's bindTooltip(string) inserts HTML. The banner fragment is
+ * server-rendered with autoescaping and parsed inertly (DOMParser), and the page's CSP
+ * (no 'unsafe-inline') is the second line of defence.
+ *
+ * Why the token lives in a variable only: web storage is readable by any script on the
+ * origin, so one injected script could carry a desk token (PII lookups) away; in memory it
+ * dies with the page and is re-entered after a reload. */
 (function () {
   "use strict";
   var config = JSON.parse(document.getElementById("desk-config").textContent);
   var S = config.strings;
-  var TOKEN_KEY = "forewarn.token";
   var BANNER_EVERY_MS = 3000;
   var MAP_EVERY_MS = 5000;
   var PHONE = /^\s*\(?(\+|00|0)[\d\s()./-]{5,}$/;
@@ -38,7 +47,12 @@
   function refreshBanners() {
     fetch("/desk/banners?lang=" + encodeURIComponent(config.lang), {cache: "no-store"})
       .then(function (r) { return r.ok ? r.text() : Promise.reject(r.status); })
-      .then(function (html) { document.getElementById("banners").innerHTML = html; })
+      .then(function (html) {
+        /* autoescaped on the server; parsed inertly (no scripts, no loads) and moved over */
+        var parsed = new DOMParser().parseFromString(html, "text/html");
+        document.getElementById("banners").replaceChildren.apply(
+          document.getElementById("banners"), Array.prototype.slice.call(parsed.body.childNodes));
+      })
       .catch(function () { /* keep the last banners; the next poll retries */ });
   }
 
@@ -53,7 +67,7 @@
   function label(feature, shape) {
     var p = feature.properties;
     var text = p.kind === "area" ? p.name : t("service." + p.service) + ": " + p.incident_id;
-    shape.bindTooltip(text);
+    shape.bindTooltip(el("span", "map-label", text));  /* a node: Leaflet inserts strings as HTML */
   }
   function refreshMap() {
     if (!window.L) { return; }
@@ -74,19 +88,20 @@
   }
 
   /* -- token ---------------------------------------------------------------------------- */
-  function token() { return sessionStorage.getItem(TOKEN_KEY) || ""; }
+  var secret = "";  /* memory only: never web storage (see the header comment) */
+  function token() { return secret; }
   function showTokenState() {
     document.getElementById("token-state").textContent = token() ? t("desk.token_set") : "";
   }
   document.getElementById("token-form").addEventListener("submit", function (event) {
     event.preventDefault();
     var input = document.getElementById("token");
-    if (input.value.trim()) { sessionStorage.setItem(TOKEN_KEY, input.value.trim()); }
+    if (input.value.trim()) { secret = input.value.trim(); }
     input.value = "";
     showTokenState();
   });
   document.getElementById("token-forget").addEventListener("click", function () {
-    sessionStorage.removeItem(TOKEN_KEY);
+    secret = "";
     showTokenState();
   });
 
