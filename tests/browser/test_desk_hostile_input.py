@@ -19,6 +19,7 @@ import os
 import secrets
 import shutil
 import socket
+import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Iterator
@@ -29,7 +30,7 @@ import pytest
 from forewarn_testing import healthy, start_worker, stop_worker, wait_for, worker_config
 
 from forewarn.geo import RegionIndex, load_region
-from forewarn.streams.response_headers import CONTENT_SECURITY_POLICY
+from forewarn.streams.response_headers import CONTENT_SECURITY_POLICY, SECURITY_HEADERS
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
 
@@ -54,6 +55,12 @@ document.addEventListener('securitypolicyviolation', function (e) {
   window.__csp.push(e.violatedDirective + ' ' + e.blockedURI);
 });
 """
+
+# What an injected script could read without knowing our code: window's own properties.
+GLOBALS_HOLD = """t => Object.keys(window).some(k => {
+  try { return typeof window[k] === 'string' ? window[k].includes(t)
+               : JSON.stringify(window[k] || null).includes(t); } catch (e) { return false; }
+})"""
 
 
 def _post(base: str, path: str, body: dict[str, object]) -> int:
@@ -161,6 +168,7 @@ def test_hostile_ids_texts_and_place_names_show_as_text_and_never_run(
         stored = page.evaluate("() => JSON.stringify([sessionStorage, localStorage])")
         assert TOKEN not in stored
         assert TOKEN not in page.evaluate("() => document.cookie")
+        assert not page.evaluate(GLOBALS_HOLD, TOKEN), "the token is reachable from window"
         page.fill("#lookup-q", planned_customer)
 
         def planned_line() -> bool:
@@ -186,6 +194,45 @@ def test_hostile_ids_texts_and_place_names_show_as_text_and_never_run(
         assert "API token" in page.inner_text("#lookup-result"), "the token survived a reload"
     finally:
         context.close()
+
+
+def test_status_page_shows_a_hostile_query_and_place_name_as_text(
+        chromium: object, worker: tuple[str, int, Path]) -> None:
+    base, _, _ = worker
+    context = chromium.new_context()
+    context.add_init_script(WATCH)
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    try:
+        query = _payload("query")
+        response = page.goto(f"{base}/status?lang=en&q=" + urllib.parse.quote(query))
+        assert response.headers.get("content-security-policy") == CONTENT_SECURITY_POLICY
+        page.locator("#answer").wait_for(timeout=10_000)
+        assert query in page.inner_text("#answer")
+        page.goto(f"{base}/status?lang=en&q=" + urllib.parse.quote(PLACE))
+        page.locator("#answer").wait_for(timeout=10_000)
+        assert PLACE in page.inner_text("#answer")
+        assert page.locator("#answer img").count() == 0
+        assert page.evaluate("() => window.__xss") is None, "an injected handler ran"
+        assert page.evaluate("() => window.__csp") == [], "CSP violations"
+        assert errors == []
+    finally:
+        context.close()
+
+
+@pytest.mark.parametrize("path", ["/", "/status", "/desk/banners", "/api/v1/areas",
+                                  "/api/v1/customers/x/status", "/static/desk.js", "/no-such"])
+def test_every_worker_answer_carries_the_security_headers(
+        worker: tuple[str, int, Path], path: str) -> None:
+    base, _, _ = worker
+    try:
+        with urllib.request.urlopen(f"{base}{path}", timeout=10) as response:
+            headers = response.headers
+    except urllib.error.HTTPError as refused:  # 401 and 404 need the headers too
+        headers = refused.headers
+    for name, value in SECURITY_HEADERS.items():
+        assert headers.get(name) == value, (path, name)
 
 
 def test_a_20_kb_authorization_header_leaves_no_part_of_the_secret_in_the_worker_log(
