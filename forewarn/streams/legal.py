@@ -220,7 +220,7 @@ class UkAutomaticCompensation:
 
 
 #: Policy constructors by ``[legal] country`` (upper case).
-COUNTRIES: dict[str, type[GermanyTkg58] | type[UkAutomaticCompensation] | type[NoLegalClocks]] = {
+COUNTRIES: dict[str, type[GermanyTkg58 | UkAutomaticCompensation | NoLegalClocks]] = {
     "DE": GermanyTkg58,
     "GB": UkAutomaticCompensation,
     "UK": UkAutomaticCompensation,

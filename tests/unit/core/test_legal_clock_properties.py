@@ -143,11 +143,13 @@ def test_legal_updates_go_out_only_at_the_named_instants_and_never_once_service_
         start, zone, hour, frozenset())
     told = [(d.decided_at, d.reason) for d in decisions if d.stage is Stage.UPDATE]
     notified = duration >= CONFIRM
-    assert told == [(t, r) for t, r in expected if notified and start + CONFIRM < t < back]
+    # Timers fire before a change at the same instant (episodes.py): a clock at exactly the
+    # instant service returns still finds it out.
+    assert told == [(t, r) for t, r in expected if notified and start + CONFIRM < t <= back]
     for instant, _ in told:
         local = datetime.fromtimestamp(instant, tz=ZoneInfo(zone))
         assert local.hour in (hour, hour + 1)  # +1 only where the clocks skip notice_hour
         assert instant == hour_on(local.date(), hour, zone)
     resolved = [d.decided_at for d in decisions if d.stage is Stage.RESOLVED]
-    assert all(instant < back for instant, _ in told)
+    assert all(instant <= back for instant, _ in told)
     assert resolved == ([back + RESOLVE] if notified else [])
