@@ -4,12 +4,16 @@ make it late or lost. Other updates keep those rules."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 
 import pytest
 from policy_helpers import local
 
 from forewarn.domain import Customer, Decision, Stage
+from forewarn.notifiers import Dispatcher, FailingNotifier, RecordingNotifier
+from forewarn.streams import records
+from forewarn.streams.delivery import DeliveryStage
 from forewarn.streams.policy import (
     Action,
     DeliveryPolicy,
@@ -18,6 +22,7 @@ from forewarn.streams.policy import (
     QuietHours,
 )
 from forewarn.streams.reasons import Reason
+from forewarn.templates import MessageRenderer
 
 MakeDecision = Callable[..., Decision]
 MakeCustomer = Callable[..., Customer]
@@ -74,3 +79,27 @@ def test_a_legal_notice_is_never_dropped_by_the_daily_cap(
                          local("2026-11-23 09:00")).reason is PolicyReason.DAILY_CAP
     verdict = policy.assess(update(make_decision, reason), customer, local("2026-11-23 09:00"))
     assert (verdict.action, verdict.reason) == (Action.SEND, PolicyReason.LEGAL_NOTICE)
+
+
+async def test_a_legal_notice_falling_back_to_sms_inside_quiet_hours_is_not_held(
+    make_decision: MakeDecision, make_customer: MakeCustomer, renderer: MessageRenderer
+) -> None:
+    email, sms = FailingNotifier(10**6, retryable=False), RecordingNotifier()
+    dispatcher = Dispatcher({"email": email, "sms": sms}, sleep=_no_sleep, random=lambda: 0.0)
+    customer = make_customer(channels=("email", "sms"))
+    policy = DeliveryPolicy(PolicySettings(quiet_hours=QuietHours.parse("08:00-10:00")),
+                            channels=dispatcher.channels)
+    stage = DeliveryStage({customer.customer_id: customer}.__getitem__, renderer,
+                          dispatcher.deliver, {}, policy=policy,
+                          clock=lambda: local("2026-11-23 09:00:05"))
+    legal = update(make_decision, Reason.LEGAL_DAY1)
+    news = dataclasses.replace(update(make_decision, Reason.NOC_UPDATE), incident_id="INC-2")
+    result = await stage.handle({"kind": "decisions", "items": [
+        records.decision_to_record(legal), records.decision_to_record(news)]})
+    assert [(n.notification_id, n.channel) for n in result.delivered] == [
+        (legal.notification_id, "sms")]
+    assert result.deferred == [news.notification_id]  # plain news waits for the quiet end
+
+
+async def _no_sleep(delay: float) -> None:
+    return None
