@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import tomllib
-from datetime import date
+from datetime import date, time
 from pathlib import Path
 from typing import Any, Literal
 
@@ -19,6 +19,7 @@ from pydantic import (
     Field,
     SecretStr,
     ValidationError,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
@@ -98,15 +99,21 @@ class DeliverySettings(_Section):
 class LegalSettings(_Section):
     """Legal clocks of long outages (``[legal]``; rules in ``forewarn.streams.legal``).
 
-    ``country``: ``DE`` (TKG §58: news on the next calendar day, compensation from the
-    third), ``GB``/``UK`` (Ofcom automatic compensation after two full working days) or
-    ``""`` (off). ``services``: which services the clocks apply to (unset: the country's
-    default). ``holidays``: extra non-working days (dates) for working-day clocks.
+    ``country``: ``DE`` (TKG §58: news on D+1, compensation from D+3, days counted as in
+    §187(1) BGB), ``GB``/``UK`` (Ofcom automatic compensation: the day after two full working
+    days) or ``""`` (off). ``services``: which services the clocks apply to (unset: the
+    country's default). ``holidays``: extra non-working days (dates) for working-day clocks.
+    ``notice_hour`` (0-23, local): the only hour a legal notice goes out at; it must lie
+    outside ``[notify] quiet_hours`` (checked at start-up). ``clock_start``: D is the day the
+    outage began (``"outage"``) or the customer first reported it (``"report"``: needs
+    customer contacts, which forewarn does not read yet, so it is refused at start-up).
     """
 
     country: str = "DE"
     services: tuple[str, ...] | None = None
     holidays: tuple[date, ...] = ()
+    notice_hour: int = Field(9, ge=0, le=23)
+    clock_start: Literal["outage", "report"] = "outage"
 
     @field_validator("country")
     @classmethod
@@ -115,6 +122,14 @@ class LegalSettings(_Section):
 
         legal_policy(value)  # raises ValueError naming the country
         return value.strip().upper()
+
+    @field_validator("clock_start")
+    @classmethod
+    def _supported_clock_start(cls, value: str) -> str:
+        if value == "report":  # honest failure: no contacts input exists to know the report
+            raise ValueError("'report' needs customer contacts (not yet supported); "
+                             "use 'outage'")
+        return value
 
 
 class IndexSettings(_Section):
@@ -199,9 +214,33 @@ class Settings(_Section):
     api: ApiSettings = ApiSettings()
     kafka: KafkaSettings = KafkaSettings()
     delivery: DeliverySettings = DeliverySettings()
-    legal: LegalSettings = LegalSettings()
+    legal: LegalSettings = Field(LegalSettings(), validate_default=True)  # quiet-hours check
     index: IndexSettings = IndexSettings()
     channels: dict[str, ChannelSettings] = {}
+
+    @field_validator("legal")
+    @classmethod
+    def _notice_hour_outside_quiet_hours(
+        cls, legal: LegalSettings, info: ValidationInfo
+    ) -> LegalSettings:
+        """A legal notice goes out at ``notice_hour`` and is never held for quiet hours, so
+        an hour inside them is the operator's contradiction: refused, naming both keys."""
+        notify = info.data.get("notify")
+        if notify is None or not legal.country or legal.country == "NONE":
+            return legal
+        from forewarn.streams.policy import QuietHours  # pure module; imports no settings
+
+        quiet = QuietHours.parse(notify.quiet_hours)
+        if quiet.start is None or quiet.end is None:
+            return legal
+        hour = time(legal.notice_hour)
+        inside = (quiet.start <= hour < quiet.end if quiet.start < quiet.end
+                  else hour >= quiet.start or hour < quiet.end)
+        if inside:
+            raise ValueError(f"legal.notice_hour = {legal.notice_hour} falls inside "
+                             f"notify.quiet_hours {notify.quiet_hours!r}; legal notices go out "
+                             "at notice_hour, so choose an hour outside the quiet hours")
+        return legal
 
     def api_tokens(self) -> tuple[str, ...]:
         """Configured bearer tokens plus those of ``FOREWARN_API_TOKENS``."""

@@ -152,7 +152,8 @@ class CustomerStage:
             settings.correlation.resolve_after_s,
             on_decision,
             customer=customer,
-            legal=legal_policy(legal.country, services=legal.services, holidays=legal.holidays),
+            legal=legal_policy(legal.country, services=legal.services, holidays=legal.holidays,
+                               notice_hour=legal.notice_hour),
             eta_passed_update=settings.notify.eta_passed_update,
         )
 

@@ -44,6 +44,7 @@ from forewarn.domain import Customer, Decision, Notification
 from forewarn.errors import DeliveryError, ForewarnError
 from forewarn.notifiers import DeliveryMetrics, build_notification, mask_address
 from forewarn.streams import records
+from forewarn.streams.legal import LEGAL_REASONS
 from forewarn.streams.policy import Action, DeliveryPolicy, PolicyReason, Verdict
 from forewarn.templates import MessageRenderer
 
@@ -219,7 +220,8 @@ class DeliveryStage:
         tried, errors, retryable = list(job.exclude), [], False
         for position, (channel, _) in enumerate(verdict.routes):
             if position:
-                quiet_end = self.policy.quiet_until(customer, channel, job.now)
+                quiet_end = (None if decision.reason in LEGAL_REASONS  # owed at notice_hour
+                             else self.policy.quiet_until(customer, channel, job.now))
                 if quiet_end is not None:  # the fallback channel is asleep: hold it
                     self._defer(job, quiet_end, tuple(tried), result)
                     return None

@@ -25,6 +25,10 @@ half of :class:`~forewarn.streams.episodes.EpisodeTracker`, and what each notice
   the NOC gave (``ETA_PASSED``, "still working on it"; on by default). Several on one instant
   make one notice, with the strongest reason (``reasons.CLOCK_REASONS``). A legal instant not
   after the outage notice is dropped (``LEGAL_COVERED``): that notice told the customer then.
+  A legal instant while the service is back (its ``resolved`` notice still pending) is
+  dropped too (``LEGAL_SERVICE_BACK``): "not fixed yet" would be untrue; the later clocks
+  stay armed in case it fails again within ``resolve_after_s`` and the episode rejoins.
+  Legal instants are ``notice_hour`` local on the legal days (``legal.py``).
 
 Clocks live in the episode record as ``"clocks": [[instant, reason], ...]`` (ascending), so a
 rebuilt tracker re-arms exactly what a crashed one had pending.
@@ -39,7 +43,7 @@ from collections.abc import Callable, Iterable, Mapping, MutableMapping
 from typing import TYPE_CHECKING, Any
 
 from forewarn.domain import SERVICES, Decision, Stage
-from forewarn.streams.legal import DEFAULT_TIMEZONE, LegalPolicy, NoLegalClocks
+from forewarn.streams.legal import DEFAULT_TIMEZONE, LEGAL_REASONS, LegalPolicy, NoLegalClocks
 from forewarn.streams.reasons import CLOCK_REASONS, Reason
 
 __all__ = [
@@ -467,6 +471,16 @@ class ScheduledNotices:
         episode = entry["episodes"].get(service)
         if episode is None or not episode.get("clocks") or episode["clocks"][0][0] > deadline:
             return None
+        if not episode["out"]:  # back, resolution pending: a legal notice would be untrue
+            legal = {str(r) for r in LEGAL_REASONS}
+            kept = [c for c in episode["clocks"] if c[0] > deadline or c[1] not in legal]
+            if len(kept) < len(episode["clocks"]):
+                self.reasons[Reason.LEGAL_SERVICE_BACK] += len(episode["clocks"]) - len(kept)
+                if not kept or kept[0][0] > deadline:
+                    self._set_clocks(customer_id, service, episode, kept)
+                    self._state[customer_id] = entry
+                    return None
+                episode["clocks"] = kept
         reason, ahead = self.notices.due(episode["clocks"], deadline)
         self._set_clocks(customer_id, service, episode, ahead)
         entry["t"] = max(entry.get("t", -math.inf), deadline)

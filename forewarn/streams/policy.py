@@ -20,7 +20,11 @@ Rules of ``assess``, in order:
 4. **Quiet hours** (customer's timezone): non-priority ``sms``/``push`` is held until the
    quiet period ends (``DEFERRED_QUIET_HOURS``); e-mail is unaffected; priority customers
    are never held (``PRIORITY_IN_QUIET_HOURS``, counted).
-5. Otherwise ``SEND`` on the first usable channel (``FIRST_CHOICE``); the delivery stage
+5. **Legal notices** (``legal.LEGAL_REASONS``) skip rules 3 and 4 (``LEGAL_NOTICE``): the
+   law owes them on their day and ``notice_hour`` is a civil hour by construction (config
+   refuses a ``notice_hour`` inside quiet hours), so holding, spacing or capping one could
+   only make it late or lost.
+6. Otherwise ``SEND`` on the first usable channel (``FIRST_CHOICE``); the delivery stage
    moves on to the next one (``FALLBACK``) when a channel fails for good.
 
 A held update replaces an older held update of the same incident (``UPDATE_SUPERSEDED``):
@@ -40,6 +44,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from forewarn.domain import Customer, Decision, Stage
 from forewarn.streams import records
+from forewarn.streams.legal import LEGAL_REASONS
 
 __all__ = [
     "Action", "Deferrals", "DeliveryPolicy", "PolicyReason", "PolicySettings", "QuietHours",
@@ -58,6 +63,7 @@ class PolicyReason(StrEnum):
     """Why a notice was sent, held or dropped (logged and counted)."""
 
     FIRST_CHOICE = "first_choice"
+    LEGAL_NOTICE = "legal_notice"
     FALLBACK = "fallback"
     PRIORITY_IN_QUIET_HOURS = "priority_in_quiet_hours"
     DEFERRED_QUIET_HOURS = "deferred_quiet_hours"
@@ -285,6 +291,8 @@ class DeliveryPolicy:
                 return Verdict(Action.DROP, PolicyReason.OUTAGE_NEVER_TOLD, cancelled=cancelled)
             cancelled = tuple((r, PolicyReason.UPDATE_SUPERSEDED)
                               for r in self.deferrals.cancel(key, Stage.UPDATE))
+        if decision.reason in LEGAL_REASONS:  # owed by law at notice_hour: never held or capped
+            return Verdict(Action.SEND, PolicyReason.LEGAL_NOTICE, routes, cancelled=cancelled)
         if stage is Stage.UPDATE:
             held = self._update_limits(decision, customer, routes, now)
             if held is not None:

@@ -66,6 +66,9 @@ class Reason(StrEnum):
     INCIDENT_MERGED = "incident_merged"
     #: A legal clock instant fell before the outage notice, which told the customer already.
     LEGAL_COVERED = "legal_covered"
+    #: A legal clock instant fell while the service was back (not yet confirmed resolved):
+    #: "still not fixed" would be untrue, so that legal notice is not sent.
+    LEGAL_SERVICE_BACK = "legal_service_back"
 
 
 #: Reasons of the scheduled ``update`` notices, strongest first: when several fall on one

@@ -118,7 +118,7 @@ def test_legal_clocks_follow_the_customers_timezone_and_fire_with_time(
         {"kind": "tick", "at": T0 + 86400},
     )
     assert [d["reason"] for d in items] == ["confirmed", "legal_day1"]
-    assert items[1]["decided_at"] == datetime(2026, 11, 22, tzinfo=BERLIN).timestamp()
+    assert items[1]["decided_at"] == datetime(2026, 11, 22, 9, 0, tzinfo=BERLIN).timestamp()
 
 
 def test_drain_decides_what_the_input_decided_and_is_forwarded(stage: CustomerStage) -> None:

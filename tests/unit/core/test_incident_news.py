@@ -200,10 +200,10 @@ def test_de_unresolved_outage_gets_day1_news_then_compensation_notice(table, out
     tracker.observe(out(berlin(21, 14, 2), service="fibre"))
     tracker.update("inc-1", berlin(21, 18), eta=berlin(23, 16), message="Bagger")
     decisions = tracker.advance(berlin(25, 0))
-    assert brief(decisions) == [
-        ("c-1", "update", ("mobile", "fibre"), berlin(22, 0), Reason.LEGAL_DAY1),
-        ("c-1", "update", ("mobile", "fibre"), berlin(23, 0), Reason.LEGAL_COMPENSATION),
+    assert brief(decisions) == [  # Saturday 21st: news Sunday, compensation from Tuesday
+        ("c-1", "update", ("mobile", "fibre"), berlin(22, 9), Reason.LEGAL_DAY1),
         ("c-1", "update", ("mobile", "fibre"), berlin(23, 16), Reason.ETA_PASSED),
+        ("c-1", "update", ("mobile", "fibre"), berlin(24, 9), Reason.LEGAL_COMPENSATION),
     ]
     day1 = decisions[0]
     assert (day1.eta, day1.message, day1.since) == (berlin(23, 16), "Bagger", berlin(21, 14, 2))
@@ -216,10 +216,12 @@ def test_de_outage_fixed_the_same_day_owes_no_legal_notice(table, out, back) -> 
     assert [d.stage for d in decisions] == [Stage.OUTAGE, Stage.RESOLVED]
 
 
-def test_de_midnight_before_the_outage_notice_is_covered_by_it(table, out) -> None:
-    tracker = german(table)
-    tracker.observe(out(berlin(21, 23, 59)))  # confirmed at 00:01: already "the next day"
-    decisions = tracker.advance(berlin(23, 1))
+def test_de_day1_instant_before_the_outage_notice_is_covered_by_it(table, out) -> None:
+    rules = NoticeRules(GermanyTkg58(), timezone=lambda _customer: "Europe/Berlin")
+    tracker = EpisodeTracker(table, confirm_after_s=10 * 3600, resolve_after_s=300,
+                             notices=rules)
+    tracker.observe(out(berlin(21, 23, 30)))  # confirmed at 09:30: after the day-1 instant
+    decisions = tracker.advance(berlin(24, 9))
     assert [(d.stage, d.reason) for d in decisions] == [
         (Stage.OUTAGE, Reason.CONFIRMED),
         (Stage.UPDATE, Reason.LEGAL_COMPENSATION),
@@ -236,8 +238,8 @@ def test_de_clocks_use_the_customers_timezone(table, out) -> None:
     tracker.observe(out(since, "c-lon"))
     day1 = [d for d in tracker.advance(berlin(23, 3)) if d.reason == Reason.LEGAL_DAY1]
     assert [(d.customer_id, d.decided_at) for d in day1] == [
-        ("c-ber", berlin(22, 0)),
-        ("c-lon", berlin(22, 1)),  # midnight in London
+        ("c-ber", berlin(22, 9)),
+        ("c-lon", berlin(22, 10)),  # 09:00 in London
     ]
 
 
@@ -247,7 +249,7 @@ def test_an_unknown_customer_counts_berlin_days(table, out) -> None:
 
     tracker = EpisodeTracker(table, notices=NoticeRules(GermanyTkg58(), timezone=lookup))
     tracker.observe(out(berlin(21, 14)))
-    assert [d.decided_at for d in tracker.advance(berlin(22, 1))][1:] == [berlin(22, 0)]
+    assert [d.decided_at for d in tracker.advance(berlin(22, 10))][1:] == [berlin(22, 9)]
 
 
 def test_uk_compensation_notice_for_broadband_only(table, out) -> None:
@@ -257,7 +259,7 @@ def test_uk_compensation_notice_for_broadband_only(table, out) -> None:
     tracker.observe(out(friday))
     tracker.observe(out(friday, service="fibre"))
     legal = [d for d in tracker.advance(friday + 7 * 86400) if d.stage is Stage.UPDATE]
-    wednesday = datetime(2026, 5, 13, tzinfo=ZoneInfo("Europe/London")).timestamp()
+    wednesday = datetime(2026, 5, 13, 9, 0, tzinfo=ZoneInfo("Europe/London")).timestamp()
     assert brief(legal) == [
         ("c-1", "update", ("fibre",), wednesday, Reason.LEGAL_AUTO_COMPENSATION)
     ]
@@ -268,7 +270,7 @@ def test_drain_does_not_invent_legal_notices_after_the_input_ends(table, out) ->
     tracker.observe(out(berlin(21, 14)))
     assert [d.stage for d in tracker.drain()] == [Stage.OUTAGE]
     assert tracker.pending() == 1  # day 1 still armed, should time go on
-    assert [d.reason for d in tracker.advance(berlin(22, 0))] == [Reason.LEGAL_DAY1]
+    assert [d.reason for d in tracker.advance(berlin(22, 9))] == [Reason.LEGAL_DAY1]
 
 
 def test_clocks_survive_a_rebuild(table, out) -> None:
@@ -277,10 +279,10 @@ def test_clocks_survive_a_rebuild(table, out) -> None:
     tracker.update("inc-1", berlin(21, 15), eta=berlin(21, 18))
     recovered = german(table)
     recovered.rebuild()
-    assert [(d.decided_at, d.reason) for d in recovered.advance(berlin(23, 0))] == [
+    assert [(d.decided_at, d.reason) for d in recovered.advance(berlin(24, 9))] == [
         (berlin(21, 18), Reason.ETA_PASSED),
-        (berlin(22, 0), Reason.LEGAL_DAY1),
-        (berlin(23, 0), Reason.LEGAL_COMPENSATION),
+        (berlin(22, 9), Reason.LEGAL_DAY1),
+        (berlin(24, 9), Reason.LEGAL_COMPENSATION),
     ]
 
 
@@ -290,6 +292,32 @@ def test_clock_state_is_json_in_the_episode(table, out) -> None:
     tracker.advance(berlin(21, 15))
     episode = table.snapshot()["c-1"]["episodes"]["mobile"]
     assert episode["clocks"] == [
-        [berlin(22, 0), "legal_day1"],
-        [berlin(23, 0), "legal_compensation"],
+        [berlin(22, 9), "legal_day1"],
+        [berlin(24, 9), "legal_compensation"],
+    ]
+
+
+def test_a_legal_instant_while_service_is_back_sends_nothing(table, out, back) -> None:
+    tracker = german(table)
+    decisions = tracker.observe(out(berlin(21, 14)))
+    decisions += tracker.observe(back(berlin(22, 8, 58)))  # two minutes before the day-1 notice
+    decisions += tracker.advance(berlin(30, 0))
+    assert [(d.stage, d.decided_at) for d in decisions] == [
+        (Stage.OUTAGE, berlin(21, 14, 2)),
+        (Stage.RESOLVED, berlin(22, 9, 3)),
+    ]
+    assert tracker.reasons[Reason.LEGAL_SERVICE_BACK] == 1
+
+
+def test_later_legal_clocks_stay_armed_when_service_fails_again_within_the_resolve_gap(
+    table, out, back
+) -> None:
+    tracker = german(table)
+    decisions = tracker.observe(out(berlin(21, 14)))
+    decisions += tracker.observe(back(berlin(22, 8, 58)))
+    decisions += tracker.observe(out(berlin(22, 9, 1)))  # rejoins: no new outage notice
+    decisions += tracker.advance(berlin(24, 10))
+    assert [(d.stage, d.decided_at, d.reason) for d in decisions] == [
+        (Stage.OUTAGE, berlin(21, 14, 2), Reason.CONFIRMED),
+        (Stage.UPDATE, berlin(24, 9), Reason.LEGAL_COMPENSATION),
     ]

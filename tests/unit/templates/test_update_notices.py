@@ -179,3 +179,36 @@ def test_the_render_cache_tells_notices_apart() -> None:
     texts = {str(r): shared.render(notice(r), sample_customer("en", "sms"), "sms").text
              for r in [Reason.NOC_UPDATE, *CLOCKS]}
     assert len(set(texts.values())) == len(texts), texts
+
+
+@pytest.mark.parametrize(
+    ("language", "channel", "phrases"),
+    [
+        ("de", "email", ["ab heute, dem 22.11.", "nicht innerhalb von zwei Kalendertagen",
+                         "heute und morgen je 5 Euro oder 10 %", "ab übermorgen je 10 Euro oder 20 %",
+                         "§ 58 Absatz 3"]),
+        ("de", "push", ["ab heute", "heute und morgen je 5 Euro oder 10 %",
+                        "ab übermorgen je 10 Euro oder 20 %"]),
+        ("de", "sms", ["Ab heute", "mind. 5 Euro"]),
+        ("en", "email", ["from today, 22 Nov", "within two calendar days",
+                         "EUR 5 or 10% of your monthly fee a day for today and tomorrow",
+                         "EUR 10 or 20% a day from the day after tomorrow"]),
+        ("en", "push", ["from today", "EUR 5 or 10%", "then EUR 10 or 20%"]),
+        ("en", "sms", ["from today", "at least EUR 5 a day"]),
+    ],
+)
+def test_compensation_notice_says_it_is_owed_from_today_with_the_amounts(
+    renderers, language: str, channel: str, phrases: list[str]
+) -> None:
+    d = dataclasses.replace(notice(Reason.LEGAL_COMPENSATION, ("fibre",), eta=False),
+                            incident_id="INC-42")
+    text = render(renderers, d, language, channel).text
+    for phrase in phrases:
+        assert phrase in text, (phrase, text)
+    assert "3. Kalendertag" not in text and "3rd calendar day" not in text
+
+
+def test_compensation_sms_keeps_from_today_when_the_amount_does_not_fit(renderers) -> None:
+    d = notice(Reason.LEGAL_COMPENSATION, ("mobile", "fibre"))  # worst case: longest id
+    text = render(renderers, d, "de", "sms").text
+    assert "Ab heute steht Ihnen eine Entschädigung zu." in text
