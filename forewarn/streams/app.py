@@ -327,11 +327,14 @@ def build_pipeline(index: Any, options: PipelineOptions) -> Pipeline:
 
             Dead letters are written in the background afterwards: they are diagnostics, so
             they neither delay nor fail the answer for the valid records."""
-            pending = [await raw_topic.send(value=records.encode(records.normalised(record)),
-                                            partition=0, force=True)
-                       for record in answer.records]
-            if pending:
-                await asyncio.wait_for(asyncio.gather(*pending), settings.api.ack_timeout_s)
+            async def publish() -> None:
+                pending = [await raw_topic.send(value=records.encode(records.normalised(r)),
+                                                partition=0, force=True)
+                           for r in answer.records]
+                await asyncio.gather(*pending)
+
+            if answer.records:  # queueing may block too (metadata, a full buffer): bounded
+                await asyncio.wait_for(publish(), settings.api.ack_timeout_s)
             if answer.dead_letters:
                 task = asyncio.create_task(_send_letters(alarms_dead, answer.dead_letters))
                 letter_tasks.add(task)
