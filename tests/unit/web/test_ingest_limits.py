@@ -141,3 +141,15 @@ def test_incident_update_is_held_to_the_same_limits() -> None:
     answer = incident_update_body(padded({"message": "ok"}, LIMITS.max_body_bytes + 1), "INC-1",
                                   limits=LIMITS)
     assert answer.status == 413
+
+
+def test_openapi_documents_the_limits_and_the_unacknowledged_503_on_every_ingest_path() -> None:
+    from forewarn.streams.openapi import openapi_document
+    from forewarn.streams.web import INGEST_PATHS
+
+    paths = openapi_document()["paths"]
+    for path in (*INGEST_PATHS, "/api/v1/maintenance", "/api/v1/incidents/{incident_id}/updates"):
+        responses = paths[path]["post"]["responses"]
+        assert "api.max_body_bytes" in responses["413"]["description"], path
+        assert "Retry-After" in responses["503"]["headers"], path
+        assert "acknowledge" in responses["503"]["description"], path
