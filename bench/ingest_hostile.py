@@ -176,7 +176,7 @@ def main(argv: list[str] | None = None) -> int:
                     proc.wait(60)
     finally:
         broker.stop()
-    worst = [r for r in results.get("parsed (max_records raised)", [])]
+    worst = results.get("parsed (max_records raised)", [])
     ok = all(r["peak_growth_mb"] < 100 and r["max_healthz_ms"] < 200 for r in worst)
     print(f"target (< 100 MB peak growth, /healthz < 200 ms): {'met' if ok else 'NOT met'}")
     return 0 if ok else 1

@@ -107,7 +107,7 @@ def register_pages(app: faust.App, *, board: IncidentBoard, settings: Settings, 
         record (the sink awaits it); 503 with nothing accepted when it did not."""
         try:
             await sink(result)
-        except Exception as exc:  # the broker is down, slow or refused the batch
+        except Exception as exc:  # noqa: BLE001 - broker down, slow or refusing: any of its errors
             log.warning("ingest: the broker did not acknowledge %d record(s): %r",
                         len(result.records), exc)
             return view.json({"error": "the broker did not acknowledge the records; nothing "
