@@ -11,12 +11,17 @@ than ``max_depth`` answers 400 (also when the parser itself runs out of recursio
 ``max_records`` records answer 413. The body is decoded once; each dead letter carries an
 excerpt of its own record only (at most ``MAX_EXCERPT_CHARS``), never the whole body, so a
 request of many invalid records costs memory in proportion to its size, not size x records.
+A request writes at most ``MAX_DEAD_LETTERS`` dead letters, then one that counts the rest:
+its client already has every offending field in the 400, and thousands of letters per
+request would be event-loop work that one hostile client could repeat at will.
 """
 
 from __future__ import annotations
 
 import hmac
 import json
+
+import orjson
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -38,6 +43,7 @@ __all__ = [
 ]
 
 MAX_EXCERPT_CHARS = 2_000  # of an invalid record's own JSON kept in its dead letter
+MAX_DEAD_LETTERS = 1_000  # per request; the rest are counted in one more letter
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +68,7 @@ class IngestAnswer:
     body: dict[str, Any]
     records: list[InputRecord] = field(default_factory=list)
     dead_letters: list[dict[str, Any]] = field(default_factory=list)
+    rejected: int = 0  # offending items (more than the dead letters when they were capped)
 
 
 def authorised(header: str | None, tokens: Sequence[str]) -> bool:
@@ -77,7 +84,7 @@ def body_too_large(limits: IngestLimits) -> IngestAnswer:
     error = AlarmFormatError(
         "<body>", f"request body larger than {limits.max_body_bytes} bytes (api.max_body_bytes)")
     return IngestAnswer(413, {"error": str(error), "errors": [_error(error)], "accepted": 0,
-                              "limit": limits.max_body_bytes})
+                              "limit": limits.max_body_bytes}, rejected=1)
 
 
 def _refused(status: int, error: AlarmFormatError, body: bytes,
@@ -86,19 +93,30 @@ def _refused(status: int, error: AlarmFormatError, body: bytes,
     excerpt = body[:MAX_EXCERPT_CHARS].decode("utf-8", errors="replace")
     return IngestAnswer(status, {"error": str(error), "errors": [_error(error)], "accepted": 0,
                                  **extra},
-                        dead_letters=[_dead(error, excerpt)])
+                        dead_letters=[_dead(error, excerpt)], rejected=1)
 
 
 def _decode(body: bytes, limits: IngestLimits) -> tuple[Any, IngestAnswer | None]:
     if len(body) > limits.max_body_bytes:
         return None, body_too_large(limits)
     try:
-        obj = json.loads(body.decode("utf-8"))
+        obj = _loads(body)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         return None, _refused(400, AlarmFormatError("<body>", f"not valid JSON: {exc}"), body)
     except RecursionError:  # nested far deeper than the limit: the parser gave up
         return None, _too_deep(body, limits)
     return obj, _check_shape(obj, body, limits)
+
+
+def _loads(body: bytes) -> Any:
+    """orjson first: several times faster, and it holds the GIL (stalling the event loop
+    while it runs in the ingest thread) for that much less. What it refuses (NaN, big
+    integers, lone surrogates, nesting past 1024, invalid JSON) is decoded again by the
+    standard library, so the outcome (and the 400 naming the field) stays the same."""
+    try:
+        return orjson.loads(body)
+    except orjson.JSONDecodeError:
+        return json.loads(body.decode("utf-8"))
 
 
 def _too_deep(body: bytes, limits: IngestLimits) -> IngestAnswer:
@@ -204,12 +222,22 @@ def _answer(obj: Any, expect: Callable[[InputRecord], bool] | None) -> IngestAns
         errors += [AlarmFormatError("type", f"this endpoint does not take {type(r).__name__}")
                    for r in wrong]
     excerpts = _Excerpts(obj)
-    dead = [_dead(e, excerpts.of(e.field)) for e in errors]
+    dead = [_dead(e, excerpts.of(e.field)) for e in errors[:MAX_DEAD_LETTERS]]
+    if len(errors) > MAX_DEAD_LETTERS:
+        dead.append(_omitted(len(errors) - MAX_DEAD_LETTERS))
     if errors:
         return IngestAnswer(400, {"error": str(errors[0]), "errors": [_error(e) for e in errors],
                                   "accepted": len(records), "format": result.format},
-                            records, dead)
+                            records, dead, len(errors))
     return IngestAnswer(202, {"accepted": len(records), "format": result.format}, records, dead)
+
+
+def _omitted(count: int) -> dict[str, Any]:
+    """The letter that stands for a request's errors past ``MAX_DEAD_LETTERS``."""
+    problem = (f"{count} more offending items in this request, not written one by one "
+               "(the HTTP answer named each)")
+    return {**dead_letter("", f"<body>: {problem}", "<body>", problem), "source": "http",
+            "omitted": count}
 
 
 def incident_update_body(body: bytes, incident_id: str,

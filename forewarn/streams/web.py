@@ -325,7 +325,7 @@ def _count_ingest(metrics: StreamMetrics, board: IncidentBoard, index: Any,
     network agent's copy arrives later, or on another worker)."""
     fmt = str(result.body.get("format") or "unknown")
     metrics.alarm_in(fmt, "accepted", len(result.records))
-    metrics.alarm_in(fmt, "rejected", len(result.dead_letters))
+    metrics.alarm_in(fmt, "rejected", result.rejected)
     related = getattr(index, "ancestors", None)
     for record in result.records:
         if isinstance(record, IncidentUpdate):
