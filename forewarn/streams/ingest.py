@@ -20,13 +20,13 @@ from __future__ import annotations
 
 import hmac
 import json
-
-import orjson
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC
 from typing import Any
+
+import orjson
 
 from forewarn.domain import IncidentUpdate, InputRecord
 from forewarn.errors import AlarmFormatError
