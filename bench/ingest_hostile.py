@@ -15,7 +15,9 @@ shipped sample region with ``api.max_records`` raised above ``--records`` (at th
 objects no format claims (one error and one dead letter each). Sampled every ~20 ms while the
 request runs and until the worker has written every dead letter (2 s after the answer): the
 worker's RSS (``/proc/PID/status``) and the latency of ``GET /healthz`` on its own
-connection. Peak growth is measured against the RSS just before the request.
+connection. Peak growth is measured against the RSS just before the request. The same
+window without a request is measured first: on a shared machine the idle worker's
+``/healthz`` already varies.
 """
 
 from __future__ import annotations
@@ -84,13 +86,14 @@ def _post(port: int, body: bytes) -> tuple[int, int]:
     return response.status, len(response.read())
 
 
-def _measure(pid: int, port: int, body: bytes) -> dict[str, Any]:
+def _measure(pid: int, port: int, body: bytes | None) -> dict[str, Any]:
+    """One request (``None``: no request, the idle baseline of the same window)."""
     time.sleep(1.0)
     before = _rss_mb(pid)
     sampler = Sampler(pid, port)
     sampler.start()
     started = time.perf_counter()
-    status, answer_bytes = _post(port, body)
+    status, answer_bytes = _post(port, body) if body is not None else (0, 0)
     elapsed = time.perf_counter() - started
     time.sleep(2.0)  # the dead letters are written after the answer
     sampler.stop.set()
@@ -162,6 +165,10 @@ def main(argv: list[str] | None = None) -> int:
                 proc, port = _worker(handle.bootstrap, Path(tmp), tag, limit)
                 try:
                     _wait_ready(port, proc)
+                    idle = _measure(proc.pid, port, None)
+                    print(f"{label}, idle (no request, same window): max /healthz "
+                          f"{idle['max_healthz_ms']:.0f} ms over {idle['samples']} polls, "
+                          f"RSS {idle['rss_before_mb']:.0f} MB", flush=True)
                     for run in range(args.runs):
                         result = _measure(proc.pid, port, body)
                         results.setdefault(label, []).append(result)
