@@ -83,8 +83,8 @@ class Clients:
                                             "Content-Type": "application/json"})
                 response = connection.getresponse()
                 response.read()
-            except OSError:  # the worker is gone (or the connection broke at the kill)
-                return
+            except (OSError, http.client.HTTPException):  # the worker is gone (or died
+                return  # while answering: then this request has no 202, as for its client)
             with self.lock:
                 self.answers[response.status] += 1
                 if response.status == 202:
