@@ -37,7 +37,9 @@ pytestmark = pytest.mark.integration
 TOKEN = "crash-ingest-token-5d1e"
 CLIENTS = 20
 KILL_AFTER = 150  # 202s received before the kill
-PARTITIONS = 4  # the default (see the report: a 2-partition group hit a 4-partition topic)
+PARTITIONS = 4  # the broker's default: with 2, a worker killed before its first delivery
+# leaves notifications.delivered auto-created with 4 partitions and the restart refuses it
+# (preflight); a bug of topic declaration, not of ingest, left to its owner
 CONFIRM_S = 1
 
 
