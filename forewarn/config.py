@@ -142,7 +142,20 @@ class IndexSettings(_Section):
 
 
 class ApiSettings(_Section):
+    """HTTP API (``[api]``): bearer tokens and the limits every ingest request is held to.
+
+    ``max_body_bytes`` (413 above it) is checked from Content-Length and while reading, so a
+    hostile body is never held whole; ``max_depth`` (400) bounds JSON nesting (a deep body
+    would otherwise exhaust the parser's recursion); ``max_records`` (413) bounds the records
+    of one request; ``ack_timeout_s`` is how long a request waits for the broker to
+    acknowledge its records before answering 503 (202 means durable).
+    """
+
     tokens: tuple[SecretStr, ...] = ()
+    max_body_bytes: int = Field(1_000_000, gt=0)
+    max_depth: int = Field(64, ge=2)
+    max_records: int = Field(10_000, gt=0)
+    ack_timeout_s: float = Field(15.0, gt=0)
 
 
 class KafkaSettings(_Section):

@@ -108,6 +108,7 @@ def build_pipeline(index: Any, options: PipelineOptions) -> Pipeline:
         broker_rebalance_timeout=max(kafka.session_timeout_s, 6.0),
         broker_request_timeout=max(30.0, kafka.session_timeout_s * 2),
         producer_linger_ms=5,
+        producer_acks=-1,  # acks=all: an HTTP 202 waits for every in-sync replica
         # A confirmed incident sends ~100 outbox records of ~110 KB per partition; with the
         # 16 KB default every record is a batch of its own and each send waits for the
         # previous one to be drained. Under Kafka's 1 MB default message.max.bytes.
@@ -309,11 +310,35 @@ def build_pipeline(index: Any, options: PipelineOptions) -> Pipeline:
         from forewarn.streams.ingest import IngestAnswer
         from forewarn.streams.web import register_pages
 
+        letter_tasks: set[asyncio.Task[None]] = set()
+
         async def http_sink(answer: IngestAnswer) -> None:
-            for record in answer.records:
-                await raw_topic.send(value=records.encode(records.normalised(record)), partition=0)
-            for letter in answer.dead_letters:
-                await alarms_dead.send(value=letter)
+            """Publish one request's accepted records and return once the broker has
+            acknowledged every one of them (``producer_acks=-1``: all in-sync replicas), so a
+            202 means durable; raises (the caller answers 503) when any is not acknowledged
+            within ``api.ack_timeout_s``.
+
+            Not transactional: the records are queued together (one partition, so mostly one
+            produce batch, where a failure fails them all), but a partial write is possible
+            and the client is told to retry. A retried record is harmless: a raise of an
+            alarm id that is already active only updates it, a clear of a cleared one is no
+            change, and delivery is idempotent on ``notification_id``. Parsing happened before
+            (the whole request is validated before anything is published).
+
+            Dead letters are written in the background afterwards: they are diagnostics, so
+            they neither delay nor fail the answer for the valid records."""
+            async def publish() -> None:
+                pending = [await raw_topic.send(value=records.encode(records.normalised(r)),
+                                                partition=0, force=True)
+                           for r in answer.records]
+                await asyncio.gather(*pending)
+
+            if answer.records:  # queueing may block too (metadata, a full buffer): bounded
+                await asyncio.wait_for(publish(), settings.api.ack_timeout_s)
+            if answer.dead_letters:
+                task = asyncio.create_task(_send_letters(alarms_dead, answer.dead_letters))
+                letter_tasks.add(task)
+                task.add_done_callback(letter_tasks.discard)
 
         register_pages(app, board=board, settings=settings, sink=http_sink, index=index,
                        tables={"episodes": episode_table, "history": history_table},
@@ -326,6 +351,19 @@ def build_pipeline(index: Any, options: PipelineOptions) -> Pipeline:
                     tables={"elements": element_table, "windows": window_table,
                             "incidents": incident_table, "episodes": episode_table,
                             "sent": sent_table, "history": history_table})
+
+
+async def _send_letters(topic: Any, letters: list[dict[str, Any]]) -> None:
+    """One request's dead letters, yielding to the event loop between slices so that a
+    request of thousands of invalid records does not stall health checks; a failure is
+    logged (the client already had its answer naming every field)."""
+    try:
+        for start in range(0, len(letters), 200):
+            for letter in letters[start:start + 200]:
+                await topic.send(value=letter, force=True)
+            await asyncio.sleep(0)
+    except Exception:
+        log.exception("ingest: writing %d dead letter(s) failed", len(letters))
 
 
 def _is_tick(value: Any) -> bool:

@@ -44,7 +44,9 @@ _SCHEMAS: dict[str, Any] = {
                   errors={"type": "array", "items": _obj(["field", "problem"],
                                                          field={"type": "string"},
                                                          problem={"type": "string"})},
-                  accepted={"type": "integer", "minimum": 0}, format=_NULL_STR),
+                  accepted={"type": "integer", "minimum": 0}, format=_NULL_STR,
+                  limit={"type": "integer", "description": "the limit a 413 (or a too-deep "
+                         "400) refers to: api.max_body_bytes, api.max_records, api.max_depth"}),
     "IngestAccepted": _obj(["accepted"], accepted={"type": "integer", "minimum": 0},
                            format=_NULL_STR),
     "Told": _obj(["count", "channels"], count={"type": "integer"}, channels=_COUNTS,
@@ -111,16 +113,30 @@ _SCHEMAS: dict[str, Any] = {
 }
 _INPUT = {"required": True, "content": {"application/json": {"schema": {
     "description": "Any format of CONTRACT §3 (native, TMF642, VES, Alertmanager, "
-                   "maintenance, incident update); one object, a list or a batch."}}}}
+                   "maintenance, incident update); one object, a list or a batch. At most "
+                   "api.max_body_bytes (default 1,000,000 bytes), api.max_records records "
+                   "(10,000) and api.max_depth levels of nesting (64)."}}}}
+_RETRY_AFTER = {"Retry-After": {"description": "Seconds to wait before retrying.",
+                                "schema": {"type": "string"}}}
 
 
 def _ingest(summary: str, params: list[dict[str, Any]] | None = None) -> dict[str, Any]:
     op: dict[str, Any] = {
         "summary": summary, "security": [{"bearer": []}], "requestBody": _INPUT,
-        "responses": {"202": _json(_ref("IngestAccepted"), "All records accepted."),
-                      "400": _err("Some or all records rejected; each error names its field "
-                                  "(valid records in the same payload were accepted)."),
-                      "401": _UNAUTHORISED, "503": _STARTING}}
+        "responses": {
+            "202": _json(_ref("IngestAccepted"), "All records accepted: the broker has "
+                         "acknowledged every one (durable)."),
+            "400": _err("Some or all records rejected; each error names its field (valid "
+                        "records in the same payload were accepted and acknowledged). Also: "
+                        "not JSON, or nested deeper than api.max_depth (nothing accepted)."),
+            "401": _UNAUTHORISED,
+            "413": _err("Body larger than api.max_body_bytes, or more records than "
+                        "api.max_records; nothing accepted, `limit` names the limit."),
+            "503": {**_err("The worker is starting, or the broker did not acknowledge the "
+                           "records within api.ack_timeout_s: nothing accepted, retry after "
+                           "Retry-After (a retry may repeat records the broker did store; "
+                           "processing is idempotent on alarm ids)."),
+                    "headers": _RETRY_AFTER}}}
     if params:
         op["parameters"] = params
     return {"post": op}

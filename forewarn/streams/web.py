@@ -40,13 +40,20 @@ from forewarn.domain import IncidentUpdate, MaintenanceWindow
 from forewarn.streams.api import Reply, WebApi, error
 from forewarn.streams.board import IncidentBoard
 from forewarn.streams.header_logging import install_header_log_filter
-from forewarn.streams.ingest import IngestAnswer, authorised, incident_update_body, ingest_body
+from forewarn.streams.ingest import (
+    IngestAnswer,
+    IngestLimits,
+    authorised,
+    body_too_large,
+    incident_update_body,
+    ingest_body,
+)
 from forewarn.streams.metrics import StreamMetrics
 from forewarn.streams.partitioning import partition_of
 from forewarn.streams.response_headers import security_headers_middleware
 from forewarn.streams.runner import worker_ready
 
-__all__ = ["INGEST_PATHS", "ROUTED_HEADER", "STATIC", "register_pages"]
+__all__ = ["INGEST_PATHS", "ROUTED_HEADER", "STATIC", "read_bounded", "register_pages"]
 
 log = logging.getLogger(__name__)
 STATIC = Path(__file__).with_name("static")
@@ -96,10 +103,33 @@ def register_pages(app: faust.App, *, board: IncidentBoard, settings: Settings, 
                   else "writes are disabled: no API token is configured (api.tokens)")
         return error(401, reason, **{"WWW-Authenticate": 'Bearer realm="forewarn"'})
 
+    limits = IngestLimits.from_settings(settings.api)
+
     async def answer(view: View, result: IngestAnswer) -> Response:
-        await sink(result)
+        """Publish, then answer: 202/400 only once the broker acknowledged every accepted
+        record (the sink awaits it); 503 with nothing accepted when it did not."""
+        try:
+            await sink(result)
+        except Exception as exc:  # noqa: BLE001 - broker down, slow or refusing: any of its errors
+            log.warning("ingest: the broker did not acknowledge %d record(s): %r",
+                        len(result.records), exc)
+            return view.json({"error": "the broker did not acknowledge the records; nothing "
+                                       "was accepted, retry later (records of this request may "
+                                       "arrive twice: processing is idempotent on alarm ids)",
+                              "accepted": 0}, status=503, headers={"Retry-After": "5"})
         _count_ingest(metrics, board, index, result)
         return view.json(result.body, status=result.status)
+
+    async def receive(view: View, request: Request,
+                      parse: Callable[[bytes], IngestAnswer]) -> Response:
+        """Authorise, read at most ``max_body_bytes``, parse off the event loop, publish."""
+        denied = refused(request)
+        if denied is not None:
+            return _response(view, denied)
+        body = await read_bounded(request, limits.max_body_bytes)
+        if body is None:
+            return await answer(view, body_too_large(limits))
+        return await answer(view, await asyncio.to_thread(parse, body))
 
     # The board lives where the network stage runs: the owner of alarms.raw's partition.
     on_board = (_router(app, network_topic, app.router.external_topics_metadata, lambda p: 0)
@@ -132,25 +162,18 @@ def register_pages(app: faust.App, *, board: IncidentBoard, settings: Settings, 
     @app.page("/api/v1/incidents/{incident_id}/updates")
     class IncidentUpdates(View):
         async def post(self, request: Request, incident_id: str) -> Response:
-            denied = refused(request)
-            if denied is not None:
-                return _response(self, denied)
-            body = await self.read_request_content(request)
-            return await answer(self, incident_update_body(body, incident_id))
+            return await receive(self, request, lambda body: incident_update_body(
+                body, incident_id, limits=limits))
 
     @app.page("/api/v1/maintenance")
     class Maintenance(View):
         async def post(self, request: Request) -> Response:
-            denied = refused(request)
-            if denied is not None:
-                return _response(self, denied)
-            body = await self.read_request_content(request)
-            return await answer(self, ingest_body(
+            return await receive(self, request, lambda body: ingest_body(
                 body, expect=lambda r: isinstance(r, MaintenanceWindow),
-                defaults={"type": "maintenance"}))
+                defaults={"type": "maintenance"}, limits=limits))
 
     for path in INGEST_PATHS:
-        _register_ingest(app, path, refused, answer)
+        _register_ingest(app, path, receive, functools.partial(ingest_body, limits=limits))
     _register_static(app)
 
     @app.page("/healthz")
@@ -251,14 +274,31 @@ def _register_read(app: faust.App, path: str, handler: Handler, router: Any,
     app.page(path, name=name)(type(name, (View,), {"get": get}))
 
 
-def _register_ingest(app: faust.App, path: str, refused: Any, answer: Any) -> None:
+async def read_bounded(request: Request, limit: int) -> bytes | None:
+    """The request body, or None when it is larger than ``limit`` bytes.
+
+    Faust's ``read_request_content`` reads ``request.content`` whole, so aiohttp's
+    ``client_max_size`` never applies: a declared Content-Length over the limit is refused
+    before reading, and a chunked (or lying) body is refused as soon as it passes the limit,
+    so no more than ``limit`` bytes of it are ever held."""
+    declared = getattr(request, "content_length", None)
+    if declared is not None and declared > limit:
+        return None
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.content.iter_any():
+        size += len(chunk)
+        if size > limit:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _register_ingest(app: faust.App, path: str, receive: Any,
+                     parse: Callable[[bytes], IngestAnswer]) -> None:
     class Ingest(View):
         async def post(self, request: Request, **_: Any) -> Response:
-            denied = refused(request)
-            if denied is not None:
-                return _response(self, denied)
-            body = await self.read_request_content(request)
-            return await answer(self, ingest_body(body))
+            return await receive(self, request, parse)
 
     Ingest.__name__ = "Ingest" + "".join(c for c in path.title() if c.isalnum())
     app.page(path)(Ingest)
@@ -288,7 +328,7 @@ def _count_ingest(metrics: StreamMetrics, board: IncidentBoard, index: Any,
     network agent's copy arrives later, or on another worker)."""
     fmt = str(result.body.get("format") or "unknown")
     metrics.alarm_in(fmt, "accepted", len(result.records))
-    metrics.alarm_in(fmt, "rejected", len(result.dead_letters))
+    metrics.alarm_in(fmt, "rejected", result.rejected)
     related = getattr(index, "ancestors", None)
     for record in result.records:
         if isinstance(record, IncidentUpdate):
