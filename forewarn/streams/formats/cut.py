@@ -37,11 +37,11 @@ from pydantic import PlainValidator
 from forewarn.domain import CableCut, InputRecord
 from forewarn.errors import AlarmFormatError
 from forewarn.streams.formats.common import (
+    Id,
     IsoTime,
     OptText,
     Parsed,
     Record,
-    Text,
     at,
     invalid,
     json_type,
@@ -67,9 +67,12 @@ _AREA_TYPES = ("Polygon", "MultiPolygon")
 def _number(value: object) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise invalid(f"must be a number, got {json_type(value)}")
-    if not math.isfinite(value):
+    if isinstance(value, float) and not math.isfinite(value):
         raise invalid(f"must be a finite number, got {value!r}")
-    return float(value)
+    try:
+        return float(value)
+    except OverflowError:
+        raise invalid("is a number too large to be a coordinate or distance") from None
 
 
 def _within(low: float, high: float, unit: str) -> Any:
@@ -117,7 +120,7 @@ class CutLocation(Schema):
 class CableCutRecord(Schema):
     """The cable-cut record; field order is the order problems are reported in."""
 
-    cut_id: Text
+    cut_id: Id
     state: State
     event_time: IsoTime
     location: CutLocation | None = None
