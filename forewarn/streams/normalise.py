@@ -48,7 +48,7 @@ from forewarn.streams.formats.common import (
     where,
     with_excerpt,
 )
-from forewarn.streams.formats.limits import MAX_EXCERPT
+from forewarn.streams.formats.limits import MAX_EXCERPT, shown
 from forewarn.streams.formats.native import ALARM_STATES
 
 __all__ = [
@@ -132,7 +132,7 @@ FORMATS: tuple[InputFormat, ...] = (
 def _unknown(obj: Record, path: str) -> Parsed:
     kind = obj.get("type")
     if kind is not None:
-        problem = (f"unknown record type {kind!r} "
+        problem = (f"unknown record type {shown(kind)} "
                    "(expected maintenance, incident_update or cable_cut)")
         return Parsed(errors=[AlarmFormatError(at(path, "type"), problem)])
     problem = f"not a recognised alarm format (expected {EXPECTED})"

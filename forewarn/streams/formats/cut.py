@@ -47,6 +47,7 @@ from forewarn.streams.formats.common import (
     json_type,
     one_of,
 )
+from forewarn.streams.formats.limits import shown
 from forewarn.streams.formats.native import ALARM_STATES
 from forewarn.streams.formats.schema import Schema, validate
 
@@ -138,7 +139,7 @@ def check_area(area: Mapping[str, Any], path: str) -> dict[str, Any]:
     kind = area.get("type")
     if kind not in _AREA_TYPES:
         hint = " (give the Feature's geometry)" if kind in ("Feature", "FeatureCollection") else ""
-        got = repr(kind) if isinstance(kind, str) else json_type(kind)
+        got = shown(kind) if isinstance(kind, str) else json_type(kind)
         raise AlarmFormatError(at(path, "type"),
                                f"must be Polygon or MultiPolygon, got {got}{hint}")
     where = at(path, "coordinates")
@@ -148,7 +149,7 @@ def check_area(area: Mapping[str, Any], path: str) -> dict[str, Any]:
         geometry = shapely.geometry.shape({"type": kind, "coordinates": area["coordinates"]})
         coords = shapely.get_coordinates(geometry)
     except (ValueError, TypeError, IndexError, shapely.errors.ShapelyError) as exc:
-        raise AlarmFormatError(where, f"not a valid {kind}: {exc}") from None
+        raise AlarmFormatError(where, f"not a valid {kind}: {str(exc)[:200]}") from None
     if geometry.is_empty:
         raise AlarmFormatError(where, "must not be empty")
     if not np.isfinite(coords).all():

@@ -112,16 +112,19 @@ def text_problem(value: str) -> str | None:
 
 
 def bounded_id(*parts: str) -> str:
-    """``parts`` joined by ``|``; over :data:`MAX_ID_LENGTH` the tail becomes a digest.
+    """``parts`` joined by ``|``, a valid id: characters an id may not hold become ``_``
+    (the parts may be free texts such as a VES ``alarmCondition``), and over
+    :data:`MAX_ID_LENGTH` the tail becomes a digest of the whole.
 
     Same parts, same id: a raise and its clear still match. Different over-long parts that
-    share a 111-character head differ in the digest of the whole.
+    share a 111-character head differ in the digest.
     """
     joined = "|".join(parts)
-    if len(joined) <= MAX_ID_LENGTH:
-        return joined
+    safe = "".join(c if c.isprintable() and c not in MARKUP_CHARACTERS else "_" for c in joined)
+    if len(safe) <= MAX_ID_LENGTH:
+        return safe
     digest = hashlib.sha256(joined.encode("utf-8", "surrogatepass")).hexdigest()[:_DIGEST]
-    return f"{joined[:MAX_ID_LENGTH - _DIGEST - 1]}~{digest}"
+    return f"{safe[:MAX_ID_LENGTH - _DIGEST - 1]}~{digest}"
 
 
 def excerpt(item: object, limit: int = MAX_EXCERPT) -> str:

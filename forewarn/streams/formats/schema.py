@@ -87,9 +87,11 @@ class Problems:
     def model(self, model: type[M], obj: object, path: str) -> M | None:
         """``obj`` validated against ``model``, or None with its problems recorded."""
         try:
-            return validate(model, obj, path)
-        except AlarmFormatError as exc:
-            self.adopt(exc)
+            return model.model_validate(obj)
+        except ValidationError as exc:
+            for error in exc.errors(include_url=False):
+                loc = tuple(_part(part) for part in error["loc"])
+                self.add(at(path, *loc) if loc else where(path), _problem(error))
             return None
 
     def check(self, field: str, check: Callable[[], object]) -> None:
@@ -119,15 +121,11 @@ def validate(model: type[M], obj: object, path: str) -> M:
     The error's first field is the first in the model's field order (the most basic: ids
     before times); the others follow in ``AlarmFormatError.problems``.
     """
-    try:
-        return model.model_validate(obj)
-    except ValidationError as exc:
-        problems = Problems()
-        for error in exc.errors(include_url=False):
-            loc = tuple(_part(part) for part in error["loc"])
-            problems.add(at(path, *loc) if loc else where(path), _problem(error))
-        problems.raise_any()
-        raise AssertionError("unreachable: a ValidationError has errors") from None
+    problems = Problems()
+    valid = problems.model(model, obj, path)
+    problems.raise_any()
+    assert valid is not None  # a ValidationError always has errors
+    return valid
 
 
 def _part(part: str | int) -> str | int:

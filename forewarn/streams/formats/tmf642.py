@@ -175,9 +175,16 @@ def _task_of(obj: Record) -> str | None:
     return next((task for hint, task in _TASK_HINTS.items() if hint in obj), None)
 
 
+#: Alarm resource fields no other format has at its top level: an alarm missing both
+#: ``alarmedObject`` and ``perceivedSeverity`` is still told its TMF642 fields are missing,
+#: not native ones.
+_ALARM_MARKERS = ("alarmedObject", "perceivedSeverity", "alarmRaisedTime", "alarmChangedTime",
+                  "alarmClearedTime", "alarmReportingTime", "alarmType", "ackState")
+
+
 def looks_tmf642(obj: Record) -> bool:
     """Cheap marker check: resource fields, a TMF event type, an event payload, a task."""
-    if "alarmedObject" in obj or "perceivedSeverity" in obj or obj.get("@type") == "Alarm":
+    if obj.get("@type") == "Alarm" or any(marker in obj for marker in _ALARM_MARKERS):
         return True
     if _task_of(obj) is not None:
         return True

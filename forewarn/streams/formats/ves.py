@@ -212,7 +212,7 @@ def _event(obj: object, path: str) -> list[Alarm]:
     if namespace is not None and namespace != FAULT_NAMESPACE:
         problems.add(
             at(header_path, "stndDefinedNamespace"),
-            f"stndDefined namespace {shown(str(namespace))} carries no fault "
+            f"stndDefined namespace {shown(namespace)} carries no fault "
             f"(expected {FAULT_NAMESPACE})",
         )
     event = problems.model(StndDefinedEvent, obj, path)
