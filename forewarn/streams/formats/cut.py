@@ -19,6 +19,8 @@ Mapping decisions:
 * Coordinates outside lon -180..180 / lat -90..90 are rejected: they are almost surely
   projected metres sent as GeoJSON, which would silently cut nothing. A self-intersecting
   polygon is accepted (the correlator repairs it): a hand-drawn dig outline often is one.
+* An ``area`` of more than ``limits.MAX_AREA_VERTICES`` vertices is rejected (a dig outline
+  needs dozens; the limit keeps one record from costing the correlator a city's geometry).
 * ``tolerance_m`` above :data:`MAX_TOLERANCE_M` is rejected: a cut is a place, and a
   tolerance of kilometres would take down every route in a town (use ``area`` instead).
 """
@@ -47,7 +49,7 @@ from forewarn.streams.formats.common import (
     json_type,
     one_of,
 )
-from forewarn.streams.formats.limits import shown
+from forewarn.streams.formats.limits import MAX_AREA_VERTICES, shown
 from forewarn.streams.formats.native import ALARM_STATES
 from forewarn.streams.formats.schema import Schema, validate
 
@@ -148,10 +150,14 @@ def check_area(area: Mapping[str, Any], path: str) -> dict[str, Any]:
     try:
         geometry = shapely.geometry.shape({"type": kind, "coordinates": area["coordinates"]})
         coords = shapely.get_coordinates(geometry)
-    except (ValueError, TypeError, IndexError, shapely.errors.ShapelyError) as exc:
+    except (ValueError, TypeError, IndexError, OverflowError,
+            shapely.errors.ShapelyError) as exc:
         raise AlarmFormatError(where, f"not a valid {kind}: {str(exc)[:200]}") from None
     if geometry.is_empty:
         raise AlarmFormatError(where, "must not be empty")
+    if len(coords) > MAX_AREA_VERTICES:
+        raise AlarmFormatError(where, f"has {len(coords)} vertices; an area may have at most "
+                               f"{MAX_AREA_VERTICES} (simplify the outline)")
     if not np.isfinite(coords).all():
         raise AlarmFormatError(where, "must hold finite numbers only")
     if (np.abs(coords[:, 0]) > 180).any() or (np.abs(coords[:, 1]) > 90).any():

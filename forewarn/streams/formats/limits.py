@@ -19,7 +19,8 @@ place that forgets to escape it. So the parser rejects, naming the field and the
 * **times**: ISO-8601 strings of at most :data:`MAX_TIME_LENGTH` characters, and every instant
   between :data:`EARLIEST` and :data:`LATEST` (2000..2100, as VES epochs already were): an
   instant outside is a wrong unit or a typo, and event time would act on it.
-* **lists**: a maintenance window names at most :data:`MAX_ELEMENTS` elements.
+* **lists**: a maintenance window names at most :data:`MAX_ELEMENTS` elements; a cable cut's
+  area has at most :data:`MAX_AREA_VERTICES` vertices.
 
 Lengths count characters (code points), as a sender's documentation would.
 
@@ -42,6 +43,7 @@ __all__ = [
     "EARLIEST",
     "LATEST",
     "MARKUP_CHARACTERS",
+    "MAX_AREA_VERTICES",
     "MAX_ELEMENTS",
     "MAX_EXCERPT",
     "MAX_ID_LENGTH",
@@ -59,6 +61,7 @@ MAX_ID_LENGTH = 128
 MAX_TEXT_LENGTH = 1000
 MAX_TIME_LENGTH = 64
 MAX_ELEMENTS = 10_000
+MAX_AREA_VERTICES = 10_000
 MAX_EXCERPT = 2000
 SHOWN_CHARACTERS = 60
 #: Characters no id format uses and that turn an id into markup or a quoted-string escape.

@@ -72,8 +72,11 @@ UPDATE = {"type": "incident_update", "incident_id": "inc-1", "element_id": "site
 CUT = {"type": "cable_cut", "cut_id": "cut-1", "state": "raised",
        "event_time": "2024-05-01T10:00:00Z",
        "location": {"lon": 13.4, "lat": 52.5, "tolerance_m": 50}}
+CUT_AREA = {k: v for k, v in CUT.items() if k != "location"} | {
+    "area": {"type": "Polygon", "coordinates": [[[13.4, 52.5], [13.5, 52.5], [13.5, 52.6],
+                                                 [13.4, 52.5]]]}}
 VALID = [NATIVE, TMF642, TMF642_EVENT, TMF642_TASK, VES, VES_BATCH, VES_3GPP, WEBHOOK,
-         MAINTENANCE, UPDATE, CUT]
+         MAINTENANCE, UPDATE, CUT, CUT_AREA]
 
 _leaves = st.one_of(
     st.none(),

@@ -17,6 +17,7 @@ from format_samples import FieldPath, dotted, replaced
 
 from forewarn.domain import Alarm
 from forewarn.streams.formats.limits import (
+    MAX_AREA_VERTICES,
     MAX_ELEMENTS,
     MAX_EXCERPT,
     MAX_ID_LENGTH,
@@ -223,6 +224,27 @@ def test_a_maintenance_window_names_at_most_the_element_limit() -> None:
     [error] = parse_records(MAINTENANCE | {"elements": [*at_limit, "one-more"]}).errors
     assert error.field == "elements"
     assert f"at most {MAX_ELEMENTS}" in error.problem
+
+
+def test_a_cable_cut_area_has_at_most_the_vertex_limit() -> None:
+    def ring(n: int) -> list[list[float]]:
+        points = [[13.0 + i * 1e-6, 52.0 + (i % 2) * 1e-6] for i in range(n - 1)]
+        return [*points, points[0]]
+
+    base = {k: v for k, v in CUT.items() if k != "location"}
+    at_limit = base | {"area": {"type": "Polygon", "coordinates": [ring(MAX_AREA_VERTICES)]}}
+    assert not parse_records(at_limit).errors
+    past = base | {"area": {"type": "Polygon", "coordinates": [ring(MAX_AREA_VERTICES + 1)]}}
+    [error] = parse_records(past).errors
+    assert error.field == "area.coordinates"
+    assert f"at most {MAX_AREA_VERTICES}" in error.problem
+
+
+def test_a_huge_integer_coordinate_is_rejected_not_raised() -> None:
+    area = {"type": "Polygon", "coordinates": [[[10**400, 0], [1, 1], [0, 1], [10**400, 0]]]}
+    [error] = parse_records({k: v for k, v in CUT.items() if k != "location"}
+                            | {"area": area}).errors
+    assert error.field == "area.coordinates"
 
 
 def test_a_derived_ves_alarm_id_stays_within_the_id_limit() -> None:
