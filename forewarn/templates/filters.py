@@ -7,6 +7,8 @@ with the incident's link first and only then with the short one: a maintenance i
 sender's (up to 128 characters, percent-encoded in the link), and a link that long must cost
 the customer the deep link, never the message (issue 16: 17 of 62 customers were told
 nothing when a long ``maintenance_id`` pushed the planned SMS past one segment).
+``clip`` shortens the NOC's free text where a channel has a byte budget (a push payload is
+at most 4 KB on FCM and APNs; the NOC may send 1,000 characters).
 ``paragraphs`` turns a rendered plain-text e-mail into escaped HTML paragraphs; it escapes
 whatever it is given, because the plain text contains untrusted NOC text, and it makes
 only the links it is told about clickable (the status page), so a URL smuggled into a NOC
@@ -22,7 +24,7 @@ from markupsafe import Markup, escape
 
 from forewarn.templates.gsm7 import fits_one_segment
 
-__all__ = ["FILTERS", "paragraphs", "sms_fit"]
+__all__ = ["FILTERS", "clip", "paragraphs", "sms_fit"]
 
 
 def sms_fit(candidates: Iterable[object], link: str = "", short_link: str = "") -> str:
@@ -39,6 +41,19 @@ def sms_fit(candidates: Iterable[object], link: str = "", short_link: str = "") 
         if fits_one_segment(text):
             return text
     return texts[-1] if texts else ""
+
+
+def clip(text: object, limit: int) -> str:
+    """``text`` cut to at most ``limit`` characters, at a word boundary when one is near,
+    ending in an ellipsis when cut."""
+    plain = str(text)
+    if len(plain) <= limit:
+        return plain
+    head = plain[: max(limit - 1, 0)]
+    space = head.rfind(" ")
+    if space >= limit * 3 // 4:
+        head = head[:space]
+    return head.rstrip() + "\u2026"
 
 
 def _line_html(line: str, links: tuple[str, ...]) -> Markup:
@@ -75,4 +90,6 @@ def paragraphs(text: object, *links: str) -> Markup:
     return Markup("\n").join(html)
 
 
-FILTERS: dict[str, Callable[..., object]] = {"sms_fit": sms_fit, "paragraphs": paragraphs}
+FILTERS: dict[str, Callable[..., object]] = {
+    "sms_fit": sms_fit, "paragraphs": paragraphs, "clip": clip,
+}
