@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import os
-import sys
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -23,15 +22,13 @@ from typing import Any
 import pytest
 import schemathesis
 from forewarn_testing import healthy, start_worker, stop_worker, wait_for, worker_config
+from fuzz_payloads import TMF642, mutated_payloads
 from hypothesis import HealthCheck, given, settings
 from hypothesis.errors import Unsatisfiable
 from schemathesis.checks import not_a_server_error
 from schemathesis.generation import GenerationMode
 
 from forewarn.streams.formats.limits import MAX_ID_LENGTH
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "unit" / "formats"))
-from test_formats_fuzz import TMF642, mutated_payloads  # noqa: E402
 
 pytestmark = pytest.mark.integration
 
