@@ -133,18 +133,15 @@ def bounded_id(*parts: str) -> str:
 def excerpt(item: object, limit: int = MAX_EXCERPT) -> str:
     """Compact JSON of one input item, at most ``limit`` characters (cut ones end in ``...``).
 
-    Encoded incrementally and stopped at the limit, so a huge item costs no more than its
-    first ``limit`` characters; an item JSON cannot encode (too deep) gives a placeholder.
+    Encoded whole by the C encoder and then cut: the work is linear in the item, which came
+    out of a payload already bounded by the ingest's size limit, and far cheaper per item than
+    an incremental encoder when 50,000 small items are rejected at once. An item JSON cannot
+    encode (too deep, an integer of thousands of digits) gives a placeholder.
     """
-    encoder = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=repr)
-    out: list[str] = []
-    size = 0
     try:
-        for chunk in encoder.iterencode(item):
-            out.append(chunk)
-            size += len(chunk)
-            if size > limit:
-                return "".join(out)[: max(limit - 3, 0)] + "..."
+        text = json.dumps(item, ensure_ascii=False, separators=(",", ":"), default=repr)
     except (RecursionError, ValueError, TypeError) as exc:
         return f"<not shown: {type(exc).__name__}>"
-    return "".join(out)
+    if len(text) <= limit:
+        return text
+    return text[: max(limit - 3, 0)] + "..."
