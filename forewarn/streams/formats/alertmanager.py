@@ -43,6 +43,7 @@ from forewarn.streams.formats.common import (
     Parsed,
     Record,
     at,
+    instant,
     is_zero_time,
     iso_datetime,
     json_type,
@@ -77,7 +78,7 @@ def _opt_go_time(value: object) -> float | None:
     if value is None:
         return None
     parsed = iso_datetime(value)
-    return None if is_zero_time(parsed) else parsed.timestamp()
+    return None if is_zero_time(parsed) else instant(parsed)
 
 
 GoTime = Annotated[float | None, PlainValidator(_opt_go_time)]

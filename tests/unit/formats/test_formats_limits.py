@@ -203,7 +203,10 @@ def test_times_outside_2000_to_2100_are_rejected(value: str, ok: bool) -> None:
     for payload, field in [(NATIVE | {"event_time": value}, "event_time"),
                            (TMF642 | {"alarmRaisedTime": value}, "alarmRaisedTime"),
                            (UPDATE | {"eta": value}, "eta"),
-                           (replaced(WEBHOOK, (*ALERT, "startsAt"), value), "alerts[0].startsAt")]:
+                           (replaced(WEBHOOK, (*ALERT, "startsAt"), value), "alerts[0].startsAt"),
+                           (replaced(replaced(WEBHOOK, (*ALERT, "status"), "resolved"),
+                                     (*ALERT, "endsAt"), value), "alerts[0].endsAt"),
+                           (MAINTENANCE | {"event_time": value}, "event_time")]:
         errors = parse_records(payload).errors
         assert (not errors) == ok, (field, errors)
         if not ok:
