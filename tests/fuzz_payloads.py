@@ -8,6 +8,7 @@ fuzz tests (``tests/integration/test_api_fuzz.py``).
 from __future__ import annotations
 
 import copy
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from hypothesis import strategies as st
@@ -77,6 +78,22 @@ json_values = st.recursive(
 )
 
 
+#: Keys holding a time in some format; a mutation of one tries hostile times first.
+TIME_KEYS = frozenset({"event_time", "start", "end", "eta", "eventTime", "alarmRaisedTime",
+                       "alarmChangedTime", "alarmClearedTime", "startsAt", "endsAt",
+                       "lastEpochMicrosec"})
+_OFFSETS = [timezone(timedelta(hours=h)) for h in (-14, -12, -1, 0, 1, 5, 14)]
+time_values = st.one_of(
+    st.datetimes(min_value=datetime(1, 1, 2), max_value=datetime(9999, 12, 30),
+                 timezones=st.sampled_from(_OFFSETS)).map(datetime.isoformat),
+    st.datetimes(min_value=datetime(1, 1, 2), max_value=datetime(9999, 12, 30)).map(
+        datetime.isoformat),  # no offset
+    st.integers(min_value=-(2**70), max_value=2**70),  # epochs of any unit
+    st.sampled_from(["0001-01-01T00:00:00Z", "9999-12-31T23:59:59-14:00",
+                     "2100-01-01T00:00:00Z", "1999-12-31T23:59:59.999999+00:00"]),
+)
+
+
 def _paths(obj: Any, path: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
     out = [path]
     if isinstance(obj, dict):
@@ -100,10 +117,13 @@ def mutated_payloads(draw: st.DrawFn) -> Any:
         node = payload
         for part in path[:-1]:
             node = node[part]
-        if draw(st.booleans()) and isinstance(node, dict):
-            del node[path[-1]]
+        key = path[-1]
+        if isinstance(key, str) and key in TIME_KEYS and draw(st.booleans()):
+            node[key] = draw(time_values)  # a time of any year and offset, or its epoch
+        elif draw(st.booleans()) and isinstance(node, dict):
+            del node[key]
         else:
-            node[path[-1]] = draw(json_values)
+            node[key] = draw(json_values)
     return payload
 
 

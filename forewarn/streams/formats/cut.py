@@ -150,8 +150,8 @@ def check_area(area: Mapping[str, Any], path: str) -> dict[str, Any]:
     try:
         geometry = shapely.geometry.shape({"type": kind, "coordinates": area["coordinates"]})
         coords = shapely.get_coordinates(geometry)
-    except (ValueError, TypeError, IndexError, OverflowError,
-            shapely.errors.ShapelyError) as exc:
+    except (ValueError, TypeError, IndexError, KeyError, AttributeError, OverflowError,
+            shapely.errors.ShapelyError) as exc:  # whatever shapely makes of odd nesting
         raise AlarmFormatError(where, f"not a valid {kind}: {str(exc)[:200]}") from None
     if geometry.is_empty:
         raise AlarmFormatError(where, "must not be empty")

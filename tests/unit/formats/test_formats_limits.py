@@ -243,8 +243,11 @@ def test_a_cable_cut_area_has_at_most_the_vertex_limit() -> None:
     assert f"at most {MAX_AREA_VERTICES}" in error.problem
 
 
-def test_a_huge_integer_coordinate_is_rejected_not_raised() -> None:
-    area = {"type": "Polygon", "coordinates": [[[10**400, 0], [1, 1], [0, 1], [10**400, 0]]]}
+@pytest.mark.parametrize("coordinates", [
+    [[[10**400, 0], [1, 1], [0, 1], [10**400, 0]]], {"0": [[0, 0]]}, [{"x": 1}], [[None]],
+])
+def test_odd_coordinates_are_rejected_not_raised(coordinates: Any) -> None:
+    area = {"type": "Polygon", "coordinates": coordinates}
     [error] = parse_records({k: v for k, v in CUT.items() if k != "location"}
                             | {"area": area}).errors
     assert error.field == "area.coordinates"
