@@ -194,3 +194,14 @@ def test_any_input_the_parser_accepts_renders_within_every_channel(
     )
     check_every_channel(default_renderer, decision, customer_for(language, timezone))
 
+
+
+def test_a_push_clips_a_long_noc_message_at_a_word_with_an_ellipsis(
+    default_renderer: MessageRenderer,
+) -> None:
+    words = " ".join(f"word{i}" for i in range(200))  # ~1,000 characters
+    decision = sample_decision(Stage.UPDATE, message=words)
+    body = default_renderer.render(decision, customer_for("en"), "push").text
+    shown = body.split("From our engineers: ", 1)[1].split("\u2026", 1)[0]
+    assert 180 <= len(shown) <= 250
+    assert words.startswith(shown) and words[len(shown)] == " "  # cut between words
