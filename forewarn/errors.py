@@ -43,12 +43,34 @@ class RegionError(ForewarnError):
 
 
 class AlarmFormatError(ForewarnError):
-    """An input record is not an alarm we understand; ``field`` names what is wrong."""
+    """An input record is not an alarm we understand; ``field`` names what is wrong.
 
-    def __init__(self, field: str, problem: str) -> None:
+    One error stands for one rejected item and names *every* offending field of it:
+    ``problems`` holds each ``(field, problem)`` pair in the order found; ``field`` and
+    ``problem`` are the first pair, with the others appended to ``problem`` (``"missing
+    (required); also perceivedSeverity: missing (required)"``) so that a reader of
+    ``field``/``problem`` alone is told everything too. ``excerpt`` is a bounded piece of the
+    item's own input (compact JSON) for its dead letter, or None when the parser had none.
+    """
+
+    def __init__(
+        self,
+        field: str,
+        problem: str,
+        *,
+        also: tuple[tuple[str, str], ...] = (),
+        excerpt: str | None = None,
+    ) -> None:
         self.field = field
-        self.problem = problem
-        super().__init__(f"{field}: {problem}")
+        self.problems: tuple[tuple[str, str], ...] = ((field, problem), *also)
+        self.problem = "; also ".join([problem, *(f"{f}: {p}" for f, p in also)])
+        self.excerpt = excerpt
+        super().__init__(f"{field}: {self.problem}")
+
+    @property
+    def fields(self) -> tuple[str, ...]:
+        """Every offending field, first found first."""
+        return tuple(field for field, _ in self.problems)
 
 
 class BrokerError(ForewarnError):

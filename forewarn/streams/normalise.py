@@ -22,6 +22,12 @@ is read as a broken native alarm when it has any native field (so its sender is 
 field is wrong), and is otherwise rejected as not a recognised format. Adding a format is one
 module in :mod:`forewarn.streams.formats` with a ``parse(obj, path) -> Parsed`` function and
 one entry here. The mapping decisions of each format are documented in its module.
+
+Hostile input (issue 16): whatever JSON value comes in, these functions return results and
+never raise anything but :class:`~forewarn.errors.AlarmFormatError` (``parse_alarm``,
+``parse_native``); every error names each offending field of its item and carries a bounded
+excerpt of that item alone (``AlarmFormatError.excerpt``), and every accepted record keeps the
+limits of :mod:`forewarn.streams.formats.limits` (ids, texts, times, counts).
 """
 
 from __future__ import annotations
@@ -34,15 +40,25 @@ from typing import Any
 from forewarn.domain import Alarm, InputRecord
 from forewarn.errors import AlarmFormatError
 from forewarn.streams.formats import alertmanager, cut, native, noc, tmf642, ves
-from forewarn.streams.formats.common import Parsed, Record, at, json_type, where
+from forewarn.streams.formats.common import (
+    Parsed,
+    Record,
+    at,
+    json_type,
+    where,
+    with_excerpt,
+)
+from forewarn.streams.formats.limits import MAX_EXCERPT, shown
 from forewarn.streams.formats.native import ALARM_STATES
 
 __all__ = [
     "ALARM_STATES",
     "FORMATS",
+    "MAX_RAW_IN_DEAD_LETTER",
     "InputFormat",
     "ParseResult",
     "dead_letter",
+    "dead_letter_for",
     "detect_format",
     "parse_alarm",
     "parse_line",
@@ -116,7 +132,7 @@ FORMATS: tuple[InputFormat, ...] = (
 def _unknown(obj: Record, path: str) -> Parsed:
     kind = obj.get("type")
     if kind is not None:
-        problem = (f"unknown record type {kind!r} "
+        problem = (f"unknown record type {shown(kind)} "
                    "(expected maintenance, incident_update or cable_cut)")
         return Parsed(errors=[AlarmFormatError(at(path, "type"), problem)])
     problem = f"not a recognised alarm format (expected {EXPECTED})"
@@ -142,9 +158,16 @@ def _parse_object(obj: object, path: str) -> tuple[Parsed, str]:
     try:
         record = _as_record(obj, path)
     except AlarmFormatError as exc:
-        return Parsed(errors=[exc]), "unknown"
+        return Parsed(errors=[with_excerpt(exc, obj)]), "unknown"
     fmt = detect_format(record)
-    return fmt.parse(record, path), fmt.name
+    try:
+        parsed = fmt.parse(record, path)
+    except RecursionError:  # a pathologically nested item; the others still count
+        error = AlarmFormatError(where(path), "nested too deeply to read")
+        return Parsed(errors=[with_excerpt(error, None)]), fmt.name
+    for error in parsed.errors:  # errors about the item as a whole: the item is the excerpt
+        with_excerpt(error, record)
+    return parsed, fmt.name
 
 
 def parse_records(obj: object) -> ParseResult:
@@ -168,8 +191,12 @@ def parse_line(line: str) -> ParseResult:
     """One line of a replay file or one message body (JSON) -> its records and errors."""
     try:
         obj = json.loads(line)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        return ParseResult((), (AlarmFormatError("<line>", f"not valid JSON: {exc}"),), "unknown")
+    except (ValueError, RecursionError) as exc:  # JSONDecodeError, UnicodeDecodeError,
+        # an integer of more than 4,300 digits, nesting deeper than the interpreter's stack
+        problem = f"not valid JSON: {exc}" if isinstance(exc, ValueError) else (
+            "not valid JSON: nested too deeply")
+        error = AlarmFormatError("<line>", problem[:200], excerpt=line[:MAX_EXCERPT])
+        return ParseResult((), (error,), "unknown")
     return parse_records(obj)
 
 
@@ -194,7 +221,10 @@ def parse_native(obj: object) -> Alarm:
     return native.parse_one(_as_record(obj), "")[0]
 
 
-MAX_RAW_IN_DEAD_LETTER = 10_000  # characters of the offending input kept in a dead letter
+#: Characters of input a dead letter keeps (``raw``). Bounded so that a request of 50,000
+#: invalid records cannot make 50,000 copies of itself; the reason and field say what is
+#: wrong, the excerpt only shows which record it was.
+MAX_RAW_IN_DEAD_LETTER = MAX_EXCERPT
 
 
 def raw_text(raw: bytes | str | None) -> str:
@@ -202,7 +232,21 @@ def raw_text(raw: bytes | str | None) -> str:
     return raw.decode("utf-8", errors="replace") if isinstance(raw, bytes) else (raw or "")
 
 
-def dead_letter(text: str, reason: str, field: str | None, problem: str) -> dict[str, Any]:
-    """A record for ``alarms.dead-letter``: what is wrong, where, and the input itself."""
-    return {"reason": reason, "field": field, "problem": problem,
-            "raw": text[:MAX_RAW_IN_DEAD_LETTER]}
+def dead_letter(
+    text: str, reason: str, field: str | None, problem: str, *, excerpt: str | None = None
+) -> dict[str, Any]:
+    """A record for ``alarms.dead-letter``: what is wrong, where, and a bounded excerpt.
+
+    ``raw`` is ``excerpt`` when given -- pass ``AlarmFormatError.excerpt``, the rejected
+    item's own record (one alert of a webhook, one item of an array) -- else the start of
+    ``text``; either way at most :data:`MAX_RAW_IN_DEAD_LETTER` characters, never the whole
+    payload a bad item came in.
+    """
+    raw = excerpt if excerpt is not None else text
+    return {"reason": reason[:MAX_RAW_IN_DEAD_LETTER], "field": field,
+            "problem": problem[:MAX_RAW_IN_DEAD_LETTER], "raw": raw[:MAX_RAW_IN_DEAD_LETTER]}
+
+
+def dead_letter_for(error: AlarmFormatError, text: str = "") -> dict[str, Any]:
+    """The dead letter of one rejected item: :func:`dead_letter` with the item's excerpt."""
+    return dead_letter(text, str(error), error.field, error.problem, excerpt=error.excerpt)

@@ -67,9 +67,10 @@ class NormaliseStage:
         text = raw_text(raw)
         try:
             obj = json.loads(text)
-        except json.JSONDecodeError as exc:
+        except (ValueError, RecursionError) as exc:  # also >4,300-digit ints, deep nesting
             self.outcomes["unknown:rejected"] += 1
-            return [], [self._dead(text, AlarmFormatError("<record>", f"not valid JSON: {exc.msg}"))]
+            why = exc.msg if isinstance(exc, json.JSONDecodeError) else str(exc)[:200]
+            return [], [self._dead(text, AlarmFormatError("<record>", f"not valid JSON: {why}"))]
         if records.is_control(obj):
             if obj["control"] == records.NORMALISED:
                 return [records.input_from_record(obj["record"])], []
@@ -85,7 +86,7 @@ class NormaliseStage:
 
     def _dead(self, text: str, exc: AlarmFormatError) -> dict[str, Any]:
         self._rejections.log("input rejected: %s", exc)
-        return dead_letter(text, str(exc), exc.field, exc.problem)
+        return dead_letter(text, str(exc), exc.field, exc.problem, excerpt=exc.excerpt)
 
 
 class NetworkStage:

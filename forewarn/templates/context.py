@@ -14,6 +14,9 @@ stage          str                     outage | update | resolved | planned | co
 channel        str                     sms | push | email
 incident_id    str                     the incident the customer can look up
 status_url     str                     live status page of this incident
+status_home    str                     the status site itself (scheme and host of
+                                       ``status_url``): the SMS link when the incident's
+                                       own would not fit (a long maintenance id)
 services       list[str]               affected services, canonical order (mobile, fibre)
 cause_type     str                     element type of the root cause ("power", "olt"...)
 since          datetime                start of the episode / window, customer's timezone
@@ -34,12 +37,12 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from forewarn.domain import SERVICES, Customer, Decision
 
-__all__ = ["DEFAULT_TIMEZONE", "NOTICES", "TEMPLATE_VARIABLES", "message_context"]
+__all__ = ["DEFAULT_TIMEZONE", "NOTICES", "TEMPLATE_VARIABLES", "message_context", "status_home"]
 
 DEFAULT_TIMEZONE = "Europe/Berlin"
 
@@ -49,6 +52,7 @@ TEMPLATE_VARIABLES: tuple[str, ...] = (
     "channel",
     "incident_id",
     "status_url",
+    "status_home",
     "services",
     "cause_type",
     "since",
@@ -75,6 +79,15 @@ def _zone(name: str) -> ZoneInfo:
         return ZoneInfo(name or DEFAULT_TIMEZONE)
     except (ZoneInfoNotFoundError, ValueError):
         return ZoneInfo(DEFAULT_TIMEZONE)
+
+
+def status_home(status_url: str) -> str:
+    """The status site of a status URL pattern: scheme and host, else the pattern without
+    the incident id (for patterns that are no absolute URL)."""
+    parts = urlsplit(status_url)
+    if parts.scheme and parts.netloc:
+        return f"{parts.scheme}://{parts.netloc}"
+    return status_url.replace("{incident_id}", "")
 
 
 def _ordered(services: tuple[str, ...]) -> list[str]:
@@ -104,6 +117,7 @@ def message_context(
         "channel": channel,
         "incident_id": decision.incident_id,
         "status_url": status_url.replace("{incident_id}", quote(decision.incident_id, safe="")),
+        "status_home": status_home(status_url),
         "services": _ordered(decision.services),
         "cause_type": (decision.cause_type or "unknown").lower(),
         "since": since,

@@ -8,4 +8,4 @@ mapping decisions for that format (ids, severities, which time, what is rejected
 
 from __future__ import annotations
 
-__all__ = ["alertmanager", "common", "native", "noc", "schema", "tmf642", "ves"]
+__all__ = ["alertmanager", "common", "cut", "limits", "native", "noc", "schema", "tmf642", "ves"]

@@ -21,6 +21,8 @@ Mapping decisions:
   instant would change when customers are told service is back.
 * ``probable_cause`` = label ``alertname``; ``text`` = annotation ``summary``, else
   ``description``.
+* Ids (the element label, ``fingerprint``) and texts (``alertname``, the annotation used) are
+  held to :mod:`.limits`; an alert with several problems is rejected naming every one.
 * The webhook's ``version`` must be ``"4"`` when given (it is optional, for hand-made
   senders); the group-level ``status`` is ignored, each alert carries its own.
 """
@@ -35,18 +37,21 @@ from pydantic import PlainValidator
 from forewarn.domain import Alarm
 from forewarn.errors import AlarmFormatError
 from forewarn.streams.formats.common import (
+    OptId,
     OptIsoTime,
     OptText,
     Parsed,
     Record,
     at,
+    instant,
     is_zero_time,
     iso_datetime,
     json_type,
     one_of,
     where,
 )
-from forewarn.streams.formats.schema import CamelSchema, validate
+from forewarn.streams.formats.limits import id_problem, shown, text_problem
+from forewarn.streams.formats.schema import CamelSchema, Problems, validate
 
 __all__ = ["SEVERITY_LABELS", "fingerprint", "looks_alertmanager", "parse"]
 
@@ -73,7 +78,7 @@ def _opt_go_time(value: object) -> float | None:
     if value is None:
         return None
     parsed = iso_datetime(value)
-    return None if is_zero_time(parsed) else parsed.timestamp()
+    return None if is_zero_time(parsed) else instant(parsed)
 
 
 GoTime = Annotated[float | None, PlainValidator(_opt_go_time)]
@@ -92,7 +97,15 @@ class Alert(CamelSchema):
     annotations: dict[str, str] | None = None
     starts_at: OptIsoTime = None
     ends_at: GoTime = None
-    fingerprint: OptText = None
+    fingerprint: OptId = None
+
+
+class Timing(CamelSchema):
+    """Read alone when the whole alert is invalid, so a missing time is named too."""
+
+    status: Status
+    starts_at: OptIsoTime = None
+    ends_at: GoTime = None
 
 
 class SeverityLabel(CamelSchema):
@@ -117,36 +130,67 @@ def fingerprint(labels: Mapping[str, str]) -> str:
 def _alert(obj: object, path: str) -> list[Alarm]:
     if not isinstance(obj, Mapping):
         raise AlarmFormatError(where(path), f"expected a JSON object, got {json_type(obj)}")
-    alert = validate(Alert, obj, path)
-    labels = alert.labels
-    element = labels.get("element_id") or labels.get("instance")
-    if not element or not element.strip():
-        raise AlarmFormatError(
-            at(path, "labels", "element_id"), "missing (required; or an instance label)"
-        )
-    severity = SEVERITY_LABELS[validate(SeverityLabel, labels, at(path, "labels")).severity]
-    if alert.status == "firing":
-        event_time, time_field = alert.starts_at, "startsAt"
-    else:
-        event_time, time_field = alert.ends_at, "endsAt"
-    if event_time is None:
-        unset = "; Go's zero time means not set" if alert.status == "resolved" else ""
-        raise AlarmFormatError(
-            at(path, time_field), f"missing (required for {alert.status} alerts{unset})"
-        )
-    annotations = alert.annotations or {}
+    problems = Problems()
+    labels_path = at(path, "labels")
+    alert = problems.model(Alert, obj, path)
+    raw_labels = obj.get("labels")
+    labels: Mapping[str, Any] = raw_labels if isinstance(raw_labels, Mapping) else {}
+    element_label = "element_id" if labels.get("element_id") else "instance"
+    element = labels.get(element_label)
+    severity: SeverityLabel | None = None
+    if isinstance(raw_labels, Mapping):
+        if not isinstance(element, str) or not element.strip():
+            problems.add(at(labels_path, "element_id"),
+                         "missing (required; or an instance label)")
+        elif (problem := id_problem(element)) is not None:
+            problems.add(at(labels_path, element_label), problem)
+        severity = problems.model(SeverityLabel, labels, labels_path)
+        _texts(problems, labels, labels_path, ("alertname",))
+    annotations = obj.get("annotations")
+    if isinstance(annotations, Mapping):
+        _texts(problems, annotations, at(path, "annotations"), ("summary", "description"))
+    timing = _quiet_timing(obj) if alert is None else alert
+    event_time: float | None = None
+    if timing is not None:
+        firing = timing.status == "firing"
+        event_time = timing.starts_at if firing else timing.ends_at
+        if event_time is None:
+            unset = "" if firing else "; Go's zero time means not set"
+            problems.add(at(path, "startsAt" if firing else "endsAt"),
+                         f"missing (required for {timing.status} alerts{unset})")
+    problems.raise_any()
+    assert alert is not None and severity is not None and event_time is not None
+    assert isinstance(element, str)
+    notes = alert.annotations or {}
     return [
         Alarm(
-            alarm_id=alert.fingerprint or fingerprint(labels),
+            alarm_id=alert.fingerprint or fingerprint(alert.labels),
             element_id=element,
             state="raised" if alert.status == "firing" else "cleared",
-            severity=severity,
+            severity=SEVERITY_LABELS[severity.severity],
             event_time=event_time,
-            probable_cause=labels.get("alertname") or None,
-            text=annotations.get("summary") or annotations.get("description") or None,
+            probable_cause=alert.labels.get("alertname") or None,
+            text=notes.get("summary") or notes.get("description") or None,
             source_format="alertmanager",
         )
     ]
+
+
+def _texts(
+    problems: Problems, values: Mapping[str, Any], path: str, names: tuple[str, ...]
+) -> None:
+    """Hold the free texts forewarn takes from labels/annotations to the text limits."""
+    for name in names:
+        value = values.get(name)
+        if isinstance(value, str) and (problem := text_problem(value)) is not None:
+            problems.add(at(path, name), problem)
+
+
+def _quiet_timing(obj: Record) -> Timing | None:
+    try:
+        return validate(Timing, obj, "")
+    except AlarmFormatError:
+        return None
 
 
 def parse(obj: Record, path: str) -> Parsed:
@@ -156,7 +200,7 @@ def parse(obj: Record, path: str) -> Parsed:
         webhook = validate(Webhook, obj, path)
         if webhook.version is not None and webhook.version.strip() != "4":
             raise AlarmFormatError(
-                at(path, "version"), f"webhook version {webhook.version!r} is not supported (4)"
+                at(path, "version"), f"webhook version {shown(webhook.version)} is not supported (4)"
             )
         if not webhook.alerts:
             raise AlarmFormatError(at(path, "alerts"), "must not be empty")

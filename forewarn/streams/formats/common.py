@@ -6,7 +6,9 @@ each format, see :mod:`.schema`) rather than by pydantic's built-in coercion, fo
 * the wording is ours and the same in every format ("missing (required)", "must be a string,
   got number", "... has no UTC offset"), so a NOC engineer reading a dead letter or a 400
   answer learns what to fix, whatever format they sent;
-* nothing is coerced silently: ``17`` is not an alarm id, ``"2024-05-01T10:00"`` is not a time.
+* nothing is coerced silently: ``17`` is not an alarm id, ``"2024-05-01T10:00"`` is not a time;
+* every id, text and time is held to the limits of :mod:`.limits` (length, characters,
+  plausible instants), and a value quoted back in an error is cut short (:func:`.limits.shown`).
 
 Field names in errors are dotted paths from the top of the payload
 (``alerts[3].labels.severity``, built with :func:`at`), so one invalid item of a batch is
@@ -27,20 +29,32 @@ from pydantic_core import PydanticCustomError
 
 from forewarn.domain import InputRecord
 from forewarn.errors import AlarmFormatError
+from forewarn.streams.formats.limits import (
+    EARLIEST,
+    LATEST,
+    MAX_TIME_LENGTH,
+    excerpt,
+    id_problem,
+    shown,
+    text_problem,
+)
 
 __all__ = [
     "CLEAR_SEVERITY",
     "X733_WORDS",
     "Code",
     "EpochMicros",
+    "Id",
     "IsoTime",
     "OptCode",
+    "OptId",
     "OptIsoTime",
     "OptText",
     "Parsed",
     "Record",
     "Text",
     "at",
+    "instant",
     "invalid",
     "is_zero_time",
     "iso_datetime",
@@ -49,6 +63,7 @@ __all__ = [
     "one_of",
     "optional",
     "placeholder_in",
+    "required_id",
     "required_text",
     "where",
     "x733_severity",
@@ -86,15 +101,26 @@ class Parsed:
     errors: list[AlarmFormatError] = field(default_factory=list)
 
     def add(self, parse: Callable[..., Sequence[InputRecord]], *args: Any, **kw: Any) -> None:
-        """Run one item's parser: keep its records, or its error (one error per item)."""
+        """Run one item's parser: keep its records, or its error (one error per item).
+
+        The item is ``args[0]``; its error gets the item's own :func:`.limits.excerpt` for the
+        dead letter, never the whole payload around it.
+        """
         try:
             self.records.extend(parse(*args, **kw))
         except AlarmFormatError as exc:
-            self.errors.append(exc)
+            self.errors.append(with_excerpt(exc, args[0] if args else None))
 
     def extend(self, other: Parsed) -> None:
         self.records.extend(other.records)
         self.errors.extend(other.errors)
+
+
+def with_excerpt(error: AlarmFormatError, item: object) -> AlarmFormatError:
+    """``error`` with the bounded excerpt of ``item`` (an excerpt it already has is kept)."""
+    if error.excerpt is None:
+        error.excerpt = excerpt(item)
+    return error
 
 
 # ---------------------------------------------------------------------------- paths
@@ -147,34 +173,77 @@ def invalid(problem: str) -> PydanticCustomError:
     return PydanticCustomError("forewarn", "{problem}", {"problem": problem})
 
 
-def required_text(value: object) -> str:
-    """A required, non-blank string that is no unfilled ``@template@`` placeholder."""
+def _text_of(value: object) -> str:
+    """A non-blank string that is no unfilled ``@template@`` placeholder (no length check)."""
     if not isinstance(value, str):
         raise invalid(f"must be a string, got {json_type(value)}")
     if not value.strip():
         raise invalid("must not be empty")
-    placeholder = placeholder_in(value)
-    if placeholder:
-        raise invalid(f"{value!r} holds the unfilled template placeholder {placeholder}")
     return value
 
 
+def _no_placeholder(value: str) -> str:
+    placeholder = placeholder_in(value)
+    if placeholder:
+        raise invalid(f"{shown(value)} holds the unfilled template placeholder {placeholder}")
+    return value
+
+
+def required_text(value: object) -> str:
+    """A required, non-blank free text within the text limits, no ``@template@`` left."""
+    text = _text_of(value)
+    problem = text_problem(text)
+    if problem:
+        raise invalid(problem)
+    return _no_placeholder(text)
+
+
+def required_id(value: object) -> str:
+    """A required, non-blank id within the id limits (length, printable, no markup)."""
+    text = _text_of(value)
+    problem = id_problem(text)
+    if problem:
+        raise invalid(problem)
+    return _no_placeholder(text)
+
+
 def _opt_text(value: object) -> str | None:
-    """An optional string; absent, null and empty all mean "not given"."""
+    """An optional text; absent, null and empty all mean "not given"."""
     if value is None:
         return None
     if not isinstance(value, str):
         raise invalid(f"must be a string or null, got {json_type(value)}")
-    return value if value.strip() else None
+    if not value.strip():
+        return None
+    problem = text_problem(value)
+    if problem:
+        raise invalid(problem)
+    return value
+
+
+def _opt_id(value: object) -> str | None:
+    """An optional id; absent, null and empty all mean "not given"."""
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise invalid(f"must be a string or null, got {json_type(value)}")
+    return required_id(value) if value.strip() else None
+
+
+#: An integer id longer than this many bits has more digits than any id may have (and
+#: turning a 5,000-digit integer into text is refused by Python itself).
+_CODE_BITS = 4 * 128
 
 
 def _code(value: object) -> str:
     """An identifier that some schemas type as integer (TMF642 v4 ``id``, 3GPP codes)."""
     if isinstance(value, int) and not isinstance(value, bool):
-        return str(value)
+        if value.bit_length() > _CODE_BITS:
+            raise invalid("is an integer too large to be an id")
+        return required_id(str(value))
     if not isinstance(value, str):
         raise invalid(f"must be a string or an integer, got {json_type(value)}")
-    return required_text(value)
+    return required_id(value)
 
 
 def _opt_code(value: object) -> str | None:
@@ -189,18 +258,36 @@ def iso_datetime(value: object) -> datetime:
     A time without offset is rejected rather than guessed: the network's alarms come from
     equipment in many time zones, and a silently wrong hour would shift every decision.
     """
-    text = required_text(value)
+    text = _text_of(value)
+    if len(text) > MAX_TIME_LENGTH:
+        raise invalid(f"is {len(text)} characters long; a time may have at most "
+                      f"{MAX_TIME_LENGTH}")
+    _no_placeholder(text)
     try:
         parsed = datetime.fromisoformat(text.strip())
     except ValueError:
         raise invalid(
-            f"not an ISO-8601 time: {text!r} (e.g. 2024-05-01T10:00:00+02:00)"
+            f"not an ISO-8601 time: {shown(text)} (e.g. 2024-05-01T10:00:00+02:00)"
         ) from None
     if parsed.tzinfo is None or parsed.utcoffset() is None:
         raise invalid(
-            f"{text!r} has no UTC offset (add Z or +hh:mm, e.g. 2024-05-01T10:00:00Z)"
+            f"{shown(text)} has no UTC offset (add Z or +hh:mm, e.g. 2024-05-01T10:00:00Z)"
         )
     return parsed
+
+
+def instant(parsed: datetime) -> float:
+    """POSIX seconds of ``parsed``, which must lie in 2000..2100 (see :mod:`.limits`)."""
+    try:
+        seconds = parsed.timestamp()
+    except (OverflowError, ValueError, OSError):
+        seconds = math.inf
+    if not EARLIEST <= seconds < LATEST:
+        raise invalid(
+            f"{parsed.isoformat()} is not a plausible instant (allowed: 2000-01-01 to "
+            "2100-01-01)"
+        )
+    return seconds
 
 
 def is_zero_time(value: datetime) -> bool:
@@ -213,7 +300,7 @@ def iso_time(value: object) -> float:
     parsed = iso_datetime(value)
     if is_zero_time(parsed):
         raise invalid(f"{value!r} is the zero time (unset), not an instant")
-    return parsed.timestamp()
+    return instant(parsed)
 
 
 def _opt_iso_time(value: object) -> float | None:
@@ -229,17 +316,25 @@ _MICROS_MAX = 4_102_444_800 * 10**6  # 2100-01-01
 def _epoch_micros(value: object) -> float:
     """Microseconds since 1970 (VES ``lastEpochMicrosec``) -> POSIX seconds."""
     if isinstance(value, str):
-        required_text(value)  # names a template placeholder if it is one
+        _no_placeholder(_text_of(value)[:MAX_TIME_LENGTH])  # names a template placeholder
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise invalid(f"must be a number (microseconds since 1970), got {json_type(value)}")
-    if not math.isfinite(value):
+    if isinstance(value, float) and not math.isfinite(value):
         raise invalid(f"must be a finite number, got {value!r}")
     if not _MICROS_MIN <= value < _MICROS_MAX:
         raise invalid(
-            f"{value!r} is not a time between 2000 and 2100 in microseconds since 1970 "
+            f"{shown(str(value)) if isinstance(value, float) else _digits(value)} is not a "
+            "time between 2000 and 2100 in microseconds since 1970 "
             "(milliseconds or nanoseconds?)"
         )
     return value / 1_000_000
+
+
+def _digits(value: int) -> str:
+    """An integer for an error message, without turning thousands of digits into text."""
+    if value.bit_length() > 200:
+        return f"an integer of about {int(value.bit_length() * 0.30103)} digits"
+    return repr(value)
 
 
 def one_of(allowed: tuple[str, ...], *, fold_case: bool = False) -> Callable[[object], str]:
@@ -251,10 +346,10 @@ def one_of(allowed: tuple[str, ...], *, fold_case: bool = False) -> Callable[[ob
     accepted = {a.lower() for a in allowed} if fold_case else set(allowed)
 
     def check(value: object) -> str:
-        text = required_text(value)
+        text = _no_placeholder(_text_of(value))
         key = text.strip().lower() if fold_case else text
         if key not in accepted:
-            raise invalid(f"unknown value {text!r} (allowed: {', '.join(allowed)})")
+            raise invalid(f"unknown value {shown(text)} (allowed: {', '.join(allowed)})")
         return key
 
     return check
@@ -275,6 +370,8 @@ X733_WORDS: tuple[str, ...] = tuple(_X733)
 
 Text = Annotated[str, PlainValidator(required_text)]
 OptText = Annotated[str | None, PlainValidator(_opt_text)]
+Id = Annotated[str, PlainValidator(required_id)]
+OptId = Annotated[str | None, PlainValidator(_opt_id)]
 Code = Annotated[str, PlainValidator(_code)]
 OptCode = Annotated[str | None, PlainValidator(_opt_code)]
 IsoTime = Annotated[float, PlainValidator(iso_time)]

@@ -19,6 +19,8 @@ Mapping decisions:
 * Coordinates outside lon -180..180 / lat -90..90 are rejected: they are almost surely
   projected metres sent as GeoJSON, which would silently cut nothing. A self-intersecting
   polygon is accepted (the correlator repairs it): a hand-drawn dig outline often is one.
+* An ``area`` of more than ``limits.MAX_AREA_VERTICES`` vertices is rejected (a dig outline
+  needs dozens; the limit keeps one record from costing the correlator a city's geometry).
 * ``tolerance_m`` above :data:`MAX_TOLERANCE_M` is rejected: a cut is a place, and a
   tolerance of kilometres would take down every route in a town (use ``area`` instead).
 """
@@ -37,16 +39,17 @@ from pydantic import PlainValidator
 from forewarn.domain import CableCut, InputRecord
 from forewarn.errors import AlarmFormatError
 from forewarn.streams.formats.common import (
+    Id,
     IsoTime,
     OptText,
     Parsed,
     Record,
-    Text,
     at,
     invalid,
     json_type,
     one_of,
 )
+from forewarn.streams.formats.limits import MAX_AREA_VERTICES, shown
 from forewarn.streams.formats.native import ALARM_STATES
 from forewarn.streams.formats.schema import Schema, validate
 
@@ -67,9 +70,12 @@ _AREA_TYPES = ("Polygon", "MultiPolygon")
 def _number(value: object) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise invalid(f"must be a number, got {json_type(value)}")
-    if not math.isfinite(value):
+    if isinstance(value, float) and not math.isfinite(value):
         raise invalid(f"must be a finite number, got {value!r}")
-    return float(value)
+    try:
+        return float(value)
+    except OverflowError:
+        raise invalid("is a number too large to be a coordinate or distance") from None
 
 
 def _within(low: float, high: float, unit: str) -> Any:
@@ -117,7 +123,7 @@ class CutLocation(Schema):
 class CableCutRecord(Schema):
     """The cable-cut record; field order is the order problems are reported in."""
 
-    cut_id: Text
+    cut_id: Id
     state: State
     event_time: IsoTime
     location: CutLocation | None = None
@@ -135,7 +141,7 @@ def check_area(area: Mapping[str, Any], path: str) -> dict[str, Any]:
     kind = area.get("type")
     if kind not in _AREA_TYPES:
         hint = " (give the Feature's geometry)" if kind in ("Feature", "FeatureCollection") else ""
-        got = repr(kind) if isinstance(kind, str) else json_type(kind)
+        got = shown(kind) if isinstance(kind, str) else json_type(kind)
         raise AlarmFormatError(at(path, "type"),
                                f"must be Polygon or MultiPolygon, got {got}{hint}")
     where = at(path, "coordinates")
@@ -144,10 +150,14 @@ def check_area(area: Mapping[str, Any], path: str) -> dict[str, Any]:
     try:
         geometry = shapely.geometry.shape({"type": kind, "coordinates": area["coordinates"]})
         coords = shapely.get_coordinates(geometry)
-    except (ValueError, TypeError, IndexError, shapely.errors.ShapelyError) as exc:
-        raise AlarmFormatError(where, f"not a valid {kind}: {exc}") from None
+    except (ValueError, TypeError, IndexError, KeyError, AttributeError, OverflowError,
+            shapely.errors.ShapelyError) as exc:  # whatever shapely makes of odd nesting
+        raise AlarmFormatError(where, f"not a valid {kind}: {str(exc)[:200]}") from None
     if geometry.is_empty:
         raise AlarmFormatError(where, "must not be empty")
+    if len(coords) > MAX_AREA_VERTICES:
+        raise AlarmFormatError(where, f"has {len(coords)} vertices; an area may have at most "
+                               f"{MAX_AREA_VERTICES} (simplify the outline)")
     if not np.isfinite(coords).all():
         raise AlarmFormatError(where, "must hold finite numbers only")
     if (np.abs(coords[:, 0]) > 180).any() or (np.abs(coords[:, 1]) > 90).any():

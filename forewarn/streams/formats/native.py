@@ -4,6 +4,7 @@
 "critical"|"major"|"minor"|"warning", "event_time", "probable_cause"?, "specific_problem"?,
 "text"?}``. Values are exact (``"CRITICAL"`` is not a native severity): the native format is
 the one we define, so there is nothing to be lenient about; foreign formats fold case.
+Ids and texts are held to :mod:`.limits`; every invalid field is named at once.
 """
 
 from __future__ import annotations
@@ -14,11 +15,11 @@ from pydantic import PlainValidator
 
 from forewarn.domain import SEVERITIES, Alarm
 from forewarn.streams.formats.common import (
+    Id,
     IsoTime,
     OptText,
     Parsed,
     Record,
-    Text,
     one_of,
 )
 from forewarn.streams.formats.schema import Schema, validate
@@ -38,8 +39,8 @@ Severity = Annotated[str, PlainValidator(one_of(SEVERITIES))]
 class NativeAlarm(Schema):
     """The native alarm; field order is the order problems are reported in."""
 
-    alarm_id: Text
-    element_id: Text
+    alarm_id: Id
+    element_id: Id
     state: State
     severity: Severity
     event_time: IsoTime

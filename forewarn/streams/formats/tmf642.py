@@ -16,6 +16,15 @@ Mapping decisions:
 
 * ``alarm_id`` is the resource's ``id`` (a string in v5, an integer in the v4 swagger, a
   string in its samples: both are accepted); element is ``alarmedObject.id``.
+* **No ``id``** (issue 16): TMF642 does not require ``id`` on create -- the server assigns
+  it -- and implementations such as OpenSlice and ServiceNow post alarms without one. Such an
+  alarm is accepted; its ``alarm_id`` is the X.733 identity of the alarm, (element, probable
+  cause, specific problem): ``"{alarmedObject.id}|{probableCause}|{specificProblem}"`` (absent
+  parts empty; kept within the id limit by ``limits.bounded_id``). Why a derived key and not
+  none: the same key comes out of the later clear without ``id``, so the raise and its clear
+  match by id, and two raises of one cause on one element are one alarm, not two that a
+  single clear must find by cause. A clear that does carry the server's id still matches its
+  id-less raise by (element, cause), as CONTRACT §4 says.
 * It is a **clear** when ``state`` is ``cleared``, or ``perceivedSeverity`` is ``cleared``
   (X.733: once cleared, the severity is ``cleared``), or the event is ``AlarmClearedEvent``
   or ``AlarmDeleteEvent`` (a deleted alarm can no longer hold its element down), or it comes
@@ -31,6 +40,8 @@ Mapping decisions:
 * AckAlarms/UnAckAlarms, CommentAlarms, GroupAlarms/UnGroupAlarms tasks (and their events)
   change no fault state: they are rejected with a reason saying so ("an acknowledgement, not
   a fault") rather than silently accepted, so the NOC's counters show what was ignored.
+* An alarm with several problems is rejected naming every one (a missing ``alarmedObject``
+  and a missing time are both named), ids and texts held to :mod:`.limits`.
 """
 
 from __future__ import annotations
@@ -45,12 +56,12 @@ from forewarn.domain import Alarm
 from forewarn.errors import AlarmFormatError
 from forewarn.streams.formats.common import (
     X733_WORDS,
-    Code,
+    Id,
+    OptCode,
     OptIsoTime,
     OptText,
     Parsed,
     Record,
-    Text,
     at,
     json_type,
     one_of,
@@ -58,7 +69,8 @@ from forewarn.streams.formats.common import (
     where,
     x733_severity,
 )
-from forewarn.streams.formats.schema import CamelSchema, validate
+from forewarn.streams.formats.limits import bounded_id, shown
+from forewarn.streams.formats.schema import CamelSchema, Problems, validate
 
 __all__ = ["ALARM_EVENTS", "TASKS", "TmfAlarm", "looks_tmf642", "parse"]
 
@@ -90,13 +102,13 @@ OptState = Annotated[str | None, PlainValidator(optional(one_of(_STATES, fold_ca
 
 
 class AlarmedObject(CamelSchema):
-    id: Text
+    id: Id
 
 
 class TmfAlarm(CamelSchema):
     """The Alarm resource fields forewarn uses (order = order problems are reported in)."""
 
-    id: Code
+    id: OptCode = None
     alarmed_object: AlarmedObject
     perceived_severity: Perceived
     state: OptState = None
@@ -112,6 +124,17 @@ class ClearedAlarm(TmfAlarm):
     """An alarm in a ClearAlarms task's result: cleared by definition, severity optional."""
 
     perceived_severity: OptPerceived = None
+
+
+class Timing(CamelSchema):
+    """What decides an alarm's state and time; read alone when the whole alarm is invalid,
+    so a missing time is named beside the other problems."""
+
+    perceived_severity: OptPerceived = None
+    state: OptState = None
+    alarm_raised_time: OptIsoTime = None
+    alarm_changed_time: OptIsoTime = None
+    alarm_cleared_time: OptIsoTime = None
 
 
 class TmfEvent(CamelSchema):
@@ -152,9 +175,16 @@ def _task_of(obj: Record) -> str | None:
     return next((task for hint, task in _TASK_HINTS.items() if hint in obj), None)
 
 
+#: Alarm resource fields no other format has at its top level: an alarm missing both
+#: ``alarmedObject`` and ``perceivedSeverity`` is still told its TMF642 fields are missing,
+#: not native ones.
+_ALARM_MARKERS = ("alarmedObject", "perceivedSeverity", "alarmRaisedTime", "alarmChangedTime",
+                  "alarmClearedTime", "alarmReportingTime", "alarmType", "ackState")
+
+
 def looks_tmf642(obj: Record) -> bool:
     """Cheap marker check: resource fields, a TMF event type, an event payload, a task."""
-    if "alarmedObject" in obj or "perceivedSeverity" in obj or obj.get("@type") == "Alarm":
+    if obj.get("@type") == "Alarm" or any(marker in obj for marker in _ALARM_MARKERS):
         return True
     if _task_of(obj) is not None:
         return True
@@ -179,31 +209,40 @@ def _alarm(
     """One alarm resource -> one Alarm. ``fallback``: the envelope's or task's time."""
     if not isinstance(obj, Mapping):
         raise AlarmFormatError(where(path), f"expected a JSON object, got {json_type(obj)}")
+    problems = Problems()
     if force_clear and "alarmedObject" not in obj:
-        raise AlarmFormatError(
+        problems.add(
             at(path, "alarmedObject"),
             "missing (required): a clear by reference alone names no element; "
             "send the cleared alarm itself",
         )
-    model = validate(ClearedAlarm if force_clear else TmfAlarm, obj, path)
-    severity, severity_clears = x733_severity(model.perceived_severity or "cleared")
-    cleared = force_clear or severity_clears or model.state == "cleared"
-    if cleared:
-        chain = [model.alarm_cleared_time, fallback, model.alarm_changed_time]
-        missing = "alarmClearedTime"
-    else:
-        chain = [model.alarm_changed_time, model.alarm_raised_time, fallback]
-        missing = "alarmRaisedTime"
-    event_time = next((t for t in chain if t is not None), None)
-    if event_time is None:
-        raise AlarmFormatError(
-            at(path, missing),
-            "missing (required; alarmChangedTime or the event's eventTime also do)",
-        )
+    model = problems.model(ClearedAlarm if force_clear else TmfAlarm, obj, path)
+    timing = model if model is not None else _quietly(Timing, obj, path)
+    event_time: float | None = None
+    cleared = _clears(timing, force_clear) if timing is not None else None
+    if timing is not None and cleared is not None:
+        if cleared:
+            chain = [timing.alarm_cleared_time, fallback, timing.alarm_changed_time]
+            missing = "alarmClearedTime"
+        else:
+            chain = [timing.alarm_changed_time, timing.alarm_raised_time, fallback]
+            missing = "alarmRaisedTime"
+        event_time = next((t for t in chain if t is not None), None)
+        if event_time is None:
+            problems.add(
+                at(path, missing),
+                "missing (required; alarmChangedTime or the event's eventTime also do)",
+            )
+    problems.raise_any()
+    assert model is not None and event_time is not None
+    element = model.alarmed_object.id
+    severity = x733_severity(model.perceived_severity or "cleared")[0]
     return [
         Alarm(
-            alarm_id=model.id,
-            element_id=model.alarmed_object.id,
+            alarm_id=model.id if model.id is not None else bounded_id(
+                element, model.probable_cause or "", model.specific_problem or ""
+            ),
+            element_id=element,
             state="cleared" if cleared else "raised",
             severity=severity,
             event_time=event_time,
@@ -213,6 +252,22 @@ def _alarm(
             source_format="tmf642",
         )
     ]
+
+
+def _clears(timing: Timing | TmfAlarm, force_clear: bool) -> bool | None:
+    """Whether the alarm is a clear; None when an invalid alarm does not say."""
+    if force_clear:
+        return True
+    if timing.perceived_severity is not None:
+        return x733_severity(timing.perceived_severity)[1] or timing.state == "cleared"
+    return None if timing.state is None else timing.state == "cleared"
+
+
+def _quietly(model: type[Timing], obj: object, path: str) -> Timing | None:
+    try:
+        return validate(model, obj, path)
+    except AlarmFormatError:
+        return None
 
 
 def _task(obj: Record, task: str, path: str, fallback: float | None, parsed: Parsed) -> None:
@@ -256,7 +311,7 @@ def _event(obj: Record, path: str, parsed: Parsed) -> None:
             known = ", ".join([*ALARM_EVENTS, "ClearAlarmsCreateEvent"])
             parsed.errors.append(AlarmFormatError(
                 at(path, "eventType"),
-                f"unknown TMF642 event type {event_type!r} (expected {known})",
+                f"unknown TMF642 event type {shown(event_type)} (expected {known})",
             ))
             return
         task = matched.group("task")

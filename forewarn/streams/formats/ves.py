@@ -31,6 +31,9 @@ Mapping decisions:
   gives neither version is read as VES 7 (both are required there, but forewarn needs
   neither).
 * The O-RAN SC templates are rejected naming the first field holding an ``@placeholder@``.
+* An event with several problems is rejected naming every one (after its domain, which
+  decides what else it must have); ids and texts are held to :mod:`.limits`, and the derived
+  ``alarm_id`` is kept within the id limit by ``limits.bounded_id``.
 """
 
 from __future__ import annotations
@@ -46,6 +49,7 @@ from forewarn.streams.formats.common import (
     X733_WORDS,
     Code,
     EpochMicros,
+    Id,
     OptCode,
     OptText,
     Parsed,
@@ -60,7 +64,8 @@ from forewarn.streams.formats.common import (
     where,
     x733_severity,
 )
-from forewarn.streams.formats.schema import CamelSchema, validate
+from forewarn.streams.formats.limits import bounded_id, shown
+from forewarn.streams.formats.schema import CamelSchema, Problems, validate
 
 __all__ = ["FAULT_NAMESPACE", "NOTIFICATIONS", "looks_ves", "parse"]
 
@@ -89,7 +94,7 @@ def _notification(value: object) -> str:
         return text
     if text in _NO_FAULT_NOTIFICATIONS:
         raise invalid(f"3GPP {text} carries no fault")
-    raise invalid(f"unknown value {text!r} (allowed: {', '.join(NOTIFICATIONS)})")
+    raise invalid(f"unknown value {shown(text)} (allowed: {', '.join(NOTIFICATIONS)})")
 
 
 Notification = Annotated[str, PlainValidator(_notification)]
@@ -114,7 +119,7 @@ class Domain(CamelSchema):
 
 class Header(CamelSchema):
     domain: Text
-    source_name: Text
+    source_name: Id
     last_epoch_microsec: EpochMicros
     event_name: OptText = None
 
@@ -151,6 +156,13 @@ class StndDefinedEvent(CamelSchema):
     stnd_defined_fields: StndDefinedFields
 
 
+class _Notified(CamelSchema):
+    """Read alone when the whole event is invalid, so a missing severity is named too."""
+
+    notification_type: Notification
+    perceived_severity: OptPerceived = None
+
+
 def looks_ves(obj: Record) -> bool:
     event = obj.get("event")
     if isinstance(event, Mapping) and (
@@ -168,14 +180,14 @@ def _check_version(header: Mapping[str, Any], path: str) -> None:
         if not isinstance(listener, str) or not listener.strip().startswith("7"):
             raise AlarmFormatError(
                 at(path, "vesEventListenerVersion"),
-                f"VES {listener!r} is not supported (send VES 7.x)",
+                f"VES {shown(listener)} is not supported (send VES 7.x)",
             )
         return
     version = header.get("version")
     if version is not None and not (isinstance(version, str) and version.startswith("4")):
         raise AlarmFormatError(
             at(path, "version"),
-            f"header version {version!r} is legacy VES (before 7.0), which is not "
+            f"header version {shown(version)} is legacy VES (before 7.0), which is not "
             "supported; send VES 7.x (header version 4.x)",
         )
 
@@ -187,26 +199,50 @@ def _event(obj: object, path: str) -> list[Alarm]:
     domain = validate(Domain, obj, path).common_event_header.domain
     header_path = at(path, "commonEventHeader")
     if domain not in _FAULT_DOMAINS:
-        raise AlarmFormatError(at(header_path, "domain"), f"VES domain {domain!r} carries no fault")
+        raise AlarmFormatError(at(header_path, "domain"), f"VES domain {shown(domain)} carries no fault")
     header = obj["commonEventHeader"]
-    _check_version(header, header_path)
+    problems = Problems()
+    problems.check(header_path, lambda: _check_version(header, header_path))
     if domain == "fault":
-        return [_fault(validate(FaultEvent, obj, path))]
+        fault = problems.model(FaultEvent, obj, path)
+        problems.raise_any()
+        assert fault is not None
+        return [_fault(fault)]
     namespace = header.get("stndDefinedNamespace")
     if namespace is not None and namespace != FAULT_NAMESPACE:
-        raise AlarmFormatError(
+        problems.add(
             at(header_path, "stndDefinedNamespace"),
-            f"stndDefined namespace {namespace!r} carries no fault (expected {FAULT_NAMESPACE})",
+            f"stndDefined namespace {shown(namespace)} carries no fault "
+            f"(expected {FAULT_NAMESPACE})",
         )
-    return [_stnd_defined(validate(StndDefinedEvent, obj, path), path)]
+    event = problems.model(StndDefinedEvent, obj, path)
+    data_path = at(path, "stndDefinedFields", "data")
+    data: Any = event.stnd_defined_fields.data if event is not None else _notified(obj)
+    if (data is not None and data.perceived_severity is None
+            and not NOTIFICATIONS[data.notification_type]):
+        problems.add(at(data_path, "perceivedSeverity"),
+                     f"missing (required for {data.notification_type})")
+    problems.raise_any()
+    assert event is not None
+    return [_stnd_defined(event)]
+
+
+def _notified(obj: Mapping[str, Any]) -> _Notified | None:
+    fields = obj.get("stndDefinedFields")
+    data = fields.get("data") if isinstance(fields, Mapping) else None
+    try:
+        return validate(_Notified, data, "")
+    except AlarmFormatError:
+        return None
 
 
 def _fault(event: FaultEvent) -> Alarm:
     header, fault = event.common_event_header, event.fault_fields
     cleared = fault.event_severity == "normal"
-    alarm_id = f"{header.source_name}|{fault.alarm_condition}"
+    parts = [header.source_name, fault.alarm_condition]
     if fault.alarm_interface_a:
-        alarm_id += f"|{fault.alarm_interface_a}"
+        parts.append(fault.alarm_interface_a)
+    alarm_id = bounded_id(*parts)
     return Alarm(
         alarm_id=alarm_id,
         element_id=header.source_name,
@@ -220,18 +256,13 @@ def _fault(event: FaultEvent) -> Alarm:
     )
 
 
-def _stnd_defined(event: StndDefinedEvent, path: str) -> Alarm:
+def _stnd_defined(event: StndDefinedEvent) -> Alarm:
     header, data = event.common_event_header, event.stnd_defined_fields.data
     clears = NOTIFICATIONS[data.notification_type]
-    if data.perceived_severity is None and not clears:
-        raise AlarmFormatError(
-            at(path, "stndDefinedFields", "data", "perceivedSeverity"),
-            f"missing (required for {data.notification_type})",
-        )
     severity, severity_clears = x733_severity(data.perceived_severity or "cleared")
     cleared = clears or severity_clears
     return Alarm(
-        alarm_id=f"{header.source_name}|{data.alarm_id}",
+        alarm_id=bounded_id(header.source_name, data.alarm_id),
         element_id=header.source_name,
         state="cleared" if cleared else "raised",
         severity=severity,

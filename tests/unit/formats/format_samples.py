@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 import json
+import os
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -31,7 +32,12 @@ __all__ = [
     "without",
 ]
 
-ALARMS = Path(__file__).resolve().parents[3].parent / "shared" / "data" / "alarms"
+#: The shared samples beside the checkout; ``FOREWARN_SAMPLE_ALARMS`` points elsewhere (a
+#: git worktree lives one folder deeper than the main checkout).
+ALARMS = Path(
+    os.environ.get("FOREWARN_SAMPLE_ALARMS")
+    or Path(__file__).resolve().parents[3].parent / "shared" / "data" / "alarms"
+)
 
 FieldPath = tuple[str | int, ...]
 
