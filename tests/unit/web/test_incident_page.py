@@ -199,3 +199,14 @@ def test_page_escapes_outside_values_and_holds_nothing_csp_would_block(
     (["mobile", "fibre"], "advice.both"), ([], None)])
 def test_advice_fits_what_still_works(services: list[str], key: str | None) -> None:
     assert advice_key(services) == key
+
+
+def test_banners_and_status_answers_link_to_the_incident_page(
+        api: WebApi, board: IncidentBoard) -> None:
+    board.record_changes([change("007", incident="INC-1")])
+    banners = api.banners({"lang": "en"}).payload().decode()
+    assert '<a class="incident-link" href="/i/INC-1?lang=en">' in banners
+    answer = api.status_page({"lang": "de", "q": "10115"}).payload().decode()
+    assert 'href="/i/INC-1?lang=de"' in answer
+    point = api.status_page({"lang": "en", "lat": "52.51", "lon": "13.4"}).payload().decode()
+    assert 'href="/i/INC-1?lang=en"' in point
