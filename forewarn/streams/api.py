@@ -12,11 +12,11 @@ from __future__ import annotations
 import json
 import math
 import time
-from datetime import datetime
-from zoneinfo import ZoneInfo
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from forewarn.config import Settings
 from forewarn.domain import to_iso

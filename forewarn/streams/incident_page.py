@@ -25,9 +25,10 @@ import numpy as np
 import shapely
 
 from forewarn.domain import SERVICES
+from forewarn.streams.shapes import RegionShapes
 from forewarn.streams.status import AreaStatus
 
-__all__ = ["MAX_INCIDENT_ID", "TOLD_EVENTS", "IncidentPages", "advice_key"]
+__all__ = ["MAX_INCIDENT_ID", "TOLD_EVENTS", "IncidentPages", "advice_key", "footprint_areas"]
 
 MAX_INCIDENT_ID = 200  # longer ids in a URL are nobody's incident: 404 without a lookup
 KEEP_PLACES = 1000  # incidents whose place names are remembered after they ended
@@ -49,6 +50,19 @@ def advice_key(services: list[str]) -> str | None:
     if "fibre" in services:
         return "advice.fibre"
     return None
+
+
+def footprint_areas(shapes: RegionShapes, cause: str, services: list[str]) -> list[dict[str, str]]:
+    """Areas that the footprint (cells, fibre areas) under ``cause`` overlaps: where an
+    incident is when no customer is out (planned works not started, an ended incident)."""
+    if not cause or not shapes.has_areas:
+        return []
+    parts = [g for s, g in shapes.footprint(cause) if not services or s in services]
+    if not parts:
+        return []
+    areas = np.asarray(shapes.area_geometries(), dtype=object)
+    hit = shapely.intersects(areas, shapely.union_all(parts))
+    return [shapes.describe(int(i)) for i in np.flatnonzero(hit)]
 
 
 def _epoch(iso: str | None) -> float | None:
@@ -126,15 +140,7 @@ class IncidentPages:
         return self._footprint_places(story["cause_element"], story["services"])
 
     def _footprint_places(self, cause: str, services: list[str]) -> list[str]:
-        shapes = self.status.shapes
-        if not cause or not shapes.has_areas:
-            return []
-        parts = [g for s, g in shapes.footprint(cause) if not services or s in services]
-        if not parts:
-            return []
-        areas = np.asarray(shapes.area_geometries(), dtype=object)
-        hit = shapely.intersects(areas, shapely.union_all(parts))
-        return sorted({shapes.describe(int(i))["name"] for i in np.flatnonzero(hit)})
+        return sorted({a["name"] for a in footprint_areas(self.status.shapes, cause, services)})
 
     def _timeline(self, story: dict[str, Any], state: str) -> list[dict[str, Any]]:
         """Newest first: the start, what customers were sent (first delivery per stage),
