@@ -19,7 +19,14 @@ from pathlib import Path
 
 import geopandas as gpd
 import pytest
-from forewarn_testing import healthy, read_records, start_worker, stop_worker, wait_for, worker_config
+from forewarn_testing import (
+    healthy,
+    read_records,
+    start_worker,
+    stop_worker,
+    wait_for,
+    worker_config,
+)
 
 from forewarn.geo import RegionIndex, load_region
 from forewarn.streams.broker import free_port
