@@ -12,6 +12,9 @@ stage carry the window), before any customer loses service: ``upcoming`` lists t
 their planned notices are counted, so the incident page and the CAP feed can speak of a
 window that has not started yet. The window's id is the incident id once it starts.
 Every piece of NOC news is kept in order (``news``), for the incident page's timeline.
+The desk lists the last ``KEEP_ENDED`` ended incidents; an ended incident pruned from that
+list keeps its final summary in an archive for ``keep_ended_s`` of event time (at most
+``MAX_ARCHIVED``), so its public page answers as long as ``web.resolved_visible_s`` says.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ __all__ = ["KEEP_ENDED", "KEEP_NEWS", "Incident", "IncidentBoard", "PlannedWindo
 
 KEEP_ENDED = 200  # ended incidents kept for the page and the CAP feed's Cancel messages
 KEEP_NEWS = 50  # NOC news entries kept per incident (the page's timeline); oldest dropped
+MAX_ARCHIVED = 5000  # pruned incidents' summaries kept for their pages (oldest dropped first)
 
 
 def _epoch(value: Any) -> float | None:
@@ -148,7 +152,10 @@ class Incident:
 class IncidentBoard:
     """Incident id -> live counts; thread-safe because the web handlers read it."""
 
-    def __init__(self) -> None:
+    def __init__(self, keep_ended_s: float = 86400.0) -> None:
+        self.keep_ended_s = keep_ended_s
+        self._newest = 0.0  # latest event time seen (the archive's clock)
+        self._archive: dict[str, dict[str, Any]] = {}  # pruned incident id -> final summary
         self._incidents: dict[str, Incident] = {}
         self._customer_incident: dict[tuple[str, str], str] = {}
         self._windows: dict[str, PlannedWindow] = {}
@@ -274,6 +281,14 @@ class IncidentBoard:
                        key=lambda i: i.ended_at or i.last_change_at)
         for incident in ended[:max(0, len(ended) - KEEP_ENDED)]:
             del self._incidents[incident.incident_id]
+            self._archive[incident.incident_id] = incident.summary()
+        self._newest = max([self._newest] + [i.ended_at or 0.0 for i in ended])
+        horizon = self._newest - self.keep_ended_s
+        for incident_id in [i for i, summary in self._archive.items()
+                            if (_epoch(summary["ended_at"]) or 0.0) < horizon]:
+            del self._archive[incident_id]
+        while len(self._archive) > MAX_ARCHIVED:
+            del self._archive[next(iter(self._archive))]
 
     def record_news(self, incident_id: str, at: float, *, eta: float | None,
                     message: str | None) -> bool:
@@ -370,6 +385,8 @@ class IncidentBoard:
             found = self._incidents.get(incident_id)
             if found is not None:
                 return found.summary()
+            if incident_id in self._archive:
+                return dict(self._archive[incident_id])
             window = self._windows.get(incident_id)
             return window.summary() if window is not None and not window.started else None
 

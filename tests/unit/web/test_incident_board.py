@@ -132,3 +132,19 @@ def test_announced_window_is_upcoming_until_its_incident_starts_and_never_again(
     assert board.upcoming() == []
     assert board.story("MW-1")["ended_at"] is not None
     assert board.story("unknown") is None
+
+
+def test_incident_pruned_from_the_desk_keeps_its_story_for_keep_ended_s() -> None:
+    board = IncidentBoard(keep_ended_s=1000)
+    for n in range(KEEP_ENDED + 1):
+        board.record_changes([change("007", incident=f"INC-{n}", at=T0 + n)])
+        board.record_changes([change("007", out=False, incident=f"INC-{n}", at=T0 + n + 0.5)])
+    assert board.incident("INC-0") is None, "no longer on the desk"
+    assert board.story("INC-0")["ended_at"] == "2023-11-14T22:13:20.500+00:00"
+    ended = T0 + 0.5
+    board.record_changes([change("007", incident="INC-late", at=ended + 1000)])
+    board.record_changes([change("007", out=False, incident="INC-late", at=ended + 1000)])
+    assert board.story("INC-0") is not None, "ended exactly keep_ended_s ago: still kept"
+    board.record_changes([change("007", incident="INC-later", at=ended + 1000.5)])
+    board.record_changes([change("007", out=False, incident="INC-later", at=ended + 1000.5)])
+    assert board.story("INC-0") is None
