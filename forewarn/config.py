@@ -36,6 +36,7 @@ __all__ = [
     "LegalSettings",
     "NotifySettings",
     "Settings",
+    "WebSettings",
     "load_settings",
 ]
 
@@ -141,6 +142,13 @@ class IndexSettings(_Section):
     reload_interval_s: float = Field(5.0, gt=0)
 
 
+class WebSettings(_Section):
+    """Public pages (``[web]``): how long a resolved incident's page (``/i/{incident_id}``)
+    still answers after service came back; later it is 404 like an unknown id."""
+
+    resolved_visible_s: float = Field(86400.0, ge=0)
+
+
 class ApiSettings(_Section):
     """HTTP API (``[api]``): bearer tokens and the limits every ingest request is held to.
 
@@ -229,6 +237,7 @@ class Settings(_Section):
     delivery: DeliverySettings = DeliverySettings()
     legal: LegalSettings = Field(LegalSettings(), validate_default=True)  # quiet-hours check
     index: IndexSettings = IndexSettings()
+    web: WebSettings = WebSettings()
     channels: dict[str, ChannelSettings] = {}
 
     @field_validator("legal")

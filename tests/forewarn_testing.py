@@ -104,11 +104,12 @@ def worker_config(directory: Path, tag: str, out: Path, extra: str = "",
 
 def start_worker(config: Path, broker_url: str, *, region: Path = TINY,
                  env: dict[str, str] | None = None, log: Path | None = None,
-                 ) -> tuple[subprocess.Popen[str], int]:
-    """``forewarn worker`` as a real process on ``broker_url``; returns it and its web port."""
+                 port: int | None = None) -> tuple[subprocess.Popen[str], int]:
+    """``forewarn worker`` as a real process on ``broker_url``; returns it and its web port
+    (``port`` when given: a config that must name its own address picks it first)."""
     from forewarn.streams.broker import free_port
 
-    port = free_port()
+    port = port or free_port()
     full_env = dict(os.environ, FOREWARN_BROKER=broker_url, **(env or {}))
     output = log.open("w") if log is not None else subprocess.PIPE
     proc = subprocess.Popen(

@@ -14,13 +14,18 @@ import math
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from forewarn.config import Settings
+from forewarn.domain import to_iso
 from forewarn.streams.board import IncidentBoard
 from forewarn.streams.cap import CapFeed
 from forewarn.streams.desk import PhoneBook, customer_status
-from forewarn.streams.i18n import LANGUAGES
+from forewarn.streams.i18n import LANGUAGES, strings
+from forewarn.streams.incident_page import MAX_INCIDENT_ID, IncidentPages
+from forewarn.streams.language import negotiate_language
 from forewarn.streams.metrics import CONTENT_TYPE, StreamMetrics
 from forewarn.streams.openapi import openapi_document
 from forewarn.streams.pages import render
@@ -84,6 +89,8 @@ class WebApi:
         self.cap = CapFeed(self.status, status_url=settings.notify.status_url,
                            language=settings.notify.default_language, clock=clock)
         self.phones = PhoneBook(index, settings.legal.country)
+        self.pages = IncidentPages(self.status, visible_s=settings.web.resolved_visible_s,
+                                   clock=clock)
 
     def language(self, query: Mapping[str, str]) -> str:
         wanted = (query.get("lang") or "").strip().lower()
@@ -157,6 +164,34 @@ class WebApi:
 
     def banners(self, query: Mapping[str, str]) -> Reply:
         return self._page("banners.html.j2", query, incidents=self.board.incidents())
+
+    def incident_page(self, incident_id: str, query: Mapping[str, str],
+                      accept_language: str | None = None) -> Reply:
+        """``/i/{incident_id}``: the public page every customer message links to; 404 (a
+        page in the reader's language, not JSON) for unknown and expired incidents."""
+        language = negotiate_language(query.get("lang"), accept_language,
+                                      self.settings.notify.default_language, LANGUAGES)
+        zone = self.status.shapes.display_zone
+        t = strings(language)
+
+        def when(epoch: float | None) -> str:
+            if epoch is None:
+                return ""
+            return datetime.fromtimestamp(epoch, ZoneInfo(zone)).strftime(t("fmt.page_datetime"))
+
+        def iso(epoch: float | None) -> str:
+            return to_iso(epoch) if epoch is not None else ""
+
+        view = self.pages.view(incident_id)
+        headers = {"Content-Language": language, "Vary": "Accept-Language"}
+        if view is None:
+            html = render("incident_missing.html.j2", language=language, zone=zone,
+                          now=self.clock(), incident_id=incident_id[:MAX_INCIDENT_ID],
+                          hours=round(self.settings.web.resolved_visible_s / 3600))
+            return Reply(404, html, HTML, headers)
+        html = render("incident.html.j2", language=language, zone=zone, now=self.clock(),
+                      page=view, when=when, iso=iso)
+        return Reply(200, html, HTML, headers)
 
     def status_page(self, query: Mapping[str, str]) -> Reply:
         """The public page: the answer is server-rendered, so it works without JavaScript."""

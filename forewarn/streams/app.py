@@ -164,7 +164,7 @@ def build_pipeline(index: Any, options: PipelineOptions) -> Pipeline:
     deferred_table = customer_table("deferred")
     history_table = customer_table("history")
 
-    board = IncidentBoard()
+    board = IncidentBoard(keep_ended_s=settings.web.resolved_visible_s)  # incident pages
     normalise = NormaliseStage()
     elements = ElementStates(element_table, settings.correlation.down_severities)
     correlator = NetworkCorrelator(

@@ -6,6 +6,15 @@ and by delivery (who was told what, and when). It lives in memory on the worker 
 the single ``alarms`` partition; the web layer routes incident questions to that worker
 (see ``forewarn.streams.web``). ``version`` grows with every change, so derived views
 (area status, map, CAP) are recomputed only when something changed.
+
+Planned works are known from their announcement (the ``planned`` messages of the network
+stage carry the window), before any customer loses service: ``upcoming`` lists them, and
+their planned notices are counted, so the incident page and the CAP feed can speak of a
+window that has not started yet. The window's id is the incident id once it starts.
+Every piece of NOC news is kept in order (``news``), for the incident page's timeline.
+The desk lists the last ``KEEP_ENDED`` ended incidents; an ended incident pruned from that
+list keeps its final summary in an archive for ``keep_ended_s`` of event time (at most
+``MAX_ARCHIVED``), so its public page answers as long as ``web.resolved_visible_s`` says.
 """
 
 from __future__ import annotations
@@ -18,9 +27,11 @@ from typing import Any
 
 from forewarn.domain import SERVICES, ImpactChange, Notification, to_iso
 
-__all__ = ["KEEP_ENDED", "Incident", "IncidentBoard"]
+__all__ = ["KEEP_ENDED", "KEEP_NEWS", "Incident", "IncidentBoard", "PlannedWindow"]
 
 KEEP_ENDED = 200  # ended incidents kept for the page and the CAP feed's Cancel messages
+KEEP_NEWS = 50  # NOC news entries kept per incident (the page's timeline); oldest dropped
+MAX_ARCHIVED = 5000  # pruned incidents' summaries kept for their pages (oldest dropped first)
 
 
 def _epoch(value: Any) -> float | None:
@@ -33,6 +44,57 @@ def _epoch(value: Any) -> float | None:
         return datetime.fromisoformat(str(value)).timestamp()
     except ValueError:
         return None
+
+
+@dataclass
+class PlannedWindow:
+    """An announced maintenance window, as the planned notices describe it."""
+
+    maintenance_id: str
+    elements: tuple[str, ...]
+    start: float
+    end: float
+    text: str | None
+    announced: float
+    started: bool = False  # its incident reached the board (it may be pruned later)
+    customers: dict[str, set[str]] = field(default_factory=dict)
+    told: dict[str, int] = field(default_factory=dict)
+    channels: dict[str, dict[str, int]] = field(default_factory=dict)
+    first_told_at: dict[str, str] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"start": to_iso(self.start), "end": to_iso(self.end), "text": self.text,
+                "announced": to_iso(self.announced)}
+
+    def summary(self) -> dict[str, Any]:
+        """Incident-shaped summary of a window that has not started (nobody is out yet)."""
+        counts = {s: len(self.customers.get(s, ())) for s in SERVICES}
+        return {
+            "incident_id": self.maintenance_id,
+            "cause_element": self.elements[0] if self.elements else "",
+            "cause_type": "maintenance",
+            "planned": True,
+            "upcoming": True,
+            "started_at": to_iso(self.start),
+            "active": False,
+            "services": [s for s in SERVICES if counts[s]],
+            "affected_now": {s: 0 for s in SERVICES},
+            "affected_peak": counts,
+            "notifications": dict(self.told),
+            "told": _told(self.told, self.channels, self.first_told_at),
+            "eta": None,
+            "message": None,
+            "updated_at": to_iso(self.announced),
+            "ended_at": None,
+            "window": self.as_dict(),
+            "news": [],
+        }
+
+
+def _told(told: dict[str, int], channels: dict[str, dict[str, int]],
+          first: dict[str, str]) -> dict[str, Any]:
+    return {stage: {"count": n, "channels": dict(channels.get(stage, {})),
+                    "first_at": first.get(stage)} for stage, n in told.items()}
 
 
 @dataclass
@@ -52,6 +114,8 @@ class Incident:
     news_at: float | None = None
     ended_at: float | None = None
     merged_into: str | None = None
+    window: PlannedWindow | None = None
+    news: list[dict[str, Any]] = field(default_factory=list)  # at, eta, message (ISO times)
 
     @property
     def active(self) -> bool:
@@ -74,22 +138,28 @@ class Incident:
             "affected_now": {s: len(c) for s, c in self.affected.items()},
             "affected_peak": dict(self.peak),
             "notifications": dict(self.told),
-            "told": {stage: {"count": n, "channels": dict(self.channels.get(stage, {})),
-                             "first_at": self.first_told_at.get(stage)}
-                     for stage, n in self.told.items()},
+            "told": _told(self.told, self.channels, self.first_told_at),
             "eta": to_iso(self.eta) if self.eta is not None else None,
             "message": self.message,
             "updated_at": to_iso(max(self.last_change_at, self.news_at or 0.0)),
             "ended_at": to_iso(self.ended_at) if self.ended_at is not None else None,
+            "upcoming": False,
+            "window": self.window.as_dict() if self.window is not None else None,
+            "news": [dict(n) for n in self.news],
         }
 
 
 class IncidentBoard:
     """Incident id -> live counts; thread-safe because the web handlers read it."""
 
-    def __init__(self) -> None:
+    def __init__(self, keep_ended_s: float = 86400.0) -> None:
+        self.keep_ended_s = keep_ended_s
+        self._newest = 0.0  # latest event time seen (the archive's clock)
+        self._archive: dict[str, dict[str, Any]] = {}  # pruned incident id -> final summary
         self._incidents: dict[str, Incident] = {}
         self._customer_incident: dict[tuple[str, str], str] = {}
+        self._windows: dict[str, PlannedWindow] = {}
+        self._aliases: dict[str, str] = {}  # merged incident id -> the id it was merged into
         self._lock = threading.Lock()
         self.version = 0
 
@@ -108,6 +178,39 @@ class IncidentBoard:
                              eta=_epoch(value.get("eta")), message=value.get("message"))
         elif kind == "merge":
             self.record_merge(str(value["from_incident"]), str(value["into_incident"]))
+        elif kind == "planned":
+            self.record_window(value)
+
+    def record_window(self, value: dict[str, Any]) -> None:
+        """A ``planned`` message: the window and (this partition's share of) its customers.
+
+        It arrives once per customer partition, each naming its own customers, so the
+        customer sets are unions and a repeated message changes nothing.
+        """
+        maintenance_id = str(value["maintenance_id"])
+        with self._lock:
+            window = self._windows.get(maintenance_id)
+            if window is None:
+                start, end = _epoch(value.get("start")), _epoch(value.get("end"))
+                if start is None or end is None:
+                    return
+                announced = _epoch(value.get("announced")) or _epoch(value.get("at")) or start
+                window = self._windows[maintenance_id] = PlannedWindow(
+                    maintenance_id, tuple(value.get("elements") or ()), start, end,
+                    value.get("text"), min(announced, start))
+                incident = self._incidents.get(maintenance_id)
+                if incident is not None:
+                    incident.window = window
+                    window.started = True
+            for service, ids in (value.get("customers") or {}).items():
+                window.customers.setdefault(service, set()).update(ids)
+            self._prune_windows()
+            self.version += 1
+
+    def _prune_windows(self) -> None:
+        if len(self._windows) > KEEP_ENDED:
+            for old in sorted(self._windows.values(), key=lambda w: w.end)[:-KEEP_ENDED]:
+                del self._windows[old.maintenance_id]
 
     def record_changes(self, changes: Iterable[ImpactChange]) -> None:
         with self._lock:
@@ -140,6 +243,13 @@ class IncidentBoard:
         if incident is None:
             incident = self._incidents[incident_id] = Incident(
                 incident_id, cause_element, cause_type, at)
+            window = self._windows.get(incident_id)
+            if window is not None:  # planned works start: their notices were counted
+                incident.window = window
+                window.started = True
+                incident.told = dict(window.told)
+                incident.channels = {k: dict(v) for k, v in window.channels.items()}
+                incident.first_told_at = dict(window.first_told_at)
         affected = incident.affected.setdefault(service, set())
         owner = self._customer_incident
         for customer_id in customer_ids:
@@ -171,6 +281,14 @@ class IncidentBoard:
                        key=lambda i: i.ended_at or i.last_change_at)
         for incident in ended[:max(0, len(ended) - KEEP_ENDED)]:
             del self._incidents[incident.incident_id]
+            self._archive[incident.incident_id] = incident.summary()
+        self._newest = max([self._newest] + [i.ended_at or 0.0 for i in ended])
+        horizon = self._newest - self.keep_ended_s
+        for incident_id in [i for i, summary in self._archive.items()
+                            if (_epoch(summary["ended_at"]) or 0.0) < horizon]:
+            del self._archive[incident_id]
+        while len(self._archive) > MAX_ARCHIVED:
+            del self._archive[next(iter(self._archive))]
 
     def record_news(self, incident_id: str, at: float, *, eta: float | None,
                     message: str | None) -> bool:
@@ -184,6 +302,12 @@ class IncidentBoard:
             if message:
                 incident.message = message
             incident.news_at = at
+            entry = {"at": to_iso(at), "eta": to_iso(eta) if eta is not None else None,
+                     "message": message or None}
+            if entry not in incident.news:  # once per customer partition, and from HTTP
+                incident.news.append(entry)
+                incident.news.sort(key=lambda n: n["at"])
+                del incident.news[:-KEEP_NEWS]
             self.version += 1
             return True
 
@@ -217,11 +341,18 @@ class IncidentBoard:
             for stage, n in source.told.items():
                 target.told[stage] = target.told.get(stage, 0) + n
             target.started_at = min(target.started_at, source.started_at)
+            self._aliases[from_incident] = into_incident  # its customers' links still work
+            while len(self._aliases) > 10 * KEEP_ENDED:
+                del self._aliases[next(iter(self._aliases))]
             self.version += 1
 
     def record_delivery(self, notification: Notification) -> None:
         with self._lock:
-            incident = self._incidents.get(notification.incident_id)
+            incident: Incident | PlannedWindow | None = self._incidents.get(
+                notification.incident_id)
+            if incident is None:  # planned notices go out before the window starts
+                window = self._windows.get(notification.incident_id)
+                incident = window if window is not None and not window.started else None
             if incident is not None:
                 stage = notification.stage
                 incident.told[stage] = incident.told.get(stage, 0) + 1
@@ -242,6 +373,28 @@ class IncidentBoard:
         with self._lock:
             found = self._incidents.get(incident_id)
             return found.summary() if found is not None else None
+
+    def story(self, incident_id: str) -> dict[str, Any] | None:
+        """The incident's summary (following merges), or an announced window's that has not
+        started yet; None when unknown."""
+        with self._lock:
+            for _ in range(10):  # a merge chain is short; a cycle must not hang a page
+                if incident_id in self._incidents or incident_id not in self._aliases:
+                    break
+                incident_id = self._aliases[incident_id]
+            found = self._incidents.get(incident_id)
+            if found is not None:
+                return found.summary()
+            if incident_id in self._archive:
+                return dict(self._archive[incident_id])
+            window = self._windows.get(incident_id)
+            return window.summary() if window is not None and not window.started else None
+
+    def upcoming(self) -> list[dict[str, Any]]:
+        """Announced planned works that have not started (no customer out yet), by start."""
+        with self._lock:
+            return [w.summary() for w in sorted(self._windows.values(), key=lambda w: w.start)
+                    if not w.started]
 
     def affected(self) -> dict[str, dict[str, frozenset[str]]]:
         """Active incident id -> service -> customer ids out now (copies, for derived views)."""

@@ -230,6 +230,14 @@ def openapi_document() -> dict[str, Any]:
         "/status": {"get": {"summary": "Public status page (works without JavaScript).",
                             "parameters": [_LANG, *_SEARCH_PARAMS], "responses": {
             "200": _text("text/html", "HTML page."), "503": _STARTING}}},
+        "/i/{incident_id}": {"get": {
+            "summary": "Public incident page (the link in every customer message and CAP "
+                       "alert; works without JavaScript; language from lang, else "
+                       "Accept-Language).", "parameters": [incident, _LANG], "responses": {
+                "200": _text("text/html", "HTML page."),
+                "404": _text("text/html", "HTML page: unknown incident, or resolved longer "
+                                          "than web.resolved_visible_s ago."),
+                "503": _STARTING}}},
         "/metrics": {"get": {"summary": "Prometheus metrics.", "responses": {
             "200": _text("text/plain", "Text exposition format 0.0.4.")}}},
         "/healthz": {"get": {"summary": "Liveness.", "responses": {

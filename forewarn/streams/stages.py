@@ -163,6 +163,7 @@ class NetworkStage:
                 w = event.window
                 out.extend((p, {"kind": "planned", "at": event.at, "maintenance_id": w.maintenance_id,
                                 "start": w.start, "end": w.end, "text": w.text, "customers": c,
+                                "elements": list(w.elements),
                                 "announced": self.correlator.clock})
                            for p, c in sorted(self._split(event.customers).items()))
             elif isinstance(event, WindowEnd):

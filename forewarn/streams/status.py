@@ -62,6 +62,7 @@ class Disruption:
             "services": [s for s in SERVICES if s in self.services],
             "since": to_iso(self.since) if self.since is not None else None,
             "until": to_iso(self.until) if disrupted and self.eta_known and self.until else None,
+            "incidents": sorted(self.incidents),  # each has its page: /i/{incident_id}
         }
 
 

@@ -9,9 +9,9 @@ state it needs:
   partitioner (``partition_of``); the request is forwarded to the worker that the
   consumer group assigned that partition of the table (Faust's router metadata), so any
   worker can be asked (``_router`` says why not ``app.table_route`` itself);
-* incident views (desk page, banners, incidents, areas, status, CAP) read the in-memory
-  incident board, which lives on the worker owning the single ``alarms`` partition; they
-  are routed the same way on the one-partition ``elements`` table (partition 0 is that
+* incident views (desk page, banners, incidents, incident pages ``/i/{id}``, areas, status,
+  CAP) read the in-memory incident board, which lives on the worker owning the single
+  ``alarms`` partition; they are routed the same way on the one-partition ``elements`` table (partition 0 is that
   worker's);
 * ingest, metrics, health, OpenAPI and static files answer locally.
 
@@ -58,6 +58,7 @@ __all__ = ["INGEST_PATHS", "ROUTED_HEADER", "STATIC", "read_bounded", "register_
 log = logging.getLogger(__name__)
 STATIC = Path(__file__).with_name("static")
 ROUTED_HEADER = "X-Forewarn-Routed"
+ACCEPT_LANGUAGE = "@accept-language"  # the request's header, handed to handlers as a param
 
 # Paths the NOC ecosystems post to, besides our own /api/v1/alarms.
 INGEST_PATHS = (
@@ -144,6 +145,10 @@ def register_pages(app: faust.App, *, board: IncidentBoard, settings: Settings, 
         ("/", lambda q, p: api.desk_page(q), on_board, False, True),
         ("/desk/banners", lambda q, p: api.banners(q), on_board, False, False),
         ("/status", lambda q, p: api.status_page(q), on_board, False, True),
+        # ".+": an id with an encoded "/" still gets the friendly 404 page, not JSON
+        ("/i/{incident_id:.+}", lambda q, p: api.incident_page(p["incident_id"], q,
+                                                            p.get(ACCEPT_LANGUAGE)),
+         on_board, False, True),
         ("/api/v1/incidents", lambda q, p: api.incidents(), on_board, False, False),
         ("/api/v1/incidents/{incident_id}", lambda q, p: api.incident(p["incident_id"]),
          on_board, False, False),
@@ -245,6 +250,7 @@ def _register_read(app: faust.App, path: str, handler: Handler, router: Any,
                    refused: Callable[[Request], Reply | None] | None, blocking: bool) -> None:
     async def local(view: View, request: Request, **params: str) -> Response:
         query = {k: v for k, v in request.query.items()}
+        params = {**params, ACCEPT_LANGUAGE: request.headers.get("Accept-Language", "")}
         try:
             if blocking:  # phone book (first use), geometry, pages: keep the loop free
                 loop = asyncio.get_running_loop()

@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 from web_helpers import T0, change, delivered
 
 from forewarn.streams import records
-from forewarn.streams.board import KEEP_ENDED, IncidentBoard
+from forewarn.streams.board import KEEP_ENDED, KEEP_NEWS, IncidentBoard
 
 
 def test_outage_counts_now_and_at_peak(board: IncidentBoard) -> None:
@@ -107,3 +107,44 @@ def test_an_impact_message_counts_as_its_changes_one_by_one(impacts: list[dict])
         one_by_one.record_changes(records.changes_from_impact(message))
     assert whole.incidents() == one_by_one.incidents()
     assert all(whole.incidents_of(c) == one_by_one.incidents_of(c) for c in "abcd")
+
+
+def test_noc_news_is_kept_once_each_in_time_order_up_to_keep_news() -> None:
+    board = IncidentBoard()
+    board.record_changes([change("007")])
+    for k in reversed(range(KEEP_NEWS + 1)):  # arrive out of order, each one twice
+        for _ in range(2):
+            board.record_news("INC-1", T0 + k, eta=None, message=f"news {k}")
+    news = board.incident("INC-1")["news"]
+    assert len(news) == KEEP_NEWS
+    assert [n["message"] for n in news] == [f"news {k}" for k in range(1, KEEP_NEWS + 1)]
+
+
+def test_announced_window_is_upcoming_until_its_incident_starts_and_never_again() -> None:
+    board = IncidentBoard()
+    board.record({"kind": "planned", "at": T0, "maintenance_id": "MW-1", "start": T0 + 60,
+                  "end": T0 + 120, "text": "new antenna", "customers": {"mobile": ["007"]},
+                  "elements": ["A1"], "announced": T0})
+    assert [w["incident_id"] for w in board.upcoming()] == ["MW-1"]
+    assert board.story("MW-1")["window"]["text"] == "new antenna"
+    board.record_changes([change("007", incident="MW-1", at=T0 + 60, cause_type="maintenance")])
+    board.record_changes([change("007", incident="MW-1", at=T0 + 120, out=False)])
+    assert board.upcoming() == []
+    assert board.story("MW-1")["ended_at"] is not None
+    assert board.story("unknown") is None
+
+
+def test_incident_pruned_from_the_desk_keeps_its_story_for_keep_ended_s() -> None:
+    board = IncidentBoard(keep_ended_s=1000)
+    for n in range(KEEP_ENDED + 1):
+        board.record_changes([change("007", incident=f"INC-{n}", at=T0 + n)])
+        board.record_changes([change("007", out=False, incident=f"INC-{n}", at=T0 + n + 0.5)])
+    assert board.incident("INC-0") is None, "no longer on the desk"
+    assert board.story("INC-0")["ended_at"] == "2023-11-14T22:13:20.500+00:00"
+    ended = T0 + 0.5
+    board.record_changes([change("007", incident="INC-late", at=ended + 1000)])
+    board.record_changes([change("007", out=False, incident="INC-late", at=ended + 1000)])
+    assert board.story("INC-0") is not None, "ended exactly keep_ended_s ago: still kept"
+    board.record_changes([change("007", incident="INC-later", at=ended + 1000.5)])
+    board.record_changes([change("007", out=False, incident="INC-later", at=ended + 1000.5)])
+    assert board.story("INC-0") is None
