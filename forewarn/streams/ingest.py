@@ -104,6 +104,8 @@ def _decode(body: bytes, limits: IngestLimits) -> tuple[Any, IngestAnswer | None
         obj = _loads(body)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         return None, _refused(400, AlarmFormatError("<body>", f"not valid JSON: {exc}"), body)
+    except ValueError as exc:  # e.g. an integer past Python's 4,300-digit conversion limit
+        return None, _refused(400, AlarmFormatError("<body>", f"not usable JSON: {exc}"), body)
     except RecursionError:  # nested far deeper than the limit: the parser gave up
         return None, _too_deep(body, limits)
     return obj, _check_shape(obj, body, limits)

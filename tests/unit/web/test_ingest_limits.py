@@ -178,3 +178,11 @@ def test_values_the_fast_decoder_refuses_are_still_named_by_field() -> None:
     answer = ingest_body(body)
     assert answer.status == 400 and answer.body["accepted"] == 1
     assert answer.body["errors"][0]["field"].startswith("[1]")
+
+
+def test_an_integer_past_pythons_digit_limit_answers_400_not_a_crash() -> None:
+    body = json.dumps(alarm()).encode()[:-1] + b', "n": ' + b"9" * 5_000 + b"}"
+    answer = ingest_body(body)
+    assert answer.status == 400
+    assert answer.body["errors"][0]["field"] == "<body>"
+    assert "digits" in answer.body["errors"][0]["problem"]
