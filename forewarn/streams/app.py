@@ -30,6 +30,7 @@ from forewarn.streams.correlation import NetworkCorrelator
 from forewarn.streams.customer_stage import CustomerStage
 from forewarn.streams.delivery import DeliveryStage
 from forewarn.streams.elements import ElementStates
+from forewarn.streams.event_time import EventTimeGuard
 from forewarn.streams.fence import FenceReader
 from forewarn.streams.flapping import FlapDetector
 from forewarn.streams.history import remember_delivery
@@ -37,7 +38,9 @@ from forewarn.streams.hot_reload import IndexReloader, LiveIndex, ReloadingNetwo
 from forewarn.streams.journal import StateJournal
 from forewarn.streams.ledger import DeliveryLedger
 from forewarn.streams.network_feed import NetworkFeed, Outgoing, batch_envelopes
+from forewarn.streams.normalise import dead_letter, raw_text
 from forewarn.streams.policy import Deferrals, DeliveryPolicy, PolicySettings
+from forewarn.streams.refusals import RecordRefused
 from forewarn.streams.security import aiokafka_security, faust_credentials
 from forewarn.streams.stages import NetworkStage, NormaliseStage, correlation_failure
 from forewarn.streams.topics import COMPRESSION, TopicNames
@@ -165,12 +168,15 @@ def build_pipeline(index: Any, options: PipelineOptions) -> Pipeline:
 
     board = IncidentBoard()
     normalise = NormaliseStage()
-    elements = ElementStates(element_table, settings.correlation.down_severities)
+    elements = ElementStates(element_table, settings.correlation.down_severities,
+                             settings.correlation.max_open_alarms_per_element)
     correlator = NetworkCorrelator(
         index, elements, MaintenanceSchedule(window_table), incident_table,
         notice_before_s=settings.notify.notice_before_s,
         flapping=FlapDetector(settings.correlation.flap_changes, settings.correlation.flap_window_s),
         cuts=cut_table,
+        event_time=EventTimeGuard(settings.correlation.max_future_skew_s,
+                                  settings.correlation.max_age_s, live=options.live),
     )
     live = LiveIndex(index)  # customer lookups follow index versions (hot reload)
     reloader = IndexReloader(Path(settings.index.dir), live) if settings.index.dir else None
@@ -192,13 +198,22 @@ def build_pipeline(index: Any, options: PipelineOptions) -> Pipeline:
     # exact even where table recovery is not (the embedded broker's ListOffsets).
     ledger = DeliveryLedger(options.bootstrap, names.delivered, client_options=security)
 
+    # Event times are checked against the broker's timestamp; a live pipeline on a story
+    # clock (the demo runs time faster) is checked against that clock instead.
+    wall_clock = options.clock is time.time
+
     def correlate(raw: bytes, timestamp: float) -> list[Outgoing]:
         """Parse and correlate one raw record: what it sends to dead letters and impacts."""
         accepted, dead = normalise.handle(raw)
+        received_at = timestamp if wall_clock else options.clock()
         out = [Outgoing(names.alarms_dead_letter, None, _encode(letter)) for letter in dead]
         for value in accepted:
             try:
-                produced = network.handle(value)
+                produced = network.handle(value, received_at)
+            except RecordRefused as refused:  # hostile or excess input: told, not applied
+                out.append(Outgoing(names.alarms_dead_letter, None, _encode(
+                    dead_letter(raw_text(raw), str(refused), refused.field, refused.problem))))
+                continue
             except Exception as exc:  # a bug must not stop the network for everyone
                 log.exception("correlating a record failed; it goes to the dead letters")
                 out.append(Outgoing(names.alarms_dead_letter, None,
