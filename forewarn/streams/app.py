@@ -147,7 +147,7 @@ def build_pipeline(index: Any, options: PipelineOptions) -> Pipeline:
                             value_serializer="raw")
     journal = StateJournal(FenceReader(options.bootstrap, client_id=f"{app.conf.id}-network",
                                        client_options=security),
-                           names.network_state)
+                           names.network_state, dead_letter_topic=names.alarms_dead_letter)
     element_table = journal.table("elements")
     window_table = journal.table("windows")
     incident_table = journal.table("incidents")
