@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import json
 import logging
 import tempfile
 import time
@@ -38,7 +39,7 @@ from forewarn.streams.hot_reload import IndexReloader, LiveIndex, ReloadingNetwo
 from forewarn.streams.journal import StateJournal
 from forewarn.streams.ledger import DeliveryLedger
 from forewarn.streams.network_feed import NetworkFeed, Outgoing, batch_envelopes
-from forewarn.streams.normalise import dead_letter, raw_text
+from forewarn.streams.normalise import dead_letter
 from forewarn.streams.policy import Deferrals, DeliveryPolicy, PolicySettings
 from forewarn.streams.refusals import RecordRefused
 from forewarn.streams.security import aiokafka_security, faust_credentials
@@ -211,8 +212,8 @@ def build_pipeline(index: Any, options: PipelineOptions) -> Pipeline:
             try:
                 produced = network.handle(value, received_at)
             except RecordRefused as refused:  # hostile or excess input: told, not applied
-                out.append(Outgoing(names.alarms_dead_letter, None, _encode(
-                    dead_letter(raw_text(raw), str(refused), refused.field, refused.problem))))
+                out.append(Outgoing(names.alarms_dead_letter, None,
+                                    _encode(_refusal(value, refused))))
                 continue
             except Exception as exc:  # a bug must not stop the network for everyone
                 log.exception("correlating a record failed; it goes to the dead letters")
@@ -341,6 +342,15 @@ def build_pipeline(index: Any, options: PipelineOptions) -> Pipeline:
                     tables={"elements": element_table, "windows": window_table,
                             "incidents": incident_table, "episodes": episode_table,
                             "sent": sent_table, "history": history_table})
+
+
+def _refusal(value: Any, refused: RecordRefused) -> dict[str, Any]:
+    """The dead letter of a record the network refused: the reason and that record alone
+    (not the whole message it came in: a flood of refusals must not copy a payload each)."""
+    record = value if isinstance(value, dict) else records.input_to_record(value)
+    text = json.dumps(record, separators=(",", ":"), default=str)
+    return {**dead_letter(text, str(refused), refused.field, refused.problem),
+            "refusal": refused.reason}
 
 
 def _is_tick(value: Any) -> bool:

@@ -42,7 +42,7 @@ from forewarn.streams.board import IncidentBoard
 from forewarn.streams.ingest import IngestAnswer, authorised, incident_update_body, ingest_body
 from forewarn.streams.metrics import StreamMetrics
 from forewarn.streams.partitioning import partition_of
-from forewarn.streams.runner import worker_ready
+from forewarn.streams.runner import worker_failure, worker_ready
 
 __all__ = ["INGEST_PATHS", "ROUTED_HEADER", "STATIC", "register_pages"]
 
@@ -152,9 +152,14 @@ def register_pages(app: faust.App, *, board: IncidentBoard, settings: Settings, 
 
     @app.page("/healthz")
     class Health(View):
-        """Liveness: the process serves HTTP."""
+        """Liveness: the process serves HTTP and no stage has failed for good (a worker
+        whose network stage died must be restarted, not left looking alive)."""
 
         async def get(self, request: Request) -> Response:
+            failure = worker_failure(app)
+            if failure is not None:
+                return self.json({"status": "failed", "error": type(failure).__name__},
+                                 status=503)
             return self.json({"status": "ok"})
 
     @app.page("/readyz")
