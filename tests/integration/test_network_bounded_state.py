@@ -49,23 +49,30 @@ def warnings_payloads(element: str) -> list[bytes]:
 
 
 def count_refusals(bootstrap: str, topic: str, expected: int, timeout_s: float) -> dict[str, int]:
-    """Dead letters on ``topic`` by ``refusal`` (reads until ``expected`` refusals or timeout)."""
+    """Dead letters on ``topic`` (every partition it has) by ``refusal``; reads until
+    ``expected`` refusals or ``timeout_s``."""
 
     async def read() -> dict[str, int]:
         consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=None,
                                     auto_offset_reset="earliest", enable_auto_commit=False)
         await consumer.start()
-        tp = TopicPartition(topic, 0)
-        consumer.assign([tp])
         seen: dict[str, int] = {}
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout_s
         try:
+            partitions: set[int] = set()
+            while not partitions and loop.time() < deadline:
+                await consumer.topics()  # a metadata refresh
+                partitions = consumer.partitions_for_topic(topic) or set()
+            tps = [TopicPartition(topic, p) for p in sorted(partitions)]
+            consumer.assign(tps)
+            await consumer.seek_to_beginning(*tps)
             while sum(seen.values()) < expected and loop.time() < deadline:
-                batch = await consumer.getmany(tp, timeout_ms=500, max_records=5000)
-                for message in batch.get(tp, ()):
-                    reason = json.loads(message.value).get("refusal", "other")
-                    seen[reason] = seen.get(reason, 0) + 1
+                batch = await consumer.getmany(*tps, timeout_ms=500, max_records=5000)
+                for messages in batch.values():
+                    for message in messages:
+                        reason = json.loads(message.value).get("refusal", "other")
+                        seen[reason] = seen.get(reason, 0) + 1
         finally:
             await consumer.stop()
         return seen
