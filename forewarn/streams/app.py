@@ -199,14 +199,16 @@ def build_pipeline(index: Any, options: PipelineOptions) -> Pipeline:
     # exact even where table recovery is not (the embedded broker's ListOffsets).
     ledger = DeliveryLedger(options.bootstrap, names.delivered, client_options=security)
 
-    # Event times are checked against the broker's timestamp; a live pipeline on a story
-    # clock (the demo runs time faster) is checked against that clock instead.
+    # Event times are checked against the broker's timestamp, never later than now (a
+    # producer may set a record's CreateTime itself; re-reading old input after a restart
+    # gives the same answer). A live pipeline on a story clock (the demo runs time faster)
+    # is checked against that clock instead.
     wall_clock = options.clock is time.time
 
     def correlate(raw: bytes, timestamp: float) -> list[Outgoing]:
         """Parse and correlate one raw record: what it sends to dead letters and impacts."""
         accepted, dead = normalise.handle(raw)
-        received_at = timestamp if wall_clock else options.clock()
+        received_at = min(timestamp, time.time()) if wall_clock else options.clock()
         out = [Outgoing(names.alarms_dead_letter, None, _encode(letter)) for letter in dead]
         for value in accepted:
             try:
