@@ -45,8 +45,10 @@ def worker_failure(app: object) -> BaseException | None:
     failure = getattr(feed, "failure", None)
     if failure is not None:
         return failure
-    crashed = getattr(app, "crash_reason", None)
-    return crashed if isinstance(crashed, BaseException) else None
+    crashed = getattr(app, "crash_reason", None)  # a cancellation is a shutdown, not a crash
+    if isinstance(crashed, BaseException) and not isinstance(crashed, asyncio.CancelledError):
+        return crashed
+    return None
 
 
 async def _stop_on_failure(app: faust.App, worker: faust.Worker) -> None:

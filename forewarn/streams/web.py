@@ -169,7 +169,8 @@ def register_pages(app: faust.App, *, board: IncidentBoard, settings: Settings, 
         async def get(self, request: Request) -> Response:
             if worker_ready(app):
                 return self.json({"status": "ready"})
-            return self.json({"status": "starting"}, status=503)
+            failed = worker_failure(app) is not None
+            return self.json({"status": "failed" if failed else "starting"}, status=503)
 
     return api
 

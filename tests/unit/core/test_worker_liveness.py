@@ -34,3 +34,8 @@ def test_dead_network_feed_is_a_failure_and_not_ready() -> None:
 def test_crashed_faust_app_is_a_failure() -> None:
     boom = RuntimeError("agent crashed")
     assert worker_failure(app(crashed=boom)) is boom
+
+
+def test_cancellation_during_shutdown_is_not_a_failure() -> None:
+    stopping = app(crashed=asyncio.CancelledError())
+    assert worker_failure(stopping) is None
