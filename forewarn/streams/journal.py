@@ -260,11 +260,15 @@ class StateJournal:
         """A record the broker will not take: say so on the dead letters, never crash."""
         self.unwritable += 1
         size = (len(key) if key else 0) + (len(body) if body else 0)
-        reason = (f"network state {entry} could not be journalled ({exc!r}; record of "
+        name = entry if len(entry) <= 200 else f"{entry[:200]}..."
+        reason = (f"network state {name} could not be journalled ({exc!r}; record of "
                   f"{size} bytes); it is kept in memory but a restart loses this change")
         log.error("journal %s: %s", self.topic, reason)
         if self.dead_letter_topic is None:
             return
         letter = {"reason": reason, "field": None, "problem": "state record too large",
                   "raw": entry[:1000]}
-        await (await producer.send(self.dead_letter_topic, json.dumps(letter).encode()))
+        try:
+            await (await producer.send(self.dead_letter_topic, json.dumps(letter).encode()))
+        except _TOO_LARGE:  # cannot happen with the bounds above; never fatal anyway
+            log.error("journal %s: the dead letter for %s was refused too", self.topic, name)

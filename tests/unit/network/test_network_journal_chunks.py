@@ -102,3 +102,48 @@ def test_head_whose_parts_are_missing_is_left_out_not_fatal() -> None:
     small = encode_entry("elements", "B1", big_entry(1), None, SMALL_CHUNK)[0]
     journal = load(records[1:] + small)
     assert journal.table("elements").data == {"B1": big_entry(1)}
+
+
+class RefusingProducer:
+    """Takes records up to ``limit`` bytes (key + value) and refuses larger ones, as aiokafka
+    does above ``max_request_size``."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.sent: list[tuple[str, bytes | None, bytes | None]] = []
+
+    async def send(self, topic: str, value: bytes | None, partition: int | None = None,
+                   key: bytes | None = None) -> Any:
+        import asyncio
+
+        from aiokafka.errors import MessageSizeTooLargeError
+
+        if len(value or b"") + len(key or b"") > self.limit:
+            raise MessageSizeTooLargeError("too large")
+        self.sent.append((topic, key, value))
+        done = asyncio.get_running_loop().create_future()
+        done.set_result(None)
+        return done
+
+
+class Reader:
+    def __init__(self, producer: RefusingProducer) -> None:
+        self._producer = producer
+
+    async def producer(self) -> RefusingProducer:
+        return self._producer
+
+
+async def test_record_the_broker_refuses_is_dead_lettered_and_the_commit_goes_on() -> None:
+    producer = RefusingProducer(limit=2_000)
+    journal = StateJournal(Reader(producer), "state", dead_letter_topic="dead")  # type: ignore[arg-type]
+    journal.table("elements")["E" * 3_000] = {"alarms": {}}  # a key no chunking can help
+    journal.table("elements")["A1"] = {"alarms": {"a": {"severity": "major"}}}
+    await journal.commit({"alarms.raw/0": 9})
+    topics = [topic for topic, _, _ in producer.sent]
+    assert topics.count("dead") == 1 and journal.unwritable == 1
+    [letter] = [json.loads(v) for t, _, v in producer.sent if t == "dead" and v]
+    assert "could not be journalled" in letter["reason"] and letter["raw"].startswith("elements/EEE")
+    keys = [json.loads(k) for t, k, _ in producer.sent if t == "state" and k]
+    assert ["elements", "A1"] in keys and keys[-1] == ["_position", "alarms.raw/0"]
+    assert journal.positions == {"alarms.raw/0": 9}
