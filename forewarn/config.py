@@ -51,6 +51,9 @@ class CorrelationSettings(_Section):
     down_severities: tuple[str, ...] = ("critical", "major")
     flap_changes: int = Field(4, ge=2)  # this many own-state changes ...
     flap_window_s: float = Field(600, gt=0)  # ... within this window mark an element unstable
+    max_open_alarms_per_element: int = Field(1000, ge=1)  # per severity class; more: dead letter
+    max_future_skew_s: float = Field(300, ge=0)  # event_time this far past the broker's: refused
+    max_age_s: float = Field(604800, gt=0)  # event_time this far behind (live: broker; replay: clock)
 
 
 class NotifySettings(_Section):

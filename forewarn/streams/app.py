@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import json
 import logging
 import tempfile
 import time
@@ -30,6 +31,7 @@ from forewarn.streams.correlation import NetworkCorrelator
 from forewarn.streams.customer_stage import CustomerStage
 from forewarn.streams.delivery import DeliveryStage
 from forewarn.streams.elements import ElementStates
+from forewarn.streams.event_time import EventTimeGuard
 from forewarn.streams.fence import FenceReader
 from forewarn.streams.flapping import FlapDetector
 from forewarn.streams.history import remember_delivery
@@ -37,7 +39,9 @@ from forewarn.streams.hot_reload import IndexReloader, LiveIndex, ReloadingNetwo
 from forewarn.streams.journal import StateJournal
 from forewarn.streams.ledger import DeliveryLedger
 from forewarn.streams.network_feed import NetworkFeed, Outgoing, batch_envelopes
+from forewarn.streams.normalise import dead_letter
 from forewarn.streams.policy import Deferrals, DeliveryPolicy, PolicySettings
+from forewarn.streams.refusals import RecordRefused
 from forewarn.streams.security import aiokafka_security, faust_credentials
 from forewarn.streams.stages import NetworkStage, NormaliseStage, correlation_failure
 from forewarn.streams.topics import COMPRESSION, TopicNames
@@ -145,7 +149,7 @@ def build_pipeline(index: Any, options: PipelineOptions) -> Pipeline:
                             value_serializer="raw")
     journal = StateJournal(FenceReader(options.bootstrap, client_id=f"{app.conf.id}-network",
                                        client_options=security),
-                           names.network_state)
+                           names.network_state, dead_letter_topic=names.alarms_dead_letter)
     element_table = journal.table("elements")
     window_table = journal.table("windows")
     incident_table = journal.table("incidents")
@@ -166,12 +170,15 @@ def build_pipeline(index: Any, options: PipelineOptions) -> Pipeline:
 
     board = IncidentBoard(keep_ended_s=settings.web.resolved_visible_s)  # incident pages
     normalise = NormaliseStage()
-    elements = ElementStates(element_table, settings.correlation.down_severities)
+    elements = ElementStates(element_table, settings.correlation.down_severities,
+                             settings.correlation.max_open_alarms_per_element)
     correlator = NetworkCorrelator(
         index, elements, MaintenanceSchedule(window_table), incident_table,
         notice_before_s=settings.notify.notice_before_s,
         flapping=FlapDetector(settings.correlation.flap_changes, settings.correlation.flap_window_s),
         cuts=cut_table,
+        event_time=EventTimeGuard(settings.correlation.max_future_skew_s,
+                                  settings.correlation.max_age_s, live=options.live),
     )
     live = LiveIndex(index)  # customer lookups follow index versions (hot reload)
     reloader = IndexReloader(Path(settings.index.dir), live) if settings.index.dir else None
@@ -193,13 +200,24 @@ def build_pipeline(index: Any, options: PipelineOptions) -> Pipeline:
     # exact even where table recovery is not (the embedded broker's ListOffsets).
     ledger = DeliveryLedger(options.bootstrap, names.delivered, client_options=security)
 
+    # Event times are checked against the broker's timestamp, never later than now (a
+    # producer may set a record's CreateTime itself; re-reading old input after a restart
+    # gives the same answer). A live pipeline on a story clock (the demo runs time faster)
+    # is checked against that clock instead.
+    wall_clock = options.clock is time.time
+
     def correlate(raw: bytes, timestamp: float) -> list[Outgoing]:
         """Parse and correlate one raw record: what it sends to dead letters and impacts."""
         accepted, dead = normalise.handle(raw)
+        received_at = min(timestamp, time.time()) if wall_clock else options.clock()
         out = [Outgoing(names.alarms_dead_letter, None, _encode(letter)) for letter in dead]
         for value in accepted:
             try:
-                produced = network.handle(value)
+                produced = network.handle(value, received_at)
+            except RecordRefused as refused:  # hostile or excess input: told, not applied
+                out.append(Outgoing(names.alarms_dead_letter, None,
+                                    _encode(_refusal(value, refused))))
+                continue
             except Exception as exc:  # a bug must not stop the network for everyone
                 log.exception("correlating a record failed; it goes to the dead letters")
                 out.append(Outgoing(names.alarms_dead_letter, None,
@@ -364,6 +382,15 @@ async def _send_letters(topic: Any, letters: list[dict[str, Any]]) -> None:
             await asyncio.sleep(0)
     except Exception:
         log.exception("ingest: writing %d dead letter(s) failed", len(letters))
+
+
+def _refusal(value: Any, refused: RecordRefused) -> dict[str, Any]:
+    """The dead letter of a record the network refused: the reason and that record alone
+    (not the whole message it came in: a flood of refusals must not copy a payload each)."""
+    record = value if isinstance(value, dict) else records.input_to_record(value)
+    text = json.dumps(record, separators=(",", ":"), default=str)
+    return {**dead_letter(text, str(refused), refused.field, refused.problem),
+            "refusal": refused.reason}
 
 
 def _is_tick(value: Any) -> bool:

@@ -20,6 +20,10 @@ Beyond CONTRACT §3 (issue 3):
   routes they cross, and go through the alarm path above (``forewarn.streams.cuts``);
 * degraded mobile service is counted per incident (:attr:`NetworkCorrelator.degraded_counts`),
   derived on demand from the state, never sent (``forewarn.streams.degraded``);
+* hostile input is refused before it changes anything (issue 16): an event time the
+  ``EventTimeGuard`` finds implausible, or a new raise on an element whose open alarms are at
+  their cap (``ElementStates.refusal``). ``apply`` raises ``RecordRefused`` (counted in
+  ``counts.refused`` by reason); the clock does not move;
 * a new index version is swapped in between records (:meth:`NetworkCorrelator.swap_index`),
   emitting exactly the differences between what the old and the new index say
   (``forewarn.streams.reload``).
@@ -48,6 +52,7 @@ from forewarn.domain import (
 from forewarn.streams.cuts import CableCuts
 from forewarn.streams.degraded import DegradedView
 from forewarn.streams.elements import ElementStates
+from forewarn.streams.event_time import EventTimeGuard
 from forewarn.streams.flapping import FlapDetector
 from forewarn.streams.network_events import (
     Impact,
@@ -58,6 +63,7 @@ from forewarn.streams.network_events import (
     WindowEnd,
     incident_id_for,
 )
+from forewarn.streams.refusals import TOO_MANY_OPEN_ALARMS, RecordRefused
 from forewarn.streams.reload import planned_additions, reconcile_incidents, swap_changes
 from forewarn.streams.service_states import (
     PLANNED,
@@ -115,6 +121,7 @@ class _Counts:
     repeated_windows: int = 0
     index_swaps: int = 0
     per_kind: dict[str, int] = field(default_factory=dict)
+    refused: dict[str, int] = field(default_factory=dict)  # RecordRefused.reason -> count
 
 
 class NetworkCorrelator:
@@ -130,6 +137,7 @@ class NetworkCorrelator:
         notice_before_s: float = 172800.0,
         flapping: FlapDetector | None = None,
         cuts: MutableMapping[str, dict[str, Any]] | None = None,
+        event_time: EventTimeGuard | None = None,
     ) -> None:
         self.index = index
         self.elements = elements
@@ -143,6 +151,7 @@ class NetworkCorrelator:
         self.cuts = CableCuts(cuts if cuts is not None else {})
         self._ancestor_cache: dict[str, frozenset[str]] = {}
         self._degraded = DegradedView()
+        self.event_time = event_time if event_time is not None else EventTimeGuard()
 
     def _ancestors(self, element: str) -> frozenset[str]:
         cached = self._ancestor_cache.get(element)
@@ -211,8 +220,17 @@ class NetworkCorrelator:
 
     # -- entry points ------------------------------------------------------------------
 
-    def apply(self, record: InputRecord) -> list[NetworkEvent]:
-        """Everything one record changes, after the window timers due by its time."""
+    def apply(self, record: InputRecord, received_at: float | None = None) -> list[NetworkEvent]:
+        """Everything one record changes, after the window timers due by its time.
+
+        ``received_at``: the broker timestamp of the message that carried it (s), if known.
+        Raises ``RecordRefused`` (having changed nothing) for a record the network must not
+        believe (see the module docstring)."""
+        try:
+            self._admit(record, received_at)
+        except RecordRefused as refused:
+            self.counts.refused[refused.reason] = self.counts.refused.get(refused.reason, 0) + 1
+            raise
         at = record.event_time if record.event_time is not None else self.clock
         events = self.advance(at) if at is not None and math.isfinite(at) else []
         if isinstance(record, Alarm):
@@ -225,6 +243,13 @@ class NetworkCorrelator:
             for alarm in self.cuts.apply(record, self.index):
                 events.extend(self._alarm(alarm))
         return events
+
+    def _admit(self, record: InputRecord, received_at: float | None) -> None:
+        self.event_time.check(record.event_time, received_at, self.clock)
+        if isinstance(record, Alarm):
+            why = self.elements.refusal(record)
+            if why is not None:
+                raise RecordRefused(TOO_MANY_OPEN_ALARMS, "alarm_id", why)
 
     def advance(self, now: float) -> list[NetworkEvent]:
         """Move event time to ``now``: windows that start or end by then do so, in order."""

@@ -23,6 +23,16 @@ Matching rules, chosen so that no clear can do more than its sender meant:
   element's entry once it has no active alarm (a cause match then finds nothing anyway); a
   raise of a remembered id is a new occurrence and is forgotten from it.
 
+Bounded state (issue 16, finding 2): an element holds at most ``max_open`` active alarms of a
+down severity *and* at most ``max_open`` of the other severities (default 1000 each, so an
+entry stays far below Kafka's message limit). A raise of a *new* id into a full class is
+refused (:meth:`ElementStates.refusal` says why; the correlator dead-letters it before it
+changes anything) and leaves the state as it was. Why per class and not one shared cap: ten
+thousand warnings must never keep a critical alarm from taking the element down, and a down
+raise is refused only when the element already holds ``max_open`` down alarms, that is when
+it is down anyway. A raise that updates an active id is always applied (it does not grow the
+entry). A clear of a refused raise matches nothing and changes nothing, as any unknown clear.
+
 State: ``state[element_id] = {"alarms": {alarm_id: {"severity", "probable_cause",
 "specific_problem", "raised_at"}}, "cleared": [alarm_id, ...]}`` -- JSON-serialisable, written
 back with ``state[key] = value`` after every change (a Faust table only changelogs on set) and
@@ -38,13 +48,22 @@ from typing import Any
 
 from forewarn.domain import Alarm
 
-__all__ = ["DEFAULT_DOWN_SEVERITIES", "REMEMBERED_CLEARS", "ElementChange", "ElementStates"]
+__all__ = [
+    "DEFAULT_DOWN_SEVERITIES",
+    "DEFAULT_MAX_OPEN_ALARMS",
+    "REMEMBERED_CLEARS",
+    "ElementChange",
+    "ElementStates",
+]
 
 DEFAULT_DOWN_SEVERITIES: tuple[str, ...] = ("critical", "major")
 
 #: Cleared alarm ids remembered per element to recognise duplicate clears; bounded so a
 #: flapping element's entry stays small.
 REMEMBERED_CLEARS = 32
+
+#: Active alarms per element and severity class (down / not down) before new raises are refused.
+DEFAULT_MAX_OPEN_ALARMS = 1000
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,10 +94,14 @@ class ElementStates:
         self,
         state: MutableMapping[str, dict[str, Any]],
         down_severities: Collection[str] = DEFAULT_DOWN_SEVERITIES,
+        max_open: int = DEFAULT_MAX_OPEN_ALARMS,
     ) -> None:
+        if max_open < 1:
+            raise ValueError(f"max_open must be at least 1, got {max_open}")
         self._state = state
         self._down_severities = frozenset(down_severities)
         self._down: set[str] = set()
+        self.max_open = max_open
 
     def rebuild(self) -> None:
         """Re-derive the down set from the state mapping (after table recovery)."""
@@ -88,10 +111,30 @@ class ElementStates:
             if self._any_down(entry.get("alarms", {}))
         }
 
+    def refusal(self, alarm: Alarm) -> str | None:
+        """Why ``alarm`` would be refused (a new raise into a full severity class), or None."""
+        if alarm.state != "raised":
+            return None
+        entry = self._state.get(alarm.element_id)
+        if entry is None or len(entry["alarms"]) < self.max_open or alarm.alarm_id in entry["alarms"]:
+            return None
+        down = alarm.severity in self._down_severities
+        same_class = sum(1 for a in entry["alarms"].values()
+                         if (a["severity"] in self._down_severities) == down)
+        if same_class < self.max_open:
+            return None
+        kind = "down-severity" if down else "non-down-severity"
+        return (f"element {alarm.element_id} already has {same_class} open {kind} alarms "
+                f"(max_open_alarms_per_element = {self.max_open}); raise refused")
+
     def apply(self, alarm: Alarm) -> ElementChange:
-        """Apply one raise or clear; return the element's down state before and after."""
+        """Apply one raise or clear; return the element's down state before and after.
+        A raise :meth:`refusal` refuses changes nothing."""
         element_id = alarm.element_id
         entry = self._state.get(element_id)
+        if entry is not None and self.refusal(alarm) is not None:
+            down = self._any_down(entry["alarms"])
+            return ElementChange(element_id, down, down, alarm.event_time)
         alarms: dict[str, dict[str, Any]] = dict(entry["alarms"]) if entry else {}
         cleared: list[str] = list(entry.get("cleared", ())) if entry else []
         was_down = self._any_down(alarms)

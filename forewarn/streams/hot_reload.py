@@ -136,9 +136,10 @@ class ReloadingNetworkStage(NetworkStage):
         super().__init__(correlator, partitions)
         self.reloader = reloader
 
-    def handle(self, value: InputRecord | dict[str, Any]) -> list[tuple[int, dict[str, Any]]]:
+    def handle(self, value: InputRecord | dict[str, Any],
+               received_at: float | None = None) -> list[tuple[int, dict[str, Any]]]:
         if not is_reload(value):
-            return super().handle(value)
+            return super().handle(value, received_at)
         if self.reloader is None:
             log.warning("reload record skipped: no [index] dir configured")
             return []

@@ -15,6 +15,8 @@ Families (``_total`` added by the exposition for counters):
   ``notifications.dead-letter``;
 * ``forewarn_incidents_open{kind}`` (``outage``/``planned``) and
   ``forewarn_customers_affected{service}``: from the incident board;
+* ``forewarn_network_records_refused{reason}``: parsed records the network stage refused
+  (implausible event time, too many open alarms on one element), each also a dead letter;
 * ``forewarn_consumer_lag{topic, partition}``: end offset minus read offset, as Faust's
   monitor last saw them (no broker round trip);
 * ``forewarn_index_info{version}`` and ``forewarn_index_customers``;
@@ -101,6 +103,7 @@ class StreamMetrics:
 
     def _alarm_dead_letters(self) -> float:
         topic = getattr(self.normalise, "rejected", 0) or 0
+        topic += sum(_refused(self.network).values())
         with self._lock:
             return float(topic + self._http_dead)
 
@@ -133,6 +136,11 @@ class StreamMetrics:
         family.add_metric(["unknown_element"], getattr(counts, "unknown_elements", 0))
         family.add_metric(["unmatched_update"], getattr(counts, "unmatched_updates", 0))
         yield family
+        refused = CounterMetricFamily("forewarn_network_records_refused", "Parsed records the "
+                                      "network refused (dead-lettered) and why.", labels=["reason"])
+        for reason, n in sorted(_refused(self.network).items()):
+            refused.add_metric([reason], n)
+        yield refused
         unstable = GaugeMetricFamily("forewarn_elements_unstable", "Elements flapping now.")
         unstable.add_metric([], len(getattr(correlator, "unstable", ())))
         yield unstable
@@ -158,6 +166,12 @@ class StreamMetrics:
         for (topic, partition), n in sorted(lags.items()):
             family.add_metric([topic, str(partition)], max(0, n))
         return family
+
+
+def _refused(network: Any) -> dict[str, int]:
+    """The correlator's refusals by reason (``forewarn.streams.refusals``)."""
+    counts = getattr(getattr(network, "correlator", None), "counts", None)
+    return dict(getattr(counts, "refused", None) or {})
 
 
 def _index_version(index: Any) -> str:

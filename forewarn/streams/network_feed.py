@@ -94,7 +94,9 @@ class NetworkFeed:
     ``pack`` may merge what one fetched batch produced before it is sent (default: as is);
     ``on_loaded()`` runs after the journal was loaded and before the first record (rebuild
     in-memory views); ``on_failure(exc)`` is told when the feed dies (the worker should stop:
-    its state may be ahead of the journal).
+    its state may be ahead of the journal), and ``failure`` keeps the reason: the network
+    stage cannot make progress any more, so the worker fails liveness and exits non-zero
+    (``runner``).
     """
 
     def __init__(self, *, bootstrap: str, topic: str, journal: StateJournal, process: Process,
@@ -120,6 +122,7 @@ class NetworkFeed:
         self._task: asyncio.Task[None] | None = None
         self._stopping = asyncio.Event()
         self.loaded = asyncio.Event()
+        self.failure: BaseException | None = None  # why the feed died, if it did
 
     @property
     def running(self) -> bool:
@@ -150,6 +153,7 @@ class NetworkFeed:
             raise
         except BaseException as exc:  # reported to the worker, which stops
             log.exception("network feed on %s failed", self.source)
+            self.failure = exc  # liveness (runner.worker_failure): this worker is stuck
             await self.on_failure(exc)
 
     async def _consume(self) -> None:

@@ -241,10 +241,11 @@ def openapi_document() -> dict[str, Any]:
         "/metrics": {"get": {"summary": "Prometheus metrics.", "responses": {
             "200": _text("text/plain", "Text exposition format 0.0.4.")}}},
         "/healthz": {"get": {"summary": "Liveness.", "responses": {
-            "200": _json(_ref("Health"), "Serving HTTP.")}}},
+            "200": _json(_ref("Health"), "Serving HTTP."),
+            "503": _json(_ref("Health"), "A stage failed for good; the worker is stopping.")}}},
         "/readyz": {"get": {"summary": "Readiness: partitions assigned, tables recovered.",
                             "responses": {"200": _json(_ref("Health"), "Ready."),
-                                          "503": _json(_ref("Health"), "Starting.")}}},
+                                          "503": _json(_ref("Health"), "Starting, or failed.")}}},
         "/api/v1/openapi.json": {"get": {"summary": "This document.", "responses": {
             "200": {"description": "OpenAPI 3.1 document.",
                     "content": {"application/json": {"schema": {"type": "object"}}}}}}},

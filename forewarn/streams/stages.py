@@ -105,11 +105,15 @@ class NetworkStage:
         self.records = 0
         self._table_ids, self._partition_table = self._index_partitions()
 
-    def handle(self, value: Input) -> Out:
-        """Everything one record (or control record) sends to ``impacts``."""
+    def handle(self, value: Input, received_at: float | None = None) -> Out:
+        """Everything one record (or control record) sends to ``impacts``.
+
+        ``received_at`` is the broker timestamp of the message (s), when known: the
+        correlator refuses event times too far from it (raises ``RecordRefused``, having
+        changed nothing; the caller dead-letters the record)."""
         if not isinstance(value, dict):
             self.records += 1
-            out = self._messages(self.correlator.apply(value))
+            out = self._messages(self.correlator.apply(value, received_at))
             return out + self._ticks(out)
         if records.is_control(value) and value["control"] == records.TICK:
             out = self._messages(self.correlator.advance(float(value["at"])))
@@ -118,7 +122,7 @@ class NetworkStage:
             out = self._messages(self.correlator.advance(math.inf))
             return out + [(p, value) for p in range(self.partitions)]
         self.records += 1
-        out = self._messages(self.correlator.apply(records.input_from_record(value)))
+        out = self._messages(self.correlator.apply(records.input_from_record(value), received_at))
         return out + self._ticks(out)
 
     def _ticks(self, out: Out, *, force: bool = False) -> Out:

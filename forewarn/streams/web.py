@@ -51,7 +51,7 @@ from forewarn.streams.ingest import (
 from forewarn.streams.metrics import StreamMetrics
 from forewarn.streams.partitioning import partition_of
 from forewarn.streams.response_headers import security_headers_middleware
-from forewarn.streams.runner import worker_ready
+from forewarn.streams.runner import worker_failure, worker_ready
 
 __all__ = ["INGEST_PATHS", "ROUTED_HEADER", "STATIC", "read_bounded", "register_pages"]
 
@@ -183,9 +183,14 @@ def register_pages(app: faust.App, *, board: IncidentBoard, settings: Settings, 
 
     @app.page("/healthz")
     class Health(View):
-        """Liveness: the process serves HTTP."""
+        """Liveness: the process serves HTTP and no stage has failed for good (a worker
+        whose network stage died must be restarted, not left looking alive)."""
 
         async def get(self, request: Request) -> Response:
+            failure = worker_failure(app)
+            if failure is not None:
+                return self.json({"status": "failed", "error": type(failure).__name__},
+                                 status=503)
             return self.json({"status": "ok"})
 
     @app.page("/readyz")
@@ -195,7 +200,8 @@ def register_pages(app: faust.App, *, board: IncidentBoard, settings: Settings, 
         async def get(self, request: Request) -> Response:
             if worker_ready(app):
                 return self.json({"status": "ready"})
-            return self.json({"status": "starting"}, status=503)
+            failed = worker_failure(app) is not None
+            return self.json({"status": "failed" if failed else "starting"}, status=503)
 
     return api
 

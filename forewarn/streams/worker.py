@@ -14,7 +14,12 @@ from forewarn.notifiers import Dispatcher
 from forewarn.streams.app import PipelineOptions, build_pipeline
 from forewarn.streams.broker import open_broker
 from forewarn.streams.preflight import check_topics
-from forewarn.streams.runner import STOP_TIMEOUT_S, running_worker
+from forewarn.streams.runner import (
+    STOP_TIMEOUT_S,
+    WorkerFailed,
+    running_worker,
+    worker_failure,
+)
 from forewarn.streams.security import aiokafka_security
 
 __all__ = ["run_worker"]
@@ -42,22 +47,30 @@ async def _run(index: RegionIndex, settings: object, web_port: int, web_host: st
             await check_topics(broker.bootstrap, pipeline.topics, settings.kafka.partitions,
                                aiokafka_security(settings.kafka) if not broker.embedded else None,
                                retry_for_s=settings.kafka.connect_retry_s)
-            async with running_worker(pipeline.app, loglevel="info") as worker:
-                log.warning("worker ready on %s; web on http://%s:%d/", broker.url, web_host, web_port)
-                while not worker.should_stop:
-                    await asyncio.sleep(0.2)
-                _exit_if_stuck(STOP_TIMEOUT_S * 2)
+            try:
+                async with running_worker(pipeline.app, loglevel="info") as worker:
+                    log.warning("worker ready on %s; web on http://%s:%d/", broker.url,
+                                web_host, web_port)
+                    while not worker.should_stop:
+                        await asyncio.sleep(0.2)
+                    _exit_if_stuck(STOP_TIMEOUT_S * 2, pipeline.app)
+            except WorkerFailed:  # exit non-zero even if the shutdown that follows hangs
+                _exit_if_stuck(STOP_TIMEOUT_S, pipeline.app)
+                raise
     finally:
         await dispatcher.close()
 
 
-def _exit_if_stuck(after_s: float) -> None:
+def _exit_if_stuck(after_s: float, app: object) -> None:
     """A stop requested by a signal must end the process even if Faust's shutdown hangs
-    (an orchestrator would SIGKILL it anyway); Kafka holds everything needed to resume."""
+    (an orchestrator would SIGKILL it anyway); Kafka holds everything needed to resume.
+    After a failed stage the exit status is 1, never 0 (``runner.worker_failure``)."""
 
     def leave() -> None:
-        log.warning("shutdown took longer than %.0f s; exiting", after_s)
-        os._exit(0)
+        failure = worker_failure(app)
+        log.warning("shutdown took longer than %.0f s; exiting%s", after_s,
+                    f" after a stage failed ({failure!r})" if failure is not None else "")
+        os._exit(1 if failure is not None else 0)
 
     timer = threading.Timer(after_s, leave)
     timer.daemon = True
