@@ -1,7 +1,11 @@
 """Start and stop a Faust worker inside our own asyncio program.
 
 ``faust.Worker.start()`` only returns once the worker stops, so it runs as a task while the
-caller waits for table recovery (the worker is then consuming) and later stops it.
+caller waits for table recovery (the worker is then consuming) and later stops it. The stop
+is bounded (``STOP_TIMEOUT_S``) and always ends before the caller stops the broker: a stop
+that overruns cancels the worker and closes its Kafka clients. SIGTERM/SIGINT go to the
+caller's ``StopRequest`` (``forewarn.streams.signals``), not to Faust's handlers, so the
+command decides what a signal ends.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from collections.abc import AsyncIterator
 import faust
 
 from forewarn.errors import BrokerError
+from forewarn.streams.signals import StopRequest
 
 __all__ = ["running_worker", "worker_ready"]
 
@@ -22,36 +27,82 @@ log = logging.getLogger(__name__)
 
 # Faust's consumer thread can take over a minute to leave its group on a busy machine. A stop
 # may be cut short safely: every decision is replayed from Kafka and delivery is idempotent.
-STOP_TIMEOUT_S = 20.0
+STOP_TIMEOUT_S = 10.0
+# After a cut stop: how long the worker task and the consumer thread get to end.
+ABANDON_TIMEOUT_S = 3.0
 
 # Faust warns on every full producer buffer; under a 200k fan-out that is noise, not news.
 logging.getLogger("faust.transport.producer").setLevel(logging.ERROR)
 
 
+class _Worker(faust.Worker):
+    """Faust's worker with SIGTERM/SIGINT routed to the command's ``StopRequest``."""
+
+    forewarn_stop: StopRequest | None = None
+
+    def _install_signal_handlers_unix(self) -> None:
+        super()._install_signal_handlers_unix()
+        if self.forewarn_stop is not None:
+            self.forewarn_stop.install(self.loop)
+
+
 @contextlib.asynccontextmanager
 async def running_worker(
-    app: faust.App, *, ready_timeout_s: float = 120.0, loglevel: str = "warning"
+    app: faust.App, *, ready_timeout_s: float = 120.0, loglevel: str = "warning",
+    stop: StopRequest | None = None,
 ) -> AsyncIterator[faust.Worker]:
-    """A started worker whose partitions are assigned and tables recovered."""
-    worker = faust.Worker(
+    """A started worker whose partitions are assigned and tables recovered.
+
+    With ``stop``, a signal sets it (and does not stop the worker by itself); a signal
+    while starting ends the start with ``Interrupted``."""
+    worker = _Worker(
         app, loglevel=loglevel, quiet=True, redirect_stdouts=False, override_logging=False,
         loop=asyncio.get_running_loop(),
         stdout=sys.stderr,
         stderr=sys.stderr,
     )
+    worker.forewarn_stop = stop
     task = asyncio.ensure_future(worker.start())
     try:
-        await _wait_ready(app, task, ready_timeout_s)
+        if stop is None:
+            await _wait_ready(app, task, ready_timeout_s)
+        else:
+            await stop.run_until(_wait_ready(app, task, ready_timeout_s))
         yield worker
     finally:
+        await _stop_worker(app, worker, task)
+
+
+async def _stop_worker(app: faust.App, worker: faust.Worker, task: asyncio.Future[object]) -> None:
+    """Stop the app within ``STOP_TIMEOUT_S``; past it, cancel it and close its clients, so
+    nothing of it still talks to the broker when the caller stops that."""
+    try:
         if not worker.should_stop:
-            try:
-                await asyncio.wait_for(worker.stop(), timeout=STOP_TIMEOUT_S)
-            except Exception as exc:  # noqa: BLE001 - a timeout or a shutdown error; best effort
-                log.warning("the worker did not stop cleanly within %.0f s (%r); its "
-                            "progress is committed in Kafka, nothing is lost", STOP_TIMEOUT_S, exc)
-        with contextlib.suppress(asyncio.CancelledError, Exception):
-            await asyncio.wait_for(task, timeout=STOP_TIMEOUT_S)
+            await asyncio.wait_for(worker.stop(), timeout=STOP_TIMEOUT_S)
+        await asyncio.wait_for(asyncio.wait({task}), timeout=ABANDON_TIMEOUT_S)
+        return
+    except Exception as exc:  # noqa: BLE001 - a timeout or a shutdown error; best effort
+        log.warning("the worker did not stop cleanly within %.0f s (%r); its progress is "
+                    "committed in Kafka, nothing is lost", STOP_TIMEOUT_S, exc)
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError, Exception):
+        await asyncio.wait_for(task, timeout=ABANDON_TIMEOUT_S)
+    await _close_clients(app)
+
+
+async def _close_clients(app: faust.App) -> None:
+    """Stop the consumer thread and the producer of an app whose stop overran."""
+    consumer = getattr(app, "_consumer", None)
+    thread = getattr(consumer, "_thread", None)
+    producer = getattr(getattr(app, "_producer", None), "_producer", None)
+    for what, closing in (("consumer", getattr(thread, "stop", None)),
+                          ("producer", getattr(producer, "stop", None))):
+        if closing is None:
+            continue
+        try:
+            await asyncio.wait_for(closing(), timeout=ABANDON_TIMEOUT_S)
+        except Exception as exc:  # noqa: BLE001 - best effort
+            log.warning("could not close the worker's %s: %r", what, exc)
 
 
 async def _wait_ready(app: faust.App, task: asyncio.Future[object], timeout_s: float) -> None:

@@ -16,6 +16,7 @@ from forewarn.streams.broker import open_broker
 from forewarn.streams.preflight import check_topics
 from forewarn.streams.runner import STOP_TIMEOUT_S, running_worker
 from forewarn.streams.security import aiokafka_security
+from forewarn.streams.signals import StopRequest
 
 __all__ = ["run_worker"]
 
@@ -31,6 +32,9 @@ def run_worker(region: Path, config: Path | None, web_port: int, web_host: str) 
 
 
 async def _run(index: RegionIndex, settings: object, web_port: int, web_host: str) -> None:
+    # SIGTERM is the worker's normal end (exit 0), bounded even if a client hangs.
+    stop = StopRequest(exit_code=0)
+    stop.install()
     dispatcher = Dispatcher.from_settings(settings)
     try:
         with open_broker() as broker:
@@ -42,9 +46,9 @@ async def _run(index: RegionIndex, settings: object, web_port: int, web_host: st
             await check_topics(broker.bootstrap, pipeline.topics, settings.kafka.partitions,
                                aiokafka_security(settings.kafka) if not broker.embedded else None,
                                retry_for_s=settings.kafka.connect_retry_s)
-            async with running_worker(pipeline.app, loglevel="info") as worker:
+            async with running_worker(pipeline.app, loglevel="info", stop=stop) as worker:
                 log.warning("worker ready on %s; web on http://%s:%d/", broker.url, web_host, web_port)
-                while not worker.should_stop:
+                while not worker.should_stop and not stop.requested:
                     await asyncio.sleep(0.2)
                 _exit_if_stuck(STOP_TIMEOUT_S * 2)
     finally:
