@@ -30,7 +30,7 @@ from forewarn.geo import RegionIndex, load_region
 from forewarn.notifiers import Dispatcher, mask_address
 from forewarn.streams.app import PipelineOptions, build_pipeline
 from forewarn.streams.broker import open_broker
-from forewarn.streams.runner import running_worker
+from forewarn.streams.runner import run_command, running_worker
 from forewarn.streams.signals import StopRequest
 from forewarn.streams.story import build_story, choose_targets
 
@@ -75,7 +75,7 @@ async def _settle(progress: Callable[[], tuple[int, int]], quiet_s: float = 3.0,
 
 
 def run_demo(duration_s: float, web_port: int) -> None:
-    asyncio.run(_demo(duration_s, web_port))
+    run_command(_demo(duration_s, web_port))
 
 
 async def _demo(duration_s: float, web_port: int) -> None:

@@ -31,7 +31,7 @@ from forewarn.streams.app import PipelineOptions, build_pipeline
 from forewarn.streams.broker import open_broker
 from forewarn.paths import PathError, describe_os_error, output_file, read_utf8
 from forewarn.streams.normalise import parse_line
-from forewarn.streams.runner import running_worker
+from forewarn.streams.runner import run_command, running_worker
 from forewarn.streams.security import aiokafka_security
 from forewarn.streams.signals import StopRequest
 
@@ -77,7 +77,7 @@ def check_paths(alarms: Path, out: Path) -> None:
 def replay(region_index: object, alarms: Path, out: Path, settings: Settings) -> ReplaySummary:
     """Run the replay and write ``out``; returns counts for the caller to report."""
     check_paths(alarms, out)
-    return asyncio.run(_replay(region_index, alarms, out, settings))
+    return run_command(_replay(region_index, alarms, out, settings))
 
 
 def _tmp_of(out: Path) -> Path:

@@ -14,14 +14,15 @@ import asyncio
 import contextlib
 import logging
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Coroutine
+from typing import Any, TypeVar
 
 import faust
 
 from forewarn.errors import BrokerError
 from forewarn.streams.signals import StopRequest
 
-__all__ = ["running_worker", "worker_ready"]
+__all__ = ["run_command", "running_worker", "worker_ready"]
 
 log = logging.getLogger(__name__)
 
@@ -30,6 +31,10 @@ log = logging.getLogger(__name__)
 STOP_TIMEOUT_S = 10.0
 # After a cut stop: how long the worker task and the consumer thread get to end.
 ABANDON_TIMEOUT_S = 3.0
+# After the command's coroutine: how long its leftover tasks get to end.
+CLEANUP_TIMEOUT_S = 3.0
+
+T = TypeVar("T")
 
 # Faust warns on every full producer buffer; under a 200k fan-out that is noise, not news.
 logging.getLogger("faust.transport.producer").setLevel(logging.ERROR)
@@ -75,19 +80,33 @@ async def running_worker(
 
 async def _stop_worker(app: faust.App, worker: faust.Worker, task: asyncio.Future[object]) -> None:
     """Stop the app within ``STOP_TIMEOUT_S``; past it, cancel it and close its clients, so
-    nothing of it still talks to the broker when the caller stops that."""
-    try:
-        if not worker.should_stop:
-            await asyncio.wait_for(worker.stop(), timeout=STOP_TIMEOUT_S)
-        await asyncio.wait_for(asyncio.wait({task}), timeout=ABANDON_TIMEOUT_S)
-        return
-    except Exception as exc:  # noqa: BLE001 - a timeout or a shutdown error; best effort
-        log.warning("the worker did not stop cleanly within %.0f s (%r); its progress is "
-                    "committed in Kafka, nothing is lost", STOP_TIMEOUT_S, exc)
-    task.cancel()
-    with contextlib.suppress(asyncio.CancelledError, Exception):
-        await asyncio.wait_for(task, timeout=ABANDON_TIMEOUT_S)
-    await _close_clients(app)
+    nothing of it still talks to the broker when the caller stops that.
+
+    Every wait here is ``asyncio.wait`` with a timeout, never ``wait_for``: a Faust stop
+    that swallows its cancellation (it does, stuck in a producer flush) made ``wait_for``
+    wait for it forever."""
+    overran = False
+    if not worker.should_stop:
+        stopping = asyncio.ensure_future(worker.stop())
+        if not await _within(stopping, STOP_TIMEOUT_S):
+            log.warning("the worker did not stop within %.0f s; cancelling it (its progress "
+                        "is committed in Kafka, nothing is lost)", STOP_TIMEOUT_S)
+            stopping.cancel()
+            overran = True
+    if not await _within(task, ABANDON_TIMEOUT_S):
+        task.cancel()
+        await _within(task, ABANDON_TIMEOUT_S)
+        overran = True
+    if overran:
+        await _close_clients(app)
+
+
+async def _within(future: asyncio.Future[Any], timeout_s: float) -> bool:
+    """Wait up to ``timeout_s`` for ``future`` without cancelling it; True if it ended."""
+    done, _ = await asyncio.wait({future}, timeout=timeout_s)
+    if future in done and not future.cancelled() and future.exception() is not None:
+        log.warning("the worker's stop failed: %r", future.exception())
+    return future in done
 
 
 async def _close_clients(app: faust.App) -> None:
@@ -99,10 +118,39 @@ async def _close_clients(app: faust.App) -> None:
                           ("producer", getattr(producer, "stop", None))):
         if closing is None:
             continue
+        if not await _within(asyncio.ensure_future(closing()), ABANDON_TIMEOUT_S):
+            log.warning("the worker's %s did not close within %.0f s", what, ABANDON_TIMEOUT_S)
+
+
+def run_command(main: Coroutine[Any, Any, T]) -> T:
+    """``asyncio.run(main)`` with a bounded clean-up.
+
+    ``asyncio.run`` cancels the tasks left over and waits for all of them; one that ignores
+    its cancellation (a Faust service stuck on a dead broker) kept the process alive for
+    ever after the command had finished. Here leftovers get ``CLEANUP_TIMEOUT_S``, then the
+    loop is closed anyway (``forewarn.cli.main`` then ends the process if a Kafka client
+    thread still runs)."""
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    try:
+        return loop.run_until_complete(main)
+    finally:
         try:
-            await asyncio.wait_for(closing(), timeout=ABANDON_TIMEOUT_S)
-        except Exception as exc:  # noqa: BLE001 - best effort
-            log.warning("could not close the worker's %s: %r", what, exc)
+            leftovers = [t for t in asyncio.all_tasks(loop) if not t.done()]
+            for leftover in leftovers:
+                leftover.cancel()
+            if leftovers:
+                _, pending = loop.run_until_complete(
+                    asyncio.wait(leftovers, timeout=CLEANUP_TIMEOUT_S))
+                if pending:
+                    log.warning("%d tasks did not end within %.0f s of the command's end; "
+                                "leaving them", len(pending), CLEANUP_TIMEOUT_S)
+            for closing in (loop.shutdown_asyncgens(), loop.shutdown_default_executor()):
+                loop.run_until_complete(asyncio.wait({loop.create_task(closing)},
+                                                     timeout=CLEANUP_TIMEOUT_S))
+        finally:
+            asyncio.set_event_loop(None)
+            loop.close()
 
 
 async def _wait_ready(app: faust.App, task: asyncio.Future[object], timeout_s: float) -> None:

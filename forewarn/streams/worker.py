@@ -14,7 +14,7 @@ from forewarn.notifiers import Dispatcher
 from forewarn.streams.app import PipelineOptions, build_pipeline
 from forewarn.streams.broker import open_broker
 from forewarn.streams.preflight import check_topics
-from forewarn.streams.runner import STOP_TIMEOUT_S, running_worker
+from forewarn.streams.runner import STOP_TIMEOUT_S, run_command, running_worker
 from forewarn.streams.security import aiokafka_security
 from forewarn.streams.signals import StopRequest
 
@@ -28,7 +28,7 @@ def run_worker(region: Path, config: Path | None, web_port: int, web_host: str) 
     settings = load_settings(config)
     index = RegionIndex.build(load_region(region))
     log.warning("region %s: %d customers indexed", region, len(index))
-    asyncio.run(_run(index, settings, web_port, web_host))
+    run_command(_run(index, settings, web_port, web_host))
 
 
 async def _run(index: RegionIndex, settings: object, web_port: int, web_host: str) -> None:
