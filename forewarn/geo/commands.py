@@ -51,10 +51,10 @@ def run_impact(region: Path, down: list[str] | str | None = None, *, degraded: b
     to ``down`` for the customers inside it (see ``impact_report``). Raises
     ``RegionError`` for a bad region or area file.
     """
-    from forewarn.paths import readable_file
-
     elements = parse_down(down or [])
-    shape = read_area(readable_file(Path(area), "area file")) if area is not None else None
+    if area is not None and Path(area).is_dir():
+        raise RegionError(str(area), "area file is a directory, not a file")
+    shape = read_area(area) if area is not None else None
     index = RegionIndex.build(load_region(Path(region)))
     unknown = [e for e in elements if not index.has_element(e)]
     if unknown:
