@@ -120,7 +120,6 @@ def run_coverage_derive(cells_csv: Path, out: Path, *, outline: Path | None = No
                         max_range_m: float | None = None) -> int:
     """Derive cell footprints from an OpenCellID-style CSV; returns the number of cells."""
     from forewarn.geo.derive import DEFAULT_MAX_RANGE_M, derive_coverage, write_cells
-
     from forewarn.paths import output_file, readable_file
 
     readable_file(Path(cells_csv), "cells file")

@@ -26,10 +26,10 @@ from aiokafka import AIOKafkaProducer
 
 from forewarn.config import Settings
 from forewarn.domain import Notification, to_iso
+from forewarn.paths import PathError, describe_os_error, output_file, read_utf8
 from forewarn.streams import records
 from forewarn.streams.app import PipelineOptions, build_pipeline
 from forewarn.streams.broker import open_broker
-from forewarn.paths import PathError, describe_os_error, output_file, read_utf8
 from forewarn.streams.normalise import parse_line
 from forewarn.streams.runner import run_command, running_worker
 from forewarn.streams.security import aiokafka_security

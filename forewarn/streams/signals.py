@@ -32,7 +32,7 @@ EXIT_BOUND_S = 12.0
 _SIGNALS = (signal.SIGTERM, signal.SIGINT)
 
 
-class Interrupted(Exception):  # noqa: N818 - a state, not an error
+class Interrupted(Exception):
     """The command was stopped by a signal before it finished."""
 
     def __init__(self, signum: int) -> None:

@@ -15,9 +15,6 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-
-from forewarn.geo import RegionIndex, load_region
-from forewarn.streams.partitioning import partition_of
 from forewarn_testing import (
     healthy,
     native,
@@ -28,6 +25,9 @@ from forewarn_testing import (
     wait_for,
     worker_config,
 )
+
+from forewarn.geo import RegionIndex, load_region
+from forewarn.streams.partitioning import partition_of
 
 pytestmark = pytest.mark.integration
 
@@ -102,7 +102,7 @@ def test_two_workers_split_the_work_and_tell_everyone_once(
         wait_for(lambda: {r["customer_id"] for r in read_records(out)
                           if r["stage"] == "outage"} == reachable, 90, "outage notices")
 
-        customer = sorted(reachable)[0]
+        customer = min(reachable)
         answers = [lookup(port, customer) for port in (port_a, port_b)]
         assert answers[0] == answers[1], "either worker answers from the owner's tables"
         assert answers[0]["affected"] and answers[0]["partition"] == partition_of(customer, 4)
