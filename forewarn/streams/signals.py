@@ -50,6 +50,7 @@ class StopRequest:
         self.exit_code = exit_code
         self.signum: int | None = None
         self.event = asyncio.Event()
+        self._watchdog: threading.Timer | None = None
 
     @property
     def requested(self) -> bool:
@@ -71,9 +72,14 @@ class StopRequest:
         self.event.set()
         log.warning("%s received: stopping (at most %.0f s)", signal.Signals(signum).name,
                     self.bound_s)
-        timer = threading.Timer(self.bound_s, self._overdue, args=(code,))
-        timer.daemon = True
-        timer.start()
+        self._watchdog = threading.Timer(self.bound_s, self._overdue, args=(code,))
+        self._watchdog.daemon = True
+        self._watchdog.start()
+
+    def disarm(self) -> None:
+        """Cancel the watchdog (tests; a caller that ends the process itself)."""
+        if self._watchdog is not None:
+            self._watchdog.cancel()
 
     def _overdue(self, code: int) -> None:
         log.warning("shutdown took longer than %.0f s; exiting", self.bound_s)
