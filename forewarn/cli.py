@@ -1,7 +1,9 @@
 """The ``forewarn`` command line (CONTRACT §5).
 
 Commands that print a result print only that result on stdout; progress and logs go to
-stderr. Any ``ForewarnError`` becomes one clear message on stderr and exit code 2.
+stderr. Any ``ForewarnError`` (and any ``OSError`` about a path) becomes one clear message on
+stderr and exit code 2, never a traceback. SIGTERM/SIGINT end ``replay`` and ``demo`` with
+128 + the signal (143, 130) and ``worker`` with 0 (its normal stop), within a bound.
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ from __future__ import annotations
 import json
 import logging
 import sys
+import threading
 from pathlib import Path
 from typing import Annotated
 
@@ -42,8 +45,20 @@ def _setup_logging(verbose: bool) -> None:
 
 
 def _fail(exc: BaseException) -> None:
-    typer.echo(f"forewarn: error: {exc}", err=True)
+    if isinstance(exc, OSError):
+        from forewarn.paths import describe_os_error
+
+        message = describe_os_error(exc, "cannot use")
+    else:
+        message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    typer.echo(f"forewarn: error: {message}", err=True)
     raise typer.Exit(code=2)
+
+
+def _interrupted(exc: BaseException, *, code: int | None = None) -> None:
+    """A command ended by SIGTERM/SIGINT: say so on one line, exit 128 + signal."""
+    typer.echo(f"forewarn: {exc}; stopped", err=True)
+    raise typer.Exit(code=code if code is not None else getattr(exc, "exit_code", 1))
 
 
 @app.command()
@@ -65,7 +80,7 @@ def impact(
         if not down and area is None:
             raise ForewarnError("give --down and/or --area")
         result = run_impact(region, down or [], degraded=degraded, area=area)
-    except ForewarnError as exc:
+    except (ForewarnError, OSError) as exc:
         _fail(exc)
     typer.echo(json.dumps(result))
 
@@ -99,15 +114,18 @@ def replay(
     _setup_logging(verbose)
     from forewarn.config import load_settings
     from forewarn.geo import RegionIndex, load_region
+    from forewarn.streams.replay import check_paths
     from forewarn.streams.replay import replay as run_replay
+    from forewarn.streams.signals import Interrupted
 
     try:
         settings = load_settings(config)
-        if not alarms.is_file():
-            raise ForewarnError(f"alarm log {alarms} does not exist")
+        check_paths(alarms, out)
         index = RegionIndex.build(load_region(region))
         summary = run_replay(index, alarms, out, settings)
-    except ForewarnError as exc:
+    except Interrupted as exc:
+        _interrupted(exc)
+    except (ForewarnError, OSError) as exc:
         _fail(exc)
     typer.echo(
         f"replayed {summary.lines} lines: {summary.notifications} notifications written to "
@@ -127,11 +145,14 @@ def worker(
 ) -> None:
     """Run the long-lived stream processor (live mode) until interrupted."""
     _setup_logging(verbose)
+    from forewarn.streams.signals import Interrupted
     from forewarn.streams.worker import run_worker
 
     try:
         run_worker(region, config, web_port, web_host)
-    except ForewarnError as exc:
+    except Interrupted as exc:  # a signal while starting: the normal stop, a bit early
+        _interrupted(exc, code=0)
+    except (ForewarnError, OSError) as exc:
         _fail(exc)
 
 
@@ -144,10 +165,13 @@ def demo(
     """Run a scripted outage story on the embedded broker and show what customers are told."""
     _setup_logging(verbose)
     from forewarn.streams.demo import run_demo
+    from forewarn.streams.signals import Interrupted
 
     try:
         run_demo(duration, web_port)
-    except ForewarnError as exc:
+    except Interrupted as exc:
+        _interrupted(exc)
+    except (ForewarnError, OSError) as exc:
         _fail(exc)
 
 
@@ -243,7 +267,7 @@ def templates_preview(
         settings = load_settings(config)
         entries = MessageRenderer(settings.notify.status_url,
                                   settings.notify.default_language).preview_all()
-    except ForewarnError as exc:
+    except (ForewarnError, OSError) as exc:
         _fail(exc)
     too_long = [e for e in entries if e.channel == "sms" and (not e.gsm7 or (e.segments or 2) > 1)]
     if as_json:
@@ -266,8 +290,25 @@ def templates_preview(
 
 
 def main() -> None:
-    """Console-script entry point."""
-    app()
+    """Console-script entry point.
+
+    A Kafka client thread left running by a shutdown that was cut short (it is not a
+    daemon) would keep the process alive after the command ended: then leave at once."""
+    try:
+        app()
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+        if isinstance(exc.code, str):
+            typer.echo(exc.code, err=True)
+        stray = [t for t in threading.enumerate()
+                 if t.is_alive() and not t.daemon and t is not threading.main_thread()]
+        if stray:
+            from forewarn.streams.signals import leave_process
+
+            log.warning("threads still running after the command ended (%s); exiting",
+                        ", ".join(t.name for t in stray))
+            leave_process(code)
+        raise
 
 
 if __name__ == "__main__":

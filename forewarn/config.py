@@ -25,6 +25,7 @@ from pydantic import (
 )
 
 from forewarn.errors import ConfigError
+from forewarn.paths import PathError, read_utf8
 
 __all__ = [
     "ApiSettings",
@@ -280,9 +281,9 @@ def load_settings(path: str | os.PathLike[str] | None = None) -> Settings:
     if chosen is not None:
         file = Path(chosen)
         try:
-            data = tomllib.loads(file.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            raise ConfigError(f"config file {file} does not exist") from None
+            data = tomllib.loads(read_utf8(file, "config file"))
+        except PathError as exc:  # missing, a directory, unreadable, not UTF-8
+            raise ConfigError(str(exc)) from None
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(f"config file {file} is not valid TOML: {exc}") from None
     data = _channel_urls_from_environment(data)

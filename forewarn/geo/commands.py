@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 import shapely
 
+from forewarn.errors import RegionError
 from forewarn.geo._places import read_area
 from forewarn.geo.index import RegionIndex
 from forewarn.geo.region import load_region
@@ -51,6 +52,8 @@ def run_impact(region: Path, down: list[str] | str | None = None, *, degraded: b
     ``RegionError`` for a bad region or area file.
     """
     elements = parse_down(down or [])
+    if area is not None and Path(area).is_dir():
+        raise RegionError(str(area), "area file is a directory, not a file")
     shape = read_area(area) if area is not None else None
     index = RegionIndex.build(load_region(Path(region)))
     unknown = [e for e in elements if not index.has_element(e)]
@@ -108,6 +111,7 @@ def run_index_build(region: Path, out: Path) -> Path:
     """Build the index of ``region`` and write it as a new version under ``out``."""
     from forewarn.geo.artifact import write_index
 
+    _folder_to_write(Path(out), "index folder")
     index = RegionIndex.build(load_region(Path(region)))
     return write_index(index, Path(out), Path(region))
 
@@ -116,7 +120,10 @@ def run_coverage_derive(cells_csv: Path, out: Path, *, outline: Path | None = No
                         max_range_m: float | None = None) -> int:
     """Derive cell footprints from an OpenCellID-style CSV; returns the number of cells."""
     from forewarn.geo.derive import DEFAULT_MAX_RANGE_M, derive_coverage, write_cells
+    from forewarn.paths import output_file, readable_file
 
+    readable_file(Path(cells_csv), "cells file")
+    output_file(Path(out), "--out")
     shape = read_area(outline) if outline is not None else None
     cells = derive_coverage(Path(cells_csv), outline=shape,
                             max_range_m=max_range_m or DEFAULT_MAX_RANGE_M)
@@ -128,6 +135,16 @@ def run_synth(region_dir: Path, customers: int, seed: int) -> None:
     """Write a synthetic region with ``customers`` customers, deterministic for ``seed``."""
     if customers < 1:
         raise ValueError("customers must be at least 1")
+    _folder_to_write(Path(region_dir), "region folder")
     write_synthetic_region(Path(region_dir), customers, seed)
     log.info("wrote a synthetic region with %d customers (seed %d) to %s",
              customers, seed, region_dir)
+
+
+def _folder_to_write(path: Path, what: str) -> None:
+    """Raise ``RegionError`` naming ``path`` unless it is a folder or can become one."""
+    if path.exists() and not path.is_dir():
+        raise RegionError(str(path), f"{what} is a file, not a folder")
+    parent = next((p for p in path.parents if p.exists()), None)
+    if parent is not None and not parent.is_dir():
+        raise RegionError(str(path), f"{what} cannot be created: {parent} is a file")

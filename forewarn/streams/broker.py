@@ -125,14 +125,15 @@ class EmbeddedBroker:
         )
 
     def stop(self) -> None:
-        """Stop the broker: SIGTERM, then SIGKILL after 5 s. Safe to call twice."""
+        """Stop the broker: SIGTERM, then SIGKILL after 3 s (memory storage: nothing to
+        save; it blocks the caller, so short). Safe to call twice."""
         proc, self._proc = self._proc, None
         if proc is None or proc.poll() is not None:
             return
         with contextlib.suppress(ProcessLookupError):
             os.killpg(proc.pid, signal.SIGTERM)
         try:
-            proc.wait(timeout=5)
+            proc.wait(timeout=3)
         except subprocess.TimeoutExpired:
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(proc.pid, signal.SIGKILL)

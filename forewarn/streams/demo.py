@@ -30,7 +30,8 @@ from forewarn.geo import RegionIndex, load_region
 from forewarn.notifiers import Dispatcher, mask_address
 from forewarn.streams.app import PipelineOptions, build_pipeline
 from forewarn.streams.broker import open_broker
-from forewarn.streams.runner import running_worker
+from forewarn.streams.runner import run_command, running_worker
+from forewarn.streams.signals import StopRequest
 from forewarn.streams.story import build_story, choose_targets
 
 __all__ = ["ScaledClock", "run_demo", "sample_region_path"]
@@ -74,10 +75,12 @@ async def _settle(progress: Callable[[], tuple[int, int]], quiet_s: float = 3.0,
 
 
 def run_demo(duration_s: float, web_port: int) -> None:
-    asyncio.run(_demo(duration_s, web_port))
+    run_command(_demo(duration_s, web_port))
 
 
 async def _demo(duration_s: float, web_port: int) -> None:
+    stop = StopRequest()  # SIGTERM/SIGINT: leave the story, stop the app, then the broker
+    stop.install()
     console = Console(highlight=False, width=None if sys.stdout.isatty() else 140)
     region = sample_region_path()
     index = RegionIndex.build(load_region(region))
@@ -119,13 +122,14 @@ async def _demo(duration_s: float, web_port: int) -> None:
                   f"{targets.power}, flapping cell {targets.flapping_cell}, fibre node "
                   f"{targets.fibre_node}. Story time runs {clock.speed:.0f}x.")
     with open_broker() as broker:
+        stop.raise_if_requested()
         console.print(f"Embedded Kafka-protocol broker on {broker.bootstrap}; starting the worker...")
         pipeline = build_pipeline(index, PipelineOptions(
             bootstrap=broker.bootstrap, settings=settings, deliver=dispatcher.deliver,
             live=True, clock=clock, tick_interval_s=0.25, web_port=web_port,
             on_delivered=show, on_decision=lambda _: decided.append(1), app_id="forewarn-demo",
         ))
-        async with running_worker(pipeline.app):
+        async with running_worker(pipeline.app, stop=stop):
             console.print(f"Incident page: http://127.0.0.1:{web_port}/")
             producer = AIOKafkaProducer(bootstrap_servers=broker.bootstrap, linger_ms=5)
             await producer.start()
@@ -133,13 +137,14 @@ async def _demo(duration_s: float, web_port: int) -> None:
             try:
                 for step in story:
                     while clock() < start + step.at_s:
+                        stop.raise_if_requested()
                         await asyncio.sleep(0.05)
                     console.print(f"[dim]{datetime.fromtimestamp(start + step.at_s).astimezone():%H:%M:%S}[/dim] "
                                   f"{step.narration}")
                     if step.alarm is not None:
                         await producer.send_and_wait(pipeline.topics.alarms_raw,
                                                      json.dumps(step.alarm).encode(), partition=0)
-                await _settle(lambda: (len(decided), sum(told.values())))
+                await stop.run_until(_settle(lambda: (len(decided), sum(told.values()))))
             finally:
                 await producer.stop()
     await dispatcher.close()

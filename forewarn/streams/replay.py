@@ -6,6 +6,10 @@ sees it in order, followed by a drain marker. Only event time moves the clocks (
 ticks); the drain fires every pending decision at its rule's instant. Delivery is a dry run:
 every delivered record is written to ``--out``, sorted, so the same input gives the same file
 (all fields but ``delivered_at``).
+
+Paths are checked before the broker starts (``forewarn.paths``); the output is written to a
+``.tmp`` beside it and renamed, and the ``.tmp`` is removed on every failure. SIGTERM/SIGINT
+end a replay within ``signals.EXIT_BOUND_S`` with ``Interrupted`` and no output.
 """
 
 from __future__ import annotations
@@ -22,14 +26,16 @@ from aiokafka import AIOKafkaProducer
 
 from forewarn.config import Settings
 from forewarn.domain import Notification, to_iso
+from forewarn.paths import PathError, describe_os_error, output_file, read_utf8
 from forewarn.streams import records
 from forewarn.streams.app import PipelineOptions, build_pipeline
 from forewarn.streams.broker import open_broker
 from forewarn.streams.normalise import parse_line
-from forewarn.streams.runner import running_worker
+from forewarn.streams.runner import run_command, running_worker
 from forewarn.streams.security import aiokafka_security
+from forewarn.streams.signals import StopRequest
 
-__all__ = ["ReplaySummary", "ordered_lines", "replay"]
+__all__ = ["ReplaySummary", "check_paths", "ordered_lines", "replay", "write_atomically"]
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +55,7 @@ async def _dry_run(notification: Notification) -> Notification:
 
 def ordered_lines(path: Path) -> list[str]:
     """Non-blank lines, alarms stably sorted by event time; unparseable lines keep their slot."""
-    lines = [line for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    lines = [line for line in read_utf8(path, "alarm log").splitlines() if line.strip()]
     keyed: list[tuple[float, int, str]] = []
     last = float("-inf")
     for position, line in enumerate(lines):
@@ -61,12 +67,40 @@ def ordered_lines(path: Path) -> list[str]:
     return [line for _, _, line in keyed]
 
 
+def check_paths(alarms: Path, out: Path) -> None:
+    """Raise ``PathError`` naming the path unless the log can be read and ``out`` written."""
+    read_utf8(alarms, "alarm log")
+    output_file(out, "--out")
+    output_file(_tmp_of(out), "--out temporary file")
+
+
 def replay(region_index: object, alarms: Path, out: Path, settings: Settings) -> ReplaySummary:
     """Run the replay and write ``out``; returns counts for the caller to report."""
-    return asyncio.run(_replay(region_index, alarms, out, settings))
+    check_paths(alarms, out)
+    return run_command(_replay(region_index, alarms, out, settings))
+
+
+def _tmp_of(out: Path) -> Path:
+    return out.with_name(out.name + ".tmp")
+
+
+def write_atomically(out: Path, records: list[dict[str, object]]) -> None:
+    """JSON lines to ``out`` via ``out.tmp`` and a rename; the ``.tmp`` never stays behind."""
+    tmp = _tmp_of(out)
+    try:
+        with tmp.open("w", encoding="utf-8") as handle:
+            for record in records:
+                handle.write(json.dumps(record, ensure_ascii=False) + "\n")
+        tmp.replace(out)
+    except OSError as exc:
+        raise PathError(describe_os_error(exc, "cannot write --out", out)) from None
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 async def _replay(index: object, alarms: Path, out: Path, settings: Settings) -> ReplaySummary:
+    stop = StopRequest()
+    stop.install()
     lines = ordered_lines(alarms)
     token = uuid.uuid4().hex
     delivered: list[dict[str, object]] = []
@@ -81,6 +115,7 @@ async def _replay(index: object, alarms: Path, out: Path, settings: Settings) ->
                 all_drained.set()
 
     with open_broker() as broker:
+        stop.raise_if_requested()
         prefix = "" if broker.embedded else f"forewarn.replay.{token[:12]}."
         pipeline = build_pipeline(index, PipelineOptions(
             bootstrap=broker.bootstrap, settings=settings, deliver=_dry_run,
@@ -88,28 +123,28 @@ async def _replay(index: object, alarms: Path, out: Path, settings: Settings) ->
             app_id=f"forewarn-replay-{token[:12]}",
             on_delivered=lambda n: delivered.append(n.record()), on_drained=on_drained,
         ))
-        async with running_worker(pipeline.app):
+        async with running_worker(pipeline.app, stop=stop):
             security = {} if broker.embedded else aiokafka_security(settings.kafka)
-            producer = AIOKafkaProducer(bootstrap_servers=broker.bootstrap, linger_ms=5,
-                                        **security)
-            await producer.start()
-            try:
-                for line in lines:
-                    await producer.send(pipeline.topics.alarms_raw, line.encode(), partition=0)
-                await producer.send(pipeline.topics.alarms_raw,
-                                    json.dumps(records.drain_record(token)).encode(), partition=0)
-                await producer.flush()
-            finally:
-                await producer.stop()
-            await all_drained.wait()
+            await stop.run_until(_produce(broker.bootstrap, security, pipeline.topics.alarms_raw,
+                                          [*lines, json.dumps(records.drain_record(token))]))
+            await stop.run_until(all_drained.wait())
         rejected = pipeline.normalise.rejected
         unknown = pipeline.network.correlator.unknown_elements
+    stop.raise_if_requested()
     delivered.sort(key=lambda r: (str(r["decided_at"]), str(r["customer_id"]), str(r["stage"]),
                                   str(r["notification_id"])))
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_suffix(out.suffix + ".tmp")
-    with tmp.open("w", encoding="utf-8") as handle:
-        for record in delivered:
-            handle.write(json.dumps(record, ensure_ascii=False) + "\n")
-    tmp.replace(out)
+    write_atomically(out, delivered)
     return ReplaySummary(len(lines), rejected, len(delivered), unknown)
+
+
+async def _produce(bootstrap: str, security: dict[str, object], topic: str,
+                   values: list[str]) -> None:
+    """All of ``values`` onto partition 0 of ``topic``, in order, acknowledged."""
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, linger_ms=5, **security)
+    await producer.start()
+    try:
+        for value in values:
+            await producer.send(topic, value.encode(), partition=0)
+        await producer.flush()
+    finally:
+        await producer.stop()

@@ -190,10 +190,28 @@ class _Consumer(faust_aiokafka.Consumer):
         return active
 
 
+class _Producer(faust_aiokafka.Producer):
+    async def send(self, topic: str, *args: Any, **kwargs: Any) -> Any:
+        """Faust's, with ``topic`` tracked in the client's metadata first.
+
+        aiokafka only tracks a topic it had to look up: one already known from an
+        all-topics metadata answer is sent to untracked, and the next metadata refresh
+        (which asks for the tracked topics only, once there are any) drops it. A batch for
+        it then has no leader and is never sent; ``flush`` (Faust's commit, its stop) waits
+        for it forever. That hung ``forewarn replay`` of a one-notification story (the
+        history changelog's only record) in 4 runs of 4.
+        """
+        client = self._ensure_producer().client
+        if topic not in client._topics:
+            client.add_topic(topic)  # refreshes metadata in the background
+        return await super().send(topic, *args, **kwargs)
+
+
 class Transport(faust_aiokafka.Transport):
     """Faust's aiokafka transport with a configurable fetch wait."""
 
     Consumer = _Consumer
+    Producer = _Producer
 
 
 TRANSPORTS.aliases.setdefault(SCHEME, f"{__name__}:Transport")

@@ -17,10 +17,12 @@ from forewarn.streams.preflight import check_topics
 from forewarn.streams.runner import (
     STOP_TIMEOUT_S,
     WorkerFailed,
+    run_command,
     running_worker,
     worker_failure,
 )
 from forewarn.streams.security import aiokafka_security
+from forewarn.streams.signals import StopRequest
 
 __all__ = ["run_worker"]
 
@@ -32,10 +34,13 @@ def run_worker(region: Path, config: Path | None, web_port: int, web_host: str) 
     settings = load_settings(config)
     index = RegionIndex.build(load_region(region))
     log.warning("region %s: %d customers indexed", region, len(index))
-    asyncio.run(_run(index, settings, web_port, web_host))
+    run_command(_run(index, settings, web_port, web_host))
 
 
 async def _run(index: RegionIndex, settings: object, web_port: int, web_host: str) -> None:
+    # SIGTERM is the worker's normal end (exit 0), bounded even if a client hangs.
+    stop = StopRequest(exit_code=0)
+    stop.install()
     dispatcher = Dispatcher.from_settings(settings)
     try:
         with open_broker() as broker:
@@ -48,10 +53,10 @@ async def _run(index: RegionIndex, settings: object, web_port: int, web_host: st
                                aiokafka_security(settings.kafka) if not broker.embedded else None,
                                retry_for_s=settings.kafka.connect_retry_s)
             try:
-                async with running_worker(pipeline.app, loglevel="info") as worker:
+                async with running_worker(pipeline.app, loglevel="info", stop=stop) as worker:
                     log.warning("worker ready on %s; web on http://%s:%d/", broker.url,
                                 web_host, web_port)
-                    while not worker.should_stop:
+                    while not worker.should_stop and not stop.requested:
                         await asyncio.sleep(0.2)
                     _exit_if_stuck(STOP_TIMEOUT_S * 2, pipeline.app)
             except WorkerFailed:  # exit non-zero even if the shutdown that follows hangs

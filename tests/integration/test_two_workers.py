@@ -1,18 +1,20 @@
 """Two worker processes in one consumer group share the partitions: every customer is told
-exactly once, and a customer lookup on either worker answers from the customer's owner."""
+exactly once, and a customer lookup on either worker answers from the customer's owner.
+
+The alarm is sent once the group has settled, as each worker's log shows it: the latest
+assignments of the two split the ``impacts`` partitions between them (disjoint, together all),
+and both answer ready. No sleep stands in for that."""
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import time
 import urllib.request
 from pathlib import Path
 
 import pytest
-
-from forewarn.geo import RegionIndex, load_region
-from forewarn.streams.partitioning import partition_of
 from forewarn_testing import (
     healthy,
     native,
@@ -24,6 +26,9 @@ from forewarn_testing import (
     worker_config,
 )
 
+from forewarn.geo import RegionIndex, load_region
+from forewarn.streams.partitioning import partition_of
+
 pytestmark = pytest.mark.integration
 
 TOKEN = "two-workers-token"
@@ -34,6 +39,28 @@ def lookup(port: int, customer_id: str) -> dict:
                                      headers={"Authorization": f"Bearer {TOKEN}"})
     with urllib.request.urlopen(request, timeout=10) as response:
         return json.loads(response.read())
+
+
+def latest_assignment(log: Path, topic: str) -> set[int] | None:
+    """The ``topic`` partitions of the worker's latest assignment (aiokafka's INFO line), or
+    None before its first."""
+    if not log.exists():
+        return None
+    lines = [line for line in log.read_text(errors="replace").splitlines()
+             if "Setting newly assigned partitions" in line]
+    if not lines:
+        return None
+    found = re.findall(rf"topic='{re.escape(topic)}', partition=(\d+)", lines[-1])
+    return {int(p) for p in found}
+
+
+def split_between(logs: list[Path], topic: str, partitions: int) -> bool:
+    """Every worker holds a share of ``topic``, the shares are disjoint and cover it all."""
+    shares = [latest_assignment(log, topic) for log in logs]
+    if any(not share for share in shares):
+        return False
+    union = set().union(*shares)  # type: ignore[arg-type]
+    return union == set(range(partitions)) and sum(map(len, shares)) == partitions  # type: ignore[arg-type]
 
 
 @pytest.fixture(scope="module")
@@ -65,14 +92,17 @@ def test_two_workers_split_the_work_and_tell_everyone_once(
     second, port_b = start_worker(config, embedded_broker.url, region=region, env=env,
                                   log=tmp_path / "b.log")
     try:
-        wait_for(lambda: healthy(port_a) and healthy(port_b), 120, "both workers")
-        time.sleep(8)  # the group settles after the second member joined
-        wait_for(lambda: healthy(port_a) and healthy(port_b), 120, "both workers after rebalance")
+        logs = [tmp_path / "a.log", tmp_path / "b.log"]
+        wait_for(lambda: split_between(logs, f"{tag}.impacts", 4)
+                 and healthy(port_a) and healthy(port_b), 120,
+                 "both workers to hold a share of the partitions and be ready")
+        shares = [latest_assignment(log, f"{tag}.impacts") for log in logs]
+        assert shares[0] and shares[1] and not shares[0] & shares[1], shares
         produce(embedded_broker.bootstrap, f"{tag}.alarms.raw", [native("P", power, "raised")])
         wait_for(lambda: {r["customer_id"] for r in read_records(out)
                           if r["stage"] == "outage"} == reachable, 90, "outage notices")
 
-        customer = sorted(reachable)[0]
+        customer = min(reachable)
         answers = [lookup(port, customer) for port in (port_a, port_b)]
         assert answers[0] == answers[1], "either worker answers from the owner's tables"
         assert answers[0]["affected"] and answers[0]["partition"] == partition_of(customer, 4)

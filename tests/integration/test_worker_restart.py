@@ -1,13 +1,18 @@
 """A worker killed mid-episode is replaced; the successor recovers the episode table from its
 changelog (or re-reads uncommitted input), fires the pending confirmation once, and nobody is
 told twice. With ``table_store = "rocksdb"`` the successor reuses the killed worker's data
-directory, as a StatefulSet pod restarted on its volume does."""
+directory, as a StatefulSet pod restarted on its volume does.
+
+The kill happens at an observed point, not after a sleep: the first worker's customer-status
+API shows every affected customer's episode open and not yet notified."""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import time
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -28,6 +33,21 @@ from forewarn.geo import RegionIndex, load_region
 
 pytestmark = pytest.mark.integration
 
+TOKEN = "restart-token"
+
+
+def open_unnotified(port: int, customer_id: str) -> bool:
+    """The customer's status shows an open outage episode of which they were not told."""
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{port}/api/v1/customers/{customer_id}/status",
+        headers={"Authorization": f"Bearer {TOKEN}"})
+    try:
+        with urllib.request.urlopen(request, timeout=5) as response:
+            status = json.loads(response.read())
+    except OSError:
+        return False
+    return any(e["state"] == "out" and not e["notified"] for e in status["episodes"])
+
 
 def incidents(port: int) -> list[dict]:
     data = get_json(f"http://127.0.0.1:{port}/api/v1/incidents")
@@ -44,7 +64,7 @@ def test_killed_worker_is_replaced_without_losing_or_repeating_notices(
                            "[correlation]\nconfirm_after_s = 20\nresolve_after_s = 3\n")
     config.write_text(config.read_text().replace("[kafka]\n", f'[kafka]\ntable_store = "{store}"\n'))
     datadir = tmp_path / "state"  # one volume for both, like a restarted pod
-    env = {"APP_DATADIR": str(datadir)}
+    env = {"APP_DATADIR": str(datadir), "FOREWARN_API_TOKENS": TOKEN}
     index = RegionIndex.build(load_region(TINY))
     hit = set(index.impact(["S-A"])["mobile"]) | set(index.impact(["S-A"])["fibre"])
     reachable = {c for c in hit if index.customer(c).first_channel()}
@@ -55,7 +75,9 @@ def test_killed_worker_is_replaced_without_losing_or_repeating_notices(
         wait_for(lambda: healthy(port), 90, "the first worker")
         produce(embedded_broker.bootstrap, f"{tag}.alarms.raw", [native("K1", "S-A", "raised")])
         wait_for(lambda: incidents(port), 30, "the incident to be correlated")
-        time.sleep(2.0)  # the customer stage has opened the episodes
+        # The point to interrupt: every episode open in the customer stage, none confirmed.
+        wait_for(lambda: all(open_unnotified(port, c) for c in reachable), 30,
+                 "the customer stage to open every episode")
         assert read_records(out) == [], "confirmation must wait for confirm_after_s"
     finally:
         stop_worker(first, signal.SIGKILL)
