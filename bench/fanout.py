@@ -137,8 +137,8 @@ def _settings(port: int, concurrency: int) -> Any:
 
 async def _fanout(port: int, customers: dict[str, Any], concurrency: int) -> dict[str, Any]:
     from forewarn.notifiers import Dispatcher
-    from forewarn.streams.delivery import DeliveryStage
-    from forewarn.streams.policy import DeliveryPolicy, PolicySettings
+    from forewarn.streams.delivery.policy import DeliveryPolicy, PolicySettings
+    from forewarn.streams.delivery.stage import DeliveryStage
     from forewarn.templates import MessageRenderer
 
     settings = _settings(port, concurrency)

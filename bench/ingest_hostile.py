@@ -121,7 +121,7 @@ def _wait_ready(port: int, proc: subprocess.Popen[bytes], timeout: float = 180) 
 
 def _worker(bootstrap: str, folder: Path, tag: str, max_records: int | None
             ) -> tuple[subprocess.Popen[bytes], int]:
-    from forewarn.streams.broker import free_port
+    from forewarn.streams.kafka.embedded_broker import free_port
 
     config = folder / f"{tag}.toml"
     limit = f"max_records = {max_records}\n" if max_records else ""
@@ -149,7 +149,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=3)
     args = parser.parse_args(argv)
 
-    from forewarn.streams.broker import EmbeddedBroker
+    from forewarn.streams.kafka.embedded_broker import EmbeddedBroker
 
     body = _body(args.records)
     print(f"{_versions()}\nbody: {args.records:,} invalid records, {len(body):,} bytes",

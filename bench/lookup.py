@@ -66,7 +66,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     from forewarn.geo.synth import write_synthetic_region
-    from forewarn.streams.broker import free_port
+    from forewarn.streams.kafka.embedded_broker import free_port
 
     region = Path(tempfile.gettempdir()) / f"forewarn-bench-storm-{args.customers}-{args.seed}"
     if not (region / "customers.csv").exists():

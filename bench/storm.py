@@ -173,7 +173,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="run only this phase (fanout: no baseline, no storm phases)")
     args = parser.parse_args(argv)
 
-    from forewarn.streams.broker import EmbeddedBroker
+    from forewarn.streams.kafka.embedded_broker import EmbeddedBroker
 
     region = _region(args.customers, args.seed)
     if args.only == "fanout":
@@ -296,7 +296,7 @@ async def _produce_and_watch(bootstrap: str, tag: str, values: list[bytes],
     decisions are on it; when the first and the last arrived (wall clock, s)."""
     from aiokafka import AIOKafkaConsumer
 
-    from forewarn.streams.topics import TopicNames
+    from forewarn.streams.kafka.topics import TopicNames
 
     consumer = AIOKafkaConsumer(TopicNames(f"{tag}.").outbox, bootstrap_servers=bootstrap,
                                 auto_offset_reset="earliest", enable_auto_commit=False,

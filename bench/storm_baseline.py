@@ -15,8 +15,8 @@ from typing import Any
 
 import faust
 
-from forewarn.streams.runner import running_worker
-from forewarn.streams.transport import broker_url_for
+from forewarn.streams.kafka.runner import running_worker
+from forewarn.streams.kafka.transport import broker_url_for
 
 
 async def _count(bootstrap: str, count: int) -> float:

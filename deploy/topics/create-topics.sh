@@ -84,7 +84,7 @@ create() {
   EXPECTED="$EXPECTED $name:$partitions"
 }
 
-# -- the topic list: keep in step with forewarn/streams/app.py (a test compares them) --------
+# -- the topic list: keep in step with forewarn/streams/kafka/app.py (a test compares them) --------
 # Input: alarms from NOC systems. ONE partition: the network is correlated in one order.
 create "${TOPIC_PREFIX}alarms.raw" 1
 create "${TOPIC_PREFIX}alarms.dead-letter" 1 "retention.ms=$DEAD_LETTER_RETENTION_MS"

@@ -4,7 +4,7 @@ retries with exponential backoff and jitter.
 Why here and not in each notifier: the retry policy, the limits, the clocks and the metrics
 are the same for every sink, and tests need to swap the sinks (``doubles``), the sleep, the
 clocks and the randomness without touching them. Fallback to the next channel and dead
-letters are the caller's next steps (``forewarn.streams.delivery``); ``deliver`` raises the
+letters are the caller's next steps (``forewarn.streams.delivery.stage``); ``deliver`` raises the
 final ``DeliveryError`` so the caller can take them.
 
 Backoff: retry n waits ``min(max_backoff_s, backoff_s * 2**(n-1))`` shortened by a random

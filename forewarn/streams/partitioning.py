@@ -4,10 +4,10 @@ Every customer-keyed topic (``impacts``, ``notifications.outbox``, ``notificatio
 and the tables behind them use this one rule, so a customer's episode state, its decisions
 and its deliveries always meet on the same partition and the same worker. It is Kafka's
 default partitioner (murmur2 of the key's UTF-8 bytes), so Faust's table routing and any
-Kafka client keyed by customer id agree with it. ``partition_of`` uses aiokafka's
-implementation so the two can never drift apart; ``partitions_of`` computes the same with
-numpy for many ids at once (aiokafka's pure-Python hash costs ~5 µs per id, a storm names
-hundreds of thousands), and a property test holds it equal to aiokafka's.
+Kafka client keyed by customer id agree with it. It is computed here with numpy, many ids at
+once (aiokafka's pure-Python hash costs ~5 µs per id, a storm names hundreds of
+thousands), so that the core imports no Kafka client; a property test holds it equal to
+aiokafka's ``murmur2`` (tests/unit/test_partitioning_numpy.py).
 """
 
 from __future__ import annotations
@@ -15,7 +15,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
-from aiokafka.partitioner import murmur2
 
 __all__ = ["murmur2_utf8", "partition_of", "partitions_of"]
 
@@ -25,7 +24,7 @@ _M = np.uint32(0x5BD1E995)
 
 def partition_of(customer_id: str, partitions: int) -> int:
     """The partition that owns ``customer_id`` (same as Kafka's default partitioner)."""
-    return (murmur2(customer_id.encode("utf-8")) & 0x7FFFFFFF) % partitions
+    return int(partitions_of([customer_id], partitions)[0])
 
 
 def partitions_of(customer_ids: Sequence[str], partitions: int) -> np.ndarray:

@@ -38,8 +38,8 @@ from forewarn.domain import (
     MaintenanceWindow,
     Stage,
 )
-from forewarn.streams.network_events import Impact
-from forewarn.streams.service_states import OK, OUT, PLANNED, SERVICE_NAMES
+from forewarn.streams.network.events import Impact
+from forewarn.streams.network.service_states import OK, OUT, PLANNED, SERVICE_NAMES
 
 __all__ = [
     "BATCH",

@@ -7,17 +7,17 @@ from pathlib import Path
 
 import pytest
 
-from forewarn.config import Settings
 from forewarn.domain import Stage
 from forewarn.geo import RegionIndex, load_region
 from forewarn.notifiers import Dispatcher, RecordingNotifier
 from forewarn.streams import records
-from forewarn.streams.correlation import NetworkCorrelator
-from forewarn.streams.delivery import DeliveryStage
-from forewarn.streams.elements import ElementStates
+from forewarn.streams.customers.stage import CustomerStage
+from forewarn.streams.delivery.stage import DeliveryStage
+from forewarn.streams.input.stage import NormaliseStage
+from forewarn.streams.network.correlation import NetworkCorrelator
+from forewarn.streams.network.elements import ElementStates
+from forewarn.streams.network.stage import NetworkStage
 from forewarn.streams.partitioning import partition_of
-from forewarn.streams.customer_stage import CustomerStage
-from forewarn.streams.stages import NetworkStage, NormaliseStage
 from forewarn.templates import MessageRenderer
 
 TINY = Path(__file__).resolve().parents[1] / "fixtures" / "regions" / "tiny"

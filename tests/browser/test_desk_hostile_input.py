@@ -31,7 +31,7 @@ import pytest
 from forewarn_testing import healthy, start_worker, stop_worker, wait_for, worker_config
 
 from forewarn.geo import RegionIndex, load_region
-from forewarn.streams.response_headers import CONTENT_SECURITY_POLICY, SECURITY_HEADERS
+from forewarn.streams.web.response_headers import CONTENT_SECURITY_POLICY, SECURITY_HEADERS
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
 

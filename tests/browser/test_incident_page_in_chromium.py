@@ -29,8 +29,8 @@ from forewarn_testing import (
 )
 
 from forewarn.geo import RegionIndex, load_region
-from forewarn.streams.broker import free_port
-from forewarn.streams.response_headers import CONTENT_SECURITY_POLICY
+from forewarn.streams.kafka.embedded_broker import free_port
+from forewarn.streams.web.response_headers import CONTENT_SECURITY_POLICY
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
 

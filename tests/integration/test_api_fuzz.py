@@ -28,7 +28,7 @@ from hypothesis.errors import Unsatisfiable
 from schemathesis.checks import not_a_server_error
 from schemathesis.generation import GenerationMode
 
-from forewarn.streams.formats.limits import MAX_ID_LENGTH
+from forewarn.streams.input.formats.limits import MAX_ID_LENGTH
 
 pytestmark = pytest.mark.integration
 

@@ -66,8 +66,8 @@ def test_synth_writes_a_region_that_loads(run_forewarn: object, tmp_path: Path) 
 
 
 def test_demo_tells_the_story_and_exits_zero(run_forewarn: object) -> None:
-    from forewarn.streams.demo import sample_region_path
-    from forewarn.streams.story import choose_targets
+    from forewarn.streams.commands.demo import sample_region_path
+    from forewarn.streams.commands.story import choose_targets
 
     proc = run_forewarn("demo", "--duration", "25", "--web-port", "0", timeout=240)
     assert proc.returncode == 0, proc.stderr[-3000:]
@@ -96,7 +96,7 @@ def test_templates_preview_reports_every_sms_within_one_segment(run_forewarn: ob
 def test_an_unreachable_broker_is_retried_with_backoff_then_named(
     run_forewarn: object, tmp_path: Path
 ) -> None:
-    from forewarn.streams.broker import free_port
+    from forewarn.streams.kafka.embedded_broker import free_port
 
     config = tmp_path / "forewarn.toml"
     config.write_text("[kafka]\nconnect_retry_s = 3\n")

@@ -86,7 +86,7 @@ def test_an_unusable_path_is_named_on_one_line_and_exits_2(
 
 def test_replay_output_write_failure_removes_its_temp_file(tmp_path: Path) -> None:
     from forewarn.paths import PathError
-    from forewarn.streams.replay import write_atomically
+    from forewarn.streams.commands.replay import write_atomically
 
     out = tmp_path / "out.jsonl"
     out.mkdir()  # appeared after the start-up check: the rename fails

@@ -14,8 +14,8 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from forewarn.domain import Customer, Decision, Stage
 from forewarn.notifiers import RecordingNotifier
 from forewarn.streams import records
-from forewarn.streams.delivery import DeliveryStage
-from forewarn.streams.ledger import DeliveryLedger
+from forewarn.streams.delivery.stage import DeliveryStage
+from forewarn.streams.kafka.delivery_ledger import DeliveryLedger
 from forewarn.templates import MessageRenderer
 
 pytestmark = pytest.mark.integration

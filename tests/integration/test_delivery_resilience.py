@@ -18,8 +18,8 @@ from forewarn.config import Settings
 from forewarn.domain import Customer, Decision, Stage
 from forewarn.notifiers import Dispatcher
 from forewarn.streams import records
-from forewarn.streams.delivery import DeliveryStage
-from forewarn.streams.policy import DeliveryPolicy
+from forewarn.streams.delivery.policy import DeliveryPolicy
+from forewarn.streams.delivery.stage import DeliveryStage
 from forewarn.templates import MessageRenderer
 
 pytestmark = pytest.mark.integration

@@ -13,7 +13,7 @@ import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
 from forewarn.errors import BrokerError
-from forewarn.streams.broker import EmbeddedBroker, _answers_kafka, open_broker
+from forewarn.streams.kafka.embedded_broker import EmbeddedBroker, _answers_kafka, open_broker
 
 pytestmark = pytest.mark.integration
 
@@ -52,7 +52,7 @@ def test_missing_broker_binary_is_a_clear_error(monkeypatch: pytest.MonkeyPatch)
 def test_broker_does_not_outlive_a_killed_owner(tmp_path: object) -> None:
     script = textwrap.dedent("""
         import sys, time
-        from forewarn.streams.broker import EmbeddedBroker
+        from forewarn.streams.kafka.embedded_broker import EmbeddedBroker
         broker = EmbeddedBroker()
         broker.start()
         print(broker.port, flush=True)
@@ -72,8 +72,8 @@ def test_broker_does_not_outlive_a_killed_owner(tmp_path: object) -> None:
 async def test_worker_refuses_topics_with_the_wrong_partition_count(embedded_broker: object) -> None:
     from aiokafka import AIOKafkaProducer
 
-    from forewarn.streams.preflight import check_topics
-    from forewarn.streams.topics import TopicNames
+    from forewarn.streams.kafka.preflight import check_topics
+    from forewarn.streams.kafka.topics import TopicNames
 
     names = TopicNames(f"pre{os.getpid()}.")
     producer = AIOKafkaProducer(bootstrap_servers=embedded_broker.bootstrap)

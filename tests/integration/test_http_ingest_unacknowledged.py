@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 from forewarn_testing import healthy, start_worker, stop_worker, wait_for, worker_config
 
-from forewarn.streams.broker import EmbeddedBroker
+from forewarn.streams.kafka.embedded_broker import EmbeddedBroker
 
 pytestmark = pytest.mark.integration
 

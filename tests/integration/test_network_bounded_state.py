@@ -30,8 +30,8 @@ from forewarn_testing import (
 )
 
 from forewarn.geo import RegionIndex, load_region
-from forewarn.streams.fence import FenceReader
-from forewarn.streams.journal import CHUNK_BYTES, StateJournal
+from forewarn.streams.kafka.fence import FenceReader
+from forewarn.streams.kafka.network_journal import CHUNK_BYTES, StateJournal
 
 pytestmark = pytest.mark.integration
 

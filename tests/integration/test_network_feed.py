@@ -14,9 +14,9 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from forewarn_testing import produce_async
 
-from forewarn.streams.fence import FenceReader
-from forewarn.streams.journal import StateJournal
-from forewarn.streams.network_feed import NetworkFeed, Outgoing
+from forewarn.streams.kafka.fence import FenceReader
+from forewarn.streams.kafka.network_feed import NetworkFeed, Outgoing
+from forewarn.streams.kafka.network_journal import StateJournal
 
 pytestmark = pytest.mark.integration
 

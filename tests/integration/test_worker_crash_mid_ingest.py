@@ -30,7 +30,7 @@ from aiokafka import AIOKafkaConsumer
 from forewarn_testing import TINY, healthy, start_worker, stop_worker, wait_for, worker_config
 
 from forewarn.geo import RegionIndex, load_region
-from forewarn.streams.fence import FenceReader
+from forewarn.streams.kafka.fence import FenceReader
 
 pytestmark = pytest.mark.integration
 

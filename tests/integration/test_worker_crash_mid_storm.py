@@ -44,7 +44,7 @@ from forewarn_testing import (
 )
 
 from forewarn.geo import RegionIndex, load_region
-from forewarn.streams.fence import FenceReader
+from forewarn.streams.kafka.fence import FenceReader
 
 pytestmark = pytest.mark.integration
 

@@ -7,7 +7,7 @@ import json
 from hypothesis import given
 from hypothesis import strategies as st
 
-from forewarn.streams.network_feed import Outgoing, batch_envelopes
+from forewarn.streams.kafka.network_feed import Outgoing, batch_envelopes
 from forewarn.streams.records import messages_of
 
 

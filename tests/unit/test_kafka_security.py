@@ -8,7 +8,7 @@ import pytest
 
 from forewarn.config import load_settings
 from forewarn.errors import ConfigError
-from forewarn.streams.security import aiokafka_security, faust_credentials
+from forewarn.streams.kafka.tls import aiokafka_security, faust_credentials
 
 
 def settings_from(tmp_path: Path, text: str) -> object:

@@ -9,8 +9,8 @@ import threading
 
 import pytest
 
-from forewarn.streams.runner import run_command
-from forewarn.streams.signals import Interrupted, StopRequest
+from forewarn.streams.kafka.signals import Interrupted, StopRequest
+from forewarn.streams.kafka.runner import run_command
 
 
 def test_run_until_returns_the_result_when_no_signal_comes() -> None:

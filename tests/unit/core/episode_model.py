@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from json_table import JsonTable
 
 from forewarn.domain import SERVICES, Decision, ImpactChange, Stage
-from forewarn.streams.episodes import EpisodeTracker
+from forewarn.streams.customers.episodes import EpisodeTracker
 from forewarn.streams.reasons import Reason
 
 __all__ = ["changes_of", "intervals", "modelled", "order", "steps", "tracked", "windows"]

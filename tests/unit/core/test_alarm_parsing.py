@@ -13,7 +13,7 @@ import pytest
 
 from forewarn.domain import SEVERITIES, IncidentUpdate, MaintenanceWindow
 from forewarn.errors import AlarmFormatError, ForewarnError
-from forewarn.streams.normalise import (
+from forewarn.streams.input.normalise import (
     ALARM_STATES,
     detect_format,
     parse_alarm,

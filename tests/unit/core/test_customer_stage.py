@@ -12,8 +12,8 @@ from json_table import JsonTable
 from forewarn.config import LegalSettings, NotifySettings, Settings
 from forewarn.domain import Customer
 from forewarn.streams import records
-from forewarn.streams.customer_stage import CustomerStage, changes_from_message
-from forewarn.streams.legal import NoLegalClocks, UkAutomaticCompensation
+from forewarn.streams.customers.legal_clocks import NoLegalClocks, UkAutomaticCompensation
+from forewarn.streams.customers.stage import CustomerStage, changes_from_message
 from forewarn.streams.partitioning import partition_of
 
 BERLIN = ZoneInfo("Europe/Berlin")

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from json_table import JsonTable
 
 from forewarn.domain import SEVERITIES, Alarm
-from forewarn.streams.elements import ElementStates
+from forewarn.streams.network.elements import ElementStates
 
 ELEMENTS = ("site-1", "site-2", "cell-1")
 DOWN = ("critical", "major")

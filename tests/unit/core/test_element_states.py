@@ -7,7 +7,7 @@ import json
 import pytest
 from json_table import JsonTable
 
-from forewarn.streams.elements import ElementChange, ElementStates
+from forewarn.streams.network.elements import ElementChange, ElementStates
 
 
 @pytest.fixture

@@ -9,8 +9,8 @@ from typing import Any
 
 from forewarn.domain import Decision
 from forewarn.streams import records
-from forewarn.streams.customer_stage import CustomerStage
-from forewarn.streams.episode_journal import JournaledEpisodes, is_journal_key
+from forewarn.streams.customers.episode_changelog import JournaledEpisodes, is_journal_key
+from forewarn.streams.customers.stage import CustomerStage
 from forewarn.streams.partitioning import partition_of
 
 P = 4

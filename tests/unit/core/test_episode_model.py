@@ -9,7 +9,7 @@ from episode_model import changes_of, intervals, modelled, order, steps, tracked
 from hypothesis import given, settings
 
 from forewarn.domain import Stage
-from forewarn.streams.episodes import EpisodeTracker
+from forewarn.streams.customers.episodes import EpisodeTracker
 
 # ------------------------------------------------------------------------------ properties
 

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from json_table import JsonTable
 
 from forewarn.domain import Decision, ImpactChange
-from forewarn.streams.episodes import EpisodeTracker
+from forewarn.streams.customers.episodes import EpisodeTracker
 
 
 def with_crashes(

@@ -8,7 +8,7 @@ import pytest
 from json_table import JsonTable
 
 from forewarn.domain import Decision, Stage
-from forewarn.streams.episodes import EpisodeTracker
+from forewarn.streams.customers.episodes import EpisodeTracker
 from forewarn.streams.reasons import Reason
 
 INF = math.inf

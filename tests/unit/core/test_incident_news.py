@@ -10,9 +10,9 @@ import pytest
 from json_table import JsonTable
 
 from forewarn.domain import Decision, Stage
-from forewarn.streams.episodes import EpisodeTracker
-from forewarn.streams.legal import GermanyTkg58, UkAutomaticCompensation
-from forewarn.streams.notices import NoticeRules
+from forewarn.streams.customers.episodes import EpisodeTracker
+from forewarn.streams.customers.legal_clocks import GermanyTkg58, UkAutomaticCompensation
+from forewarn.streams.customers.notices import NoticeRules
 from forewarn.streams.reasons import Reason
 
 INF = math.inf

@@ -6,7 +6,7 @@ The expected instants come from an independent oracle: the local day is read off
 timestamp, and "notice_hour on day d" is found by scanning that day in 15-minute steps for
 the first instant whose wall clock reads ``notice_hour``:00 or later (so a skipped hour
 gives the first instant after the gap, a repeated hour its first occurrence, as the legal
-module documents). No date arithmetic of ``forewarn.streams.legal`` is reused.
+module documents). No date arithmetic of ``forewarn.streams.customers.legal_clocks`` is reused.
 """
 
 from __future__ import annotations
@@ -20,9 +20,9 @@ from hypothesis import strategies as st
 from json_table import JsonTable
 
 from forewarn.domain import ImpactChange, Stage
-from forewarn.streams.episodes import EpisodeTracker
-from forewarn.streams.legal import GermanyTkg58, UkAutomaticCompensation
-from forewarn.streams.notices import NoticeRules
+from forewarn.streams.customers.episodes import EpisodeTracker
+from forewarn.streams.customers.legal_clocks import GermanyTkg58, UkAutomaticCompensation
+from forewarn.streams.customers.notices import NoticeRules
 from forewarn.streams.reasons import Reason
 
 # Zones with DST at 02:00/03:00 (Europe, US), at midnight (Santiago, Havana), by 30 minutes

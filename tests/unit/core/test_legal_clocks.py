@@ -10,7 +10,7 @@ import pytest
 
 from forewarn.config import Settings, load_settings
 from forewarn.errors import ConfigError
-from forewarn.streams.legal import (
+from forewarn.streams.customers.legal_clocks import (
     GermanyTkg58,
     NoLegalClocks,
     UkAutomaticCompensation,

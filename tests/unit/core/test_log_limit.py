@@ -6,7 +6,7 @@ import logging
 
 import pytest
 
-from forewarn.streams.log_limit import LogLimiter
+from forewarn.streams.input.log_limit import LogLimiter
 
 
 class Clock:

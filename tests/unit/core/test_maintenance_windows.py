@@ -8,8 +8,8 @@ import pytest
 from json_table import JsonTable
 
 from forewarn.domain import Decision, Stage
-from forewarn.streams.episodes import EpisodeTracker
-from forewarn.streams.notices import WINDOW_MEMORY_S
+from forewarn.streams.customers.episodes import EpisodeTracker
+from forewarn.streams.customers.notices import WINDOW_MEMORY_S
 from forewarn.streams.reasons import Reason
 
 INF = math.inf

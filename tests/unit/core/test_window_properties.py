@@ -30,8 +30,8 @@ from window_model import (
 
 from forewarn.domain import Decision, Stage
 from forewarn.streams import records
-from forewarn.streams.customer_stage import CustomerStage
-from forewarn.streams.episodes import EpisodeTracker
+from forewarn.streams.customers.episodes import EpisodeTracker
+from forewarn.streams.customers.stage import CustomerStage
 from forewarn.streams.partitioning import partition_of
 
 PARTITIONS = 2

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 from types import SimpleNamespace
 
-from forewarn.streams.runner import worker_failure, worker_ready
+from forewarn.streams.kafka.runner import worker_failure, worker_ready
 
 
 def app(feed_failure: BaseException | None = None, crashed: BaseException | None = None) -> object:

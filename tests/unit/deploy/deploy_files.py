@@ -223,7 +223,7 @@ def app_topology(partitions: int, topic_prefix: str, app_id: str) -> AppTopology
     import faust
 
     from forewarn.config import Settings
-    from forewarn.streams.app import PipelineOptions, build_pipeline
+    from forewarn.streams.kafka.app import PipelineOptions, build_pipeline
 
     settings = Settings.model_validate(
         {"kafka": {"partitions": partitions, "topic_prefix": topic_prefix, "app_id": app_id}})

@@ -4,7 +4,7 @@ The script runs for real (/bin/sh, as in the containers) against a stub kafka-to
 keeps the topics in a file, once with the compose service's environment and once with the
 Kubernetes Job's. What it creates is compared with what the app itself declares when built
 from the same settings (topics, table changelogs, Faust's leader topic), so a topic added to
-or dropped from forewarn/streams/app.py fails here until the script follows.
+or dropped from forewarn/streams/kafka/app.py fails here until the script follows.
 """
 
 from __future__ import annotations

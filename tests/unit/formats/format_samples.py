@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from forewarn.streams.formats.common import at
+from forewarn.streams.input.formats.common import at
 
 __all__ = [
     "ALARMS",

@@ -8,8 +8,8 @@ import pytest
 from format_samples import load
 
 from forewarn.domain import Alarm
-from forewarn.streams.formats.alertmanager import fingerprint
-from forewarn.streams.normalise import parse_records
+from forewarn.streams.input.formats.alertmanager import fingerprint
+from forewarn.streams.input.normalise import parse_records
 
 
 def webhook(*, alert: dict[str, Any] | None = None, **labels: str | None) -> dict[str, Any]:

@@ -9,7 +9,7 @@ from format_samples import load
 
 from forewarn.domain import Alarm, IncidentUpdate, MaintenanceWindow
 from forewarn.errors import AlarmFormatError
-from forewarn.streams.normalise import ParseResult, parse_alarm, parse_line, parse_records
+from forewarn.streams.input.normalise import ParseResult, parse_alarm, parse_line, parse_records
 
 NATIVE = {
     "alarm_id": "a-1", "element_id": "site-7", "state": "raised", "severity": "critical",

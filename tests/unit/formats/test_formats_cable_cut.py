@@ -9,7 +9,7 @@ import pytest
 
 from forewarn.domain import CableCut
 from forewarn.streams import records
-from forewarn.streams.normalise import parse_records
+from forewarn.streams.input.normalise import parse_records
 
 AT = datetime(2026, 5, 4, 8, 0, tzinfo=UTC).timestamp()
 DIG = {"type": "Polygon",

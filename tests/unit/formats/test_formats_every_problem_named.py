@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-from forewarn.streams.formats.schema import MAX_PROBLEMS
-from forewarn.streams.normalise import dead_letter_for, parse_records
+from forewarn.streams.input.formats.schema import MAX_PROBLEMS
+from forewarn.streams.input.normalise import dead_letter_for, parse_records
 
 NATIVE = {"alarm_id": "a-1", "element_id": "site-7", "state": "raised", "severity": "major",
           "event_time": "2024-05-01T10:00:00Z"}

@@ -25,7 +25,7 @@ from hypothesis import strategies as st
 
 from forewarn.domain import Alarm, CableCut, IncidentUpdate, InputRecord, MaintenanceWindow
 from forewarn.errors import AlarmFormatError
-from forewarn.streams.formats.limits import (
+from forewarn.streams.input.formats.limits import (
     EARLIEST,
     LATEST,
     MAX_ELEMENTS,
@@ -34,14 +34,14 @@ from forewarn.streams.formats.limits import (
     id_problem,
     text_problem,
 )
-from forewarn.streams.formats.schema import MAX_PROBLEMS
-from forewarn.streams.normalise import ParseResult, parse_alarm, parse_line, parse_records
+from forewarn.streams.input.formats.schema import MAX_PROBLEMS
+from forewarn.streams.input.normalise import ParseResult, parse_alarm, parse_line, parse_records
 
 FUZZ = settings(max_examples=200, deadline=None,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 
 def check_limits(record: InputRecord) -> None:
-    """Every accepted record keeps the limits of forewarn.streams.formats.limits."""
+    """Every accepted record keeps the limits of forewarn.streams.input.formats.limits."""
     ids: list[str | None] = []
     texts: list[str | None] = []
     times: list[float | None] = []

@@ -17,7 +17,7 @@ from format_samples import FieldPath, dotted, load, replaced, without
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from forewarn.streams.normalise import parse_records
+from forewarn.streams.input.normalise import parse_records
 
 NATIVE = {
     "alarm_id": "a-1", "element_id": "site-7", "state": "raised", "severity": "major",

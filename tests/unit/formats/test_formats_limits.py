@@ -16,7 +16,7 @@ import pytest
 from format_samples import FieldPath, dotted, replaced
 
 from forewarn.domain import Alarm
-from forewarn.streams.formats.limits import (
+from forewarn.streams.input.formats.limits import (
     MAX_AREA_VERTICES,
     MAX_ELEMENTS,
     MAX_EXCERPT,
@@ -26,7 +26,7 @@ from forewarn.streams.formats.limits import (
     bounded_id,
     id_problem,
 )
-from forewarn.streams.normalise import (
+from forewarn.streams.input.normalise import (
     MAX_RAW_IN_DEAD_LETTER,
     dead_letter,
     dead_letter_for,

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from forewarn.domain import IncidentUpdate, MaintenanceWindow
-from forewarn.streams.normalise import parse_records
+from forewarn.streams.input.normalise import parse_records
 
 START = datetime(2024, 5, 3, 1, 0, tzinfo=UTC).timestamp()
 

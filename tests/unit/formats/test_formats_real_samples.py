@@ -15,7 +15,7 @@ import pytest
 from format_samples import ALARMS, load, markdown_payloads, read_text
 
 from forewarn.domain import Alarm
-from forewarn.streams.normalise import parse_line, parse_records
+from forewarn.streams.input.normalise import parse_line, parse_records
 
 
 def utc(*args: int) -> float:

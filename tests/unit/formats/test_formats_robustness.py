@@ -14,7 +14,7 @@ from format_samples import ALARMS, leaves, replaced
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from forewarn.streams.normalise import ParseResult, parse_line, parse_records
+from forewarn.streams.input.normalise import ParseResult, parse_line, parse_records
 
 JSON = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=8),

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from format_samples import load
 
-from forewarn.streams.normalise import parse_records
+from forewarn.streams.input.normalise import parse_records
 
 RAISED = datetime(2024, 5, 1, 10, 0, tzinfo=UTC).timestamp()
 CHANGED = RAISED + 60

@@ -14,9 +14,9 @@ from typing import Any
 import pytest
 
 from forewarn.domain import Alarm
-from forewarn.streams.elements import ElementStates
-from forewarn.streams.formats.limits import MAX_ID_LENGTH
-from forewarn.streams.normalise import parse_alarm, parse_records
+from forewarn.streams.input.formats.limits import MAX_ID_LENGTH
+from forewarn.streams.input.normalise import parse_alarm, parse_records
+from forewarn.streams.network.elements import ElementStates
 
 #: Shaped after an OpenSlice (osl) TMF642 AlarmCreate: no id, no href.
 OPENSLICE: dict[str, Any] = {

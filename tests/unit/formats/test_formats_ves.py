@@ -9,7 +9,7 @@ import pytest
 from format_samples import load
 
 from forewarn.domain import Alarm
-from forewarn.streams.normalise import parse_records
+from forewarn.streams.input.normalise import parse_records
 
 
 def fault(**fields: Any) -> dict[str, Any]:

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import json
 
-from forewarn.streams.normalise import MAX_RAW_IN_DEAD_LETTER
-from forewarn.streams.stages import NormaliseStage
+from forewarn.streams.input.normalise import MAX_RAW_IN_DEAD_LETTER
+from forewarn.streams.input.stage import NormaliseStage
 
 GOOD = {"alarm_id": "a-1", "element_id": "site-7", "state": "raised", "severity": "major",
         "event_time": "2024-05-01T10:00:00Z"}

@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from forewarn.domain import Alarm, CableCut, ImpactChange
-from forewarn.streams.correlation import Impact, NetworkCorrelator
-from forewarn.streams.elements import ElementStates
-from forewarn.streams.windows import MaintenanceSchedule
+from forewarn.streams.network.correlation import Impact, NetworkCorrelator
+from forewarn.streams.network.elements import ElementStates
+from forewarn.streams.network.windows import MaintenanceSchedule
 
 __all__ = ["State", "changes", "cleared", "correlator", "cut_at", "cut_by", "raised", "who"]
 

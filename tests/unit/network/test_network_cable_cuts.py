@@ -11,7 +11,7 @@ import pytest
 from network_helpers import changes, correlator, cut_at, cut_by, raised, who
 
 from forewarn.geo import RegionIndex
-from forewarn.streams.cuts import CUT_CAUSE, cut_alarm_id
+from forewarn.streams.network.cuts import CUT_CAUSE, cut_alarm_id
 
 METRES_PER_DEG_LAT = 111_200
 ON_R1 = (13.395, 52.51)

@@ -8,7 +8,7 @@ import pytest
 
 from forewarn.domain import Alarm, IncidentUpdate, MaintenanceWindow
 from forewarn.geo import RegionIndex, load_region
-from forewarn.streams.correlation import (
+from forewarn.streams.network.correlation import (
     Impact,
     IncidentMerge,
     IncidentNews,
@@ -16,8 +16,8 @@ from forewarn.streams.correlation import (
     PlannedNotice,
     WindowEnd,
 )
-from forewarn.streams.elements import ElementStates
-from forewarn.streams.windows import MaintenanceSchedule
+from forewarn.streams.network.elements import ElementStates
+from forewarn.streams.network.windows import MaintenanceSchedule
 
 TINY = Path(__file__).resolve().parents[2] / "fixtures" / "regions" / "tiny"
 DAY = 86400.0

@@ -12,8 +12,9 @@ from network_helpers import correlator
 
 from forewarn.geo import RegionIndex
 from forewarn.streams import records
-from forewarn.streams.customer_stage import CustomerStage
-from forewarn.streams.stages import NetworkStage, NormaliseStage
+from forewarn.streams.customers.stage import CustomerStage
+from forewarn.streams.input.stage import NormaliseStage
+from forewarn.streams.network.stage import NetworkStage
 
 T0 = datetime(2026, 5, 4, 8, 0, tzinfo=UTC)
 PARTITIONS = 2

@@ -8,8 +8,8 @@ from network_helpers import cleared, correlator, raised
 
 from forewarn.domain import MaintenanceWindow
 from forewarn.geo import RegionIndex
-from forewarn.streams.correlation import NetworkCorrelator
-from forewarn.streams.stages import NetworkStage
+from forewarn.streams.network.correlation import NetworkCorrelator
+from forewarn.streams.network.stage import NetworkStage
 
 
 def incident(net: NetworkCorrelator, root: str) -> str:

@@ -13,13 +13,13 @@ from hypothesis import strategies as st
 
 from forewarn.domain import Alarm, MaintenanceWindow
 from forewarn.streams import records
-from forewarn.streams.correlation import NetworkCorrelator
-from forewarn.streams.customer_stage import CustomerStage
-from forewarn.streams.elements import ElementStates
-from forewarn.streams.event_time import EventTimeGuard
-from forewarn.streams.refusals import EVENT_TIME_FUTURE, EVENT_TIME_OLD, RecordRefused
-from forewarn.streams.stages import NetworkStage
-from forewarn.streams.windows import MaintenanceSchedule
+from forewarn.streams.customers.stage import CustomerStage
+from forewarn.streams.network.correlation import NetworkCorrelator
+from forewarn.streams.network.elements import ElementStates
+from forewarn.streams.network.event_time import EventTimeGuard
+from forewarn.streams.network.refusals import EVENT_TIME_FUTURE, EVENT_TIME_OLD, RecordRefused
+from forewarn.streams.network.stage import NetworkStage
+from forewarn.streams.network.windows import MaintenanceSchedule
 
 T0 = datetime(2026, 5, 4, 8, 0, tzinfo=UTC).timestamp()
 YEAR_3000 = datetime(3000, 1, 1, tzinfo=UTC).timestamp()

@@ -1,5 +1,5 @@
 """Hot reload in a worker: the timer notices a published version, a reload record in the
-network's stream order swaps it in; customer lookups follow (``forewarn.streams.hot_reload``)."""
+network's stream order swaps it in; customer lookups follow (``forewarn.streams.network.index_reload``)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from network_helpers import correlator
 
 from forewarn.geo import RegionIndex
 from forewarn.geo.artifact import write_index
-from forewarn.streams.hot_reload import (
+from forewarn.streams.network.index_reload import (
     IndexReloader,
     LiveIndex,
     ReloadingNetworkStage,
@@ -85,7 +85,7 @@ def test_reload_record_without_a_configured_dir_is_skipped(tiny_index: RegionInd
 def test_other_records_are_handled_as_by_the_plain_network_stage(
     tiny_index: RegionIndex, tmp_path: Path,
 ) -> None:
-    from forewarn.streams.stages import NetworkStage
+    from forewarn.streams.network.stage import NetworkStage
 
     plain = NetworkStage(correlator(tiny_index), 3)
     reloading = ReloadingNetworkStage(correlator(tiny_index), 3, IndexReloader(tmp_path))

@@ -13,9 +13,13 @@ from network_helpers import changes, correlator, cut_at, raised, who
 from forewarn.domain import MaintenanceWindow
 from forewarn.geo import RegionIndex
 from forewarn.geo.artifact import write_index
-from forewarn.streams.correlation import IncidentMerge, PlannedNotice
-from forewarn.streams.customer_stage import CustomerStage
-from forewarn.streams.hot_reload import IndexReloader, ReloadingNetworkStage, reload_record
+from forewarn.streams.customers.stage import CustomerStage
+from forewarn.streams.network.correlation import IncidentMerge, PlannedNotice
+from forewarn.streams.network.index_reload import (
+    IndexReloader,
+    ReloadingNetworkStage,
+    reload_record,
+)
 
 OLD_007 = "007,13.405,52.51,"
 NEW_007 = "007,13.43,52.518,"

@@ -7,7 +7,13 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from forewarn.streams.journal import CHUNKS, StateJournal, Write, _Loader, encode_entry
+from forewarn.streams.kafka.network_journal import (
+    CHUNKS,
+    StateJournal,
+    Write,
+    _Loader,
+    encode_entry,
+)
 
 SMALL_CHUNK = 100
 

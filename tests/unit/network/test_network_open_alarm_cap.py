@@ -8,10 +8,10 @@ import pytest
 from network_helpers import cleared, correlator, raised, who
 
 from forewarn.domain import Alarm
-from forewarn.streams.correlation import NetworkCorrelator
-from forewarn.streams.elements import ElementStates
-from forewarn.streams.refusals import TOO_MANY_OPEN_ALARMS, RecordRefused
-from forewarn.streams.windows import MaintenanceSchedule
+from forewarn.streams.network.correlation import NetworkCorrelator
+from forewarn.streams.network.elements import ElementStates
+from forewarn.streams.network.refusals import TOO_MANY_OPEN_ALARMS, RecordRefused
+from forewarn.streams.network.windows import MaintenanceSchedule
 
 T0 = 1_780_000_000.0
 CAP = 5

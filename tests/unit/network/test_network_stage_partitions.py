@@ -10,7 +10,11 @@ from network_helpers import correlator
 
 from forewarn.geo import RegionIndex
 from forewarn.geo.artifact import write_index
-from forewarn.streams.hot_reload import IndexReloader, ReloadingNetworkStage, reload_record
+from forewarn.streams.network.index_reload import (
+    IndexReloader,
+    ReloadingNetworkStage,
+    reload_record,
+)
 from forewarn.streams.partitioning import partition_of
 
 PARTITIONS = 5

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from policy_helpers import local
 
 from forewarn.domain import Customer, Decision, Stage
-from forewarn.streams.policy import (
+from forewarn.streams.delivery.policy import (
     Action,
     Deferrals,
     DeliveryPolicy,

@@ -15,8 +15,8 @@ from forewarn.domain import Customer, Decision, Notification, Stage, to_iso
 from forewarn.notifiers import DeliveryMetrics, Dispatcher, FailingNotifier, RecordingNotifier
 from forewarn.notifiers.base import Notifier
 from forewarn.streams import records
-from forewarn.streams.delivery import DeliveryStage
-from forewarn.streams.policy import DeliveryPolicy, PolicySettings, QuietHours
+from forewarn.streams.delivery.policy import DeliveryPolicy, PolicySettings, QuietHours
+from forewarn.streams.delivery.stage import DeliveryStage
 from forewarn.templates import MessageRenderer
 
 MakeDecision = Callable[..., Decision]

@@ -13,14 +13,14 @@ from policy_helpers import local
 from forewarn.domain import Customer, Decision, Stage
 from forewarn.notifiers import Dispatcher, FailingNotifier, RecordingNotifier
 from forewarn.streams import records
-from forewarn.streams.delivery import DeliveryStage
-from forewarn.streams.policy import (
+from forewarn.streams.delivery.policy import (
     Action,
     DeliveryPolicy,
     PolicyReason,
     PolicySettings,
     QuietHours,
 )
+from forewarn.streams.delivery.stage import DeliveryStage
 from forewarn.streams.reasons import Reason
 from forewarn.templates import MessageRenderer
 

@@ -9,7 +9,7 @@ from policy_helpers import local
 
 from forewarn.config import Settings, load_settings
 from forewarn.errors import ConfigError
-from forewarn.streams.policy import QuietHours
+from forewarn.streams.delivery.policy import QuietHours
 
 BERLIN = ZoneInfo("Europe/Berlin")
 NIGHT = QuietHours.parse("22:00-07:00")

@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 
 from forewarn.config import NotifySettings
 from forewarn.domain import Customer, Decision, Stage
-from forewarn.streams.formats.limits import (
+from forewarn.streams.input.formats.limits import (
     EARLIEST,
     LATEST,
     MAX_ID_LENGTH,

@@ -10,7 +10,7 @@ import pytest
 from forewarn_testing import TINY
 
 from forewarn.geo import RegionIndex, load_region
-from forewarn.streams.board import IncidentBoard
+from forewarn.streams.network.incident_board import IncidentBoard
 
 
 def _square(x0: float, x1: float) -> dict[str, object]:

@@ -8,8 +8,8 @@ import pytest
 from web_helpers import T0, change
 
 from forewarn.geo import RegionIndex
-from forewarn.streams.board import IncidentBoard
-from forewarn.streams.status import AreaStatus
+from forewarn.streams.network.incident_board import IncidentBoard
+from forewarn.streams.web.status import AreaStatus
 
 
 @pytest.fixture

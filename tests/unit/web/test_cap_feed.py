@@ -8,9 +8,9 @@ import pytest
 from web_helpers import T0, change
 
 from forewarn.geo import RegionIndex
-from forewarn.streams.board import IncidentBoard
-from forewarn.streams.cap import ATOM_NS, CAP_NS, KEEP_CANCELLED_S, CapFeed
-from forewarn.streams.status import AreaStatus
+from forewarn.streams.network.incident_board import IncidentBoard
+from forewarn.streams.web.cap import ATOM_NS, CAP_NS, KEEP_CANCELLED_S, CapFeed
+from forewarn.streams.web.status import AreaStatus
 
 A = {"atom": ATOM_NS, "cap": CAP_NS}
 REQUIRED_ALERT = ("identifier", "sender", "sent", "status", "msgType", "scope")

@@ -13,8 +13,8 @@ import xmlschema
 from web_helpers import T0, change
 
 from forewarn.geo import RegionIndex
-from forewarn.streams.board import IncidentBoard
-from forewarn.streams.cap import (
+from forewarn.streams.network.incident_board import IncidentBoard
+from forewarn.streams.web.cap import (
     ATOM_NS,
     CAP_NS,
     MODERATE_SHARE,
@@ -23,7 +23,7 @@ from forewarn.streams.cap import (
     cap_time,
     severity,
 )
-from forewarn.streams.status import AreaStatus
+from forewarn.streams.web.status import AreaStatus
 
 XSD = Path(__file__).resolve().parents[2] / "fixtures" / "cap" / "CAP-v1.2.xsd"
 A = {"atom": ATOM_NS, "cap": CAP_NS}

@@ -10,8 +10,8 @@ import yaml
 from prometheus_client.parser import text_string_to_metric_families
 
 from forewarn.notifiers import DeliveryMetrics
-from forewarn.streams.board import IncidentBoard
-from forewarn.streams.metrics import StreamMetrics
+from forewarn.streams.network.incident_board import IncidentBoard
+from forewarn.streams.web.metrics import StreamMetrics
 
 DEPLOY = Path(__file__).resolve().parents[3] / "deploy"
 METRIC = re.compile(r"\b(forewarn_[a-z_]+)")

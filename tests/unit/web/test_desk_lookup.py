@@ -7,8 +7,8 @@ from web_helpers import T0
 
 from forewarn.domain import Notification
 from forewarn.geo import RegionIndex
-from forewarn.streams.desk import PhoneBook, customer_status, normalise_phone
-from forewarn.streams.history import remember_delivery
+from forewarn.streams.delivery.history import remember_delivery
+from forewarn.streams.web.desk import PhoneBook, customer_status, normalise_phone
 
 
 @pytest.mark.parametrize("typed", ["+49 151 12345678", "+49-151-1234 5678", "0049 151 12345678",

@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 from web_helpers import T0, change, delivered
 
 from forewarn.streams import records
-from forewarn.streams.board import KEEP_ENDED, KEEP_NEWS, IncidentBoard
+from forewarn.streams.network.incident_board import KEEP_ENDED, KEEP_NEWS, IncidentBoard
 
 
 def test_outage_counts_now_and_at_peak(board: IncidentBoard) -> None:

@@ -12,10 +12,10 @@ from web_helpers import T0, change, delivered
 
 from forewarn.config import Settings
 from forewarn.geo import RegionIndex
-from forewarn.streams.api import WebApi
-from forewarn.streams.board import IncidentBoard
-from forewarn.streams.incident_page import MAX_INCIDENT_ID, advice_key
-from forewarn.streams.metrics import StreamMetrics
+from forewarn.streams.network.incident_board import IncidentBoard
+from forewarn.streams.web.api import WebApi
+from forewarn.streams.web.incident_page import MAX_INCIDENT_ID, advice_key
+from forewarn.streams.web.metrics import StreamMetrics
 
 HOSTILE = "MW-<img src=x onerror=alert(1)>\"'&"
 VISIBLE_S = 3600.0

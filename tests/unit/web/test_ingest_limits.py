@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 
-from forewarn.streams.ingest import (
+from forewarn.streams.input.http_ingest import (
     MAX_EXCERPT_CHARS,
     IngestLimits,
     body_too_large,
@@ -145,8 +145,8 @@ def test_incident_update_is_held_to_the_same_limits() -> None:
 
 
 def test_openapi_documents_the_limits_and_the_unacknowledged_503_on_every_ingest_path() -> None:
-    from forewarn.streams.openapi import openapi_document
-    from forewarn.streams.web import INGEST_PATHS
+    from forewarn.streams.web.openapi import openapi_document
+    from forewarn.streams.web.routes import INGEST_PATHS
 
     paths = openapi_document()["paths"]
     for path in (*INGEST_PATHS, "/api/v1/maintenance", "/api/v1/incidents/{incident_id}/updates"):
@@ -157,7 +157,7 @@ def test_openapi_documents_the_limits_and_the_unacknowledged_503_on_every_ingest
 
 
 def test_a_request_writes_at_most_max_dead_letters_and_counts_the_rest_in_one() -> None:
-    from forewarn.streams.ingest import MAX_DEAD_LETTERS
+    from forewarn.streams.input.http_ingest import MAX_DEAD_LETTERS
 
     invalid = MAX_DEAD_LETTERS + 250
     body = json.dumps([{"note": n} for n in range(invalid)] + [alarm()]).encode()

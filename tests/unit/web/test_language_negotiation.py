@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from forewarn.streams.language import MAX_ACCEPT_LANGUAGE, MAX_RANGES, negotiate_language
+from forewarn.streams.web.language import MAX_ACCEPT_LANGUAGE, MAX_RANGES, negotiate_language
 
 LANGS = ("de", "en")
 

@@ -12,8 +12,8 @@ import re
 
 from web_helpers import T0, change
 
-from forewarn.streams.board import IncidentBoard
-from forewarn.streams.pages import render
+from forewarn.streams.network.incident_board import IncidentBoard
+from forewarn.streams.web.pages import render
 
 HOSTILE = "MW-<img src=x onerror=alert(1)>\"'&"
 

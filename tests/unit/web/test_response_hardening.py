@@ -1,7 +1,7 @@
 """Issue 16, desk hardening: security headers on every answer, no header in the logs.
 
 A real aiohttp server on loopback with the middleware and the log filter the worker
-installs (``forewarn.streams.web._security_headers`` wires exactly these two); requests go
+installs (``forewarn.streams.web.routes._security_headers`` wires exactly these two); requests go
 over a socket so that aiohttp's own request parser, which is what logs a malformed header,
 is the one under test.
 """
@@ -17,8 +17,8 @@ import pytest
 from aiohttp import ClientSession, web
 from aiohttp.http_exceptions import BadHttpMessage, LineTooLong
 
-from forewarn.streams.header_logging import HeaderLogFilter, install_header_log_filter
-from forewarn.streams.response_headers import SECURITY_HEADERS, security_headers_middleware
+from forewarn.streams.web.header_logging import HeaderLogFilter, install_header_log_filter
+from forewarn.streams.web.response_headers import SECURITY_HEADERS, security_headers_middleware
 
 PAGE = "<!doctype html><title>desk</title><p>hi</p>"
 

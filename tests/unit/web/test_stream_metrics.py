@@ -10,8 +10,8 @@ from web_helpers import change
 
 from forewarn.geo import RegionIndex
 from forewarn.notifiers import DeliveryMetrics
-from forewarn.streams.board import IncidentBoard
-from forewarn.streams.metrics import StreamMetrics
+from forewarn.streams.network.incident_board import IncidentBoard
+from forewarn.streams.web.metrics import StreamMetrics
 
 
 class Normalise:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from forewarn.streams.i18n import LANGUAGES, strings
+from forewarn.streams.web.i18n import LANGUAGES, strings
 
 PLACEHOLDER = re.compile(r"\{(\w+)\}")
 

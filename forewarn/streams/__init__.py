@@ -1,0 +1,34 @@
+"""The pipeline: one subpackage per stage, in the order data flows through them.
+
+::
+
+    NOC systems ─▶ alarms.raw (1 partition: the network's one order)
+                    │
+      input/        parse any of the four alarm formats, maintenance windows, NOC updates
+                    │  (HTTP ingest parses here too; bad input ─▶ alarms.dead-letter)
+      network/      element states, windows, cable cuts, incidents, degraded service:
+                    │  which customers' services are out, ok or planned, in event time
+                    ▼
+                  impacts (P partitions, by customer)
+                    │
+      customers/    one episode per (customer, service): confirm / resolve timers,
+                    │  planned, update and legal notices; decisions with named reasons
+                    ▼
+                  notifications.outbox (P partitions, same partition function)
+                    │
+      delivery/     policy (channel, quiet hours, deferral), rendering, idempotent delivery,
+                    │  what each customer was told
+                    ▼
+                  notifications.delivered
+
+    kafka/     the only modules that import faust or aiokafka: the app and its topics and
+               tables, the network feed, journals, fences, transport, embedded broker
+    web/       the worker's HTTP port: ingest routes, API, desk, status, CAP, OpenAPI, metrics
+    commands/  ``forewarn worker``, ``replay`` and ``demo`` put the pieces together
+
+``input/``, ``network/``, ``customers/`` and ``delivery/`` are the pure core: plain classes
+that take state as a mapping and time as an argument, so the same code runs live, in replay
+and in unit tests without a broker. ``records`` (the values on internal topics), ``reasons``
+(why the core decided something) and ``partitioning`` (which partition a customer lives on)
+are shared by all stages. ``tests/unit/test_architecture.py`` enforces the boundaries.
+"""

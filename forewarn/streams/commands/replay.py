@@ -1,0 +1,138 @@
+"""``forewarn replay``: feed an alarm log through the real pipeline in event time.
+
+The log is sorted by event time (stable; lines that are not alarms keep their place and are
+dead-lettered by the pipeline), produced to one partition of ``alarms.raw`` so the network
+sees it in order, followed by a drain marker. Only event time moves the clocks (no wall-clock
+ticks); the drain fires every pending decision at its rule's instant. Delivery is a dry run:
+every delivered record is written to ``--out``, sorted, so the same input gives the same file
+(all fields but ``delivered_at``).
+
+Paths are checked before the broker starts (``forewarn.paths``); the output is written to a
+``.tmp`` beside it and renamed, and the ``.tmp`` is removed on every failure. SIGTERM/SIGINT
+end a replay within ``signals.EXIT_BOUND_S`` with ``Interrupted`` and no output.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+import uuid
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from forewarn.config import Settings
+from forewarn.domain import Notification, to_iso
+from forewarn.paths import PathError, describe_os_error, output_file, read_utf8
+from forewarn.streams import records
+from forewarn.streams.input.normalise import parse_line
+from forewarn.streams.kafka.app import PipelineOptions, build_pipeline
+from forewarn.streams.kafka.embedded_broker import open_broker
+from forewarn.streams.kafka.input_producer import InputProducer
+from forewarn.streams.kafka.runner import run_command, running_worker
+from forewarn.streams.kafka.signals import StopRequest
+from forewarn.streams.kafka.tls import aiokafka_security
+
+__all__ = ["ReplaySummary", "check_paths", "ordered_lines", "replay", "write_atomically"]
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class ReplaySummary:
+    lines: int
+    rejected: int
+    notifications: int
+    unknown_elements: int
+
+
+async def _dry_run(notification: Notification) -> Notification:
+    """Replay never contacts customers: delivery only stamps the record."""
+    return replace(notification, delivered_at=to_iso(time.time()))
+
+
+def ordered_lines(path: Path) -> list[str]:
+    """Non-blank lines, alarms stably sorted by event time; unparseable lines keep their slot."""
+    lines = [line for line in read_utf8(path, "alarm log").splitlines() if line.strip()]
+    keyed: list[tuple[float, int, str]] = []
+    last = float("-inf")
+    for position, line in enumerate(lines):
+        times = [r.event_time for r in parse_line(line).records if r.event_time is not None]
+        if times:
+            last = min(times)
+        keyed.append((last, position, line))
+    keyed.sort(key=lambda item: (item[0], item[1]))
+    return [line for _, _, line in keyed]
+
+
+def check_paths(alarms: Path, out: Path) -> None:
+    """Raise ``PathError`` naming the path unless the log can be read and ``out`` written."""
+    read_utf8(alarms, "alarm log")
+    output_file(out, "--out")
+    output_file(_tmp_of(out), "--out temporary file")
+
+
+def replay(region_index: object, alarms: Path, out: Path, settings: Settings) -> ReplaySummary:
+    """Run the replay and write ``out``; returns counts for the caller to report."""
+    check_paths(alarms, out)
+    return run_command(_replay(region_index, alarms, out, settings))
+
+
+def _tmp_of(out: Path) -> Path:
+    return out.with_name(out.name + ".tmp")
+
+
+def write_atomically(out: Path, records: list[dict[str, object]]) -> None:
+    """JSON lines to ``out`` via ``out.tmp`` and a rename; the ``.tmp`` never stays behind."""
+    tmp = _tmp_of(out)
+    try:
+        with tmp.open("w", encoding="utf-8") as handle:
+            for record in records:
+                handle.write(json.dumps(record, ensure_ascii=False) + "\n")
+        tmp.replace(out)
+    except OSError as exc:
+        raise PathError(describe_os_error(exc, "cannot write --out", out)) from None
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+async def _replay(index: object, alarms: Path, out: Path, settings: Settings) -> ReplaySummary:
+    stop = StopRequest()
+    stop.install()
+    lines = ordered_lines(alarms)
+    token = uuid.uuid4().hex
+    delivered: list[dict[str, object]] = []
+    drained: set[int] = set()
+    all_drained = asyncio.Event()
+    partitions = settings.kafka.partitions
+
+    def on_drained(partition: int, seen_token: str) -> None:
+        if seen_token == token:
+            drained.add(partition)
+            if len(drained) == partitions:
+                all_drained.set()
+
+    with open_broker() as broker:
+        stop.raise_if_requested()
+        prefix = "" if broker.embedded else f"forewarn.replay.{token[:12]}."
+        pipeline = build_pipeline(index, PipelineOptions(
+            bootstrap=broker.bootstrap, settings=settings, deliver=_dry_run,
+            live=False, topic_prefix=prefix,
+            app_id=f"forewarn-replay-{token[:12]}",
+            on_delivered=lambda n: delivered.append(n.record()), on_drained=on_drained,
+        ))
+        async with running_worker(pipeline.app, stop=stop):
+            security = {} if broker.embedded else aiokafka_security(settings.kafka)
+            async with InputProducer(broker.bootstrap, security) as producer:
+                await stop.run_until(producer.send_all(
+                    pipeline.topics.alarms_raw,
+                    [line.encode() for line in [*lines, json.dumps(records.drain_record(token))]]))
+            await stop.run_until(all_drained.wait())
+        rejected = pipeline.normalise.rejected
+        unknown = pipeline.network.correlator.unknown_elements
+    stop.raise_if_requested()
+    delivered.sort(key=lambda r: (str(r["decided_at"]), str(r["customer_id"]), str(r["stage"]),
+                                  str(r["notification_id"])))
+    write_atomically(out, delivered)
+    return ReplaySummary(len(lines), rejected, len(delivered), unknown)

@@ -1,0 +1,252 @@
+"""The customer stage: one partition's ``impacts`` messages -> decisions, via episode timers.
+
+What the ``customers`` agent does with one message on ``impacts``; plain Python, tested with
+dicts instead of tables. Messages (``at`` is event time, POSIX seconds; every customer id
+named belongs to the partition the message is on)::
+
+    {"kind": "impact", "at", "incident_id", "cause_element", "cause_type",
+     "out": {service: [ids]}, "back": {service: [ids]},
+     "planned"?: {service: [ids]}, "maintenance_id"?}   # planned: out, but a started window
+                                                        # explains it (no outage notice)
+    {"kind": "tick", "at"}                              # event time moves on
+    {"kind": "planned", "at": decide_at, "maintenance_id", "start", "end", "text"?,
+     "announced"?, "customers": {service: [ids]}}       # schedule the planned notices
+    {"kind": "window_end", "at": end, "maintenance_id", "customers": {service: [ids]}}
+    {"kind": "update", "at", "incident_id", "eta"?, "message"?}        # to every partition
+    {"kind": "merge", "at", "from_incident", "into_incident", "cause_element"?,
+     "cause_type"?}                                                    # to every partition
+    {"control": "drain", "token"}      # decide everything the input decided, then forward
+    {"kind": "batch", "messages": [message, ...]}      # several of the above, in order
+
+Ticks and control records are forwarded to the outbox after the decisions before them.
+
+Every message first advances the partition's clock to its event time (timers due by then
+fire first): ``at``, except for ``planned``, whose ``at`` is the future notice instant and
+whose event time is ``announced`` (when the window was announced; without it, time stays).
+``window_end`` is expected after the impact changes of the window's end instant; a window's
+customers' services should travel in one message (a split one yields one ``completed`` record
+per part). Drain fires every pending timer except clock updates (legal, ETA passed) due after
+the latest event time: the input does not show those days passing. An unknown ``kind`` is
+logged, counted and skipped: one bad message must not stop a partition.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from collections.abc import Callable, MutableMapping
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from forewarn.domain import Customer, Decision, ImpactChange
+from forewarn.streams import records
+from forewarn.streams.customers.episode_changelog import JournaledEpisodes, supports_journal
+from forewarn.streams.customers.episodes import EpisodeTracker
+from forewarn.streams.customers.gc_pause import gc_paused
+from forewarn.streams.customers.legal_clocks import GermanyTkg58, LegalPolicy, legal_policy
+from forewarn.streams.customers.notices import NoticeRules
+from forewarn.streams.partitioning import partition_of
+
+if TYPE_CHECKING:
+    from forewarn.config import Settings
+
+__all__ = ["CustomerStage", "changes_from_message"]
+
+log = logging.getLogger(__name__)
+
+
+def _epoch(value: Any) -> float | None:
+    """POSIX seconds from a number or an ISO-8601 string with offset; None for None."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return datetime.fromisoformat(value).timestamp()
+    return float(value)
+
+
+def changes_from_message(value: dict[str, Any]) -> list[ImpactChange]:
+    """The changes of one ``impact`` message: outs, then planned, then backs."""
+    at = float(value["at"])
+    incident, element, cause = value["incident_id"], value["cause_element"], value["cause_type"]
+    maintenance_id = value.get("maintenance_id")
+    result: list[ImpactChange] = []
+    for direction in ("out", "planned", "back"):
+        for service, ids in (value.get(direction) or {}).items():
+            result.extend(
+                ImpactChange(c, service, direction != "back", at, incident, element, cause,
+                             planned=direction == "planned",
+                             maintenance_id=maintenance_id if direction == "planned" else None)
+                for c in ids
+            )
+    return result
+
+
+class CustomerStage:
+    """Impact batches of one partition -> decisions (outbox batches) via episode timers.
+
+    One ``EpisodeTracker`` per partition shares the episode table; each rebuilds its timers
+    from the table the first time it sees its partition after an assignment. ``customer``
+    looks a customer up (for their timezone: legal clocks count their calendar days);
+    ``legal`` is the country's legal-clock policy; ``eta_passed_update`` turns the automatic
+    "still working on it" update on. :meth:`from_settings` reads all of it from settings.
+
+    ``journal``: changelog the episode state in batches (``episode_journal.py``), one record
+    per up to 500 customers a message changed instead of one per customer; default: when
+    ``state`` is a changelogged table (a Faust table), not a plain mapping.
+    """
+
+    def __init__(
+        self,
+        state: MutableMapping[str, Any],
+        partitions: int,
+        confirm_after_s: float,
+        resolve_after_s: float,
+        on_decision: Callable[[Decision], None] | None = None,
+        *,
+        customer: Callable[[str], Customer] | None = None,
+        legal: LegalPolicy | None = None,
+        eta_passed_update: bool = True,
+        journal: bool | None = None,
+    ) -> None:
+        self.table = state
+        if journal is None:
+            journal = supports_journal(state)
+        self.journal: JournaledEpisodes | None = (
+            JournaledEpisodes(state, lambda cid: partition_of(cid, partitions)) if journal
+            else None)
+        self.state: MutableMapping[str, Any] = self.journal if self.journal is not None else state
+        self.partitions = partitions
+        self.confirm_after_s = confirm_after_s
+        self.resolve_after_s = resolve_after_s
+        self.on_decision = on_decision
+        self.customer = customer
+        self.notices = NoticeRules(
+            legal if legal is not None else GermanyTkg58(),
+            eta_passed=eta_passed_update,
+            timezone=self._timezone if customer is not None else None,
+        )
+        self.skipped: Counter[str] = Counter()  # messages skipped, by kind
+        # Legal clocks need every confirmed customer's timezone: when ``customer`` is an
+        # index's (or LiveIndex's) lookup, ask the index for just that, not the whole record.
+        # (Looked up on every call: a LiveIndex answers from its current version.)
+        owner = getattr(customer, "__self__", None)
+        self._index: Any = owner if callable(getattr(owner, "timezone_of", None)) else None
+        self._trackers: dict[int, EpisodeTracker] = {}
+
+    @classmethod
+    def from_settings(
+        cls,
+        state: MutableMapping[str, Any],
+        partitions: int,
+        settings: Settings,
+        *,
+        customer: Callable[[str], Customer] | None = None,
+        on_decision: Callable[[Decision], None] | None = None,
+    ) -> CustomerStage:
+        """The stage as ``[correlation]``, ``[notify]`` and ``[legal]`` configure it."""
+        legal = settings.legal
+        return cls(
+            state,
+            partitions,
+            settings.correlation.confirm_after_s,
+            settings.correlation.resolve_after_s,
+            on_decision,
+            customer=customer,
+            legal=legal_policy(legal.country, services=legal.services, holidays=legal.holidays,
+                               notice_hour=legal.notice_hour),
+            eta_passed_update=settings.notify.eta_passed_update,
+        )
+
+    def _timezone(self, customer_id: str) -> str:
+        assert self.customer is not None
+        if self._index is not None:
+            try:
+                return str(self._index.timezone_of(customer_id))
+            except KeyError:  # e.g. dropped by a newer index version: the full lookup
+                pass          # knows where else to look
+        return self.customer(customer_id).timezone
+
+    def forget(self, partitions: set[int] | None = None) -> None:
+        """Drop trackers (on revocation); they rebuild from the table when next needed."""
+        for p in list(self._trackers) if partitions is None else partitions:
+            self._trackers.pop(p, None)
+        if self.journal is not None:
+            self.journal.forget(partitions)
+
+    def tracker(self, partition: int) -> EpisodeTracker:
+        tracker = self._trackers.get(partition)
+        if tracker is None:
+            if self.journal is not None:
+                self.journal.load(partition)  # the journal replayed into per-customer entries
+            tracker = EpisodeTracker(self.state, self.confirm_after_s, self.resolve_after_s,
+                                     notices=self.notices)
+            tracker.rebuild(lambda cid: partition_of(cid, self.partitions) == partition)
+            self._trackers[partition] = tracker
+        return tracker
+
+    def handle(self, partition: int, value: dict[str, Any]) -> list[dict[str, Any]]:
+        """Outbox records for one ``impacts`` message, or for each message of a ``batch``:
+        decision batches, each tick after the decisions before it (delivery releases held
+        notices on it), each control record after what its drain decided."""
+        tracker = self.tracker(partition)
+        out: list[dict[str, Any]] = []
+        decided: list[Decision] = []
+        try:
+            with gc_paused():  # one burst can allocate ~1M objects (200,000 confirmations)
+                for message in records.messages_of(value):
+                    if records.is_control(message):
+                        decided += tracker.drain()
+                    else:
+                        decided += self.decide(tracker, message)
+                    if records.is_control(message) or message.get("kind") == "tick":
+                        out += self._outbox(decided)
+                        out.append(message)
+                        decided = []
+                out += self._outbox(decided)
+        finally:
+            if self.journal is not None:
+                self.journal.flush(partition)  # this message's state changes, batched
+        return out
+
+    def _outbox(self, decisions: list[Decision]) -> list[dict[str, Any]]:
+        """Decision batches for the outbox (and the hooks: log line, ``on_decision``)."""
+        verbose = log.isEnabledFor(logging.INFO)
+        on_decision = self.on_decision
+        if verbose or on_decision:
+            for decision in decisions:
+                if verbose:
+                    log.info("decision %s %s %s (%s)", decision.stage, decision.customer_id,
+                             decision.incident_id, decision.reason)
+                if on_decision:
+                    on_decision(decision)
+        to_record = records.decision_to_record
+        return [
+            {"kind": "decisions", "items": [to_record(d) for d in part]}
+            for part in records.chunks(decisions, records.DECISION_CHUNK)
+        ]
+
+    def decide(self, tracker: EpisodeTracker, value: dict[str, Any]) -> list[Decision]:
+        """The decisions one (non-control) message yields on ``tracker``."""
+        kind = value.get("kind")
+        if kind == "impact":
+            return tracker.observe_many(changes_from_message(value))
+        if kind == "tick":
+            return tracker.advance(float(value["at"]))
+        if kind == "planned":
+            announced = _epoch(value.get("announced"))
+            fired = tracker.advance(announced) if announced is not None else []
+            tracker.announce(value["maintenance_id"], float(value["at"]), float(value["start"]),
+                             float(value["end"]), value.get("text"), value.get("customers", {}))
+            return fired
+        if kind == "window_end":
+            return tracker.end_window(value["maintenance_id"], float(value["at"]),
+                                      value.get("customers", {}))
+        if kind == "update":
+            return tracker.update(value["incident_id"], float(value["at"]),
+                                  eta=_epoch(value.get("eta")), message=value.get("message"))
+        if kind == "merge":
+            return tracker.merge(value["from_incident"], value["into_incident"],
+                                 value.get("cause_type"), float(value["at"]))
+        self.skipped[str(kind)] += 1
+        log.warning("impacts message of unknown kind %r skipped", kind)
+        return []

@@ -1,0 +1,17 @@
+"""The streaming shell: the only modules that import faust or aiokafka.
+
+Owns the Faust app with its topics, tables and thin agents (``app``), starting and stopping
+it inside our own asyncio program with bounded, signal-driven shutdown (``runner``,
+``signals``), the network stage's own batched consumer (``network_feed``) and its compacted
+state journal (``network_journal``), the delivery ledger (``delivery_ledger``), fences for
+reading a partition exactly to "now" (``fence``), topic names and checks (``topics``,
+``preflight``), the fetch-wait transport (``transport``), TLS/SASL (``tls``) and the
+embedded Tansu broker (``embedded_broker``).
+
+What the web layer may know of the shell is exported here, nothing else: whether this
+worker is ready, and why it can no longer make progress.
+"""
+
+from forewarn.streams.kafka.runner import worker_failure, worker_ready
+
+__all__ = ["worker_failure", "worker_ready"]

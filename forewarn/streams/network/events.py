@@ -1,0 +1,133 @@
+"""What the network's view reports, one record at a time: the correlator's output types.
+
+Kept apart from ``correlation`` so that the modules that also produce them (``reload`` when
+an index version is swapped in, ``cuts``) need not import the correlator, and the correlator
+stays readable. ``forewarn.streams.network.correlation`` re-exports every name here.
+
+An :class:`Impact` is columnar (numpy arrays, one row per changed customer service): one
+power failure changes hundreds of thousands of customers, and one object per change cost
+more than all the rest of the network stage.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import numpy as np
+
+from forewarn.domain import ImpactChange, MaintenanceWindow
+from forewarn.streams.network.service_states import OK, PLANNED, SERVICE_NAMES, Cause
+
+__all__ = [
+    "Impact",
+    "IncidentMerge",
+    "IncidentNews",
+    "NetworkEvent",
+    "PlannedNotice",
+    "WindowEnd",
+    "incident_id_for",
+]
+
+
+def incident_id_for(root_element: str, since: float) -> str:
+    """A readable, stable incident id: ``INC-<date>-<HHMM>-<6 hex of root and instant>``."""
+    when = datetime.fromtimestamp(since, tz=UTC)
+    digest = hashlib.sha256(f"{root_element}|{since:.3f}".encode()).hexdigest()[:6]
+    return f"INC-{when:%Y%m%d}-{when:%H%M}-{digest}"
+
+
+@dataclass(frozen=True, eq=False)
+class Impact:
+    """Customers' services that went out, came back or became planned at one instant.
+
+    Row ``k``: the service ``SERVICE_NAMES[services[k]]`` of customer
+    ``customer_ids[positions[k]]`` changed to ``states[k]`` (``OK``/``OUT``/``PLANNED``),
+    filed under ``causes[cause_of[k]]``. Rows are in the order customers are told; the
+    causes are distinct. ``customer_ids`` (an object array) is usually the index's own
+    ``customer_id_array``, so a storm's ids are not copied.
+    """
+
+    customer_ids: np.ndarray
+    positions: np.ndarray
+    services: np.ndarray
+    states: np.ndarray
+    causes: tuple[Cause, ...]
+    cause_of: np.ndarray
+
+    @classmethod
+    def of(cls, rows: Iterable[tuple[str, str, int, Cause]]) -> Impact:
+        """From changes found one at a time: ``(customer_id, service, state, cause)``."""
+        ids: list[str] = []
+        services: list[int] = []
+        states: list[int] = []
+        cause_of: list[int] = []
+        causes: dict[Cause, int] = {}
+        for customer_id, service, state, cause in rows:
+            ids.append(customer_id)
+            services.append(SERVICE_NAMES.index(service))
+            states.append(state)
+            cause_of.append(causes.setdefault(cause, len(causes)))
+        return cls(np.asarray(ids, dtype=object), np.arange(len(ids)),
+                   np.asarray(services, dtype=np.int64),
+                   np.asarray(states, dtype=np.int64), tuple(causes),
+                   np.asarray(cause_of, dtype=np.int64))
+
+    def __len__(self) -> int:
+        return len(self.positions)
+
+    @property
+    def changes(self) -> list[ImpactChange]:
+        """One ``ImpactChange`` per row, built on demand (for tests and small consumers)."""
+        changes: list[ImpactChange] = []
+        for p, s, state, c in zip(self.positions.tolist(), self.services.tolist(),
+                                  self.states.tolist(), self.cause_of.tolist(), strict=True):
+            at, incident_id, element, cause_type, maintenance_id = self.causes[c]
+            changes.append(ImpactChange(
+                self.customer_ids[p], SERVICE_NAMES[s], state != OK, at, incident_id, element,
+                cause_type, planned=state == PLANNED, maintenance_id=maintenance_id))
+        return changes
+
+
+@dataclass(frozen=True)
+class PlannedNotice:
+    """Tell these customers about a maintenance window at ``at``."""
+
+    at: float  # when customers are to be told
+    window: MaintenanceWindow
+    customers: dict[str, list[str]]
+
+
+@dataclass(frozen=True)
+class WindowEnd:
+    """A window ended; ``customers`` were inside it (``completed`` notices if service is back)."""
+
+    at: float
+    maintenance_id: str
+    customers: dict[str, list[str]]
+
+
+@dataclass(frozen=True)
+class IncidentNews:
+    """A NOC update for one incident."""
+
+    at: float
+    incident_id: str
+    eta: float | None
+    message: str | None
+
+
+@dataclass(frozen=True)
+class IncidentMerge:
+    """A root cause was found above an earlier incident: its customers now share one id."""
+
+    at: float
+    from_incident: str
+    into_incident: str
+    cause_element: str
+    cause_type: str
+
+
+NetworkEvent = Impact | PlannedNotice | WindowEnd | IncidentNews | IncidentMerge

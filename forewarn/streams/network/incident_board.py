@@ -1,0 +1,409 @@
+"""What the network worker knows about incidents right now: the data behind the desk pages.
+
+Fed by the network stage (who went out or came back, for which incident; NOC news and
+merges when the agent hands over every ``impacts`` record via :meth:`IncidentBoard.record`)
+and by delivery (who was told what, and when). It lives in memory on the worker that owns
+the single ``alarms`` partition; the web layer routes incident questions to that worker
+(see ``forewarn.streams.web.routes``). ``version`` grows with every change, so derived views
+(area status, map, CAP) are recomputed only when something changed.
+
+Planned works are known from their announcement (the ``planned`` messages of the network
+stage carry the window), before any customer loses service: ``upcoming`` lists them, and
+their planned notices are counted, so the incident page and the CAP feed can speak of a
+window that has not started yet. The window's id is the incident id once it starts.
+Every piece of NOC news is kept in order (``news``), for the incident page's timeline.
+The desk lists the last ``KEEP_ENDED`` ended incidents; an ended incident pruned from that
+list keeps its final summary in an archive for ``keep_ended_s`` of event time (at most
+``MAX_ARCHIVED``), so its public page answers as long as ``web.resolved_visible_s`` says.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Collection, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from forewarn.domain import SERVICES, ImpactChange, Notification, to_iso
+
+__all__ = ["KEEP_ENDED", "KEEP_NEWS", "Incident", "IncidentBoard", "PlannedWindow"]
+
+KEEP_ENDED = 200  # ended incidents kept for the page and the CAP feed's Cancel messages
+KEEP_NEWS = 50  # NOC news entries kept per incident (the page's timeline); oldest dropped
+MAX_ARCHIVED = 5000  # pruned incidents' summaries kept for their pages (oldest dropped first)
+
+
+def _epoch(value: Any) -> float | None:
+    """Event times arrive as epoch seconds or ISO-8601 (NOC news); None stays None."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, int | float):
+        return float(value)
+    try:
+        return datetime.fromisoformat(str(value)).timestamp()
+    except ValueError:
+        return None
+
+
+@dataclass
+class PlannedWindow:
+    """An announced maintenance window, as the planned notices describe it."""
+
+    maintenance_id: str
+    elements: tuple[str, ...]
+    start: float
+    end: float
+    text: str | None
+    announced: float
+    started: bool = False  # its incident reached the board (it may be pruned later)
+    customers: dict[str, set[str]] = field(default_factory=dict)
+    told: dict[str, int] = field(default_factory=dict)
+    channels: dict[str, dict[str, int]] = field(default_factory=dict)
+    first_told_at: dict[str, str] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"start": to_iso(self.start), "end": to_iso(self.end), "text": self.text,
+                "announced": to_iso(self.announced)}
+
+    def summary(self) -> dict[str, Any]:
+        """Incident-shaped summary of a window that has not started (nobody is out yet)."""
+        counts = {s: len(self.customers.get(s, ())) for s in SERVICES}
+        return {
+            "incident_id": self.maintenance_id,
+            "cause_element": self.elements[0] if self.elements else "",
+            "cause_type": "maintenance",
+            "planned": True,
+            "upcoming": True,
+            "started_at": to_iso(self.start),
+            "active": False,
+            "services": [s for s in SERVICES if counts[s]],
+            "affected_now": dict.fromkeys(SERVICES, 0),
+            "affected_peak": counts,
+            "notifications": dict(self.told),
+            "told": _told(self.told, self.channels, self.first_told_at),
+            "eta": None,
+            "message": None,
+            "updated_at": to_iso(self.announced),
+            "ended_at": None,
+            "window": self.as_dict(),
+            "news": [],
+        }
+
+
+def _told(told: dict[str, int], channels: dict[str, dict[str, int]],
+          first: dict[str, str]) -> dict[str, Any]:
+    return {stage: {"count": n, "channels": dict(channels.get(stage, {})),
+                    "first_at": first.get(stage)} for stage, n in told.items()}
+
+
+@dataclass
+class Incident:
+    incident_id: str
+    cause_element: str
+    cause_type: str
+    started_at: float
+    affected: dict[str, set[str]] = field(default_factory=lambda: {s: set() for s in SERVICES})
+    peak: dict[str, int] = field(default_factory=lambda: dict.fromkeys(SERVICES, 0))
+    told: dict[str, int] = field(default_factory=dict)  # stage -> notifications delivered
+    channels: dict[str, dict[str, int]] = field(default_factory=dict)  # stage -> channel -> n
+    first_told_at: dict[str, str] = field(default_factory=dict)  # stage -> delivered_at (ISO)
+    last_change_at: float = 0.0
+    eta: float | None = None
+    message: str | None = None
+    news_at: float | None = None
+    ended_at: float | None = None
+    merged_into: str | None = None
+    window: PlannedWindow | None = None
+    news: list[dict[str, Any]] = field(default_factory=list)  # at, eta, message (ISO times)
+
+    @property
+    def active(self) -> bool:
+        return any(self.affected.values())
+
+    @property
+    def services(self) -> list[str]:
+        """Services this incident has taken from anyone (peak > 0), in CONTRACT order."""
+        return [s for s in SERVICES if self.peak.get(s)]
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "incident_id": self.incident_id,
+            "cause_element": self.cause_element,
+            "cause_type": self.cause_type,
+            "planned": self.cause_type == "maintenance",
+            "started_at": to_iso(self.started_at),
+            "active": self.active,
+            "services": self.services,
+            "affected_now": {s: len(c) for s, c in self.affected.items()},
+            "affected_peak": dict(self.peak),
+            "notifications": dict(self.told),
+            "told": _told(self.told, self.channels, self.first_told_at),
+            "eta": to_iso(self.eta) if self.eta is not None else None,
+            "message": self.message,
+            "updated_at": to_iso(max(self.last_change_at, self.news_at or 0.0)),
+            "ended_at": to_iso(self.ended_at) if self.ended_at is not None else None,
+            "upcoming": False,
+            "window": self.window.as_dict() if self.window is not None else None,
+            "news": [dict(n) for n in self.news],
+        }
+
+
+class IncidentBoard:
+    """Incident id -> live counts; thread-safe because the web handlers read it."""
+
+    def __init__(self, keep_ended_s: float = 86400.0) -> None:
+        self.keep_ended_s = keep_ended_s
+        self._newest = 0.0  # latest event time seen (the archive's clock)
+        self._archive: dict[str, dict[str, Any]] = {}  # pruned incident id -> final summary
+        self._incidents: dict[str, Incident] = {}
+        self._customer_incident: dict[tuple[str, str], str] = {}
+        self._windows: dict[str, PlannedWindow] = {}
+        self._aliases: dict[str, str] = {}  # merged incident id -> the id it was merged into
+        self._lock = threading.Lock()
+        self.version = 0
+
+    # -- writes (network agent, delivery agent, HTTP ingest) ----------------------------
+
+    def record(self, value: dict[str, Any]) -> None:
+        """Any ``impacts`` record: impact changes, NOC news (``update``) and ``merge``.
+
+        Each update/merge arrives once per customer partition; applying it again is a no-op.
+        """
+        kind = value.get("kind")
+        if kind == "impact":
+            self._record_impact(value)
+        elif kind == "update":
+            self.record_news(str(value["incident_id"]), _epoch(value.get("at")) or 0.0,
+                             eta=_epoch(value.get("eta")), message=value.get("message"))
+        elif kind == "merge":
+            self.record_merge(str(value["from_incident"]), str(value["into_incident"]))
+        elif kind == "planned":
+            self.record_window(value)
+
+    def record_window(self, value: dict[str, Any]) -> None:
+        """A ``planned`` message: the window and (this partition's share of) its customers.
+
+        It arrives once per customer partition, each naming its own customers, so the
+        customer sets are unions and a repeated message changes nothing.
+        """
+        maintenance_id = str(value["maintenance_id"])
+        with self._lock:
+            window = self._windows.get(maintenance_id)
+            if window is None:
+                start, end = _epoch(value.get("start")), _epoch(value.get("end"))
+                if start is None or end is None:
+                    return
+                announced = _epoch(value.get("announced")) or _epoch(value.get("at")) or start
+                window = self._windows[maintenance_id] = PlannedWindow(
+                    maintenance_id, tuple(value.get("elements") or ()), start, end,
+                    value.get("text"), min(announced, start))
+                incident = self._incidents.get(maintenance_id)
+                if incident is not None:
+                    incident.window = window
+                    window.started = True
+            for service, ids in (value.get("customers") or {}).items():
+                window.customers.setdefault(service, set()).update(ids)
+            self._prune_windows()
+            self.version += 1
+
+    def _prune_windows(self) -> None:
+        if len(self._windows) > KEEP_ENDED:
+            for old in sorted(self._windows.values(), key=lambda w: w.end)[:-KEEP_ENDED]:
+                del self._windows[old.maintenance_id]
+
+    def record_changes(self, changes: Iterable[ImpactChange]) -> None:
+        with self._lock:
+            for change in changes:
+                if change.out:
+                    self._gone(change.incident_id, change.cause_element, change.cause_type,
+                               change.at, change.service, (change.customer_id,))
+                else:
+                    self._back(change.at, change.service, (change.customer_id,))
+            self.version += 1
+
+    def _record_impact(self, value: dict[str, Any]) -> None:
+        """One ``impact`` message, a service's ids at a time (a storm's message names
+        thousands of customers): planned and out, then back, as ``changes_from_impact``."""
+        at = float(value["at"])
+        with self._lock:
+            for direction in ("planned", "out"):
+                for service, ids in (value.get(direction) or {}).items():
+                    self._gone(value["incident_id"], value["cause_element"],
+                               value["cause_type"], at, service, ids)
+            for service, ids in (value.get("back") or {}).items():
+                self._back(at, service, ids)
+            self.version += 1
+
+    def _gone(self, incident_id: str, cause_element: str, cause_type: str, at: float,
+              service: str, customer_ids: Collection[str]) -> None:
+        if not customer_ids:
+            return
+        incident = self._incidents.get(incident_id)
+        if incident is None:
+            incident = self._incidents[incident_id] = Incident(
+                incident_id, cause_element, cause_type, at)
+            window = self._windows.get(incident_id)
+            if window is not None:  # planned works start: their notices were counted
+                incident.window = window
+                window.started = True
+                incident.told = dict(window.told)
+                incident.channels = {k: dict(v) for k, v in window.channels.items()}
+                incident.first_told_at = dict(window.first_told_at)
+        affected = incident.affected.setdefault(service, set())
+        owner = self._customer_incident
+        for customer_id in customer_ids:
+            key = (customer_id, service)
+            previous = owner.get(key)
+            owner[key] = incident_id
+            affected.add(customer_id)
+            if previous and previous != incident_id and previous in self._incidents:
+                self._leave(self._incidents[previous], service, customer_id, at)
+        incident.peak[service] = max(incident.peak.get(service, 0), len(affected))
+        incident.last_change_at = at
+        incident.ended_at = None
+
+    def _back(self, at: float, service: str, customer_ids: Iterable[str]) -> None:
+        for customer_id in customer_ids:
+            incident_id = self._customer_incident.pop((customer_id, service), None)
+            if incident_id and incident_id in self._incidents:
+                self._leave(self._incidents[incident_id], service, customer_id, at)
+
+    def _leave(self, incident: Incident, service: str, customer_id: str, at: float) -> None:
+        incident.affected.get(service, set()).discard(customer_id)
+        incident.last_change_at = at
+        if not incident.active:
+            incident.ended_at = at
+            self._prune()
+
+    def _prune(self) -> None:
+        ended = sorted((i for i in self._incidents.values() if not i.active),
+                       key=lambda i: i.ended_at or i.last_change_at)
+        for incident in ended[:max(0, len(ended) - KEEP_ENDED)]:
+            del self._incidents[incident.incident_id]
+            self._archive[incident.incident_id] = incident.summary()
+        self._newest = max([self._newest] + [i.ended_at or 0.0 for i in ended])
+        horizon = self._newest - self.keep_ended_s
+        for incident_id in [i for i, summary in self._archive.items()
+                            if (_epoch(summary["ended_at"]) or 0.0) < horizon]:
+            del self._archive[incident_id]
+        while len(self._archive) > MAX_ARCHIVED:
+            del self._archive[next(iter(self._archive))]
+
+    def record_news(self, incident_id: str, at: float, *, eta: float | None,
+                    message: str | None) -> bool:
+        """NOC news for an incident; False when this board does not know the incident."""
+        with self._lock:
+            incident = self._incidents.get(incident_id)
+            if incident is None:
+                return False
+            if eta is not None:
+                incident.eta = eta
+            if message:
+                incident.message = message
+            incident.news_at = at
+            entry = {"at": to_iso(at), "eta": to_iso(eta) if eta is not None else None,
+                     "message": message or None}
+            if entry not in incident.news:  # once per customer partition, and from HTTP
+                incident.news.append(entry)
+                incident.news.sort(key=lambda n: n["at"])
+                del incident.news[:-KEEP_NEWS]
+            self.version += 1
+            return True
+
+    def record_update(self, incident_id: str | None, element_id: str | None, at: float, *,
+                      eta: float | None, message: str | None,
+                      related: Callable[[str, str], bool] | None = None) -> int:
+        """NOC news naming an incident or an element (matched to incidents whose cause
+        element is ``related`` to it); returns how many incidents took it."""
+        if incident_id:
+            return int(self.record_news(incident_id, at, eta=eta, message=message))
+        with self._lock:
+            names = [i.incident_id for i in self._incidents.values() if i.active and element_id
+                     and (i.cause_element == element_id
+                          or (related is not None and related(i.cause_element, element_id)))]
+        return sum(self.record_news(n, at, eta=eta, message=message) for n in names)
+
+    def record_merge(self, from_incident: str, into_incident: str) -> None:
+        """Customers of a symptom incident move to the root cause's incident."""
+        with self._lock:
+            source = self._incidents.pop(from_incident, None)
+            target = self._incidents.get(into_incident)
+            if source is None or target is None:
+                if source is not None:
+                    self._incidents[from_incident] = source
+                return
+            for service, customers in source.affected.items():
+                target.affected.setdefault(service, set()).update(customers)
+                target.peak[service] = max(target.peak.get(service, 0), len(target.affected[service]))
+                for customer in customers:
+                    self._customer_incident[(customer, service)] = into_incident
+            for stage, n in source.told.items():
+                target.told[stage] = target.told.get(stage, 0) + n
+            target.started_at = min(target.started_at, source.started_at)
+            self._aliases[from_incident] = into_incident  # its customers' links still work
+            while len(self._aliases) > 10 * KEEP_ENDED:
+                del self._aliases[next(iter(self._aliases))]
+            self.version += 1
+
+    def record_delivery(self, notification: Notification) -> None:
+        with self._lock:
+            incident: Incident | PlannedWindow | None = self._incidents.get(
+                notification.incident_id)
+            if incident is None:  # planned notices go out before the window starts
+                window = self._windows.get(notification.incident_id)
+                incident = window if window is not None and not window.started else None
+            if incident is not None:
+                stage = notification.stage
+                incident.told[stage] = incident.told.get(stage, 0) + 1
+                by_channel = incident.channels.setdefault(stage, {})
+                by_channel[notification.channel] = by_channel.get(notification.channel, 0) + 1
+                if notification.delivered_at:
+                    incident.first_told_at.setdefault(stage, notification.delivered_at)
+                self.version += 1
+
+    # -- reads (web handlers) ------------------------------------------------------------
+
+    def incidents(self) -> list[dict[str, Any]]:
+        with self._lock:
+            items = sorted(self._incidents.values(), key=lambda i: (not i.active, -i.started_at))
+            return [i.summary() for i in items]
+
+    def incident(self, incident_id: str) -> dict[str, Any] | None:
+        with self._lock:
+            found = self._incidents.get(incident_id)
+            return found.summary() if found is not None else None
+
+    def story(self, incident_id: str) -> dict[str, Any] | None:
+        """The incident's summary (following merges), or an announced window's that has not
+        started yet; None when unknown."""
+        with self._lock:
+            for _ in range(10):  # a merge chain is short; a cycle must not hang a page
+                if incident_id in self._incidents or incident_id not in self._aliases:
+                    break
+                incident_id = self._aliases[incident_id]
+            found = self._incidents.get(incident_id)
+            if found is not None:
+                return found.summary()
+            if incident_id in self._archive:
+                return dict(self._archive[incident_id])
+            window = self._windows.get(incident_id)
+            return window.summary() if window is not None and not window.started else None
+
+    def upcoming(self) -> list[dict[str, Any]]:
+        """Announced planned works that have not started (no customer out yet), by start."""
+        with self._lock:
+            return [w.summary() for w in sorted(self._windows.values(), key=lambda w: w.start)
+                    if not w.started]
+
+    def affected(self) -> dict[str, dict[str, frozenset[str]]]:
+        """Active incident id -> service -> customer ids out now (copies, for derived views)."""
+        with self._lock:
+            return {i.incident_id: {s: frozenset(c) for s, c in i.affected.items() if c}
+                    for i in self._incidents.values() if i.active}
+
+    def incidents_of(self, customer_id: str) -> dict[str, str]:
+        """Service -> incident id for the services this customer is out of now."""
+        with self._lock:
+            return {s: self._customer_incident[(customer_id, s)] for s in SERVICES
+                    if (customer_id, s) in self._customer_incident}

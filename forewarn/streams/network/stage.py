@@ -1,0 +1,140 @@
+"""The network stage as a plain class: what the network agent does with one record.
+
+The Kafka shell (``kafka/network_feed``) only decodes, calls ``NetworkStage.handle``, and
+sends what it returns, so every decision here is testable with dicts instead of tables and
+without a broker. It returns ``(partition, value)`` pairs for the ``impacts`` topic.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from typing import Any
+
+import numpy as np
+
+from forewarn.domain import InputRecord
+from forewarn.streams import records
+from forewarn.streams.input.normalise import dead_letter, raw_text
+from forewarn.streams.network.correlation import (
+    Impact,
+    IncidentMerge,
+    IncidentNews,
+    NetworkCorrelator,
+    NetworkEvent,
+    PlannedNotice,
+    WindowEnd,
+)
+from forewarn.streams.partitioning import partitions_of
+
+__all__ = ["TICK_EVERY_S", "NetworkStage", "correlation_failure"]
+
+log = logging.getLogger(__name__)
+
+TICK_EVERY_S = 1.0  # event-time watermark cadence towards customer partitions
+Out = list[tuple[int, dict[str, Any]]]
+Input = InputRecord | dict[str, Any]  # a parsed record, or a control record
+
+
+def correlation_failure(raw: bytes | str | None, exc: Exception) -> dict[str, Any]:
+    """The dead letter for a record the network stage failed on: a bug, not bad input, but
+    it must not stop the network for everyone."""
+    return dead_letter(raw_text(raw), f"internal error while correlating: {exc!r}", None,
+                       "internal error")
+
+
+class NetworkStage:
+    """Records in network order -> messages per customer partition on ``impacts``.
+
+    Also the one place event time is handed on: every partition that got nothing from a
+    record still learns the new time (at most once per ``TICK_EVERY_S``), and live-mode
+    wall-clock ticks arrive here first, so window starts/ends and ticks reach each customer
+    partition in one consistent order.
+    """
+
+    def __init__(self, correlator: NetworkCorrelator, partitions: int) -> None:
+        self.correlator = correlator
+        self.partitions = partitions
+        self._last_tick = -math.inf
+        self.records = 0
+        self._table_ids, self._partition_table = self._index_partitions()
+
+    def handle(self, value: Input, received_at: float | None = None) -> Out:
+        """Everything one record (or control record) sends to ``impacts``.
+
+        ``received_at`` is the broker timestamp of the message (s), when known: the
+        correlator refuses event times too far from it (raises ``RecordRefused``, having
+        changed nothing; the caller dead-letters the record)."""
+        if not isinstance(value, dict):
+            self.records += 1
+            out = self._messages(self.correlator.apply(value, received_at))
+            return out + self._ticks(out)
+        if records.is_control(value) and value["control"] == records.TICK:
+            out = self._messages(self.correlator.advance(float(value["at"])))
+            return out + self._ticks(out, force=True)
+        if records.is_control(value):
+            out = self._messages(self.correlator.advance(math.inf))
+            return out + [(p, value) for p in range(self.partitions)]
+        self.records += 1
+        out = self._messages(self.correlator.apply(records.input_from_record(value), received_at))
+        return out + self._ticks(out)
+
+    def _ticks(self, out: Out, *, force: bool = False) -> Out:
+        now = self.correlator.clock
+        if not math.isfinite(now) or (not force and now - self._last_tick < TICK_EVERY_S):
+            return []
+        self._last_tick = now
+        touched = {p for p, _ in out}
+        return [(p, {"kind": "tick", "at": now}) for p in range(self.partitions) if p not in touched]
+
+    def _index_partitions(self) -> tuple[np.ndarray, np.ndarray]:
+        """The correlator's index's ids and the partition of each: computed when the stage
+        starts and once per index version, so that a storm costs one gather per alarm."""
+        index = self.correlator.index
+        return index.customer_id_array, partitions_of(index.customer_ids, self.partitions)
+
+    def _partitions(self, impact: Impact) -> np.ndarray:
+        """The partition of each row's customer. Ids other than the current index's (an
+        index swap's changes, an index swapped out) are hashed as they come."""
+        ids = impact.customer_ids
+        if ids is not self.correlator.index.customer_id_array:
+            return partitions_of(ids[impact.positions].tolist(), self.partitions)
+        if ids is not self._table_ids:  # the index was swapped since
+            self._table_ids, self._partition_table = self._index_partitions()
+        return self._partition_table[impact.positions]
+
+    def _split(self, customers: dict[str, list[str]]) -> dict[int, dict[str, list[str]]]:
+        by_partition: dict[int, dict[str, list[str]]] = {}
+        for service, ids in customers.items():
+            parts = partitions_of(ids, self.partitions)
+            for p in np.unique(parts).tolist():
+                by_partition.setdefault(p, {})[service] = [
+                    ids[i] for i in np.flatnonzero(parts == p).tolist()]
+        return by_partition
+
+    def _messages(self, events: list[NetworkEvent]) -> Out:
+        out: Out = []
+        for event in events:
+            if isinstance(event, Impact):
+                out.extend(records.impact_records(event, self._partitions(event)))
+            elif isinstance(event, PlannedNotice):
+                w = event.window
+                out.extend((p, {"kind": "planned", "at": event.at, "maintenance_id": w.maintenance_id,
+                                "start": w.start, "end": w.end, "text": w.text, "customers": c,
+                                "elements": list(w.elements),
+                                "announced": self.correlator.clock})
+                           for p, c in sorted(self._split(event.customers).items()))
+            elif isinstance(event, WindowEnd):
+                out.extend((p, {"kind": "window_end", "at": event.at,
+                                "maintenance_id": event.maintenance_id, "customers": c})
+                           for p, c in sorted(self._split(event.customers).items()))
+            elif isinstance(event, IncidentNews):
+                out.extend((p, {"kind": "update", "at": event.at, "incident_id": event.incident_id,
+                                "eta": event.eta, "message": event.message})
+                           for p in range(self.partitions))
+            elif isinstance(event, IncidentMerge):
+                out.extend((p, {"kind": "merge", "at": event.at, "from_incident": event.from_incident,
+                                "into_incident": event.into_incident,
+                                "cause_element": event.cause_element, "cause_type": event.cause_type})
+                           for p in range(self.partitions))
+        return out

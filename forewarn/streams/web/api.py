@@ -1,0 +1,203 @@
+"""The web API and pages as plain handlers: request values in, a ``Reply`` out.
+
+Why no web framework here: ``forewarn.streams.web.routes`` (the only module importing Faust)
+routes, authorises and converts replies; the handlers stay testable with dicts for tables
+and a board filled by hand. Every error is JSON ``{"error": message}``. Which handler runs
+where (routing to the owning worker) is documented in ``web.py`` and in the OpenAPI
+document (``forewarn.streams.web.openapi``).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from forewarn.config import Settings
+from forewarn.domain import to_iso
+from forewarn.streams.network.incident_board import IncidentBoard
+from forewarn.streams.partitioning import partition_of
+from forewarn.streams.web.cap import CapFeed
+from forewarn.streams.web.desk import PhoneBook, customer_status
+from forewarn.streams.web.i18n import LANGUAGES, strings
+from forewarn.streams.web.incident_page import MAX_INCIDENT_ID, IncidentPages
+from forewarn.streams.web.language import negotiate_language
+from forewarn.streams.web.metrics import CONTENT_TYPE, StreamMetrics
+from forewarn.streams.web.openapi import openapi_document
+from forewarn.streams.web.pages import render
+from forewarn.streams.web.status import AreaStatus
+
+__all__ = ["HTML", "JSON", "Reply", "WebApi"]
+
+JSON = "application/json"
+HTML = "text/html; charset=utf-8"
+MAX_QUERY = 200  # characters of a search text worth looking at
+
+
+@dataclass
+class Reply:
+    status: int
+    body: Any  # dict/list -> JSON, str -> text, bytes as they are
+    content_type: str = JSON
+    headers: dict[str, str] = field(default_factory=dict)
+
+    def payload(self) -> bytes:
+        if isinstance(self.body, bytes):
+            return self.body
+        if isinstance(self.body, str):
+            return self.body.encode("utf-8")
+        return json.dumps(self.body, ensure_ascii=False).encode("utf-8")
+
+
+def error(status: int, message: str, **headers: str) -> Reply:
+    return Reply(status, {"error": message}, headers=dict(headers))
+
+
+def _coordinate(query: Mapping[str, str], name: str, limit: float) -> float | None:
+    """``lat``/``lon`` from the query; None when absent; ValueError naming a bad one."""
+    raw = (query.get(name) or "").strip()
+    if not raw:
+        return None
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ValueError(f"{name} must be a number, got {raw[:40]!r}") from None
+    if not math.isfinite(value) or abs(value) > limit:
+        raise ValueError(f"{name} must be between -{limit:g} and {limit:g}")
+    return value
+
+
+class WebApi:
+    """All handlers of one worker, over its board, index, tables and metrics."""
+
+    def __init__(self, *, board: IncidentBoard, index: Any, settings: Settings,
+                 tables: Mapping[str, Any], partitions: int, metrics: StreamMetrics,
+                 clock: Callable[[], float] = time.time) -> None:
+        self.board = board
+        self.index = index
+        self.settings = settings
+        self.tables = tables
+        self.partitions = partitions
+        self.metrics = metrics
+        self.clock = clock
+        self.status = AreaStatus(board, index)
+        self.cap = CapFeed(self.status, status_url=settings.notify.status_url,
+                           language=settings.notify.default_language, clock=clock)
+        self.phones = PhoneBook(index, settings.legal.country)
+        self.pages = IncidentPages(self.status, visible_s=settings.web.resolved_visible_s,
+                                   clock=clock)
+
+    def language(self, query: Mapping[str, str]) -> str:
+        wanted = (query.get("lang") or "").strip().lower()
+        return wanted if wanted in LANGUAGES else self.settings.notify.default_language
+
+    # -- JSON API --------------------------------------------------------------------------
+
+    def incidents(self) -> Reply:
+        return Reply(200, {"incidents": self.board.incidents()})
+
+    def incident(self, incident_id: str) -> Reply:
+        found = self.board.incident(incident_id)
+        return Reply(200, found) if found else error(404, f"no incident {incident_id!r}")
+
+    def customer(self, customer_id: str) -> Reply:
+        """Status of one customer from this worker's tables (the caller routed here)."""
+        body = customer_status(self.index, customer_id, self.tables.get("episodes") or {},
+                               self.tables.get("history") or {},
+                               partition_of(customer_id, self.partitions))
+        return Reply(200, body) if body else error(404, f"no customer {customer_id!r}")
+
+    def customers_by_phone(self, query: Mapping[str, str]) -> Reply:
+        """``?phone=``: customer ids with that number (blocking on first use: builds the book)."""
+        phone = (query.get("phone") or "").strip()[:MAX_QUERY]
+        if not phone:
+            return error(400, "query parameter 'phone' is required")
+        if not self.phones.looks_like_phone(phone):
+            return error(400, "'phone' is not a phone number (digits, optionally +, 00 or 0 first)")
+        ids = self.phones.lookup(phone)
+        if not ids:
+            return error(404, "no customer has this phone number")
+        return Reply(200, {"customers": [{"customer_id": c} for c in ids]})
+
+    def area_status(self, query: Mapping[str, str]) -> Reply:
+        """``?q=`` (postcode, area id, place) or ``?lat=&lon=``; public, no personal data."""
+        try:
+            lat = _coordinate(query, "lat", 90)
+            lon = _coordinate(query, "lon", 180)
+        except ValueError as exc:
+            return error(400, str(exc))
+        text = (query.get("q") or "").strip()[:MAX_QUERY]
+        if lat is not None and lon is not None:
+            return Reply(200, self.status.at(lat, lon).as_dict())
+        if (lat is None) != (lon is None):
+            return error(400, "give both 'lat' and 'lon'")
+        if not text:
+            return error(400, "give 'q' (postcode or place) or 'lat' and 'lon'")
+        return Reply(200, self.status.search(text).as_dict())
+
+    def areas_geojson(self) -> Reply:
+        return Reply(200, self.status.map_features(), "application/geo+json")
+
+    def cap_feed(self) -> Reply:
+        return Reply(200, self.cap.document(), "application/atom+xml; charset=utf-8")
+
+    def metrics_text(self) -> Reply:
+        return Reply(200, self.metrics.exposition(), CONTENT_TYPE)
+
+    def openapi(self) -> Reply:
+        return Reply(200, openapi_document())
+
+    # -- pages -----------------------------------------------------------------------------
+
+    def _page(self, template: str, params: Mapping[str, str], **context: Any) -> Reply:
+        html = render(template, language=self.language(params), zone=self.status.shapes.display_zone,
+                      now=self.clock(), **context)
+        return Reply(200, html, HTML)
+
+    def desk_page(self, query: Mapping[str, str]) -> Reply:
+        return self._page("desk.html.j2", query, incidents=self.board.incidents())
+
+    def banners(self, query: Mapping[str, str]) -> Reply:
+        return self._page("banners.html.j2", query, incidents=self.board.incidents())
+
+    def incident_page(self, incident_id: str, query: Mapping[str, str],
+                      accept_language: str | None = None) -> Reply:
+        """``/i/{incident_id}``: the public page every customer message links to; 404 (a
+        page in the reader's language, not JSON) for unknown and expired incidents."""
+        language = negotiate_language(query.get("lang"), accept_language,
+                                      self.settings.notify.default_language, LANGUAGES)
+        zone = self.status.shapes.display_zone
+        t = strings(language)
+
+        def when(epoch: float | None) -> str:
+            if epoch is None:
+                return ""
+            return datetime.fromtimestamp(epoch, ZoneInfo(zone)).strftime(t("fmt.page_datetime"))
+
+        def iso(epoch: float | None) -> str:
+            return to_iso(epoch) if epoch is not None else ""
+
+        view = self.pages.view(incident_id)
+        headers = {"Content-Language": language, "Vary": "Accept-Language"}
+        if view is None:
+            html = render("incident_missing.html.j2", language=language, zone=zone,
+                          now=self.clock(), incident_id=incident_id[:MAX_INCIDENT_ID],
+                          hours=round(self.settings.web.resolved_visible_s / 3600))
+            return Reply(404, html, HTML, headers)
+        html = render("incident.html.j2", language=language, zone=zone, now=self.clock(),
+                      page=view, when=when, iso=iso)
+        return Reply(200, html, HTML, headers)
+
+    def status_page(self, query: Mapping[str, str]) -> Reply:
+        """The public page: the answer is server-rendered, so it works without JavaScript."""
+        answer = self.area_status(query) if any(query.get(k) for k in ("q", "lat", "lon")) else None
+        return self._page("status.html.j2", query,
+                          answer=answer.body if answer and answer.status == 200 else None,
+                          problem=answer.body["error"] if answer and answer.status != 200 else None,
+                          query=query, current=self.status.current(),
+                          has_areas=self.status.shapes.has_areas)

@@ -1,0 +1,398 @@
+"""HTTP on the worker's web port (CONTRACT §7): pages, API, ingest, metrics, health.
+
+The handlers live in ``forewarn.streams.web.api`` (plain Python); this module only wires them
+to Faust's web server, authorises, and routes each request to the worker that holds the
+state it needs:
+
+* customer endpoints (``/api/v1/customers/{id}/status``) read the ``episodes`` and
+  ``history`` tables, keyed by customer id and partitioned with Kafka's default
+  partitioner (``partition_of``); the request is forwarded to the worker that the
+  consumer group assigned that partition of the table (Faust's router metadata), so any
+  worker can be asked (``_router`` says why not ``app.table_route`` itself);
+* incident views (desk page, banners, incidents, incident pages ``/i/{id}``, areas, status,
+  CAP) read the in-memory incident board, which lives on the worker owning the single
+  ``alarms`` partition; they are routed the same way on the one-partition ``elements`` table (partition 0 is that
+  worker's);
+* ingest, metrics, health, OpenAPI and static files answer locally.
+
+Customer data and writes need a bearer token from the configuration (``api.tokens`` or
+``FOREWARN_API_TOKENS``, compared in constant time, never logged); with no token
+configured they are refused. ``/metrics`` and the public pages need none. Every error is
+JSON ``{"error": message}``, including unknown paths (a small aiohttp middleware).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import logging
+import mimetypes
+from collections.abc import Awaitable, Callable, Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from faust.web import Request, Response, View
+from yarl import URL
+
+from forewarn.config import Settings
+from forewarn.domain import IncidentUpdate, MaintenanceWindow
+from forewarn.streams.input.http_ingest import (
+    IngestAnswer,
+    IngestLimits,
+    body_too_large,
+    incident_update_body,
+    ingest_body,
+)
+from forewarn.streams.kafka import worker_failure, worker_ready
+from forewarn.streams.network.incident_board import IncidentBoard
+from forewarn.streams.partitioning import partition_of
+from forewarn.streams.web.api import Reply, WebApi, error
+from forewarn.streams.web.auth import authorised
+from forewarn.streams.web.header_logging import install_header_log_filter
+from forewarn.streams.web.metrics import StreamMetrics
+from forewarn.streams.web.response_headers import security_headers_middleware
+
+if TYPE_CHECKING:
+    import faust
+
+__all__ = ["INGEST_PATHS", "ROUTED_HEADER", "STATIC", "read_bounded", "register_pages"]
+
+log = logging.getLogger(__name__)
+STATIC = Path(__file__).with_name("static")
+ROUTED_HEADER = "X-Forewarn-Routed"
+ACCEPT_LANGUAGE = "@accept-language"  # the request's header, handed to handlers as a param
+
+# Paths the NOC ecosystems post to, besides our own /api/v1/alarms.
+INGEST_PATHS = (
+    "/api/v1/alarms",
+    "/tmf-api/alarmManagement/v4/listener/{event}",
+    "/tmf-api/alarmManagement/v5/listener/{event}",
+    "/eventListener/v7",
+    "/eventListener/v7/eventBatch",
+    "/api/v1/alertmanager",
+)
+
+Sink = Callable[[IngestAnswer], Awaitable[None]]
+Handler = Callable[[Mapping[str, str], Mapping[str, str]], Reply]
+
+
+def register_pages(app: faust.App, *, board: IncidentBoard, settings: Settings, sink: Sink,
+                   index: Any = None, tables: Mapping[str, Any] | None = None,
+                   partitions: int = 1, stages: Mapping[str, Any] | None = None,
+                   deliver: Any = None, registry: Any = None, network_topic: str | None = None,
+                   **_: Any) -> WebApi:
+    """Add the pages and API of CONTRACT §7 that this worker serves; returns the handlers."""
+    tables = dict(tables or {})
+    stages = dict(stages or {})
+    tokens = settings.api_tokens()
+    metrics = StreamMetrics(registry, board=board, index=index, normalise=stages.get("normalise"),
+                            network=stages.get("network"),
+                            delivery_registries=_delivery_registries(stages, deliver),
+                            lag=functools.partial(_lag, app))
+    api = WebApi(board=board, index=index, settings=settings, tables=tables,
+                 partitions=partitions, metrics=metrics)
+    api.status.shapes.prepare()  # at start-up, on this thread (see _register_read)
+    _json_errors(app)
+    _security_headers(app)
+
+    def refused(request: Request) -> Reply | None:
+        """401 without a valid token; 503 until the worker processes input (nothing is
+        accepted that could be lost or written to a topic the worker has not created yet)."""
+        if authorised(request.headers.get("Authorization"), tokens):
+            if worker_ready(app):
+                return None
+            return error(503, "the worker is starting; retry shortly", **{"Retry-After": "2"})
+        reason = ("a bearer token is required" if tokens
+                  else "writes are disabled: no API token is configured (api.tokens)")
+        return error(401, reason, **{"WWW-Authenticate": 'Bearer realm="forewarn"'})
+
+    limits = IngestLimits.from_settings(settings.api)
+
+    async def answer(view: View, result: IngestAnswer) -> Response:
+        """Publish, then answer: 202/400 only once the broker acknowledged every accepted
+        record (the sink awaits it); 503 with nothing accepted when it did not."""
+        try:
+            await sink(result)
+        except Exception as exc:
+            log.warning("ingest: the broker did not acknowledge %d record(s): %r",
+                        len(result.records), exc)
+            return view.json({"error": "the broker did not acknowledge the records; nothing "
+                                       "was accepted, retry later (records of this request may "
+                                       "arrive twice: processing is idempotent on alarm ids)",
+                              "accepted": 0}, status=503, headers={"Retry-After": "5"})
+        _count_ingest(metrics, board, index, result)
+        return view.json(result.body, status=result.status)
+
+    async def receive(view: View, request: Request,
+                      parse: Callable[[bytes], IngestAnswer]) -> Response:
+        """Authorise, read at most ``max_body_bytes``, parse off the event loop, publish."""
+        denied = refused(request)
+        if denied is not None:
+            return _response(view, denied)
+        body = await read_bounded(request, limits.max_body_bytes)
+        if body is None:
+            return await answer(view, body_too_large(limits))
+        return await answer(view, await asyncio.to_thread(parse, body))
+
+    # The board lives where the network stage runs: the owner of alarms.raw's partition.
+    on_board = (_router(app, network_topic, app.router.external_topics_metadata, lambda p: 0)
+                if network_topic else None)
+    episodes = tables.get("episodes")
+    by_customer = None if episodes is None else _router(
+        app, episodes.changelog_topic.get_topic_name(),
+        lambda: app.router.table_metadata(episodes.name),
+        lambda p: partition_of(p["customer_id"], partitions))
+    reads: list[tuple[str, Handler, Any, bool, bool]] = [
+        # path, handler, router, needs token, blocking (runs off the event loop)
+        ("/", lambda q, p: api.desk_page(q), on_board, False, True),
+        ("/desk/banners", lambda q, p: api.banners(q), on_board, False, False),
+        ("/status", lambda q, p: api.status_page(q), on_board, False, True),
+        # ".+": an id with an encoded "/" still gets the friendly 404 page, not JSON
+        ("/i/{incident_id:.+}", lambda q, p: api.incident_page(p["incident_id"], q,
+                                                            p.get(ACCEPT_LANGUAGE)),
+         on_board, False, True),
+        ("/api/v1/incidents", lambda q, p: api.incidents(), on_board, False, False),
+        ("/api/v1/incidents/{incident_id}", lambda q, p: api.incident(p["incident_id"]),
+         on_board, False, False),
+        ("/api/v1/status", lambda q, p: api.area_status(q), on_board, False, True),
+        ("/api/v1/areas", lambda q, p: api.areas_geojson(), on_board, False, True),
+        ("/api/v1/cap", lambda q, p: api.cap_feed(), on_board, False, True),
+        ("/api/v1/customers/{customer_id}/status", lambda q, p: api.customer(p["customer_id"]),
+         by_customer, True, False),
+        ("/api/v1/customers", lambda q, p: api.customers_by_phone(q), None, True, True),
+        ("/api/v1/openapi.json", lambda q, p: api.openapi(), None, False, False),
+        ("/metrics", lambda q, p: api.metrics_text(), None, False, False),
+    ]
+    for path, handler, router, guarded, blocking in reads:
+        _register_read(app, path, handler, router, refused if guarded else None, blocking)
+
+    @app.page("/api/v1/incidents/{incident_id}/updates")
+    class IncidentUpdates(View):
+        async def post(self, request: Request, incident_id: str) -> Response:
+            return await receive(self, request, lambda body: incident_update_body(
+                body, incident_id, limits=limits))
+
+    @app.page("/api/v1/maintenance")
+    class Maintenance(View):
+        async def post(self, request: Request) -> Response:
+            return await receive(self, request, lambda body: ingest_body(
+                body, expect=lambda r: isinstance(r, MaintenanceWindow),
+                defaults={"type": "maintenance"}, limits=limits))
+
+    for path in INGEST_PATHS:
+        _register_ingest(app, path, receive, functools.partial(ingest_body, limits=limits))
+    _register_static(app)
+
+    @app.page("/healthz")
+    class Health(View):
+        """Liveness: the process serves HTTP and no stage has failed for good (a worker
+        whose network stage died must be restarted, not left looking alive)."""
+
+        async def get(self, request: Request) -> Response:
+            failure = worker_failure(app)
+            if failure is not None:
+                return self.json({"status": "failed", "error": type(failure).__name__},
+                                 status=503)
+            return self.json({"status": "ok"})
+
+    @app.page("/readyz")
+    class Ready(View):
+        """Readiness: partitions assigned and tables recovered, so input is processed now."""
+
+        async def get(self, request: Request) -> Response:
+            if worker_ready(app):
+                return self.json({"status": "ready"})
+            failed = worker_failure(app) is not None
+            return self.json({"status": "failed" if failed else "starting"}, status=503)
+
+    return api
+
+
+def _response(view: View, reply: Reply) -> Response:
+    headers = {"Content-Type": reply.content_type, **reply.headers}
+    return view.bytes(reply.payload(), status=reply.status, headers=headers)
+
+
+def _router(app: faust.App, topic: str, owners: Callable[[], Mapping[str, Any]],
+            key: Callable[[Mapping[str, str]], int]) -> Callable[[Any], Any]:
+    """Like ``app.table_route``, but resolving the partition with our own partition function.
+
+    Why not ``table_route`` itself: it asks the producer for the changelog topic's partition
+    count, and aiokafka's producer knows that only after writing to it (seen: 503s for a
+    table not yet written). The owner of ``topic``'s partition comes from the consumer-group
+    assignment (``owners()``: Faust's url -> {topic: partitions}); a routed request carries
+    ``ROUTED_HEADER`` and is answered where it lands, so a rebalance never bounces it around.
+    """
+
+    def decorate(local: Callable[..., Awaitable[Response]]) -> Callable[..., Awaitable[Response]]:
+        async def routed(view: View, request: Request, **params: str) -> Response:
+            if request.headers.get(ROUTED_HEADER):
+                return await local(view, request, **params)
+            partition = key(params)
+            owner = next((URL(url) for url, tps in owners().items()
+                          if partition in tps.get(topic, ())), None)
+            if owner is None:
+                raise KeyError(f"no owner of {topic}[{partition}]")
+            here = URL(str(app.conf.canonical_url))
+            if (owner.host, owner.port) == (here.host, here.port):
+                return await local(view, request, **params)
+            return await _proxy(app, view, request, owner)
+
+        return routed
+
+    return decorate
+
+
+async def _proxy(app: faust.App, view: View, request: Request, owner: URL) -> Response:
+    url = request.url.with_host(str(owner.host)).with_port(owner.port)
+    headers = {k: v for k, v in request.headers.items()
+               if k.lower() in ("authorization", "accept", "accept-language")}
+    headers[ROUTED_HEADER] = "1"
+    async with app.http_client.get(url, headers=headers) as response:
+        body = await response.read()
+        return view.bytes(body, status=response.status, headers={
+            "Content-Type": response.headers.get("Content-Type", "application/json")})
+
+
+def _register_read(app: faust.App, path: str, handler: Handler, router: Any,
+                   refused: Callable[[Request], Reply | None] | None, blocking: bool) -> None:
+    async def local(view: View, request: Request, **params: str) -> Response:
+        query = {k: v for k, v in request.query.items()}
+        params = {**params, ACCEPT_LANGUAGE: request.headers.get("Accept-Language", "")}
+        try:
+            if blocking:  # phone book (first use), geometry, pages: keep the loop free
+                loop = asyncio.get_running_loop()
+                reply = await loop.run_in_executor(None, handler, query, params)
+            else:
+                reply = handler(query, params)
+        except Exception:
+            log.exception("GET %s failed", path)
+            reply = error(500, "internal error; the worker log has the details")
+        return _response(view, reply)
+
+    routed = router(local) if router is not None else local
+
+    async def get(self: View, request: Request, **params: str) -> Response:
+        if refused is not None:
+            denied = refused(request)
+            if denied is not None:
+                return _response(self, denied)
+        try:
+            return await routed(self, request, **params)
+        except (TimeoutError, KeyError, OSError) as exc:  # no assignment yet, or the owner is unreachable
+            log.info("cannot route %s yet: %r", path, exc)
+            return _response(self, error(503, "the owning worker is not known yet; retry",
+                                         **{"Retry-After": "2"}))
+
+    name = "Read" + "".join(c for c in path.title() if c.isalnum())
+    app.page(path, name=name)(type(name, (View,), {"get": get}))
+
+
+async def read_bounded(request: Request, limit: int) -> bytes | None:
+    """The request body, or None when it is larger than ``limit`` bytes.
+
+    Faust's ``read_request_content`` reads ``request.content`` whole, so aiohttp's
+    ``client_max_size`` never applies: a declared Content-Length over the limit is refused
+    before reading, and a chunked (or lying) body is refused as soon as it passes the limit,
+    so no more than ``limit`` bytes of it are ever held."""
+    declared = getattr(request, "content_length", None)
+    if declared is not None and declared > limit:
+        return None
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.content.iter_any():
+        size += len(chunk)
+        if size > limit:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _register_ingest(app: faust.App, path: str, receive: Any,
+                     parse: Callable[[bytes], IngestAnswer]) -> None:
+    class Ingest(View):
+        async def post(self, request: Request, **_: Any) -> Response:
+            return await receive(self, request, parse)
+
+    Ingest.__name__ = "Ingest" + "".join(c for c in path.title() if c.isalnum())
+    app.page(path)(Ingest)
+
+
+def _register_static(app: faust.App) -> None:
+    """The package's static files (Leaflet, CSS, JS), read once; unknown names are 404."""
+    files = {p.relative_to(STATIC).as_posix(): p for p in STATIC.rglob("*") if p.is_file()}
+
+    class Static(View):
+        async def get(self, request: Request, name: str) -> Response:
+            path = files.get(name)
+            if path is None:
+                return _response(self, error(404, f"no static file {name!r}"))
+            kind = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+            if kind.startswith("text/") or kind.endswith("javascript"):
+                kind += "; charset=utf-8"
+            return self.bytes(path.read_bytes(), headers={
+                "Content-Type": kind, "Cache-Control": "public, max-age=3600"})
+
+    app.page("/static/{name:.+}", name="Static")(Static)
+
+
+def _count_ingest(metrics: StreamMetrics, board: IncidentBoard, index: Any,
+                  result: IngestAnswer) -> None:
+    """Metrics of one HTTP payload, and NOC news onto the local board right away (the
+    network agent's copy arrives later, or on another worker)."""
+    fmt = str(result.body.get("format") or "unknown")
+    metrics.alarm_in(fmt, "accepted", len(result.records))
+    metrics.alarm_in(fmt, "rejected", result.rejected)
+    related = getattr(index, "ancestors", None)
+    for record in result.records:
+        if isinstance(record, IncidentUpdate):
+            board.record_update(record.incident_id, record.element_id, record.event_time,
+                                eta=record.eta, message=record.message,
+                                related=(lambda a, b: a in related(b) or b in related(a))
+                                if related else None)
+
+
+def _delivery_registries(stages: Mapping[str, Any], deliver: Any) -> list[Any]:
+    owners = [stages.get("delivery"), getattr(deliver, "__self__", None)]
+    found = [getattr(getattr(o, "metrics", None), "registry", None) for o in owners]
+    return [r for r in found if r is not None]
+
+
+def _lag(app: faust.App) -> dict[tuple[str, int], int]:
+    monitor = app.monitor
+    ends, reads = dict(monitor.tp_end_offsets), dict(monitor.tp_read_offsets)
+    return {(tp.topic, tp.partition): end - reads[tp] - 1 for tp, end in ends.items()
+            if tp in reads}
+
+
+def _json_errors(app: faust.App) -> None:
+    """Unknown paths and methods answer JSON like every other error (aiohttp middleware)."""
+    from aiohttp import web as aioweb
+
+    @aioweb.middleware
+    async def json_errors(request: Any, handler: Any) -> Any:
+        try:
+            return await handler(request)
+        except aioweb.HTTPException as exc:
+            if exc.status < 400:
+                raise
+            return aioweb.json_response({"error": exc.reason}, status=exc.status,
+                                        headers={k: v for k, v in exc.headers.items()
+                                                 if k.lower() not in ("content-type",
+                                                                      "content-length")})
+
+    try:
+        app.web.web_app.middlewares.append(json_errors)
+    except (AttributeError, RuntimeError):  # another web driver, or the app is frozen
+        log.debug("cannot install the JSON error middleware")
+
+
+def _security_headers(app: faust.App) -> None:
+    """CSP, nosniff, referrer and framing headers on every answer (``response_headers``),
+    and no request header in the logs (``header_logging``). Installed outermost, so the
+    JSON errors of ``_json_errors`` carry the headers too."""
+    install_header_log_filter()
+    try:
+        app.web.web_app.middlewares.insert(0, security_headers_middleware)
+    except (AttributeError, RuntimeError):  # another web driver, or the app is frozen
+        log.warning("cannot install the security-headers middleware")
