@@ -45,7 +45,10 @@ def _payload(tag: str) -> str:
     return f"<img src=x onerror=window.__xss=(window.__xss||[]).concat('{tag}')>"
 
 
-MAINTENANCE_ID = "MW-" + _payload("id")
+# Ids cannot carry markup any more (no < > " ' or backtick: the id limits refuse them), but
+# entities pass: shown as HTML they would turn into other characters, shown as text they don't.
+MAINTENANCE_ID = "MW-&lt;b&gt;&amp;bold"
+REFUSED_ID = "MW-" + _payload("id")
 MAINTENANCE_TEXT = "Works " + _payload("text")
 NOC_MESSAGE = "ETA " + _payload("message") + "<script>window.__xss=['script']</script>"
 PLACE = "Mitte " + _payload("place")
@@ -70,6 +73,14 @@ def _post(base: str, path: str, body: dict[str, object]) -> int:
                                               "Content-Type": "application/json"})
     with urllib.request.urlopen(request, timeout=10) as response:
         return int(response.status)
+
+
+def _post_refused(base: str, path: str, body: dict[str, object]) -> tuple[int, str]:
+    """The status and body of a post the worker is expected to refuse."""
+    try:
+        return _post(base, path, body), ""
+    except urllib.error.HTTPError as refused:
+        return refused.code, refused.read().decode()
 
 
 @pytest.fixture(scope="module")
@@ -106,6 +117,11 @@ def worker(embedded_broker: object, hostile_region: Path,
             "maintenance_id": MAINTENANCE_ID, "elements": [ELEMENT],
             "start": now.isoformat(), "end": (now + timedelta(hours=3)).isoformat(),
             "text": MAINTENANCE_TEXT, "event_time": now.isoformat()}) == 202
+        refused = _post_refused(f"http://127.0.0.1:{port}", "/api/v1/maintenance", {
+            "maintenance_id": REFUSED_ID, "elements": [ELEMENT],
+            "start": now.isoformat(), "end": (now + timedelta(hours=3)).isoformat(),
+            "event_time": now.isoformat()})
+        assert refused[0] == 400 and "maintenance_id" in refused[1], refused
         yield f"http://127.0.0.1:{port}", port, log
     finally:
         stop_worker(proc)
