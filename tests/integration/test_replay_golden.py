@@ -33,4 +33,5 @@ def test_replay_output_matches_the_golden_fixture(
     assert got.summary == want.summary, f"summary changed:\n  fixture: {want.summary}" \
                                         f"  now    : {got.summary}"
     difference = first_difference(want.out, got.out)
-    assert difference is None, f"replay output of '{case.name}' changed:\n{difference}"
+    if difference is not None:
+        pytest.fail(f"replay output of '{case.name}' changed:\n{difference}", pytrace=False)
