@@ -85,3 +85,29 @@ async def test_worker_refuses_topics_with_the_wrong_partition_count(embedded_bro
     with pytest.raises(BrokerError, match="alarms.raw.*exactly one partition"):
         await check_topics(embedded_broker.bootstrap, names, 4)
     await check_topics(embedded_broker.bootstrap, TopicNames("fresh."), 4)
+
+
+async def test_preflight_creates_the_topics_forewarn_only_writes_with_their_partition_counts(
+        embedded_broker: object) -> None:
+    """A worker killed before its first delivery must not leave ``notifications.delivered``
+    to be auto-created later with the broker's default partition count (a restart then
+    refused to start); preflight creates every missing topic with the counts it checks."""
+    from aiokafka import AIOKafkaConsumer
+
+    from forewarn.streams.kafka.preflight import check_topics, expected_partitions
+    from forewarn.streams.kafka.topics import TopicNames
+
+    names = TopicNames(f"create{os.getpid()}.")
+    await check_topics(embedded_broker.bootstrap, names, 2)
+    consumer = AIOKafkaConsumer(bootstrap_servers=embedded_broker.bootstrap)
+    await consumer.start()
+    try:
+        await consumer.topics()
+        counts = {t: len(consumer.partitions_for_topic(t) or ())
+                  for t in expected_partitions(names, 2) if t != names.network_state}
+    finally:
+        await consumer.stop()
+    assert counts == {names.alarms_raw: 1, names.alarms_dead_letter: 1,
+                      names.notifications_dead_letter: 1, names.impacts: 2, names.outbox: 2,
+                      names.delivered: 2}
+    await check_topics(embedded_broker.bootstrap, names, 2)  # a second start is fine

@@ -51,7 +51,8 @@ async def _run(index: RegionIndex, settings: object, web_port: int, web_host: st
             ))
             await check_topics(broker.bootstrap, pipeline.topics, settings.kafka.partitions,
                                aiokafka_security(settings.kafka) if not broker.embedded else None,
-                               retry_for_s=settings.kafka.connect_retry_s)
+                               retry_for_s=settings.kafka.connect_retry_s,
+                               replication_factor=settings.kafka.replication_factor)
             try:
                 async with running_worker(pipeline.app, loglevel="info", stop=stop) as worker:
                     log.warning("worker ready on %s; web on http://%s:%d/", broker.url,
