@@ -181,8 +181,8 @@ def write_cells(cells: gpd.GeoDataFrame, out: Path) -> None:
     props = cells.drop(columns=cells.geometry.name).to_dict("records")
     with out.open("w", encoding="utf-8") as f:
         f.write('{"type": "FeatureCollection", "features": [\n')
-        for i, (g, p) in enumerate(zip(geoms, props)):
-            p = {k: (v.item() if isinstance(v, np.generic) else v) for k, v in p.items()}
+        for i, (g, row) in enumerate(zip(geoms, props)):
+            p = {k: (v.item() if isinstance(v, np.generic) else v) for k, v in row.items()}
             f.write(("" if i == 0 else ",\n")
                     + f'{{"type": "Feature", "properties": {json.dumps(p)}, "geometry": {g}}}')
         f.write("\n]}\n")

@@ -176,7 +176,8 @@ def build_pipeline(index: Any, options: PipelineOptions) -> Pipeline:
     correlator = NetworkCorrelator(
         index, elements, MaintenanceSchedule(window_table), incident_table,
         notice_before_s=settings.notify.notice_before_s,
-        flapping=FlapDetector(settings.correlation.flap_changes, settings.correlation.flap_window_s),
+        flapping=FlapDetector(settings.correlation.flap_changes,
+                              settings.correlation.flap_window_s),
         cuts=cut_table,
         event_time=EventTimeGuard(settings.correlation.max_future_skew_s,
                                   settings.correlation.max_age_s, live=options.live),

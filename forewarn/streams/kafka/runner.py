@@ -113,7 +113,8 @@ async def running_worker(
             watcher.cancel()
         failure = worker_failure(app)
         if failure is not None:
-            raise WorkerFailed(f"the worker stopped because a stage failed: {failure!r}") from failure
+            raise WorkerFailed(
+                f"the worker stopped because a stage failed: {failure!r}") from failure
 
 
 async def _stop_worker(app: faust.App, worker: faust.Worker, task: asyncio.Future[object]) -> None:

@@ -151,7 +151,8 @@ class ReloadingNetworkStage(NetworkStage):
         if taken is not None:
             version, index = taken
             clock = self.correlator.clock
-            events += self.correlator.swap_index(index, clock if math.isfinite(clock) else time.time())
+            now = clock if math.isfinite(clock) else time.time()
+            events += self.correlator.swap_index(index, now)
             log.warning("index version %s in use by the network stage", version)
         out = self._messages(events)
         return out + self._ticks(out, force=True)

@@ -11,8 +11,8 @@ state it needs:
   worker can be asked (``_router`` says why not ``app.table_route`` itself);
 * incident views (desk page, banners, incidents, incident pages ``/i/{id}``, areas, status,
   CAP) read the in-memory incident board, which lives on the worker owning the single
-  ``alarms`` partition; they are routed the same way on the one-partition ``elements`` table (partition 0 is that
-  worker's);
+  ``alarms`` partition; they are routed the same way on the one-partition ``elements`` table
+  (partition 0 is that worker's);
 * ingest, metrics, health, OpenAPI and static files answer locally.
 
 Customer data and writes need a bearer token from the configuration (``api.tokens`` or
@@ -257,7 +257,7 @@ async def _proxy(app: faust.App, view: View, request: Request, owner: URL) -> Re
 def _register_read(app: faust.App, path: str, handler: Handler, router: Any,
                    refused: Callable[[Request], Reply | None] | None, blocking: bool) -> None:
     async def local(view: View, request: Request, **params: str) -> Response:
-        query = {k: v for k, v in request.query.items()}
+        query = dict(request.query.items())
         params = {**params, ACCEPT_LANGUAGE: request.headers.get("Accept-Language", "")}
         try:
             if blocking:  # phone book (first use), geometry, pages: keep the loop free
@@ -279,7 +279,8 @@ def _register_read(app: faust.App, path: str, handler: Handler, router: Any,
                 return _response(self, denied)
         try:
             return await routed(self, request, **params)
-        except (TimeoutError, KeyError, OSError) as exc:  # no assignment yet, or the owner is unreachable
+        # No assignment yet, or the owner is unreachable.
+        except (TimeoutError, KeyError, OSError) as exc:
             log.info("cannot route %s yet: %r", path, exc)
             return _response(self, error(503, "the owning worker is not known yet; retry",
                                          **{"Retry-After": "2"}))
