@@ -94,7 +94,9 @@ class ImpactIndex(Protocol):
     cable cuts also use ``cut_at``/``cut_by`` and degraded counts ``degraded`` when present)."""
 
     customer_ids: list[str]
-    customer_id_array: np.ndarray
+
+    @property
+    def customer_id_array(self) -> np.ndarray: ...
 
     def dependents(self, element_ids: Any) -> np.ndarray: ...
 

@@ -23,7 +23,7 @@ import logging
 import math
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeGuard
 
 from forewarn.domain import InputRecord
 from forewarn.geo import RegionIndex
@@ -45,7 +45,7 @@ def reload_record(version: str, at: float) -> dict[str, Any]:
     return {"control": RELOAD, "version": version, "at": at}
 
 
-def is_reload(value: Any) -> bool:
+def is_reload(value: Any) -> TypeGuard[dict[str, Any]]:
     return records.is_control(value) and value.get("control") == RELOAD
 
 

@@ -102,7 +102,8 @@ class NetworkStage:
             return partitions_of(ids[impact.positions].tolist(), self.partitions)
         if ids is not self._table_ids:  # the index was swapped since
             self._table_ids, self._partition_table = self._index_partitions()
-        return self._partition_table[impact.positions]
+        partitions: np.ndarray = self._partition_table[impact.positions]
+        return partitions
 
     def _split(self, customers: dict[str, list[str]]) -> dict[int, dict[str, list[str]]]:
         by_partition: dict[int, dict[str, list[str]]] = {}

@@ -29,7 +29,7 @@ import logging
 import mimetypes
 from collections.abc import Awaitable, Callable, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from faust.web import Request, Response, View
 from yarl import URL
@@ -53,7 +53,9 @@ from forewarn.streams.web.metrics import StreamMetrics
 from forewarn.streams.web.response_headers import security_headers_middleware
 
 if TYPE_CHECKING:
+    import aiohttp.web
     import faust
+    from faust.web.drivers.aiohttp import Web as AiohttpWeb
 
 __all__ = ["INGEST_PATHS", "ROUTED_HEADER", "STATIC", "read_bounded", "register_pages"]
 
@@ -301,7 +303,8 @@ async def read_bounded(request: Request, limit: int) -> bytes | None:
         return None
     chunks: list[bytes] = []
     size = 0
-    async for chunk in request.content.iter_any():
+    # Faust's aiohttp driver hands its views aiohttp's own requests.
+    async for chunk in cast("aiohttp.web.Request", request).content.iter_any():
         size += len(chunk)
         if size > limit:
             return None
@@ -309,7 +312,10 @@ async def read_bounded(request: Request, limit: int) -> bytes | None:
     return b"".join(chunks)
 
 
-def _register_ingest(app: faust.App, path: str, receive: Any,
+Receive = Callable[[View, Request, Callable[[bytes], IngestAnswer]], Awaitable[Response]]
+
+
+def _register_ingest(app: faust.App, path: str, receive: Receive,
                      parse: Callable[[bytes], IngestAnswer]) -> None:
     class Ingest(View):
         async def post(self, request: Request, **_: Any) -> Response:
@@ -383,7 +389,7 @@ def _json_errors(app: faust.App) -> None:
                                                                       "content-length")})
 
     try:
-        app.web.web_app.middlewares.append(json_errors)
+        cast("AiohttpWeb", app.web).web_app.middlewares.append(json_errors)
     except (AttributeError, RuntimeError):  # another web driver, or the app is frozen
         log.debug("cannot install the JSON error middleware")
 
@@ -394,6 +400,6 @@ def _security_headers(app: faust.App) -> None:
     JSON errors of ``_json_errors`` carry the headers too."""
     install_header_log_filter()
     try:
-        app.web.web_app.middlewares.insert(0, security_headers_middleware)
+        cast("AiohttpWeb", app.web).web_app.middlewares.insert(0, security_headers_middleware)
     except (AttributeError, RuntimeError):  # another web driver, or the app is frozen
         log.warning("cannot install the security-headers middleware")
