@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test bench clean
+.PHONY: install demo lint test bench clean
 
 install: $(STAMP)
 
@@ -18,11 +18,16 @@ $(STAMP): pyproject.toml Makefile $(wildcard scripts/install-browser.sh)
 demo: install
 	$(BIN)/forewarn demo
 
-test: install
+# ruff and mypy (settings in pyproject.toml) must report nothing; `make test` runs this first.
+lint: install
+	$(BIN)/ruff check forewarn tests bench
+	$(BIN)/mypy forewarn
+
+test: install lint
 	$(BIN)/python -m pytest
 
 bench: install
 	$(BIN)/python -m bench
 
 clean:
-	rm -rf $(VENV) build *.egg-info .pytest_cache
+	rm -rf $(VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache

@@ -51,7 +51,8 @@ def _rss_mb(pid: int) -> float:
 
 
 def _body(records: int) -> bytes:
-    """``records`` objects of no known format, 19 bytes each (950 KB for 50,000, as in the issue)."""
+    """``records`` objects of no known format, 19 bytes each (950 KB for 50,000, as in the
+    issue)."""
     return json.dumps([{"note": f"n{n:06d}"} for n in range(records)],
                       separators=(",", ":")).encode()
 
@@ -140,7 +141,8 @@ def _worker(bootstrap: str, folder: Path, tag: str, max_records: int | None
 def _versions() -> str:
     names = ("faust-streaming", "aiokafka", "aiohttp", "orjson")
     found = ", ".join(f"{n} {metadata.version(n)}" for n in names)
-    return f"Python {platform.python_version()}, {found}, {platform.machine()} {os.cpu_count()} CPUs"
+    return (f"Python {platform.python_version()}, {found}, "
+            f"{platform.machine()} {os.cpu_count()} CPUs")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -173,7 +175,8 @@ def main(argv: list[str] | None = None) -> int:
                         result = _measure(proc.pid, port, body)
                         results.setdefault(label, []).append(result)
                         print(f"{label}, run {run + 1}: HTTP {result['status']} "
-                              f"({result['answer_bytes']:,} B answer) in {result['seconds']:.2f} s; "
+                              f"({result['answer_bytes']:,} B answer) "
+                              f"in {result['seconds']:.2f} s; "
                               f"RSS {result['rss_before_mb']:.0f} MB, peak growth "
                               f"{result['peak_growth_mb']:.1f} MB; max /healthz "
                               f"{result['max_healthz_ms']:.0f} ms over {result['samples']} polls",

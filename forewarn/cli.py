@@ -69,7 +69,8 @@ def impact(
     area: Annotated[Path | None, typer.Option(
         "--area", help="Polygon file (a power cut, a flood zone): its elements are down.")] = None,
     degraded: Annotated[bool, typer.Option(
-        "--degraded", help='Also print "degraded": {"mobile": [...]} (best technology lost).')] = False,
+        "--degraded",
+        help='Also print "degraded": {"mobile": [...]} (best technology lost).')] = False,
     verbose: VerboseOption = False,
 ) -> None:
     """Print which customers are out if these elements are down now (no time rules)."""
@@ -88,7 +89,8 @@ def impact(
 @app.command()
 def synth(
     region: Annotated[Path, typer.Argument(help="Folder to write the synthetic region into.")],
-    customers: Annotated[int, typer.Option("--customers", min=1, help="Number of customers.")] = 1000,
+    customers: Annotated[int, typer.Option(
+        "--customers", min=1, help="Number of customers.")] = 1000,
     seed: Annotated[int, typer.Option("--seed", help="Random seed (same seed, same region).")] = 1,
     verbose: VerboseOption = False,
 ) -> None:
@@ -138,8 +140,10 @@ def replay(
 @app.command()
 def worker(
     region: Annotated[Path, typer.Option("--region", help="Region folder.")],
-    web_port: Annotated[int, typer.Option("--web-port", help="HTTP port for pages and API.")] = 6066,
-    web_host: Annotated[str, typer.Option("--web-host", help="Address to bind the web port.")] = "127.0.0.1",
+    web_port: Annotated[int, typer.Option(
+        "--web-port", help="HTTP port for pages and API.")] = 6066,
+    web_host: Annotated[str, typer.Option(
+        "--web-host", help="Address to bind the web port.")] = "127.0.0.1",
     config: ConfigOption = None,
     verbose: VerboseOption = False,
 ) -> None:
@@ -158,8 +162,10 @@ def worker(
 
 @app.command()
 def demo(
-    duration: Annotated[float, typer.Option("--duration", min=20, help="Seconds the demo runs.")] = 60.0,
-    web_port: Annotated[int, typer.Option("--web-port", help="HTTP port of the incident page.")] = 6066,
+    duration: Annotated[float, typer.Option(
+        "--duration", min=20, help="Seconds the demo runs.")] = 60.0,
+    web_port: Annotated[int, typer.Option(
+        "--web-port", help="HTTP port of the incident page.")] = 6066,
     verbose: VerboseOption = False,
 ) -> None:
     """Run a scripted outage story on the embedded broker and show what customers are told."""
@@ -250,7 +256,8 @@ app.add_typer(templates_app, name="templates")
 
 @templates_app.command("preview")
 def templates_preview(
-    as_json: Annotated[bool, typer.Option("--json", help="Print every rendering as JSON lines.")] = False,
+    as_json: Annotated[bool, typer.Option(
+        "--json", help="Print every rendering as JSON lines.")] = False,
     config: ConfigOption = None,
     verbose: VerboseOption = False,
 ) -> None:

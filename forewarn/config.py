@@ -54,7 +54,8 @@ class CorrelationSettings(_Section):
     flap_window_s: float = Field(600, gt=0)  # ... within this window mark an element unstable
     max_open_alarms_per_element: int = Field(1000, ge=1)  # per severity class; more: dead letter
     max_future_skew_s: float = Field(300, ge=0)  # event_time this far past the broker's: refused
-    max_age_s: float = Field(604800, gt=0)  # event_time this far behind (live: broker; replay: clock)
+    # event_time this far behind (live: broker; replay: clock)
+    max_age_s: float = Field(604800, gt=0)
 
 
 class NotifySettings(_Section):
@@ -102,7 +103,7 @@ class DeliverySettings(_Section):
 
 
 class LegalSettings(_Section):
-    """Legal clocks of long outages (``[legal]``; rules in ``forewarn.streams.customers.legal_clocks``).
+    """Legal clocks of long outages (``[legal]``; rules in ``streams.customers.legal_clocks``).
 
     ``country``: ``DE`` (TKG §58: news on D+1, compensation from D+3, days counted as in
     §187(1) BGB), ``GB``/``UK`` (Ofcom automatic compensation: the day after two full working
@@ -210,7 +211,8 @@ class KafkaSettings(_Section):
 
     def password(self) -> str:
         """The SASL password: ``FOREWARN_KAFKA_SASL_PASSWORD``, else the configured one."""
-        return os.environ.get("FOREWARN_KAFKA_SASL_PASSWORD") or self.sasl_password.get_secret_value()
+        from_env = os.environ.get("FOREWARN_KAFKA_SASL_PASSWORD")
+        return from_env or self.sasl_password.get_secret_value()
 
 
 class ChannelSettings(_Section):
@@ -273,7 +275,8 @@ class Settings(_Section):
     def api_tokens(self) -> tuple[str, ...]:
         """Configured bearer tokens plus those of ``FOREWARN_API_TOKENS``."""
         from_env = [t.strip() for t in os.environ.get("FOREWARN_API_TOKENS", "").split(",")]
-        return tuple(t.get_secret_value() for t in self.api.tokens) + tuple(t for t in from_env if t)
+        configured = tuple(t.get_secret_value() for t in self.api.tokens)
+        return configured + tuple(t for t in from_env if t)
 
 
 def load_settings(path: str | os.PathLike[str] | None = None) -> Settings:

@@ -115,7 +115,8 @@ def start_worker(config: Path, broker_url: str, *, region: Path = TINY,
     proc = subprocess.Popen(
         [*forewarn_exe(), "worker", "--region", str(region), "--config", str(config),
          "--web-port", str(port), *(["--verbose"] if log is not None else [])],
-        env=full_env, stdout=output, stderr=subprocess.STDOUT if log is not None else subprocess.PIPE,
+        env=full_env, stdout=output,
+        stderr=subprocess.STDOUT if log is not None else subprocess.PIPE,
         text=True,
     )
     return proc, port

@@ -105,6 +105,8 @@ def _overlaps(region: Region, rows: np.ndarray | None, file: str, report: Region
     if areas is None or rows is None or len(areas) < 2:
         return
     crs = resolve_crs("utm", region.customers.geometry) or areas.crs
+    if crs is None:  # no customers and no CRS on the layer: no metres to measure in
+        return
     geoms = np.asarray(areas.geometry.to_crs(crs).values, dtype=object)
     nodes = areas["node_id"].to_numpy(dtype=object)
     a, b = shapely.STRtree(geoms).query(geoms, predicate="intersects")

@@ -9,7 +9,9 @@ problems come back as (log level, note) pairs so that the index can log them and
 from __future__ import annotations
 
 import logging
+from typing import cast
 
+import geopandas as gpd
 import numpy as np
 import pyproj
 
@@ -46,7 +48,7 @@ def join_region(region: Region, crs: pyproj.CRS | str | None
 
     cover = Csr.from_pairs(np.zeros(0), np.zeros(0), n)
     if region.cells is not None:
-        pts, cells = points_in_polygons(customers.geometry.iloc[mobile],
+        pts, cells = points_in_polygons(cast(gpd.GeoSeries, customers.geometry.iloc[mobile]),
                                         region.cells.geometry, join_crs, sort=False)
         cell_pos = np.asarray([graph.position[c] for c in region.cells["cell_id"]])
         cover = Csr.from_pairs(mobile[pts], cell_pos[cells], n)

@@ -160,15 +160,15 @@ def validate_topology(frame: pd.DataFrame, rows: np.ndarray, file: str) -> pd.Da
         if parent == element:
             raise RegionError(file, f"element '{element}' is its own parent (cycle)", row)
         if kind is not None:
-            kind = kind.lower()
-            types[i] = kind
+            kind_lower = kind.lower()
+            types[i] = kind_lower
             before = seen_type.get(element)
-            if before is not None and before[0] != kind:
+            if before is not None and before[0] != kind_lower:
                 raise RegionError(
                     file, f"element '{element}' has element_type '{before[0]}' in row "
-                    f"{before[1]} but '{kind}' here", row,
+                    f"{before[1]} but '{kind_lower}' here", row,
                 )
-            seen_type[element] = (kind, row)
+            seen_type[element] = (kind_lower, row)
         if (element, parent) in seen_edge:
             continue
         seen_edge.add((element, parent))

@@ -97,9 +97,9 @@ def points_inside(area: shapely.Geometry, lonlat: np.ndarray) -> np.ndarray:
     only the few thousand near it; NaN rows (no location) are never inside.
     """
     inside = np.zeros(len(lonlat), dtype=bool)
-    if len(lonlat) == 0 or area.is_empty:
+    if len(lonlat) == 0 or shapely.is_empty(area):
         return inside
-    xmin, ymin, xmax, ymax = area.bounds
+    xmin, ymin, xmax, ymax = shapely.bounds(area)
     x, y = lonlat[:, 0], lonlat[:, 1]
     near = np.flatnonzero((x >= xmin) & (x <= xmax) & (y >= ymin) & (y <= ymax))
     if near.size:

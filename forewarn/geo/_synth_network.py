@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import TypedDict, cast
 
 import numpy as np
 import shapely
@@ -54,6 +55,17 @@ class Network:
     fibre_grid: np.ndarray  # (rows, cols) of PON position, -1 where there is no fibre
     fttb_ids: list[str]
     topology: list[tuple[str, str, str]]  # (element_id, parent_id, element_type)
+
+
+class _Fibre(TypedDict):
+    """The fibre half of a ``Network`` (see there)."""
+
+    pon_ids: list[str]
+    pon_polys: np.ndarray
+    fibre_origin: tuple[float, float]
+    fibre_step: float
+    fibre_grid: np.ndarray
+    fttb_ids: list[str]
 
 
 def plan_for(customers: int, fibre_areas: int | None = None) -> Plan:
@@ -130,11 +142,11 @@ def _wedges(x: np.ndarray, y: np.ndarray, azimuth: np.ndarray, opening: np.ndarr
     ring_x = np.column_stack([x, ax, x])
     ring_y = np.column_stack([y, ay, y])
     polys = shapely.polygons(np.stack([ring_x, ring_y], axis=-1))
-    return shapely.orient_polygons(polys, exterior_cw=False)
+    return cast(np.ndarray, shapely.orient_polygons(polys, exterior_cw=False))
 
 
 def _fibre(rng: np.random.Generator, plan: Plan, box: tuple[float, float, float, float],
-           topology: list[tuple[str, str, str]]) -> dict[str, object]:
+           topology: list[tuple[str, str, str]]) -> _Fibre:
     """A square grid of PON areas with ~15 % gaps; OLTs own 2x4 blocks of PONs."""
     xmin, ymin, xmax, ymax = box
     step = math.sqrt((xmax - xmin) * (ymax - ymin) / plan.n_pon_target)

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +28,7 @@ import shapely
 from forewarn.errors import RegionError
 from forewarn.geo._customers import validate_customers
 from forewarn.geo._files import LAYER_SUFFIXES, TABLE_SUFFIXES, find_file, read_layer, read_table
-from forewarn.geo._layers import validate_polygons, validate_topology
+from forewarn.geo._layers import PolygonSpec, validate_polygons, validate_topology
 from forewarn.geo._routes import validate_routes
 from forewarn.geo.region import POLYGON_LAYERS, Region
 
@@ -94,6 +95,11 @@ def vars_of(summary: LayerSummary) -> dict[str, Any]:
 
 
 Validator = Callable[[Any, np.ndarray], Any]
+
+
+def _polygons(spec: PolygonSpec, file: str, frame: Any, rows: np.ndarray) -> Any:
+    """``validate_polygons`` as a ``Validator`` (its repair count is taken elsewhere)."""
+    return validate_polygons(frame, rows, file, spec)[0]
 
 
 def _validate_all(validate: Validator, frame: Any, rows: np.ndarray, file: str,
@@ -178,8 +184,7 @@ def check_region(path: Path, *, max_rows: int = 20) -> RegionReport:
         file, frame, rows = read
         report.repaired.extend(_invalid_geometries(frame, rows, file.name))
         parts[stem], kept[stem] = _validate_all(
-            lambda f, r, s=spec, n=file.name: validate_polygons(f, r, n, s)[0],
-            frame, rows, file.name, report, max_rows)
+            partial(_polygons, spec, file.name), frame, rows, file.name, report, max_rows)
         report.layers.append(_summary(stem, file, frame, parts[stem]))
     for stem, geometry, check in (
             ("topology", False, validate_topology), ("fibre_routes", True, validate_routes)):
@@ -188,7 +193,7 @@ def check_region(path: Path, *, max_rows: int = 20) -> RegionReport:
         if read is None:
             continue
         file, frame, rows = read
-        parts[stem], kept[stem] = _validate_all(lambda f, r, c=check, n=file.name: c(f, r, n),
+        parts[stem], kept[stem] = _validate_all(partial(check, file=file.name),
                                                 frame, rows, file.name, report, max_rows)
         report.layers.append(_summary(stem, file, frame, parts[stem]))
     if parts.get("customers") is not None:

@@ -33,8 +33,8 @@ def parse_down(down: list[str] | str) -> list[str]:
     items = [down] if isinstance(down, str) else down
     seen: dict[str, None] = {}
     for item in items:
-        for element in item.split(","):
-            element = element.strip()
+        for part in item.split(","):
+            element = part.strip()
             if element:
                 seen.setdefault(element)
     return list(seen)

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import cast
 
 import geopandas as gpd
 import numpy as np
@@ -87,8 +88,8 @@ def _read(path: Path) -> tuple[pd.DataFrame, dict[str, np.ndarray]]:
 def _sites(xy: np.ndarray, operator: np.ndarray, tolerance: float) -> np.ndarray:
     """Site label per cell: connected components of 'same operator, within tolerance'."""
     label = np.arange(len(xy))
-    a, b = shapely.STRtree(shapely.points(xy)).query(
-        shapely.points(xy), predicate="dwithin", distance=tolerance)
+    points = cast(np.ndarray, shapely.points(xy))
+    a, b = shapely.STRtree(points).query(points, predicate="dwithin", distance=tolerance)
     same = (a != b) & (operator[a] == operator[b])
     a, b = a[same], b[same]
     while True:  # min-label propagation: converges in (cluster diameter) rounds
@@ -117,7 +118,7 @@ def _wedges(xy: np.ndarray, radius: np.ndarray, azimuth: np.ndarray,
     ay = xy[:, 1:] + radius[:, None] * np.cos(bearing)
     rings = np.stack([np.column_stack([xy[:, 0], ax, xy[:, 0]]),
                       np.column_stack([xy[:, 1], ay, xy[:, 1]])], axis=-1)
-    return shapely.make_valid(shapely.polygons(rings))
+    return cast(np.ndarray, shapely.make_valid(shapely.polygons(rings)))
 
 
 def derive_coverage(path: Path, *, outline: shapely.Geometry | None = None,
@@ -138,8 +139,8 @@ def derive_coverage(path: Path, *, outline: shapely.Geometry | None = None,
     operator = cells["operator"].to_numpy(dtype=object)
     label = _sites(xy, operator, site_tolerance_m)
     _, site, count = np.unique(label, return_inverse=True, return_counts=True)
-    site_xy = np.column_stack([np.bincount(site, xy[:, 0]), np.bincount(site, xy[:, 1])])
-    site_xy /= count[:, None]
+    site_xy = (np.column_stack([np.bincount(site, xy[:, 0]), np.bincount(site, xy[:, 1])])
+               / count[:, None])
     back = pyproj.Transformer.from_crs(crs, 4326, always_xy=True)
     site_lon, site_lat = back.transform(site_xy[:, 0], site_xy[:, 1])
     radius = np.clip(nums["range"], min_range_m, max_range_m)
@@ -181,8 +182,8 @@ def write_cells(cells: gpd.GeoDataFrame, out: Path) -> None:
     props = cells.drop(columns=cells.geometry.name).to_dict("records")
     with out.open("w", encoding="utf-8") as f:
         f.write('{"type": "FeatureCollection", "features": [\n')
-        for i, (g, p) in enumerate(zip(geoms, props)):
-            p = {k: (v.item() if isinstance(v, np.generic) else v) for k, v in p.items()}
+        for i, (g, row) in enumerate(zip(geoms, props)):
+            p = {k: (v.item() if isinstance(v, np.generic) else v) for k, v in row.items()}
             f.write(("" if i == 0 else ",\n")
                     + f'{{"type": "Feature", "properties": {json.dumps(p)}, "geometry": {g}}}')
         f.write("\n]}\n")

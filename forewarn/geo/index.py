@@ -334,7 +334,8 @@ class RegionIndex:
         if within is not None:
             candidates = within if candidates is None else np.intersect1d(candidates, within)
         mask = self.degraded(down, candidates)
-        return (np.arange(len(self)) if candidates is None else candidates)[mask]
+        positions = np.arange(len(self)) if candidates is None else candidates
+        return np.asarray(positions[mask])
 
     def impact(self, down: Collection[str]) -> dict[str, list[str]]:
         """``{"mobile": ids, "fibre": ids}`` of customers out, ids in plain string order."""

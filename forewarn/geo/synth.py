@@ -168,7 +168,8 @@ def _wrap(xy: np.ndarray, low: tuple[float, float], high: tuple[float, float]) -
     """Fold points back into the box (modulo): clipping would pile them up on its edge,
     where a lon/lat polygon edge and the metric one differ by metres."""
     lo, hi = np.asarray(low), np.asarray(high)
-    return lo + np.mod(xy - lo, hi - lo)
+    wrapped: np.ndarray = lo + np.mod(xy - lo, hi - lo)
+    return wrapped
 
 
 def _areas(net: Network) -> tuple[np.ndarray, list[dict[str, str]]]:

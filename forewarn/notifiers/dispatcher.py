@@ -50,7 +50,7 @@ def backoff_delay(
     retry: int, *, backoff_s: float, max_backoff_s: float, jitter: float, rand: float
 ) -> float:
     """Seconds to wait before retry number ``retry`` (1-based); ``rand`` in [0, 1)."""
-    nominal = min(max_backoff_s, backoff_s * 2 ** (retry - 1))
+    nominal = min(max_backoff_s, backoff_s * 2.0 ** (retry - 1))
     return nominal * (1.0 - jitter * rand)
 
 

@@ -92,7 +92,7 @@ class _Spec:
     """What a parsed ``NotifyJSON`` would send, with placeholders still to fill."""
 
     def __init__(self, plugin: NotifyJSON) -> None:
-        self.method: str = plugin.method
+        self.method = str(plugin.method)  # apprise types it as object; always a str
         scheme = "https" if plugin.secure else "http"
         port = f":{plugin.port}" if isinstance(plugin.port, int) else ""
         self.base = f"{scheme}://{plugin.host}{port}"
@@ -155,14 +155,14 @@ class _Spec:
             "type": _INFO,
         }
         for key_text, value_text in self._extras:  # NotifyJSON.send's remapping, verbatim
-            key, value = key_text.fill(values), value_text.fill(values)
-            if key in payload:
-                if not value:
-                    del payload[key]
+            extra_key, extra_value = key_text.fill(values), value_text.fill(values)
+            if extra_key in payload:
+                if not extra_value:
+                    del payload[extra_key]
                 else:
-                    payload[value] = payload.pop(key)
+                    payload[extra_value] = payload.pop(extra_key)
             else:
-                payload[key] = value
+                payload[extra_key] = extra_value
         return _Request(self.method, url, headers, _encode(payload, body).encode("latin-1"),
                         auth)
 

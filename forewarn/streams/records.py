@@ -106,7 +106,7 @@ def messages_of(value: dict[str, Any]) -> list[dict[str, Any]]:
     return [value]
 
 
-_RECORD_TYPES: dict[str, type] = {
+_RECORD_TYPES: dict[str, type[InputRecord]] = {
     "alarm": Alarm, "maintenance": MaintenanceWindow, "incident_update": IncidentUpdate,
     "cable_cut": CableCut,
 }

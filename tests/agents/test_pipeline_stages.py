@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -21,7 +21,7 @@ from forewarn.streams.partitioning import partition_of
 from forewarn.templates import MessageRenderer
 
 TINY = Path(__file__).resolve().parents[1] / "fixtures" / "regions" / "tiny"
-T0 = datetime(2026, 5, 4, 8, 0, tzinfo=timezone.utc).timestamp()
+T0 = datetime(2026, 5, 4, 8, 0, tzinfo=UTC).timestamp()
 PARTITIONS = 3
 
 
@@ -33,7 +33,7 @@ def index() -> RegionIndex:
 def alarm_record(alarm_id: str, element: str, state: str, at: float) -> dict:
     raw = (f'{{"alarm_id": "{alarm_id}", "element_id": "{element}", "state": "{state}", '
            f'"severity": "critical", "event_time": '
-           f'"{datetime.fromtimestamp(at, tz=timezone.utc).isoformat()}"}}')
+           f'"{datetime.fromtimestamp(at, tz=UTC).isoformat()}"}}')
     [record], dead = NormaliseStage().handle(raw.encode())
     assert dead == []
     return record
@@ -122,14 +122,16 @@ def test_drain_fires_pending_resolution_at_its_rule_instant(index: RegionIndex) 
     messages += net.handle(alarm_record("a1", "A1", "cleared", T0 + 600))
     messages += net.handle(records.drain_record("t"))
     decisions = run_customers(index, messages)
-    assert sorted((d["stage"], d["decided_at"]) for d in decisions if d["customer_id"] == "007") == [
-        ("outage", T0 + 120), ("resolved", T0 + 900)]
+    told = sorted((d["stage"], d["decided_at"]) for d in decisions if d["customer_id"] == "007")
+    assert told == [("outage", T0 + 120), ("resolved", T0 + 900)]
 
 
-async def test_delivery_sends_a_decision_once_even_when_the_batch_comes_twice(index: RegionIndex) -> None:
-    decisions = [d for d in _confirmed_power_outage(index)]
+async def test_delivery_sends_a_decision_once_even_when_the_batch_comes_twice(
+    index: RegionIndex,
+) -> None:
+    decisions = list(_confirmed_power_outage(index))
     recorder = RecordingNotifier()
-    dispatcher = Dispatcher({c: recorder for c in ("sms", "email", "push")})
+    dispatcher = Dispatcher(dict.fromkeys(("sms", "email", "push"), recorder))
     stage = DeliveryStage(index.customer, MessageRenderer(), dispatcher.deliver, {})
     batch = {"kind": "decisions", "items": decisions}
     first = await stage.handle(batch)
@@ -141,7 +143,7 @@ async def test_delivery_sends_a_decision_once_even_when_the_batch_comes_twice(in
 
 async def test_delivery_serves_priority_customers_first(index: RegionIndex) -> None:
     recorder = RecordingNotifier()
-    dispatcher = Dispatcher({c: recorder for c in ("sms", "email", "push")})
+    dispatcher = Dispatcher(dict.fromkeys(("sms", "email", "push"), recorder))
     stage = DeliveryStage(index.customer, MessageRenderer(), dispatcher.deliver, {}, concurrency=1)
     await stage.handle({"kind": "decisions", "items": _confirmed_power_outage(index)})
     priorities = [index.customer(n.customer_id).priority for n in recorder.delivered]

@@ -193,7 +193,7 @@ def test_hostile_ids_texts_and_place_names_show_as_text_and_never_run(
             episode = page.locator(f'.card[data-customer="{planned_customer}"] .episode')
             try:
                 episode.first.wait_for(timeout=5_000)
-            except Exception:  # noqa: BLE001 - not there yet: try again
+            except Exception:
                 return False
             return MAINTENANCE_ID in episode.first.inner_text()
 

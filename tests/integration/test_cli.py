@@ -49,7 +49,9 @@ def test_replay_of_a_missing_file_fails_clearly(run_forewarn: object, tmp_path: 
     assert proc.returncode == 2 and "nope.jsonl" in proc.stderr
 
 
-def test_unknown_config_key_fails_at_start_with_its_name(run_forewarn: object, tmp_path: Path) -> None:
+def test_unknown_config_key_fails_at_start_with_its_name(
+    run_forewarn: object, tmp_path: Path,
+) -> None:
     config = tmp_path / "bad.toml"
     config.write_text("[correlation]\nconfirm_after = 5\n")
     alarms = tmp_path / "a.jsonl"

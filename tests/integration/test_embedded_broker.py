@@ -45,7 +45,7 @@ def test_open_broker_stops_the_broker_on_error() -> None:
 
 def test_missing_broker_binary_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("CALF_TANSU_BIN", "/nonexistent/tansu")
-    with pytest.raises(BrokerError, match="embedded broker.*FOREWARN_BROKER"):
+    with pytest.raises(BrokerError, match=r"embedded broker.*FOREWARN_BROKER"):
         EmbeddedBroker().start()
 
 
@@ -69,7 +69,9 @@ def test_broker_does_not_outlive_a_killed_owner(tmp_path: object) -> None:
     assert not _answers_kafka(port), "the broker outlived the process that started it"
 
 
-async def test_worker_refuses_topics_with_the_wrong_partition_count(embedded_broker: object) -> None:
+async def test_worker_refuses_topics_with_the_wrong_partition_count(
+    embedded_broker: object,
+) -> None:
     from aiokafka import AIOKafkaProducer
 
     from forewarn.streams.kafka.preflight import check_topics
@@ -82,7 +84,7 @@ async def test_worker_refuses_topics_with_the_wrong_partition_count(embedded_bro
         await producer.send_and_wait(names.alarms_raw, b"x")
     finally:
         await producer.stop()
-    with pytest.raises(BrokerError, match="alarms.raw.*exactly one partition"):
+    with pytest.raises(BrokerError, match=r"alarms\.raw.*exactly one partition"):
         await check_topics(embedded_broker.bootstrap, names, 4)
     await check_topics(embedded_broker.bootstrap, TopicNames("fresh."), 4)
 

@@ -111,7 +111,8 @@ def test_flood_of_open_warnings_is_dead_lettered_and_the_worker_keeps_deciding(
         produce(embedded_broker.bootstrap, f"{tag}.alarms.raw", warnings_payloads("B1"))
         produce(embedded_broker.bootstrap, f"{tag}.alarms.raw",
                 [native("K1", "S-A", "raised", "critical")])
-        wait_for(lambda: notified(out, "outage") == reachable, 180, "outage notices after the flood")
+        wait_for(lambda: notified(out, "outage") == reachable, 180,
+                 "outage notices after the flood")
         refusals = count_refusals(embedded_broker.bootstrap, f"{tag}.alarms.dead-letter",
                                   WARNINGS - CAP, 60)
         assert refusals == {"too_many_open_alarms": WARNINGS - CAP}
@@ -177,7 +178,7 @@ def test_worker_whose_network_stage_fails_exits_non_zero(
     output = log.read_text(errors="replace")
     assert proc.returncode not in (0, None), output[-3000:]
     # One line says why: the CLI's error line, or the forced exit's when shutdown hangs.
-    assert any(x.startswith("forewarn: error:") and "a stage failed" in x
+    assert any((x.startswith("forewarn: error:") and "a stage failed" in x)
                or "exiting after a stage failed" in x for x in output.splitlines()), output[-3000:]
 
 

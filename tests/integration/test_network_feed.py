@@ -132,7 +132,9 @@ async def test_the_journal_gives_back_committed_state_and_positions_but_not_unco
         await again.reader.close()
 
 
-async def test_a_stopped_feed_resumes_where_it_left_off_with_its_state(embedded_broker: Any) -> None:
+async def test_a_stopped_feed_resumes_where_it_left_off_with_its_state(
+    embedded_broker: Any,
+) -> None:
     bootstrap = embedded_broker.bootstrap
     raw, out, state = await new_topics(bootstrap, "alarms.raw", "impacts", "network.state")
     await produce_async(bootstrap, raw, [json.dumps({"n": n}).encode() for n in range(1, 51)])

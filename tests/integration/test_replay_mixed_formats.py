@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import copy
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -29,7 +29,7 @@ from forewarn.templates import is_gsm7, septets
 pytestmark = pytest.mark.integration
 
 SHARED = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "alarms"
-T0 = datetime(2026, 3, 16, 9, 0, tzinfo=timezone.utc)
+T0 = datetime(2026, 3, 16, 9, 0, tzinfo=UTC)
 DAY = 86400
 WINDOW_START = 3 * DAY
 WINDOW_END = 3 * DAY + 7200

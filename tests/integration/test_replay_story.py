@@ -10,7 +10,7 @@ faulty element, when they are told comes from the rules written out by hand.
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
@@ -21,7 +21,7 @@ from forewarn.templates import is_gsm7, septets
 
 pytestmark = pytest.mark.integration
 
-T0 = datetime(2026, 3, 14, 9, 0, tzinfo=timezone.utc)
+T0 = datetime(2026, 3, 14, 9, 0, tzinfo=UTC)
 
 
 def at(seconds: float) -> str:
@@ -32,7 +32,8 @@ def iso(seconds: float) -> datetime:
     return T0 + timedelta(seconds=seconds)
 
 
-def alarm(alarm_id: str, element: str, state: str, seconds: float, severity: str = "critical") -> str:
+def alarm(alarm_id: str, element: str, state: str, seconds: float,
+          severity: str = "critical") -> str:
     return json.dumps({"alarm_id": alarm_id, "element_id": element, "state": state,
                        "severity": severity, "event_time": at(seconds),
                        "probable_cause": "test"})
@@ -80,12 +81,14 @@ def expected_records(index: RegionIndex, t: dict[str, str]) -> dict[tuple[str, s
     """(customer, stage, decided_at) -> {services, episode} from the rules, by hand."""
     expected: dict[tuple[str, str, str], dict] = {}
 
-    def episode(name: str, services_out: dict[str, set[str]], outage_at: float, resolved_at: float) -> None:
+    def episode(name: str, services_out: dict[str, set[str]], outage_at: float,
+                resolved_at: float) -> None:
         customers = set().union(*services_out.values())
         for customer in customers:
             services = [s for s in ("mobile", "fibre") if customer in services_out.get(s, set())]
             for stage, when in (("outage", outage_at), ("resolved", resolved_at)):
-                expected[(customer, stage, iso(when).isoformat())] = {"services": services, "episode": name}
+                expected[(customer, stage, iso(when).isoformat())] = {
+                    "services": services, "episode": name}
 
     episode("power", {s: _out(index, t["power"], s) for s in ("mobile", "fibre")}, 120, 900 + 300)
     # the flap (1000-1040) yields nothing
@@ -149,7 +152,8 @@ def test_replay_of_story_sends_exactly_the_contract_notifications(
     by_episode: dict[tuple[str, str], set[str]] = {}
     for key, record in got.items():
         by_episode.setdefault((key[0], reachable[key]["episode"]), set()).add(record["incident_id"])
-    assert all(len(ids) == 1 for ids in by_episode.values()), "outage and resolved must share the incident"
+    assert all(len(ids) == 1 for ids in by_episode.values()), (
+        "outage and resolved must share the incident")
 
 
 def test_replay_twice_gives_identical_output(

@@ -51,7 +51,8 @@ def test_crash_mid_fanout_loses_nothing_and_repeats_only_the_in_flight(
     with HttpGateway(delay_s=0.04) as gateway:
         url = gateway.url()
         channels = "".join(
-            f'[channels.{c}]\nurl = "{url}"\nconcurrency = {IN_FLIGHT // 2 if c != "sms" else IN_FLIGHT}\n'
+            f'[channels.{c}]\nurl = "{url}"\n'
+            f"concurrency = {IN_FLIGHT // 2 if c != 'sms' else IN_FLIGHT}\n"
             f"rate_per_s = 0\n" for c in ("sms", "email", "push"))
         tag = f"crash{os.getpid()}"
         config = worker_config(tmp_path, tag, tmp_path / "unused.jsonl",

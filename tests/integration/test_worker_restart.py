@@ -62,7 +62,8 @@ def test_killed_worker_is_replaced_without_losing_or_repeating_notices(
     tag = f"restart{store}{os.getpid()}"
     config = worker_config(tmp_path, tag, out,
                            "[correlation]\nconfirm_after_s = 20\nresolve_after_s = 3\n")
-    config.write_text(config.read_text().replace("[kafka]\n", f'[kafka]\ntable_store = "{store}"\n'))
+    config.write_text(config.read_text().replace(
+        "[kafka]\n", f'[kafka]\ntable_store = "{store}"\n'))
     datadir = tmp_path / "state"  # one volume for both, like a restarted pod
     env = {"APP_DATADIR": str(datadir), "FOREWARN_API_TOKENS": TOKEN}
     index = RegionIndex.build(load_region(TINY))

@@ -12,7 +12,8 @@ from forewarn.streams.records import messages_of
 
 
 def message(partition: int, n: int, pad: int = 0) -> Outgoing:
-    return Outgoing("impacts", partition, json.dumps({"kind": "tick", "at": n, "pad": "x" * pad}).encode())
+    value = json.dumps({"kind": "tick", "at": n, "pad": "x" * pad}).encode()
+    return Outgoing("impacts", partition, value)
 
 
 def unpacked(packed: list[Outgoing], partition: int) -> list[dict]:

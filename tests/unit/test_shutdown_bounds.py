@@ -9,8 +9,8 @@ import threading
 
 import pytest
 
-from forewarn.streams.kafka.signals import Interrupted, StopRequest
 from forewarn.streams.kafka.runner import run_command
+from forewarn.streams.kafka.signals import Interrupted, StopRequest
 
 
 def test_run_until_returns_the_result_when_no_signal_comes() -> None:
@@ -49,6 +49,8 @@ def test_a_signal_before_the_wait_is_not_lost() -> None:
 
 
 def test_run_command_ends_although_a_leftover_task_ignores_cancellation() -> None:
+    leftovers: list[asyncio.Future[None]] = []  # held, so it cannot be collected early
+
     async def main() -> str:
         async def stubborn() -> None:
             while True:
@@ -57,7 +59,7 @@ def test_run_command_ends_although_a_leftover_task_ignores_cancellation() -> Non
                 except asyncio.CancelledError:
                     continue  # as a Faust service stuck on a dead broker does
 
-        asyncio.ensure_future(stubborn())
+        leftovers.append(asyncio.ensure_future(stubborn()))
         await asyncio.sleep(0)
         return "done"
 

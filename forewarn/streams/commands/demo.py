@@ -123,7 +123,8 @@ async def _demo(duration_s: float, web_port: int) -> None:
                   f"{targets.fibre_node}. Story time runs {clock.speed:.0f}x.")
     with open_broker() as broker:
         stop.raise_if_requested()
-        console.print(f"Embedded Kafka-protocol broker on {broker.bootstrap}; starting the worker...")
+        console.print(f"Embedded Kafka-protocol broker on {broker.bootstrap}; "
+                      "starting the worker...")
         pipeline = build_pipeline(index, PipelineOptions(
             bootstrap=broker.bootstrap, settings=settings, deliver=dispatcher.deliver,
             live=True, clock=clock, tick_interval_s=0.25, web_port=web_port,
@@ -137,8 +138,8 @@ async def _demo(duration_s: float, web_port: int) -> None:
                     while clock() < start + step.at_s:
                         stop.raise_if_requested()
                         await asyncio.sleep(0.05)
-                    console.print(f"[dim]{datetime.fromtimestamp(start + step.at_s).astimezone():%H:%M:%S}[/dim] "
-                                  f"{step.narration}")
+                    shown_at = datetime.fromtimestamp(start + step.at_s).astimezone()
+                    console.print(f"[dim]{shown_at:%H:%M:%S}[/dim] {step.narration}")
                     if step.alarm is not None:
                         await producer.send(pipeline.topics.alarms_raw,
                                             json.dumps(step.alarm).encode())

@@ -8,7 +8,7 @@ import os
 import threading
 from pathlib import Path
 
-from forewarn.config import load_settings
+from forewarn.config import Settings, load_settings
 from forewarn.geo import RegionIndex, load_region
 from forewarn.notifiers import Dispatcher
 from forewarn.streams.kafka.app import PipelineOptions, build_pipeline
@@ -37,7 +37,7 @@ def run_worker(region: Path, config: Path | None, web_port: int, web_host: str) 
     run_command(_run(index, settings, web_port, web_host))
 
 
-async def _run(index: RegionIndex, settings: object, web_port: int, web_host: str) -> None:
+async def _run(index: RegionIndex, settings: Settings, web_port: int, web_host: str) -> None:
     # SIGTERM is the worker's normal end (exit 0), bounded even if a client hangs.
     stop = StopRequest(exit_code=0)
     stop.install()

@@ -93,7 +93,7 @@ class JournaledEpisodes(MutableMapping[str, dict[str, Any]]):
     def __init__(self, table: MutableMapping[Any, Any],
                  partition_of: Callable[[str], int], chunk: int = JOURNAL_CHUNK) -> None:
         self.table = table
-        self.store: MutableMapping[Any, Any] = table.data  # type: ignore[attr-defined]
+        self.store: MutableMapping[str, dict[str, Any]] = table.data  # type: ignore[attr-defined]
         inner = getattr(self.store, "data", None)
         if type(inner) is dict:  # Faust's memory store is a proxy to a dict: use the dict
             self.store = inner   # (a fan-out reads and writes it ~800,000 times)
@@ -231,7 +231,7 @@ class JournaledEpisodes(MutableMapping[str, dict[str, Any]]):
         part = self._parts[partition]
         old = part.records
         part.records, part.written = [], 0
-        live = {c: self.store[c] for c in sorted(part.live)}
+        live: dict[str, dict[str, Any] | None] = {c: self.store[c] for c in sorted(part.live)}
         written = self._write(partition, part, live)
         for key in old:
             del self.table[key]

@@ -101,8 +101,11 @@ class LegalPolicy(Protocol):
     ``notice_hour`` local time on its legal day. Pure and deterministic.
     """
 
-    country: str
-    services: tuple[str, ...]
+    @property
+    def country(self) -> str: ...
+
+    @property
+    def services(self) -> tuple[str, ...]: ...
 
     def clocks(self, start: float, timezone: str) -> list[Clock]: ...
 

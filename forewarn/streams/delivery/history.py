@@ -16,7 +16,9 @@ __all__ = ["HISTORY_LIMIT", "remember_delivery"]
 HISTORY_LIMIT = 50
 
 
-def remember_delivery(history: list[dict[str, Any]] | None, notification: Notification) -> list[dict[str, Any]]:
+def remember_delivery(
+    history: list[dict[str, Any]] | None, notification: Notification
+) -> list[dict[str, Any]]:
     """A new history list with ``notification`` appended (a fresh list: tables changelog on set)."""
     entry = {
         "notification_id": notification.notification_id,
@@ -31,5 +33,6 @@ def remember_delivery(history: list[dict[str, Any]] | None, notification: Notifi
         "decided_at": notification.decided_at,
         "delivered_at": notification.delivered_at,
     }
-    entries = [e for e in (history or []) if e.get("notification_id") != notification.notification_id]
-    return (entries + [entry])[-HISTORY_LIMIT:]
+    entries = [e for e in (history or [])
+               if e.get("notification_id") != notification.notification_id]
+    return [*entries, entry][-HISTORY_LIMIT:]

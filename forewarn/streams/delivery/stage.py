@@ -24,8 +24,8 @@ Idempotency: ``sent`` (a Faust table in production) maps every handled
 or to ``"dropped:<reason>"`` / ``"dead-letter"``, so a batch processed again after a crash
 or rebalance sends nothing twice. Because a table's changelog recovery can miss entries on
 the embedded broker, the agent also ``remember``s ids read back from
-``notifications.delivered`` by ``forewarn.streams.kafka.delivery_ledger.DeliveryLedger`` (the authority:
-a receipt is durable before its ``sent`` entry is written); those are only kept in
+``notifications.delivered`` by ``forewarn.streams.kafka.delivery_ledger.DeliveryLedger``
+(the authority: a receipt is durable before its ``sent`` entry is written); those are only kept in
 memory, per partition.
 """
 

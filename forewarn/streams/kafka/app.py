@@ -18,7 +18,7 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import faust
 from faust.utils import json as faust_json
@@ -127,10 +127,12 @@ def build_pipeline(index: Any, options: PipelineOptions) -> Pipeline:
         # own files, which must not litter the working directory.
         datadir=options.datadir or tempfile.mkdtemp(prefix="forewarn-faust-"),
     )
-    app.forewarn_fetch_max_wait_ms = kafka.fetch_max_wait_ms  # read by our transport
+    app.forewarn_fetch_max_wait_ms = kafka.fetch_max_wait_ms  # type: ignore[attr-defined]
     security = aiokafka_security(kafka)  # TLS/SASL for our own aiokafka clients
-    # Our transport's probe for true end offsets (table recovery) connects like the feed.
-    app.forewarn_client_options = {"bootstrap_servers": options.bootstrap, **security}
+    # Our transport's probe for true end offsets (table recovery) connects like the feed;
+    # it also reads the fetch wait above. (Faust's App declares neither attribute.)
+    client_options = {"bootstrap_servers": options.bootstrap, **security}
+    app.forewarn_client_options = client_options  # type: ignore[attr-defined]
 
     # One partition: the network's records are correlated in one order (docs/architecture.md).
     raw_topic = app.topic(names.alarms_raw, partitions=1, value_serializer="raw", internal=True)
@@ -176,7 +178,8 @@ def build_pipeline(index: Any, options: PipelineOptions) -> Pipeline:
     correlator = NetworkCorrelator(
         index, elements, MaintenanceSchedule(window_table), incident_table,
         notice_before_s=settings.notify.notice_before_s,
-        flapping=FlapDetector(settings.correlation.flap_changes, settings.correlation.flap_window_s),
+        flapping=FlapDetector(settings.correlation.flap_changes,
+                              settings.correlation.flap_window_s),
         cuts=cut_table,
         event_time=EventTimeGuard(settings.correlation.max_future_skew_s,
                                   settings.correlation.max_age_s, live=options.live),
@@ -241,23 +244,26 @@ def build_pipeline(index: Any, options: PipelineOptions) -> Pipeline:
                        pack=functools.partial(batch_envelopes, names.impacts),
                        client_options=security, fetch_max_wait_ms=kafka.fetch_max_wait_ms,
                        client_id=f"{app.conf.id}-network")
-    app.forewarn_network_feed = feed  # readiness (runner.worker_ready)
-    app.forewarn_fed_topics = frozenset({names.alarms_raw})  # not fetched by Faust (transport)
+    # Readiness (runner.worker_ready); topics not fetched by Faust (transport).
+    app.forewarn_network_feed = feed  # type: ignore[attr-defined]
+    app.forewarn_fed_topics = frozenset({names.alarms_raw})  # type: ignore[attr-defined]
 
-    @app.on_partitions_revoked.connect
+    # Faust types a receiver as (sender, *args, signal=..., **kwargs); ours name the one
+    # argument each signal sends.
+    @app.on_partitions_revoked.connect  # type: ignore[arg-type]
     async def _on_revoked(sender: Any, revoked: Any, **_: Any) -> None:
         customers.forget()
         delivery.forget({tp.partition for tp in revoked if tp.topic == names.outbox})
         if any(tp.topic == names.alarms_raw for tp in revoked):
             await feed.stop()
 
-    @app.on_partitions_assigned.connect
+    @app.on_partitions_assigned.connect  # type: ignore[arg-type]
     async def _on_assigned(sender: Any, assigned: Any, **_: Any) -> None:
         if any(tp.topic == names.alarms_raw for tp in assigned):
             await state_topic.maybe_declare()  # before the journal's first write
             feed.start()
 
-    @app.on_before_shutdown.connect
+    @app.on_before_shutdown.connect  # type: ignore[arg-type]
     async def _close_clients(sender: Any, **_: Any) -> None:
         await feed.stop()
         await ledger.close()
@@ -407,6 +413,6 @@ def _changes_in(impact: dict[str, Any]) -> int:
 def _encode(value: Any) -> bytes:
     """JSON as Faust's ``json`` serializer writes it (the agents downstream decode it); bytes
     from orjson (which Faust uses when installed), str from the standard library."""
-    encoded = faust_json.dumps(value)
+    encoded = cast("str | bytes", faust_json.dumps(value))  # typed str; orjson gives bytes
     return encoded if isinstance(encoded, bytes) else encoded.encode()
 

@@ -71,7 +71,8 @@ class EmbeddedBroker:
         self.port = port or free_port()
         self.start_timeout_s = start_timeout_s
         self._proc: subprocess.Popen[bytes] | None = None
-        self._log = tempfile.TemporaryFile()
+        # Lives as long as the broker (its output, read back if start-up fails): no `with`.
+        self._log = tempfile.TemporaryFile()  # noqa: SIM115
 
     @property
     def bootstrap(self) -> str:
@@ -97,7 +98,8 @@ class EmbeddedBroker:
         try:
             self._proc = subprocess.Popen(
                 cmd, stdin=subprocess.DEVNULL, stdout=self._log, stderr=subprocess.STDOUT,
-                env=env, preexec_fn=_set_parent_death_signal,
+                # PR_SET_PDEATHSIG has no Popen argument; the child only calls setpgrp/prctl.
+                env=env, preexec_fn=_set_parent_death_signal,  # noqa: PLW1509
             )
         except OSError as exc:
             raise BrokerError(f"cannot start the embedded broker {binary}: {exc}") from exc

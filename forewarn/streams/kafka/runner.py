@@ -55,7 +55,7 @@ def worker_failure(app: object) -> BaseException | None:
     crashed), or None while it can."""
     feed = getattr(app, "forewarn_network_feed", None)
     failure = getattr(feed, "failure", None)
-    if failure is not None:
+    if isinstance(failure, BaseException):
         return failure
     crashed = getattr(app, "crash_reason", None)  # a cancellation is a shutdown, not a crash
     if isinstance(crashed, BaseException) and not isinstance(crashed, asyncio.CancelledError):
@@ -113,10 +113,11 @@ async def running_worker(
             watcher.cancel()
         failure = worker_failure(app)
         if failure is not None:
-            raise WorkerFailed(f"the worker stopped because a stage failed: {failure!r}") from failure
+            raise WorkerFailed(
+                f"the worker stopped because a stage failed: {failure!r}") from failure
 
 
-async def _stop_worker(app: faust.App, worker: faust.Worker, task: asyncio.Future[object]) -> None:
+async def _stop_worker(app: faust.App, worker: faust.Worker, task: asyncio.Future[None]) -> None:
     """Stop the app within ``STOP_TIMEOUT_S``; past it, cancel it and close its clients, so
     nothing of it still talks to the broker when the caller stops that.
 
@@ -191,7 +192,7 @@ def run_command(main: Coroutine[Any, Any, T]) -> T:
             loop.close()
 
 
-async def _wait_ready(app: faust.App, task: asyncio.Future[object], timeout_s: float) -> None:
+async def _wait_ready(app: faust.App, task: asyncio.Future[None], timeout_s: float) -> None:
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout_s
     while loop.time() < deadline:

@@ -11,6 +11,7 @@ is still running. A second signal ends it at once. Exit codes follow the shell: 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import signal
@@ -107,8 +108,6 @@ class StopRequest:
 def leave_process(code: int) -> None:
     """End the process now with ``code``, output flushed: no thread can keep it alive."""
     for stream in (sys.stdout, sys.stderr):
-        try:
+        with contextlib.suppress(OSError, ValueError):
             stream.flush()
-        except (OSError, ValueError):
-            pass
     os._exit(code)

@@ -48,5 +48,5 @@ class TopicNames:
 
     @property
     def network_state(self) -> str:
-        """The network stage's journal (compacted; see ``forewarn.streams.kafka.network_journal``)."""
+        """The network stage's journal (compacted; see ``kafka.network_journal``)."""
         return self._name("network.state")

@@ -94,7 +94,9 @@ class ImpactIndex(Protocol):
     cable cuts also use ``cut_at``/``cut_by`` and degraded counts ``degraded`` when present)."""
 
     customer_ids: list[str]
-    customer_id_array: np.ndarray
+
+    @property
+    def customer_id_array(self) -> np.ndarray: ...
 
     def dependents(self, element_ids: Any) -> np.ndarray: ...
 
@@ -142,7 +144,8 @@ class NetworkCorrelator:
         self.index = index
         self.elements = elements
         self.windows = windows if windows is not None else MaintenanceSchedule({})
-        self.incidents: MutableMapping[str, dict[str, Any]] = incidents if incidents is not None else {}
+        self.incidents: MutableMapping[str, dict[str, Any]] = (
+            incidents if incidents is not None else {})
         self.notice_before_s = notice_before_s
         self.clock = -math.inf
         self.counts = _Counts()
@@ -278,7 +281,8 @@ class NetworkCorrelator:
             incident_id = self.incidents.get(root, {}).get("incident_id", incident_id)
         else:
             root = self.index.root_cause(change.element_id, before)
-            incident_id = self.incidents.get(root, {}).get("incident_id") or incident_id_for(root, change.at)
+            incident_id = (self.incidents.get(root, {}).get("incident_id")
+                           or incident_id_for(root, change.at))
             self._root_came_back(change.element_id, after)
         positions = self.index.dependents([change.element_id])
         maintenance = self.windows.active_elements()
@@ -299,14 +303,17 @@ class NetworkCorrelator:
         """True while ``element`` or one of its ancestors keeps changing state."""
         return bool(self.unstable & ({element} | self._ancestors(element)))
 
-    def _root_went_down(self, element: str, down: set[str], at: float) -> tuple[str, list[NetworkEvent]]:
+    def _root_went_down(
+        self, element: str, down: set[str], at: float
+    ) -> tuple[str, list[NetworkEvent]]:
         """Register ``element`` as a new root if nothing above it is down; merge roots below it."""
         root = self.index.root_cause(element, down)
         if root != element:
             return self.incidents.get(root, {}).get("incident_id") or incident_id_for(root, at), []
         incident_id = incident_id_for(element, at)
         cause_type = self.index.element_type(element)
-        self.incidents[element] = {"incident_id": incident_id, "since": at, "cause_type": cause_type}
+        self.incidents[element] = {
+            "incident_id": incident_id, "since": at, "cause_type": cause_type}
         merges: list[NetworkEvent] = []
         for other in sorted(self._below(element) & set(self.incidents)):
             if other != element:
@@ -394,7 +401,9 @@ class NetworkCorrelator:
 
     # -- customer states ---------------------------------------------------------------
 
-    def _states(self, positions: np.ndarray, down: set[str], maintenance: set[str]) -> dict[str, np.ndarray]:
+    def _states(
+        self, positions: np.ndarray, down: set[str], maintenance: set[str]
+    ) -> dict[str, np.ndarray]:
         """ok/out/planned per service for ``positions``."""
         return service_states(self.index, positions, down, maintenance)
 

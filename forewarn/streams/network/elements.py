@@ -116,7 +116,8 @@ class ElementStates:
         if alarm.state != "raised":
             return None
         entry = self._state.get(alarm.element_id)
-        if entry is None or len(entry["alarms"]) < self.max_open or alarm.alarm_id in entry["alarms"]:
+        if (entry is None or len(entry["alarms"]) < self.max_open
+                or alarm.alarm_id in entry["alarms"]):
             return None
         down = alarm.severity in self._down_severities
         same_class = sum(1 for a in entry["alarms"].values()

@@ -335,7 +335,8 @@ class IncidentBoard:
                 return
             for service, customers in source.affected.items():
                 target.affected.setdefault(service, set()).update(customers)
-                target.peak[service] = max(target.peak.get(service, 0), len(target.affected[service]))
+                target.peak[service] = max(target.peak.get(service, 0),
+                                           len(target.affected[service]))
                 for customer in customers:
                     self._customer_incident[(customer, service)] = into_incident
             for stage, n in source.told.items():

@@ -23,7 +23,7 @@ import logging
 import math
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeGuard
 
 from forewarn.domain import InputRecord
 from forewarn.geo import RegionIndex
@@ -45,7 +45,7 @@ def reload_record(version: str, at: float) -> dict[str, Any]:
     return {"control": RELOAD, "version": version, "at": at}
 
 
-def is_reload(value: Any) -> bool:
+def is_reload(value: Any) -> TypeGuard[dict[str, Any]]:
     return records.is_control(value) and value.get("control") == RELOAD
 
 
@@ -151,7 +151,8 @@ class ReloadingNetworkStage(NetworkStage):
         if taken is not None:
             version, index = taken
             clock = self.correlator.clock
-            events += self.correlator.swap_index(index, clock if math.isfinite(clock) else time.time())
+            now = clock if math.isfinite(clock) else time.time()
+            events += self.correlator.swap_index(index, now)
             log.warning("index version %s in use by the network stage", version)
         out = self._messages(events)
         return out + self._ticks(out, force=True)

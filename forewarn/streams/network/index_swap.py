@@ -112,8 +112,8 @@ def swap_changes(old: SwapIndex, new: SwapIndex, down: AbstractSet[str],
     changed = sorted(k for k in was.keys() | now.keys() if was.get(k, OK) != now.get(k, OK))
     if not changed:
         return Impact.of([])
-    roots = [(ROOT, root, (root,)) for root in sorted(incidents)]
-    planned = [(WINDOW, mid, tuple(windows[mid])) for mid in sorted(windows)]
+    roots: list[Origin] = [(ROOT, root, (root,)) for root in sorted(incidents)]
+    planned: list[Origin] = [(WINDOW, mid, tuple(windows[mid])) for mid in sorted(windows)]
     going = {c for c, s in changed if now.get((c, s), OK) != OK}
     coming = {c for c, s in changed if now.get((c, s), OK) == OK}
     cause_new = _first_cause(new, roots + planned, going)

@@ -85,7 +85,8 @@ class NetworkStage:
             return []
         self._last_tick = now
         touched = {p for p, _ in out}
-        return [(p, {"kind": "tick", "at": now}) for p in range(self.partitions) if p not in touched]
+        return [(p, {"kind": "tick", "at": now})
+                for p in range(self.partitions) if p not in touched]
 
     def _index_partitions(self) -> tuple[np.ndarray, np.ndarray]:
         """The correlator's index's ids and the partition of each: computed when the stage
@@ -101,7 +102,8 @@ class NetworkStage:
             return partitions_of(ids[impact.positions].tolist(), self.partitions)
         if ids is not self._table_ids:  # the index was swapped since
             self._table_ids, self._partition_table = self._index_partitions()
-        return self._partition_table[impact.positions]
+        partitions: np.ndarray = self._partition_table[impact.positions]
+        return partitions
 
     def _split(self, customers: dict[str, list[str]]) -> dict[int, dict[str, list[str]]]:
         by_partition: dict[int, dict[str, list[str]]] = {}
@@ -119,8 +121,9 @@ class NetworkStage:
                 out.extend(records.impact_records(event, self._partitions(event)))
             elif isinstance(event, PlannedNotice):
                 w = event.window
-                out.extend((p, {"kind": "planned", "at": event.at, "maintenance_id": w.maintenance_id,
-                                "start": w.start, "end": w.end, "text": w.text, "customers": c,
+                out.extend((p, {"kind": "planned", "at": event.at,
+                                "maintenance_id": w.maintenance_id, "start": w.start,
+                                "end": w.end, "text": w.text, "customers": c,
                                 "elements": list(w.elements),
                                 "announced": self.correlator.clock})
                            for p, c in sorted(self._split(event.customers).items()))
@@ -133,8 +136,10 @@ class NetworkStage:
                                 "eta": event.eta, "message": event.message})
                            for p in range(self.partitions))
             elif isinstance(event, IncidentMerge):
-                out.extend((p, {"kind": "merge", "at": event.at, "from_incident": event.from_incident,
+                out.extend((p, {"kind": "merge", "at": event.at,
+                                "from_incident": event.from_incident,
                                 "into_incident": event.into_incident,
-                                "cause_element": event.cause_element, "cause_type": event.cause_type})
+                                "cause_element": event.cause_element,
+                                "cause_type": event.cause_type})
                            for p in range(self.partitions))
         return out

@@ -155,8 +155,8 @@ class WebApi:
     # -- pages -----------------------------------------------------------------------------
 
     def _page(self, template: str, params: Mapping[str, str], **context: Any) -> Reply:
-        html = render(template, language=self.language(params), zone=self.status.shapes.display_zone,
-                      now=self.clock(), **context)
+        html = render(template, language=self.language(params),
+                      zone=self.status.shapes.display_zone, now=self.clock(), **context)
         return Reply(200, html, HTML)
 
     def desk_page(self, query: Mapping[str, str]) -> Reply:

@@ -184,7 +184,8 @@ class CapFeed:
                           href=self.page_url(incident["incident_id"]))
             content = ET.SubElement(entry, f"{{{ATOM_NS}}}content", type="application/cap+xml")
             content.append(alert)
-        return ET.tostring(feed, encoding="utf-8", xml_declaration=True)
+        document: bytes = ET.tostring(feed, encoding="utf-8", xml_declaration=True)
+        return document
 
     def alert(self, incident: dict[str, Any], log: list[_Message],
               areas: list[dict[str, str]]) -> ET.Element:

@@ -16,8 +16,8 @@ exceptions. Why this policy:
 * ``X-Content-Type-Options: nosniff``: an uploaded text is never run as script or style.
 * ``Referrer-Policy: no-referrer``: status queries (postcodes, coordinates) stay here.
 
-``security_headers_middleware`` is an aiohttp middleware; ``forewarn.streams.web.routes`` installs it
-outermost, so it also covers the JSON error answers of the other middleware.
+``security_headers_middleware`` is an aiohttp middleware; ``forewarn.streams.web.routes``
+installs it outermost, so it also covers the JSON error answers of the other middleware.
 """
 
 from __future__ import annotations

@@ -11,8 +11,8 @@ state it needs:
   worker can be asked (``_router`` says why not ``app.table_route`` itself);
 * incident views (desk page, banners, incidents, incident pages ``/i/{id}``, areas, status,
   CAP) read the in-memory incident board, which lives on the worker owning the single
-  ``alarms`` partition; they are routed the same way on the one-partition ``elements`` table (partition 0 is that
-  worker's);
+  ``alarms`` partition; they are routed the same way on the one-partition ``elements`` table
+  (partition 0 is that worker's);
 * ingest, metrics, health, OpenAPI and static files answer locally.
 
 Customer data and writes need a bearer token from the configuration (``api.tokens`` or
@@ -29,7 +29,7 @@ import logging
 import mimetypes
 from collections.abc import Awaitable, Callable, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from faust.web import Request, Response, View
 from yarl import URL
@@ -53,7 +53,9 @@ from forewarn.streams.web.metrics import StreamMetrics
 from forewarn.streams.web.response_headers import security_headers_middleware
 
 if TYPE_CHECKING:
+    import aiohttp.web
     import faust
+    from faust.web.drivers.aiohttp import Web as AiohttpWeb
 
 __all__ = ["INGEST_PATHS", "ROUTED_HEADER", "STATIC", "read_bounded", "register_pages"]
 
@@ -257,7 +259,7 @@ async def _proxy(app: faust.App, view: View, request: Request, owner: URL) -> Re
 def _register_read(app: faust.App, path: str, handler: Handler, router: Any,
                    refused: Callable[[Request], Reply | None] | None, blocking: bool) -> None:
     async def local(view: View, request: Request, **params: str) -> Response:
-        query = {k: v for k, v in request.query.items()}
+        query = dict(request.query.items())
         params = {**params, ACCEPT_LANGUAGE: request.headers.get("Accept-Language", "")}
         try:
             if blocking:  # phone book (first use), geometry, pages: keep the loop free
@@ -279,7 +281,8 @@ def _register_read(app: faust.App, path: str, handler: Handler, router: Any,
                 return _response(self, denied)
         try:
             return await routed(self, request, **params)
-        except (TimeoutError, KeyError, OSError) as exc:  # no assignment yet, or the owner is unreachable
+        # No assignment yet, or the owner is unreachable.
+        except (TimeoutError, KeyError, OSError) as exc:
             log.info("cannot route %s yet: %r", path, exc)
             return _response(self, error(503, "the owning worker is not known yet; retry",
                                          **{"Retry-After": "2"}))
@@ -300,7 +303,8 @@ async def read_bounded(request: Request, limit: int) -> bytes | None:
         return None
     chunks: list[bytes] = []
     size = 0
-    async for chunk in request.content.iter_any():
+    # Faust's aiohttp driver hands its views aiohttp's own requests.
+    async for chunk in cast("aiohttp.web.Request", request).content.iter_any():
         size += len(chunk)
         if size > limit:
             return None
@@ -308,7 +312,10 @@ async def read_bounded(request: Request, limit: int) -> bytes | None:
     return b"".join(chunks)
 
 
-def _register_ingest(app: faust.App, path: str, receive: Any,
+Receive = Callable[[View, Request, Callable[[bytes], IngestAnswer]], Awaitable[Response]]
+
+
+def _register_ingest(app: faust.App, path: str, receive: Receive,
                      parse: Callable[[bytes], IngestAnswer]) -> None:
     class Ingest(View):
         async def post(self, request: Request, **_: Any) -> Response:
@@ -382,7 +389,7 @@ def _json_errors(app: faust.App) -> None:
                                                                       "content-length")})
 
     try:
-        app.web.web_app.middlewares.append(json_errors)
+        cast("AiohttpWeb", app.web).web_app.middlewares.append(json_errors)
     except (AttributeError, RuntimeError):  # another web driver, or the app is frozen
         log.debug("cannot install the JSON error middleware")
 
@@ -393,6 +400,6 @@ def _security_headers(app: faust.App) -> None:
     JSON errors of ``_json_errors`` carry the headers too."""
     install_header_log_filter()
     try:
-        app.web.web_app.middlewares.insert(0, security_headers_middleware)
+        cast("AiohttpWeb", app.web).web_app.middlewares.insert(0, security_headers_middleware)
     except (AttributeError, RuntimeError):  # another web driver, or the app is frozen
         log.warning("cannot install the security-headers middleware")

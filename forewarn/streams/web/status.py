@@ -20,9 +20,10 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import shapely
+from shapely.geometry.base import BaseGeometry
 
 from forewarn.domain import SERVICES, to_iso
 from forewarn.streams.network.incident_board import IncidentBoard
@@ -184,7 +185,8 @@ class AreaStatus:
 
 def _feature(geometry: shapely.Geometry, properties: dict[str, Any]) -> dict[str, Any]:
     return {"type": "Feature", "properties": properties,
-            "geometry": shapely.geometry.mapping(geometry)}
+            # Every shapely geometry object is a BaseGeometry (the stubs type the C base).
+            "geometry": shapely.geometry.mapping(cast(BaseGeometry, geometry))}
 
 
 def _epoch(iso: str | None) -> float | None:

@@ -173,7 +173,8 @@ def test_per_customer_records_of_the_old_format_are_migrated() -> None:
     assert "c1" not in fresh.data  # the old record is tombstoned ...
     again = JournaledEpisodes(fresh, lambda c: 0)
     again.load(0)
-    assert fresh.data["c2"] == {"t": 2.0, "episodes": {}, "planned": {"fibre": "mw-1"}}  # ... and journalled
+    # ... and journalled
+    assert fresh.data["c2"] == {"t": 2.0, "episodes": {}, "planned": {"fibre": "mw-1"}}
 
 
 def test_a_stale_local_copy_is_dropped_on_load() -> None:

@@ -17,7 +17,8 @@ from forewarn.streams.customers.episodes import EpisodeTracker
 def with_crashes(
     changes: list[ImpactChange], crash_before: set[int], confirm: float, resolve: float
 ) -> list[Decision]:
-    """Run the changes, replacing the tracker by a rebuilt one before each index in ``crash_before``.
+    """Run the changes, replacing the tracker by a rebuilt one before each index in
+    ``crash_before``.
 
     Only the state mapping survives a crash, as only the table's changelog survives in
     production; the heap, counters and clock are lost.
@@ -63,5 +64,8 @@ def test_trackers_owning_disjoint_customers_together_decide_what_one_tracker_dec
         decisions += trackers[partition(change.customer_id)].observe(change)
     for tracker in trackers:
         decisions += tracker.advance(math.inf)
-    key = lambda d: (d.decided_at, d.customer_id, d.stage)
+
+    def key(d: Decision) -> tuple[float, str, str]:
+        return (d.decided_at, d.customer_id, d.stage)
+
     assert sorted(decisions, key=key) == sorted(tracked(changes, *window), key=key)

@@ -121,7 +121,8 @@ def test_a_notice_hour_outside_0_to_23_is_refused(hour: int) -> None:
 
 @pytest.mark.parametrize("hour", [0, 23])
 def test_notice_hours_at_the_limits_are_kept(hour: int) -> None:
-    clocks = legal_policy("DE", notice_hour=hour).clocks(at(BERLIN, 2026, 5, 4, 12), "Europe/Berlin")
+    policy = legal_policy("DE", notice_hour=hour)
+    clocks = policy.clocks(at(BERLIN, 2026, 5, 4, 12), "Europe/Berlin")
     assert [datetime.fromtimestamp(i, tz=BERLIN).hour for i, _ in clocks] == [hour, hour]
 
 
@@ -239,7 +240,7 @@ def test_legal_settings_are_read_from_toml(tmp_path: Path) -> None:
 def test_a_country_without_legal_clocks_fails_at_start_up_with_the_key(tmp_path: Path) -> None:
     config = tmp_path / "forewarn.toml"
     config.write_text('[legal]\ncountry = "FR"\n', encoding="utf-8")
-    with pytest.raises(ConfigError, match="legal.country"):
+    with pytest.raises(ConfigError, match=r"legal\.country"):
         load_settings(config)
 
 
@@ -256,7 +257,7 @@ def test_notice_hour_outside_0_to_23_fails_at_start_up_with_the_key(
 ) -> None:
     config = tmp_path / "forewarn.toml"
     config.write_text(f"[legal]\nnotice_hour = {hour}\n", encoding="utf-8")
-    with pytest.raises(ConfigError, match="legal.notice_hour"):
+    with pytest.raises(ConfigError, match=r"legal\.notice_hour"):
         load_settings(config)
 
 
@@ -271,7 +272,7 @@ def test_clock_start_report_fails_at_start_up_until_contacts_are_read(tmp_path: 
 def test_an_unknown_clock_start_fails_at_start_up_with_the_key(tmp_path: Path) -> None:
     config = tmp_path / "forewarn.toml"
     config.write_text('[legal]\nclock_start = "alarm"\n', encoding="utf-8")
-    with pytest.raises(ConfigError, match="legal.clock_start"):
+    with pytest.raises(ConfigError, match=r"legal\.clock_start"):
         load_settings(config)
 
 

@@ -9,8 +9,9 @@ from hypothesis import strategies as st
 
 from forewarn.streams.customers.timer_queue import Timer, TimerQueue
 
-timers = st.tuples(st.sampled_from([10.0, 20.0, 20.5, 30.0]), st.sampled_from(["c-1", "c-2", "c-3"]),
-                   st.integers(0, 2), st.sampled_from(["mobile", "fibre", "~mobile"]),
+timers = st.tuples(st.sampled_from([10.0, 20.0, 20.5, 30.0]),
+                   st.sampled_from(["c-1", "c-2", "c-3"]), st.integers(0, 2),
+                   st.sampled_from(["mobile", "fibre", "~mobile"]),
                    st.sampled_from(["confirm", "end", "clock"]))
 
 

@@ -303,8 +303,8 @@ elif [ -n "$describe" ]; then
     [ -e "$f" ] || continue
     name=${f##*/}
     read -r p r c < "$f"
-    printf 'Topic: %s\tTopicId: AAAAAAAAAAAAAAAAAAAAAA\tPartitionCount: %s\tReplicationFactor: %s\tConfigs: %s\n' \
-      "$name" "$p" "$r" "$c"
+    fmt='Topic: %s\tTopicId: AAAAAAAAAAAAAAAAAAAAAA\tPartitionCount: %s\t'
+    printf "${fmt}ReplicationFactor: %s\tConfigs: %s\n" "$name" "$p" "$r" "$c"
     i=0
     while [ "$i" -lt "$p" ]; do
       printf '\tTopic: %s\tPartition: %s\tLeader: 1\tReplicas: 1\tIsr: 1\n' "$name" "$i"

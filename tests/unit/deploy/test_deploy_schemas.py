@@ -101,7 +101,8 @@ def test_k8s_schema_rejects_a_broken_copy(breakage: str) -> None:
         broken["spec"]["replicas"] = "two"
     else:
         del pod["containers"][0]["name"]
-    assert k8s_errors(broken, K8S_VERSIONS[-1]), f"the schema accepted a StatefulSet with {breakage}"
+    assert k8s_errors(broken, K8S_VERSIONS[-1]), (
+        f"the schema accepted a StatefulSet with {breakage}")
 
 
 def test_kustomization_lists_every_manifest_and_only_those() -> None:

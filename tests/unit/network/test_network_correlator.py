@@ -46,7 +46,8 @@ def changes(events: list) -> list:
     return [c for e in events if isinstance(e, Impact) for c in e.changes]
 
 
-def who(events: list, *, out: bool | None = None, planned: bool | None = None) -> set[tuple[str, str]]:
+def who(events: list, *, out: bool | None = None,
+        planned: bool | None = None) -> set[tuple[str, str]]:
     return {(c.customer_id, c.service) for c in changes(events)
             if (out is None or c.out == out) and (planned is None or c.planned == planned)}
 
@@ -94,7 +95,9 @@ def test_planned_notice_is_decided_notice_before_s_ahead_of_the_window(
     assert net.apply(window) == [], "a repeated announcement notifies nobody twice"
 
 
-def test_planned_notice_announced_late_is_decided_at_the_announcement(net: NetworkCorrelator) -> None:
+def test_planned_notice_announced_late_is_decided_at_the_announcement(
+    net: NetworkCorrelator,
+) -> None:
     [notice] = net.apply(MaintenanceWindow("M1", ("S-A",), DAY, DAY + 60, None, DAY - 600))
     assert notice.at == DAY - 600
 

@@ -1,5 +1,6 @@
 """Hot reload in a worker: the timer notices a published version, a reload record in the
-network's stream order swaps it in; customer lookups follow (``forewarn.streams.network.index_reload``)."""
+network's stream order swaps it in; customer lookups follow
+(``forewarn.streams.network.index_reload``)."""
 
 from __future__ import annotations
 

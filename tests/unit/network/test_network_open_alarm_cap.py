@@ -58,7 +58,9 @@ def test_state_stays_at_the_cap_whatever_the_flood(tiny_index: object) -> None:
     assert refused == 9 * CAP
 
 
-def test_critical_raise_on_an_element_full_of_warnings_still_takes_it_down(tiny_index: object) -> None:
+def test_critical_raise_on_an_element_full_of_warnings_still_takes_it_down(
+    tiny_index: object,
+) -> None:
     net = capped(tiny_index)
     fill_with_warnings(net, "A1", CAP)
     events = net.apply(raised("crit", "A1", T0 + 100))

@@ -39,7 +39,8 @@ def test_masked_forms_do_not_contain_the_secret_parts() -> None:
 
 
 def test_redact_masks_everything_inside_free_text_but_keeps_dates() -> None:
-    line = "Sent Email to jane.doe@example.org via mailto://u:pw@smtp.example.org:25 at 2026-11-22 for +49 151 12345678"
+    line = ("Sent Email to jane.doe@example.org via mailto://u:pw@smtp.example.org:25 "
+            "at 2026-11-22 for +49 151 12345678")
     out = redact(line)
     assert "jane.doe" not in out and "pw@" not in out and "12345678" not in out
     assert "2026-11-22" in out and "j***@example.org" in out

@@ -66,6 +66,6 @@ def test_malformed_quiet_hours_are_rejected(bad: str) -> None:
 def test_a_bad_setting_fails_at_start_up_naming_the_key(tmp_path: object) -> None:
     path = tmp_path / "forewarn.toml"  # type: ignore[operator]
     path.write_text('[notify]\nquiet_hours = "late"\n')
-    with pytest.raises(ConfigError, match="notify.quiet_hours"):
+    with pytest.raises(ConfigError, match=r"notify\.quiet_hours"):
         load_settings(path)
     assert Settings.model_validate({"notify": {"quiet_hours": "22:00-07:00"}})

@@ -81,7 +81,8 @@ def test_no_network_jargon(request: pytest.FixtureRequest, lang_fixture: str) ->
 @pytest.mark.parametrize("lang_fixture", ["german", "english"])
 def test_no_blame(request: pytest.FixtureRequest, lang_fixture: str) -> None:
     blame = re.compile(
-        r"\b(schuld\w*|vandal\w*|bagger\w*|dritt\w*|fault of|blame\w*|contractor\w*|third[- ]part\w*)\b",
+        r"\b(schuld\w*|vandal\w*|bagger\w*|dritt\w*|fault of|blame\w*|contractor\w*"
+        r"|third[- ]part\w*)\b",
         re.IGNORECASE,
     )
     for stage, channel, message in request.getfixturevalue(lang_fixture):

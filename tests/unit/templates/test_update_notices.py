@@ -185,8 +185,8 @@ def test_the_render_cache_tells_notices_apart() -> None:
     ("language", "channel", "phrases"),
     [
         ("de", "email", ["ab heute, dem 22.11.", "nicht innerhalb von zwei Kalendertagen",
-                         "heute und morgen je 5 Euro oder 10 %", "ab übermorgen je 10 Euro oder 20 %",
-                         "§ 58 Absatz 3"]),
+                         "heute und morgen je 5 Euro oder 10 %",
+                         "ab übermorgen je 10 Euro oder 20 %", "§ 58 Absatz 3"]),
         ("de", "push", ["ab heute", "heute und morgen je 5 Euro oder 10 %",
                         "ab übermorgen je 10 Euro oder 20 %"]),
         ("de", "sms", ["Ab heute", "mind. 5 Euro"]),

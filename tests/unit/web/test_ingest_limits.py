@@ -165,7 +165,8 @@ def test_a_request_writes_at_most_max_dead_letters_and_counts_the_rest_in_one() 
     assert answer.status == 400 and answer.body["accepted"] == 1
     assert len(answer.body["errors"]) == invalid == answer.rejected  # the client hears of all
     assert len(answer.dead_letters) == MAX_DEAD_LETTERS + 1
-    assert answer.dead_letters[-1]["omitted"] == 250 and "250 more" in answer.dead_letters[-1]["problem"]
+    assert answer.dead_letters[-1]["omitted"] == 250
+    assert "250 more" in answer.dead_letters[-1]["problem"]
 
 
 def test_values_the_fast_decoder_refuses_are_still_named_by_field() -> None:

@@ -200,7 +200,8 @@ def parse(obj: Record, path: str) -> Parsed:
         webhook = validate(Webhook, obj, path)
         if webhook.version is not None and webhook.version.strip() != "4":
             raise AlarmFormatError(
-                at(path, "version"), f"webhook version {shown(webhook.version)} is not supported (4)"
+                at(path, "version"),
+                f"webhook version {shown(webhook.version)} is not supported (4)",
             )
         if not webhook.alerts:
             raise AlarmFormatError(at(path, "alerts"), "must not be empty")

@@ -132,8 +132,10 @@ def at(path: str, *parts: str | int) -> str:
     for part in parts:
         if isinstance(part, int):
             out = f"{out}[{part}]"
+        elif out:
+            out = f"{out}.{part}"
         else:
-            out = f"{out}.{part}" if out else part
+            out = part
     return out
 
 

@@ -123,7 +123,8 @@ class TmfAlarm(CamelSchema):
 class ClearedAlarm(TmfAlarm):
     """An alarm in a ClearAlarms task's result: cleared by definition, severity optional."""
 
-    perceived_severity: OptPerceived = None
+    # Wider than the base's on purpose: readers of a TmfAlarm handle None ("cleared").
+    perceived_severity: OptPerceived = None  # type: ignore[assignment]
 
 
 class Timing(CamelSchema):

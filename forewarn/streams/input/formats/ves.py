@@ -199,7 +199,8 @@ def _event(obj: object, path: str) -> list[Alarm]:
     domain = validate(Domain, obj, path).common_event_header.domain
     header_path = at(path, "commonEventHeader")
     if domain not in _FAULT_DOMAINS:
-        raise AlarmFormatError(at(header_path, "domain"), f"VES domain {shown(domain)} carries no fault")
+        raise AlarmFormatError(
+            at(header_path, "domain"), f"VES domain {shown(domain)} carries no fault")
     header = obj["commonEventHeader"]
     problems = Problems()
     problems.check(header_path, lambda: _check_version(header, header_path))
