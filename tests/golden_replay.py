@@ -233,7 +233,8 @@ def alarm_mix(seed: int, elements: Mapping[str, Sequence[str]], episodes: int = 
     kinds = ["outage"] * 5 + ["flap"] * 3 + ["maintenance", "update", "invalid", "unknown"]
     if routes:
         kinds.append("cut")
-    down_types = [k for k in ("cell", "site", "power", "transport", "olt", "pon") if elements.get(k)]
+    kinds_down = ("cell", "site", "power", "transport", "olt", "pon")
+    down_types = [k for k in kinds_down if elements.get(k)]
     for n in range(episodes):
         t += rng.randint(30, 1500)
         kind = rng.choice(kinds)

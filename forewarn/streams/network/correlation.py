@@ -36,7 +36,7 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import MutableMapping, Sequence
+from collections.abc import MutableMapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -63,7 +63,12 @@ from forewarn.streams.network.events import (
     incident_id_for,
 )
 from forewarn.streams.network.flapping import FlapDetector
-from forewarn.streams.network.index_swap import planned_additions, reconcile_incidents, swap_changes
+from forewarn.streams.network.index_swap import (
+    SwapIndex,
+    planned_additions,
+    reconcile_incidents,
+    swap_changes,
+)
 from forewarn.streams.network.refusals import TOO_MANY_OPEN_ALARMS, RecordRefused
 from forewarn.streams.network.service_states import (
     PLANNED,
@@ -89,29 +94,15 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 
-class ImpactIndex(Protocol):
+class ImpactIndex(SwapIndex, Protocol):
     """What the correlator needs of a region index (``forewarn.geo.RegionIndex`` provides it;
-    cable cuts also use ``cut_at``/``cut_by`` and degraded counts ``degraded`` when present)."""
-
-    customer_ids: list[str]
+    cable cuts also use ``cut_at``/``cut_by`` and degraded counts ``degraded`` when present):
+    what an index swap needs, plus the ids as an array and a membership test."""
 
     @property
     def customer_id_array(self) -> np.ndarray: ...
 
-    def dependents(self, element_ids: Any) -> np.ndarray: ...
-
-    def outages(self, down: Any, positions: np.ndarray | None = None) -> dict[str, np.ndarray]: ...
-
-    def outages_each(self, downs: Sequence[Any],
-                     positions: np.ndarray | None = None) -> list[dict[str, np.ndarray]]: ...
-
-    def root_cause(self, element_id: str, down: Any) -> str: ...
-
-    def element_type(self, element_id: str) -> str: ...
-
     def has_element(self, element_id: str) -> bool: ...
-
-    def ancestors(self, element_id: str) -> tuple[str, ...]: ...
 
     def descendants(self, element_id: str) -> tuple[str, ...]: ...
 
