@@ -15,8 +15,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from forewarn_testing import healthy, read_records, start_worker, stop_worker, wait_for, \
-    worker_config
+from forewarn_testing import (
+    healthy,
+    read_records,
+    start_worker,
+    stop_worker,
+    wait_for,
+    worker_config,
+)
 
 pytestmark = pytest.mark.integration
 
