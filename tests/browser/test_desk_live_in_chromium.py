@@ -145,6 +145,12 @@ def test_the_biggest_outage_is_first_and_banners_name_the_districts(
     totals = page.locator("#totals")
     assert totals.get_attribute("data-fibre") == str(len(story["olt"]))
     assert totals.get_attribute("data-mobile") == str(len(story["site"]))
+    script = first.locator("details.script")
+    script.locator("summary").click()
+    english = script.locator('.script-text[data-lang="en"]').inner_text()
+    assert "There's no need to call us" in english, "the customers' own words, in English"
+    german = script.locator('.script-text[data-lang="de"]').inner_text()
+    assert "Sie" in german, "and in German for a German-speaking caller"
     page.screenshot(path=artifacts_dir / "desk-priority.png", full_page=True)
     first.locator("a.incident-link").click()
     page.wait_for_url("**/i/**")
@@ -170,7 +176,9 @@ def test_a_selected_incident_id_survives_ten_seconds_of_refreshes(
         page: Any, live: dict[str, Any]) -> None:
     page.goto(f"{live['base']}/?lang=en")
     both_outages_shown(page)
-    code = page.locator("#unplanned .banner .incident-id").first
+    first = page.locator("#unplanned .banner").first
+    first.locator("details.script summary").click()  # an agent opened the read-out script
+    code = first.locator(".incident-id")
     incident = code.inner_text()
     code.evaluate("node => window.getSelection().selectAllChildren(node)")
     link = page.locator("#unplanned .banner a.incident-link").nth(1)
@@ -182,6 +190,7 @@ def test_a_selected_incident_id_survives_ten_seconds_of_refreshes(
         page.wait_for_timeout(500)
     assert len(stamps - {""}) >= 2, "the banners were refreshed meanwhile"
     assert page.evaluate("window.getSelection().toString()") == incident
+    assert first.locator("details.script[open]").count() == 1, "the script stays open"
     assert page.evaluate("document.activeElement.classList.contains('incident-link')")
     assert page.locator("#stale").is_hidden()
 

@@ -9,6 +9,7 @@ document (``forewarn.streams.web.openapi``).
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import time
@@ -31,7 +32,9 @@ from forewarn.streams.web.language import negotiate_language
 from forewarn.streams.web.metrics import CONTENT_TYPE, StreamMetrics
 from forewarn.streams.web.openapi import openapi_document
 from forewarn.streams.web.pages import render
+from forewarn.streams.web.readout import readout_scripts
 from forewarn.streams.web.status import AreaStatus
+from forewarn.templates import MessageRenderer
 
 __all__ = ["HTML", "JSON", "Reply", "WebApi"]
 
@@ -196,18 +199,32 @@ class WebApi:
                       zone_name=strings(language).zone_name(zone, now), **context)
         return Reply(200, html, HTML, {"Content-Language": language, "Vary": "Accept-Language"})
 
-    def desk_model(self) -> DeskBanners:
-        """Banners by place and priority (``desk_banners``), places from the areas layer."""
+    def desk_model(self, language: str) -> DeskBanners:
+        """Banners by place and priority (``desk_banners``), places from the areas layer,
+        each with its read-out script in the agent's language first, then the others."""
         incidents, upcoming = self.board.incidents(), self.board.upcoming()
         places = self._places.update(self.board.version, self.status,
                                      self.board.upcoming_customers)
-        return desk_banners(incidents, upcoming, places)
+        desk = desk_banners(incidents, upcoming, places)
+        order = [language, *(lang for lang in LANGUAGES if lang != language)]
+        zone, now = self.status.shapes.display_zone, self.clock()
+        for banner in desk.unplanned + desk.planned:
+            banner["scripts"] = readout_scripts(self.renderer, banner, order, zone, now)
+        return desk
+
+    @functools.cached_property
+    def renderer(self) -> MessageRenderer:
+        """The customers' message templates (built on first use: compiling takes a while)."""
+        return MessageRenderer(self.settings.notify.status_url,
+                               self.settings.notify.default_language)
 
     def desk_page(self, query: Mapping[str, str], accept_language: str | None = None) -> Reply:
-        return self._page("desk.html.j2", query, accept_language, desk=self.desk_model())
+        return self._page("desk.html.j2", query, accept_language,
+                          desk=self.desk_model(self.negotiate(query, accept_language)))
 
     def banners(self, query: Mapping[str, str], accept_language: str | None = None) -> Reply:
-        return self._page("banners.html.j2", query, accept_language, desk=self.desk_model())
+        return self._page("banners.html.j2", query, accept_language,
+                          desk=self.desk_model(self.negotiate(query, accept_language)))
 
     def incident_page(self, incident_id: str, query: Mapping[str, str],
                       accept_language: str | None = None) -> Reply:

@@ -86,6 +86,7 @@ def desk_banners(incidents: Iterable[Mapping[str, Any]], upcoming: Iterable[Mapp
     planned: list[dict[str, Any]] = []
     for source in list(incidents) + list(upcoming):
         banner = dict(source, places=banner_places(places.get(source["incident_id"], ())),
+                      scripts={},  # the read-out scripts, filled by the web layer
                       affected_total=_now(source))
         if banner.get("planned") and (banner.get("active") or banner.get("upcoming")):
             planned.append(banner)

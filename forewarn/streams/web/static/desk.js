@@ -58,6 +58,8 @@
   }
   function morphAttributes(old, fresh) {
     Array.prototype.slice.call(old.attributes).forEach(function (a) {
+      /* an agent's open read-out script stays open: "open" is the agent's, not the server's */
+      if (a.name === "open" && old.tagName === "DETAILS") { return; }
       if (!fresh.hasAttribute(a.name)) { old.removeAttribute(a.name); }
     });
     Array.prototype.slice.call(fresh.attributes).forEach(function (a) {
