@@ -195,6 +195,39 @@ def test_a_selected_incident_id_survives_ten_seconds_of_refreshes(
     assert page.locator("#stale").is_hidden()
 
 
+AXE = Path(__file__).resolve().parents[2] / ".venv" / "axe" / "node_modules" / "axe-core" / \
+    "axe.min.js"
+AXE_RUN = """async () => (await axe.run(document, {resultTypes: ['violations']})).violations
+    .filter(v => v.impact === 'serious' || v.impact === 'critical')
+    .map(v => v.id + ': ' + v.nodes.map(n => n.target.join(' ')).join(', '))"""
+
+
+def test_axe_finds_no_serious_violation_on_desk_status_and_incident_page(
+        chromium: Any, live: dict[str, Any], story: dict[str, Any]) -> None:
+    if not AXE.is_file():
+        pytest.skip(f"{AXE} is missing: make install runs scripts/install-axe.sh (npm)")
+    base = live["base"]
+    with urllib.request.urlopen(f"{base}/api/v1/incidents", timeout=10) as response:
+        incident = json.loads(response.read())["incidents"][0]["incident_id"]
+    found: list[str] = []
+    for width, height in ((1280, 900), (390, 844)):
+        # bypass_csp: the page's CSP rightly refuses the injected script
+        context = chromium.new_context(viewport={"width": width, "height": height},
+                                       bypass_csp=True)
+        page = context.new_page()
+        for lang in ("de", "en"):
+            for path in (f"/?lang={lang}", f"/status?lang={lang}&q=10115",
+                         f"/i/{incident}?lang={lang}"):
+                page.goto(f"{base}{path}")
+                if path.startswith("/?"):
+                    page.locator("#banners .banner").first.wait_for(timeout=30_000)
+                    page.locator("details.script summary").first.click()
+                page.add_script_tag(path=str(AXE))
+                found += [f"{width}x{height} {path}: {v}" for v in page.evaluate(AXE_RUN)]
+        context.close()
+    assert found == []
+
+
 def test_stale_warning_appears_within_15_s_of_stopping_the_worker(
         page: Any, live: dict[str, Any]) -> None:
     page.goto(f"{live['base']}/?lang=en")
