@@ -70,3 +70,8 @@ def test_fully_disrupted_district_says_there_is_no_need_to_call(
     board.record_changes([change("007", cause="PWR-1", cause_type="power")])
     page = api.status_page({"lang": "en", "q": "10115"}).payload().decode()
     assert "You do not need to call us" in page and "partly" not in page
+
+
+def test_desk_names_the_time_zone_of_its_times(api: WebApi) -> None:
+    page = api.desk_page({"lang": "de"}).payload().decode()
+    assert "Zeiten in Ortszeit: deutsche Zeit (CET)." in page
