@@ -130,10 +130,6 @@ class WebApi:
         self.pages = IncidentPages(self.status, visible_s=settings.web.resolved_visible_s,
                                    clock=clock)
 
-    def language(self, query: Mapping[str, str]) -> str:
-        wanted = (query.get("lang") or "").strip().lower()
-        return wanted if wanted in LANGUAGES else self.settings.notify.default_language
-
     # -- JSON API --------------------------------------------------------------------------
 
     def incidents(self) -> Reply:
