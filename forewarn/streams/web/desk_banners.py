@@ -12,6 +12,7 @@ agent matches a caller's address to a place name, not to "PWR-002".
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -35,11 +36,18 @@ class IncidentPlaces:
     def __init__(self) -> None:
         self._version: int | None = None
         self._places: dict[str, list[dict[str, str]]] = {}
+        self._lock = threading.Lock()  # pages render on executor threads
 
     def update(self, version: int, status: Any,
                upcoming_customers: Callable[[], Mapping[str, Iterable[str]]]
                ) -> dict[str, list[dict[str, str]]]:
         """The places now; ``status`` is an ``AreaStatus`` (``incident_areas``, ``shapes``)."""
+        with self._lock:
+            return dict(self._update(version, status, upcoming_customers))
+
+    def _update(self, version: int, status: Any,
+                upcoming_customers: Callable[[], Mapping[str, Iterable[str]]]
+                ) -> dict[str, list[dict[str, str]]]:
         if version != self._version:
             self._version = version
             for incident_id, areas in status.incident_areas().items():
