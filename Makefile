@@ -8,11 +8,12 @@ STAMP := $(VENV)/.installed
 
 install: $(STAMP)
 
-$(STAMP): pyproject.toml Makefile $(wildcard scripts/install-browser.sh)
+$(STAMP): pyproject.toml Makefile $(wildcard scripts/install-browser.sh scripts/install-axe.sh)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	if [ -f scripts/install-browser.sh ]; then bash scripts/install-browser.sh; fi
+	if [ -f scripts/install-axe.sh ]; then bash scripts/install-axe.sh; fi
 	touch $(STAMP)
 
 demo: install

@@ -36,12 +36,21 @@ ConfigOption = Annotated[
 VerboseOption = Annotated[bool, typer.Option("--verbose", "-v", help="Log more to stderr.")]
 
 
+# Loggers whose INFO lines an operator sees without --verbose: start, ready, stop (a few
+# lines per run). Routine lines are INFO, not WARNING, so a WARNING always means a problem;
+# per-event INFO lines (deliveries, decisions) stay behind --verbose.
+PROGRESS_LOGGERS = ("forewarn.streams.commands", "forewarn.streams.kafka.signals",
+                    "forewarn.streams.kafka.network_feed")
+
+
 def _setup_logging(verbose: bool) -> None:
     logging.basicConfig(
         level=logging.INFO if verbose else logging.WARNING,
         stream=sys.stderr,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    for name in PROGRESS_LOGGERS:
+        logging.getLogger(name).setLevel(logging.INFO)
 
 
 def _fail(exc: BaseException) -> None:

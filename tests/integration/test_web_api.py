@@ -185,8 +185,9 @@ def test_status_answers_for_affected_and_unaffected_areas(
     assert hit["areas"][0]["disrupted"] and hit["areas"][0]["since"] == outage["started_at"]
     _, calm = get_json(port, f"/api/v1/status?q={story['unaffected_area']}")
     assert not calm["areas"][0]["disrupted"]
+    assert hit["areas"][0]["partly"], "one mast of a district: only part of it is out"
     status, _, html = get(port, f"/status?lang=en&q={story['affected_area']}")
-    assert status == 200 and b"Known disruption in" in html
+    assert status == 200 and b"is partly disrupted (" in html
     status, body = get_json(port, "/api/v1/status?lat=91&lon=13")
     assert status == 400 and "lat" in body["error"]
 

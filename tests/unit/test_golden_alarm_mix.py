@@ -8,7 +8,7 @@ import json
 from collections import Counter
 
 import pytest
-from forewarn.streams.normalise import parse_line
+from forewarn.streams.input.normalise import parse_line
 from golden_replay import FORMATS, MIX_T0, _fault, alarm_mix, normalise
 
 from forewarn.domain import Alarm, CableCut, IncidentUpdate, MaintenanceWindow

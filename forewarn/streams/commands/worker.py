@@ -33,7 +33,7 @@ def run_worker(region: Path, config: Path | None, web_port: int, web_host: str) 
     """Build the index, connect (or start the embedded broker) and process until stopped."""
     settings = load_settings(config)
     index = RegionIndex.build(load_region(region))
-    log.warning("region %s: %d customers indexed", region, len(index))
+    log.info("region %s: %d customers indexed", region, len(index))
     run_command(_run(index, settings, web_port, web_host))
 
 
@@ -55,7 +55,7 @@ async def _run(index: RegionIndex, settings: Settings, web_port: int, web_host: 
                                replication_factor=settings.kafka.replication_factor)
             try:
                 async with running_worker(pipeline.app, loglevel="info", stop=stop) as worker:
-                    log.warning("worker ready on %s; web on http://%s:%d/", broker.url,
+                    log.info("worker ready on %s; web on http://%s:%d/", broker.url,
                                 web_host, web_port)
                     while not worker.should_stop and not stop.requested:
                         await asyncio.sleep(0.2)

@@ -169,7 +169,7 @@ class NetworkFeed:
                 await consumer.seek_to_beginning(self.tp)
             else:
                 consumer.seek(self.tp, position)
-            log.warning("network stage: reading %s from offset %s", self.source,
+            log.info("network stage: reading %s from offset %s", self.source,
                         "the beginning" if position is None else position)
             self.loaded.set()
             await self._loop(consumer, producer)

@@ -28,7 +28,8 @@ import faust
 from forewarn.errors import BrokerError, ForewarnError
 from forewarn.streams.kafka.signals import StopRequest
 
-__all__ = ["WorkerFailed", "run_command", "running_worker", "worker_failure", "worker_ready"]
+__all__ = ["WorkerFailed", "is_terminal", "run_command", "running_worker", "worker_failure",
+           "worker_ready"]
 
 log = logging.getLogger(__name__)
 
@@ -71,10 +72,26 @@ async def _stop_on_failure(app: faust.App, worker: faust.Worker) -> None:
     await _within(asyncio.ensure_future(worker.stop()), STOP_TIMEOUT_S)
 
 
+def is_terminal(stream: object) -> bool:
+    """Whether ``stream`` is an interactive terminal (a file, a pipe or None is not)."""
+    isatty = getattr(stream, "isatty", None)
+    try:
+        return bool(isatty()) if callable(isatty) else False
+    except (OSError, ValueError):  # a closed stream
+        return False
+
+
 class _Worker(faust.Worker):
     """Faust's worker with SIGTERM/SIGINT routed to the command's ``StopRequest``."""
 
     forewarn_stop: StopRequest | None = None
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if not is_terminal(self.stdout):
+            # Faust's start-up spinner writes cursor codes ("\x1b[?25l", "\x1b[?25h") even
+            # when its stream is a file or a pipe; a log must hold text only.
+            self.spinner = None
 
     def _install_signal_handlers_unix(self) -> None:
         super()._install_signal_handlers_unix()

@@ -71,7 +71,7 @@ class StopRequest:
             leave_process(code)
         self.signum = signum
         self.event.set()
-        log.warning("%s received: stopping (at most %.0f s)", signal.Signals(signum).name,
+        log.info("%s received: stopping (at most %.0f s)", signal.Signals(signum).name,
                     self.bound_s)
         self._watchdog = threading.Timer(self.bound_s, self._overdue, args=(code,))
         self._watchdog.daemon = True

@@ -182,6 +182,14 @@ class _Consumer(faust_aiokafka.Consumer):
                             "anyway", SEEK_SETTLE_TIMEOUT_S)
         await super().perform_seek()
 
+    def verify_event_path(self, now: float, tp: Any) -> None:
+        """Faust's liveness check of a partition, except for fed topics: Faust never fetches
+        them (they are paused above; ``network_feed`` reads them), so the check would log
+        "Aiokafka has not sent fetch request ... since start" for them every few seconds."""
+        if tp.topic in _fed_topics(self.app):
+            return None
+        return super().verify_event_path(now, tp)
+
     def _get_active_partitions(self) -> Any:
         active = super()._get_active_partitions()
         fed = _fed_topics(self.app)

@@ -12,6 +12,10 @@ stage carry the window), before any customer loses service: ``upcoming`` lists t
 their planned notices are counted, so the incident page and the CAP feed can speak of a
 window that has not started yet. The window's id is the incident id once it starts.
 Every piece of NOC news is kept in order (``news``), for the incident page's timeline.
+A delivery can reach the board before the message that announces its incident (planned
+notices are delivered on the customers' partitions while the ``planned`` message is still on
+its way): such deliveries are held as counts (``MAX_PENDING`` incidents) and added when the
+window or incident appears, so "customers told" never undercounts.
 The desk lists the last ``KEEP_ENDED`` ended incidents; an ended incident pruned from that
 list keeps its final summary in an archive for ``keep_ended_s`` of event time (at most
 ``MAX_ARCHIVED``), so its public page answers as long as ``web.resolved_visible_s`` says.
@@ -32,6 +36,7 @@ __all__ = ["KEEP_ENDED", "KEEP_NEWS", "Incident", "IncidentBoard", "PlannedWindo
 KEEP_ENDED = 200  # ended incidents kept for the page and the CAP feed's Cancel messages
 KEEP_NEWS = 50  # NOC news entries kept per incident (the page's timeline); oldest dropped
 MAX_ARCHIVED = 5000  # pruned incidents' summaries kept for their pages (oldest dropped first)
+MAX_PENDING = 1000  # incidents whose deliveries arrived before the incident (oldest dropped)
 
 
 def _epoch(value: Any) -> float | None:
@@ -89,6 +94,40 @@ class PlannedWindow:
             "window": self.as_dict(),
             "news": [],
         }
+
+
+@dataclass
+class _Told:
+    """Delivery counts of one incident or window, per stage (and channel)."""
+
+    told: dict[str, int] = field(default_factory=dict)
+    channels: dict[str, dict[str, int]] = field(default_factory=dict)
+    first_told_at: dict[str, str] = field(default_factory=dict)
+
+
+def _count(target: Any, notification: Notification) -> None:
+    """Add one delivery to anything with ``told``/``channels``/``first_told_at``."""
+    stage = notification.stage
+    target.told[stage] = target.told.get(stage, 0) + 1
+    by_channel = target.channels.setdefault(stage, {})
+    by_channel[notification.channel] = by_channel.get(notification.channel, 0) + 1
+    if notification.delivered_at:
+        first = target.first_told_at.get(stage)
+        if first is None or notification.delivered_at < first:
+            target.first_told_at[stage] = notification.delivered_at
+
+
+def _add_counts(target: Any, source: Any) -> None:
+    """Add ``source``'s delivery counts to ``target``'s (held deliveries landing)."""
+    for stage, n in source.told.items():
+        target.told[stage] = target.told.get(stage, 0) + n
+        by_channel = target.channels.setdefault(stage, {})
+        for channel, m in source.channels.get(stage, {}).items():
+            by_channel[channel] = by_channel.get(channel, 0) + m
+        at = source.first_told_at.get(stage)
+        if at is not None and (stage not in target.first_told_at
+                               or at < target.first_told_at[stage]):
+            target.first_told_at[stage] = at
 
 
 def _told(told: dict[str, int], channels: dict[str, dict[str, int]],
@@ -160,6 +199,7 @@ class IncidentBoard:
         self._customer_incident: dict[tuple[str, str], str] = {}
         self._windows: dict[str, PlannedWindow] = {}
         self._aliases: dict[str, str] = {}  # merged incident id -> the id it was merged into
+        self._pending: dict[str, _Told] = {}  # deliveries of incidents not on the board yet
         self._lock = threading.Lock()
         self.version = 0
 
@@ -202,6 +242,10 @@ class IncidentBoard:
                 if incident is not None:
                     incident.window = window
                     window.started = True
+                else:
+                    held = self._pending.pop(maintenance_id, None)
+                    if held is not None:
+                        _add_counts(window, held)
             for service, ids in (value.get("customers") or {}).items():
                 window.customers.setdefault(service, set()).update(ids)
             self._prune_windows()
@@ -250,6 +294,9 @@ class IncidentBoard:
                 incident.told = dict(window.told)
                 incident.channels = {k: dict(v) for k, v in window.channels.items()}
                 incident.first_told_at = dict(window.first_told_at)
+            held = self._pending.pop(incident_id, None)
+            if held is not None:
+                _add_counts(incident, held)
         affected = incident.affected.setdefault(service, set())
         owner = self._customer_incident
         for customer_id in customer_ids:
@@ -354,14 +401,18 @@ class IncidentBoard:
             if incident is None:  # planned notices go out before the window starts
                 window = self._windows.get(notification.incident_id)
                 incident = window if window is not None and not window.started else None
-            if incident is not None:
-                stage = notification.stage
-                incident.told[stage] = incident.told.get(stage, 0) + 1
-                by_channel = incident.channels.setdefault(stage, {})
-                by_channel[notification.channel] = by_channel.get(notification.channel, 0) + 1
-                if notification.delivered_at:
-                    incident.first_told_at.setdefault(stage, notification.delivered_at)
-                self.version += 1
+            if incident is None and notification.incident_id in self._aliases:
+                incident = self._incidents.get(self._aliases[notification.incident_id])
+            if incident is None:  # its incident or window has not reached the board yet
+                held = self._pending.get(notification.incident_id)
+                if held is None:
+                    held = self._pending[notification.incident_id] = _Told()
+                    while len(self._pending) > MAX_PENDING:
+                        del self._pending[next(iter(self._pending))]
+                _count(held, notification)
+                return
+            _count(incident, notification)
+            self.version += 1
 
     # -- reads (web handlers) ------------------------------------------------------------
 
@@ -396,6 +447,13 @@ class IncidentBoard:
         with self._lock:
             return [w.summary() for w in sorted(self._windows.values(), key=lambda w: w.start)
                     if not w.started]
+
+    def upcoming_customers(self) -> dict[str, frozenset[str]]:
+        """Announced window id -> customers it will take out (any service), not started yet:
+        where planned works will be, before anyone is out (the desk names the places)."""
+        with self._lock:
+            return {w.maintenance_id: frozenset().union(*w.customers.values())
+                    for w in self._windows.values() if not w.started}
 
     def affected(self) -> dict[str, dict[str, frozenset[str]]]:
         """Active incident id -> service -> customer ids out now (copies, for derived views)."""

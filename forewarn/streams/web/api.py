@@ -9,6 +9,7 @@ document (``forewarn.streams.web.openapi``).
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import time
@@ -24,13 +25,16 @@ from forewarn.streams.network.incident_board import IncidentBoard
 from forewarn.streams.partitioning import partition_of
 from forewarn.streams.web.cap import CapFeed
 from forewarn.streams.web.desk import PhoneBook, customer_status
+from forewarn.streams.web.desk_banners import DeskBanners, IncidentPlaces, desk_banners
 from forewarn.streams.web.i18n import LANGUAGES, strings
 from forewarn.streams.web.incident_page import MAX_INCIDENT_ID, IncidentPages
 from forewarn.streams.web.language import negotiate_language
 from forewarn.streams.web.metrics import CONTENT_TYPE, StreamMetrics
 from forewarn.streams.web.openapi import openapi_document
 from forewarn.streams.web.pages import render
+from forewarn.streams.web.readout import readout_scripts
 from forewarn.streams.web.status import AreaStatus
+from forewarn.templates import MessageRenderer
 
 __all__ = ["HTML", "JSON", "Reply", "WebApi"]
 
@@ -58,18 +62,51 @@ def error(status: int, message: str, **headers: str) -> Reply:
     return Reply(status, {"error": message}, headers=dict(headers))
 
 
+class QueryProblem(ValueError):
+    """A bad status query: the English message for the API, and a UI-string ``key`` with
+    ``values`` so a page can say the same in the reader's language."""
+
+    def __init__(self, message: str, key: str, **values: Any) -> None:
+        super().__init__(message)
+        self.key = key
+        self.values = values
+
+    def translated(self, language: str) -> str:
+        t = strings(language)
+        values = dict(self.values)
+        if "field" in values:  # lat/lon -> "Breitengrad"/"Latitude"
+            values["field"] = t(f"status.{values['field']}")
+        return t(self.key, **values)
+
+
 def _coordinate(query: Mapping[str, str], name: str, limit: float) -> float | None:
-    """``lat``/``lon`` from the query; None when absent; ValueError naming a bad one."""
+    """``lat``/``lon`` from the query; None when absent; ``QueryProblem`` naming a bad one."""
     raw = (query.get(name) or "").strip()
     if not raw:
         return None
     try:
         value = float(raw)
     except ValueError:
-        raise ValueError(f"{name} must be a number, got {raw[:40]!r}") from None
+        raise QueryProblem(f"{name} must be a number, got {raw[:40]!r}", "status.error_number",
+                           field=name) from None
     if not math.isfinite(value) or abs(value) > limit:
-        raise ValueError(f"{name} must be between -{limit:g} and {limit:g}")
+        raise QueryProblem(f"{name} must be between -{limit:g} and {limit:g}",
+                           "status.error_range", field=name, limit=f"{limit:g}")
     return value
+
+
+def _status_query(query: Mapping[str, str]) -> tuple[float, float] | str:
+    """The point or the search text of a status query; ``QueryProblem`` when it has neither."""
+    lat = _coordinate(query, "lat", 90)
+    lon = _coordinate(query, "lon", 180)
+    if lat is not None and lon is not None:
+        return lat, lon
+    if (lat is None) != (lon is None):
+        raise QueryProblem("give both 'lat' and 'lon'", "status.error_both")
+    text = (query.get("q") or "").strip()[:MAX_QUERY]
+    if not text:
+        raise QueryProblem("give 'q' (postcode or place) or 'lat' and 'lon'", "status.error_empty")
+    return text
 
 
 class WebApi:
@@ -89,12 +126,9 @@ class WebApi:
         self.cap = CapFeed(self.status, status_url=settings.notify.status_url,
                            language=settings.notify.default_language, clock=clock)
         self.phones = PhoneBook(index, settings.legal.country)
+        self._places = IncidentPlaces()
         self.pages = IncidentPages(self.status, visible_s=settings.web.resolved_visible_s,
                                    clock=clock)
-
-    def language(self, query: Mapping[str, str]) -> str:
-        wanted = (query.get("lang") or "").strip().lower()
-        return wanted if wanted in LANGUAGES else self.settings.notify.default_language
 
     # -- JSON API --------------------------------------------------------------------------
 
@@ -127,18 +161,12 @@ class WebApi:
     def area_status(self, query: Mapping[str, str]) -> Reply:
         """``?q=`` (postcode, area id, place) or ``?lat=&lon=``; public, no personal data."""
         try:
-            lat = _coordinate(query, "lat", 90)
-            lon = _coordinate(query, "lon", 180)
-        except ValueError as exc:
+            asked = _status_query(query)
+        except QueryProblem as exc:
             return error(400, str(exc))
-        text = (query.get("q") or "").strip()[:MAX_QUERY]
-        if lat is not None and lon is not None:
-            return Reply(200, self.status.at(lat, lon).as_dict())
-        if (lat is None) != (lon is None):
-            return error(400, "give both 'lat' and 'lon'")
-        if not text:
-            return error(400, "give 'q' (postcode or place) or 'lat' and 'lon'")
-        return Reply(200, self.status.search(text).as_dict())
+        if isinstance(asked, tuple):
+            return Reply(200, self.status.at(*asked).as_dict())
+        return Reply(200, self.status.search(asked).as_dict())
 
     def areas_geojson(self) -> Reply:
         return Reply(200, self.status.map_features(), "application/geo+json")
@@ -154,16 +182,45 @@ class WebApi:
 
     # -- pages -----------------------------------------------------------------------------
 
-    def _page(self, template: str, params: Mapping[str, str], **context: Any) -> Reply:
-        html = render(template, language=self.language(params),
-                      zone=self.status.shapes.display_zone, now=self.clock(), **context)
-        return Reply(200, html, HTML)
+    def negotiate(self, query: Mapping[str, str], accept_language: str | None) -> str:
+        """``lang`` parameter, else Accept-Language, else the configured default."""
+        return negotiate_language(query.get("lang"), accept_language,
+                                  self.settings.notify.default_language, LANGUAGES)
 
-    def desk_page(self, query: Mapping[str, str]) -> Reply:
-        return self._page("desk.html.j2", query, incidents=self.board.incidents())
+    def _page(self, template: str, params: Mapping[str, str], accept_language: str | None,
+              **context: Any) -> Reply:
+        language = self.negotiate(params, accept_language)
+        zone, now = self.status.shapes.display_zone, self.clock()
+        html = render(template, language=language, zone=zone, now=now,
+                      zone_name=strings(language).zone_name(zone, now), **context)
+        return Reply(200, html, HTML, {"Content-Language": language, "Vary": "Accept-Language"})
 
-    def banners(self, query: Mapping[str, str]) -> Reply:
-        return self._page("banners.html.j2", query, incidents=self.board.incidents())
+    def desk_model(self, language: str) -> DeskBanners:
+        """Banners by place and priority (``desk_banners``), places from the areas layer,
+        each with its read-out script in the agent's language first, then the others."""
+        incidents, upcoming = self.board.incidents(), self.board.upcoming()
+        places = self._places.update(self.board.version, self.status,
+                                     self.board.upcoming_customers)
+        desk = desk_banners(incidents, upcoming, places)
+        order = [language, *(lang for lang in LANGUAGES if lang != language)]
+        zone, now = self.status.shapes.display_zone, self.clock()
+        for banner in desk.unplanned + desk.planned:
+            banner["scripts"] = readout_scripts(self.renderer, banner, order, zone, now)
+        return desk
+
+    @functools.cached_property
+    def renderer(self) -> MessageRenderer:
+        """The customers' message templates (built on first use: compiling takes a while)."""
+        return MessageRenderer(self.settings.notify.status_url,
+                               self.settings.notify.default_language)
+
+    def desk_page(self, query: Mapping[str, str], accept_language: str | None = None) -> Reply:
+        return self._page("desk.html.j2", query, accept_language,
+                          desk=self.desk_model(self.negotiate(query, accept_language)))
+
+    def banners(self, query: Mapping[str, str], accept_language: str | None = None) -> Reply:
+        return self._page("banners.html.j2", query, accept_language,
+                          desk=self.desk_model(self.negotiate(query, accept_language)))
 
     def incident_page(self, incident_id: str, query: Mapping[str, str],
                       accept_language: str | None = None) -> Reply:
@@ -193,11 +250,19 @@ class WebApi:
                       page=view, when=when, iso=iso)
         return Reply(200, html, HTML, headers)
 
-    def status_page(self, query: Mapping[str, str]) -> Reply:
-        """The public page: the answer is server-rendered, so it works without JavaScript."""
-        answer = self.area_status(query) if any(query.get(k) for k in ("q", "lat", "lon")) else None
-        return self._page("status.html.j2", query,
-                          answer=answer.body if answer and answer.status == 200 else None,
-                          problem=answer.body["error"] if answer and answer.status != 200 else None,
-                          query=query, current=self.status.current(),
+    def status_page(self, query: Mapping[str, str], accept_language: str | None = None) -> Reply:
+        """The public page: the answer is server-rendered, so it works without JavaScript;
+        a bad query is explained in the reader's language."""
+        answer, problem = None, None
+        if any(query.get(k) for k in ("q", "lat", "lon")):
+            try:
+                asked = _status_query(query)
+            except QueryProblem as exc:
+                problem = exc.translated(self.negotiate(query, accept_language))
+            else:
+                found = (self.status.at(*asked) if isinstance(asked, tuple)
+                         else self.status.search(asked))
+                answer = found.as_dict()
+        return self._page("status.html.j2", query, accept_language, answer=answer,
+                          problem=problem, query=query, current=self.status.current(),
                           has_areas=self.status.shapes.has_areas)

@@ -146,9 +146,11 @@ def register_pages(app: faust.App, *, board: IncidentBoard, settings: Settings, 
         lambda p: partition_of(p["customer_id"], partitions))
     reads: list[tuple[str, Handler, Any, bool, bool]] = [
         # path, handler, router, needs token, blocking (runs off the event loop)
-        ("/", lambda q, p: api.desk_page(q), on_board, False, True),
-        ("/desk/banners", lambda q, p: api.banners(q), on_board, False, False),
-        ("/status", lambda q, p: api.status_page(q), on_board, False, True),
+        ("/", lambda q, p: api.desk_page(q, p.get(ACCEPT_LANGUAGE)), on_board, False, True),
+        ("/desk/banners", lambda q, p: api.banners(q, p.get(ACCEPT_LANGUAGE)), on_board, False,
+         True),
+        ("/status", lambda q, p: api.status_page(q, p.get(ACCEPT_LANGUAGE)), on_board, False,
+         True),
         # ".+": an id with an encoded "/" still gets the friendly 404 page, not JSON
         ("/i/{incident_id:.+}", lambda q, p: api.incident_page(p["incident_id"], q,
                                                             p.get(ACCEPT_LANGUAGE)),

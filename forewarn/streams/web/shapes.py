@@ -52,6 +52,7 @@ class RegionShapes:
         self._keys: list[tuple[str, ...]] = []
         self.display_zone = DEFAULT_ZONE
         self.footprint = lru_cache(maxsize=4096)(self._footprint)
+        self._units = lru_cache(maxsize=100_000)(self._units_uncached)
 
     def prepare(self) -> RegionShapes:
         """Build everything now (the web layer calls this off the event loop)."""
@@ -147,6 +148,32 @@ class RegionShapes:
                 continue
         mask = np.isin(customers, np.asarray(found, dtype=np.int64))
         return [int(a) for a in np.unique(areas[mask])]
+
+    def units_in_area(self, i: int) -> tuple[tuple[str, str], ...]:
+        """``(service, element)`` of the cells (mobile) and fibre areas (fibre) overlapping
+        area ``i`` (touching its edge is not overlapping): the parts a district is served by,
+        so the status page can say how much of it is out."""
+        return self._units(int(i))
+
+    def _units_uncached(self, i: int) -> tuple[tuple[str, str], ...]:
+        areas = self.prepare()._areas
+        if areas is None:
+            return ()
+        shape = areas.geometry.values[i]
+        out: list[tuple[str, str]] = []
+        for service, layer, column in (("mobile", self._cells, "cell_id"),
+                                       ("fibre", self._fibre, "node_id")):
+            if layer is None:
+                continue
+            geometries = np.asarray(layer.geometry.values, dtype=object)
+            hit = np.flatnonzero(shapely.intersects(geometries, shape))
+            overlap = shapely.area(shapely.intersection(geometries[hit], shape)) > 0
+            out += sorted({(service, str(layer[column].iloc[int(j)])) for j in hit[overlap]})
+        return tuple(out)
+
+    def under(self, element: str, cause: str) -> bool:
+        """Whether ``element`` is ``cause`` or lies below it (topology; cell -> site)."""
+        return self._under(element, cause)
 
     # -- footprints ----------------------------------------------------------------------
 

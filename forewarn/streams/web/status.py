@@ -44,6 +44,11 @@ class Disruption:
     until: float | None = None  # latest ETA of its incidents; None when any has none
     eta_known: bool = True
     planned: bool = True
+    parts: tuple[int, int] | None = None  # (down, of): the area's cells/fibre areas out
+
+    @property
+    def partly(self) -> bool:
+        return self.parts is not None and self.parts[1] > 0 and self.parts[0] < self.parts[1]
 
     def add(self, incident: dict[str, Any], services: Iterable[str]) -> None:
         self.services.update(services)
@@ -64,6 +69,10 @@ class Disruption:
             "since": to_iso(self.since) if self.since is not None else None,
             "until": to_iso(self.until) if disrupted and self.eta_known and self.until else None,
             "incidents": sorted(self.incidents),  # each has its page: /i/{incident_id}
+            # a district only partly out must not tell everyone in it not to call
+            "partly": disrupted and self.partly,
+            "parts": ({"down": self.parts[0], "of": self.parts[1]}
+                      if disrupted and self.parts is not None else None),
         }
 
 
@@ -121,7 +130,23 @@ class AreaStatus:
             for service, customers in services.items():
                 for area in self.shapes.areas_of_customers(customers):
                     by_area.setdefault(int(area), Disruption()).add(incident, [service])
+        for area, disruption in by_area.items():
+            disruption.parts = self._parts(area, disruption.services, active)
         return by_area, active
+
+    def _parts(self, area: int, services: set[str], active: list[dict[str, Any]]
+               ) -> tuple[int, int] | None:
+        """How many of the area's cells/fibre areas (of the services out there) lie in an
+        active incident's footprint: the same footprints that answer a point, so a point and
+        its district tell one story. None when the region has no such layer."""
+        units = [(s, e) for s, e in self.shapes.units_in_area(area) if s in services]
+        if not units:
+            return None
+        down = sum(1 for service, element in units
+                   if any(service in i["services"] and self.shapes.under(element,
+                                                                         i["cause_element"])
+                          for i in active))
+        return down, len(units)
 
     # -- answers ---------------------------------------------------------------------------
 

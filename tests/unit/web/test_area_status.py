@@ -78,3 +78,33 @@ def test_index_without_region_geometry_has_no_areas(board: IncidentBoard,
     status = AreaStatus(board, Loaded())
     assert status.search("10115").as_dict() == {"query": "10115", "areas": [], "location": None,
                                                  "candidates": [], "areas_layer": False}
+
+
+def test_district_with_one_of_its_cells_down_is_partly_disrupted(
+        board: IncidentBoard, status: AreaStatus) -> None:
+    board.record_changes([change("007", cause="A1", cause_type="cell")])
+    (west,) = status.search("10115").areas
+    assert west["disrupted"] and west["partly"]
+    assert west["parts"] == {"down": 1, "of": 3}  # A1 of A1, A2, B1 (mobile only)
+
+
+def test_district_whose_every_cell_is_down_is_fully_disrupted(
+        board: IncidentBoard, status: AreaStatus) -> None:
+    board.record_changes([change("007", cause="PWR-1", cause_type="power"),
+                          change("0012", cause="PWR-1", cause_type="power")])
+    (west,) = status.search("10115").areas
+    assert west["disrupted"] and not west["partly"]
+    assert west["parts"] == {"down": 3, "of": 3}
+
+
+def test_point_and_its_district_tell_one_story(board: IncidentBoard,
+                                               status: AreaStatus) -> None:
+    board.record_changes([change("007", cause="A1", cause_type="cell")])
+    board.record_news("INC-1", T0 + 1, eta=T0 + 3600, message=None)
+    inside = status.at(52.51, 13.405)
+    assert inside.location["disrupted"] and inside.location["until"] is not None
+    (district,) = inside.areas
+    assert district["partly"] and district["incidents"] == inside.location["incidents"]
+    beside = status.at(52.51, 13.4225)  # West too, but in cells A2 and B1, which are up
+    assert not beside.location["disrupted"]
+    assert [a["area_id"] for a in beside.areas] == ["BER-10115"] and beside.areas[0]["partly"]

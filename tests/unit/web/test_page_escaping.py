@@ -13,6 +13,7 @@ import re
 from web_helpers import T0, change
 
 from forewarn.streams.network.incident_board import IncidentBoard
+from forewarn.streams.web.desk_banners import desk_banners
 from forewarn.streams.web.pages import render
 
 HOSTILE = "MW-<img src=x onerror=alert(1)>\"'&"
@@ -20,7 +21,7 @@ HOSTILE = "MW-<img src=x onerror=alert(1)>\"'&"
 
 def _banners(board: IncidentBoard, page: str = "banners.html.j2") -> str:
     return render(page, language="en", zone="Europe/Berlin", now=T0 + 60,
-                  incidents=board.incidents())
+                  desk=desk_banners(board.incidents(), board.upcoming(), {}))
 
 
 def test_banner_escapes_incident_id_cause_element_and_noc_message() -> None:

@@ -43,6 +43,15 @@ class Strings:
         key = "fmt.time" if today is not None and when.date() == today else "fmt.datetime"
         return when.strftime(self.table[key])
 
+    def zone_name(self, zone: str, now: float) -> str:
+        """The zone as people say it, with its abbreviation now: "German time (CEST)";
+        an unnamed zone shows its abbreviation and IANA name."""
+        abbreviation = datetime.fromtimestamp(now, ZoneInfo(zone)).tzname() or ""
+        name = self.table.get(f"zone.{zone}")
+        if name is None:
+            return f"{zone} ({abbreviation})" if abbreviation else zone
+        return f"{name} ({abbreviation})" if abbreviation else name
+
     def join(self, items: list[str]) -> str:
         return self.table["fmt.list_sep"].join(items)
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
@@ -47,6 +48,8 @@ def render(template: str, *, language: str, zone: str, now: float, **context: An
         return t.join([f"{t('channel.' + c)} {n}" for c, n in sorted(counts.items())])
 
     other = next(lang for lang in LANGUAGES if lang != language)
+    context.setdefault("zone_name", t.zone_name(zone, now))
+    seconds = datetime.fromtimestamp(now, ZoneInfo(zone)).strftime("%H:%M:%S")
     return _ENV.get_template(template).render(
         t=t, lang=language, other_lang=other, zone=zone, clock=clock, cause=cause,
-        services=services, channels=channels, **context)
+        services=services, channels=channels, clock_seconds=seconds, **context)

@@ -43,42 +43,138 @@
     return node;
   }
 
-  /* -- banners ------------------------------------------------------------------------ */
+  /* -- banners: only what changed ------------------------------------------------------
+   * Why not replace the fragment: an agent selects an incident id to copy it, keeps focus
+   * on a link, and a screen reader announces every node of a polite live region that is
+   * replaced. So the new fragment is merged into the page: banners are matched by incident
+   * id (data-incident), other nodes by position and tag; an unchanged node is not touched,
+   * a changed text node gets its new value in place, a node is moved only when the order
+   * changed. */
+  function keyOf(node) {
+    return node.nodeType === 1 ? node.getAttribute("data-incident") || node.id || null : null;
+  }
+  function sameKind(a, b) {
+    return a.nodeType === b.nodeType && (a.nodeType !== 1 || a.tagName === b.tagName);
+  }
+  function morphAttributes(old, fresh) {
+    Array.prototype.slice.call(old.attributes).forEach(function (a) {
+      /* an agent's open read-out script stays open: "open" is the agent's, not the server's */
+      if (a.name === "open" && old.tagName === "DETAILS") { return; }
+      if (!fresh.hasAttribute(a.name)) { old.removeAttribute(a.name); }
+    });
+    Array.prototype.slice.call(fresh.attributes).forEach(function (a) {
+      if (old.getAttribute(a.name) !== a.value) { old.setAttribute(a.name, a.value); }
+    });
+  }
+  function morph(old, fresh) {
+    if (old.nodeType === 3 || old.nodeType === 8) {
+      if (old.nodeValue !== fresh.nodeValue) { old.nodeValue = fresh.nodeValue; }
+      return;
+    }
+    morphAttributes(old, fresh);
+    morphChildren(old, fresh);
+  }
+  function morphChildren(parent, freshParent) {
+    var byKey = {};
+    Array.prototype.forEach.call(parent.childNodes, function (n) {
+      var k = keyOf(n);
+      if (k) { byKey[k] = n; }
+    });
+    var cursor = parent.firstChild;
+    Array.prototype.slice.call(freshParent.childNodes).forEach(function (fresh) {
+      var k = keyOf(fresh);
+      var match = null;
+      if (k && byKey[k] && sameKind(byKey[k], fresh)) { match = byKey[k]; delete byKey[k]; }
+      else if (!k && cursor && !keyOf(cursor) && sameKind(cursor, fresh)) { match = cursor; }
+      if (match) {
+        if (match === cursor) { cursor = cursor.nextSibling; }
+        else { parent.insertBefore(match, cursor); }
+        morph(match, fresh);
+      } else {
+        parent.insertBefore(document.importNode(fresh, true), cursor);
+      }
+    });
+    while (cursor) {
+      var next = cursor.nextSibling;
+      parent.removeChild(cursor);
+      cursor = next;
+    }
+  }
+
+  /* -- last updated, and a visible warning when the feed stops ----------------------------- */
+  var lastOk = Date.now();
+  var STALE_MS = (config.stale_after_s || 10) * 1000;
+  function seconds(when) {
+    var locale = config.lang === "de" ? "de-DE" : "en-GB";
+    return new Intl.DateTimeFormat(locale, {timeZone: config.zone, hour: "2-digit", minute: "2-digit",
+                                            second: "2-digit", hour12: false}).format(when);
+  }
+  function markUpdated() {
+    lastOk = Date.now();
+    var updated = document.getElementById("updated");
+    updated.textContent = t("desk.last_updated", {time: seconds(new Date(lastOk))});
+    updated.dataset.at = String(lastOk);
+    checkStale();
+  }
+  function checkStale() {
+    var stale = Date.now() - lastOk > STALE_MS;
+    var warning = document.getElementById("stale");
+    if (stale && warning.hidden) {
+      warning.textContent = t("desk.stale", {time: seconds(new Date(lastOk))});
+      warning.hidden = false;
+      document.body.classList.add("feed-stale");
+    } else if (!stale && !warning.hidden) {
+      warning.hidden = true;
+      warning.textContent = "";
+      document.body.classList.remove("feed-stale");
+    }
+  }
+
   function refreshBanners() {
     fetch("/desk/banners?lang=" + encodeURIComponent(config.lang), {cache: "no-store"})
       .then(function (r) { return r.ok ? r.text() : Promise.reject(r.status); })
       .then(function (html) {
-        /* autoescaped on the server; parsed inertly (no scripts, no loads) and moved over */
+        /* autoescaped on the server; parsed inertly (no scripts, no loads), then merged */
         var parsed = new DOMParser().parseFromString(html, "text/html");
-        document.getElementById("banners").replaceChildren.apply(
-          document.getElementById("banners"), Array.prototype.slice.call(parsed.body.childNodes));
+        morphChildren(document.getElementById("banners"), parsed.body);
+        markUpdated();
       })
-      .catch(function () { /* keep the last banners; the next poll retries */ });
+      .catch(function () { /* keep the last banners; the stale warning tells the agent */ });
   }
 
-  /* -- map (no tile layer: base tiles are not reachable; polygons on a plain ground) ---- */
-  var map = null, layer = null, fitted = false;
+  /* -- map (no tile layer: base tiles are not reachable; polygons on a plain ground) ----
+   * Nothing on the map takes focus (no zoom buttons, no keyboard handler, shapes not
+   * interactive): it is a picture (role=img) explained by its legend, and redrawing it
+   * can never move an agent's focus. It is redrawn only when its data changed. */
+  var map = null, layer = null, fitted = false, drawn = null;
   function style(feature) {
     var p = feature.properties;
-    if (p.kind === "area") { return {color: "#8a94a3", weight: 1, fillOpacity: 0.03}; }
-    if (p.service === "fibre") { return {color: "#2962ff", weight: 2, fillOpacity: 0.3}; }
-    return {color: p.planned ? "#8a6d00" : "#c0392b", weight: 2, fillOpacity: 0.4};
+    if (p.kind === "area") { return {color: "#5a6473", weight: 1, fillOpacity: 0.03, interactive: false}; }
+    if (p.planned) { return {color: "#8a6d00", weight: 2, fillOpacity: 0.35, dashArray: "4 3", interactive: false}; }
+    if (p.service === "fibre") { return {color: "#2962ff", weight: 2, fillOpacity: 0.3, interactive: false}; }
+    return {color: "#c0392b", weight: 2, fillOpacity: 0.4, interactive: false};
   }
   function label(feature, shape) {
     var p = feature.properties;
-    var text = p.kind === "area" ? p.name : t("service." + p.service) + ": " + p.incident_id;
-    shape.bindTooltip(el("span", "map-label", text));  /* a node: Leaflet inserts strings as HTML */
+    if (p.kind !== "area" || !p.name) { return; }
+    /* a node, not a string: Leaflet inserts strings as HTML */
+    shape.bindTooltip(el("span", "map-label", p.name),
+                      {permanent: true, direction: "center", className: "area-label", interactive: false});
   }
   function refreshMap() {
     if (!window.L) { return; }
     if (!map) {
-      map = L.map("map", {attributionControl: false, zoomSnap: 0.25}).setView([51.2, 10.4], 6);
+      map = L.map("map", {attributionControl: false, zoomControl: false, keyboard: false,
+                          zoomSnap: 0.25}).setView([51.2, 10.4], 6);
     }
     fetch("/api/v1/areas", {cache: "no-store"})
-      .then(function (r) { return r.ok ? r.json() : Promise.reject(r.status); })
-      .then(function (data) {
+      .then(function (r) { return r.ok ? r.text() : Promise.reject(r.status); })
+      .then(function (text) {
+        if (text === drawn) { return; }
+        drawn = text;
+        var data = JSON.parse(text);
         if (layer) { map.removeLayer(layer); }
-        layer = L.geoJSON(data, {style: style, onEachFeature: label}).addTo(map);
+        layer = L.geoJSON(data, {style: style, onEachFeature: label, interactive: false}).addTo(map);
         var footprints = data.features.filter(function (f) { return f.properties.kind === "footprint"; });
         document.getElementById("map-empty").hidden = footprints.length > 0;
         document.getElementById("map").dataset.footprints = String(footprints.length);
@@ -183,5 +279,6 @@
   showTokenState();
   refreshMap();
   setInterval(refreshBanners, BANNER_EVERY_MS);
+  setInterval(checkStale, 1000);
   setInterval(refreshMap, MAP_EVERY_MS);
 })();

@@ -1,0 +1,60 @@
+"""What an agent reads out to a caller about one incident, from the customers' own templates.
+
+Why the message templates and not desk wording: app, SMS, status page and agent must tell
+one story. The script is the push text a customer of this incident got (or would get) in
+that language: the same facts (services, since, ETA, planned window, what to do meanwhile,
+no need to call), rendered by ``MessageRenderer`` for an anonymous customer with the
+incident's services in the desk's time zone. No personal data goes in or comes out.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+from forewarn.domain import Customer, Decision
+from forewarn.templates import MessageRenderer
+
+__all__ = ["READOUT_CHANNEL", "readout_decision", "readout_scripts"]
+
+READOUT_CHANNEL = "push"  # one paragraph, no SMS abbreviations: the text to say aloud
+
+
+def _epoch(iso: str | None) -> float | None:
+    return datetime.fromisoformat(iso).timestamp() if iso else None
+
+
+def readout_decision(incident: Mapping[str, Any], now: float) -> Decision | None:
+    """The decision a customer of ``incident`` is told about now: outage, planned works
+    (its window) or resolved; None when it took no service from anyone."""
+    services = tuple(incident.get("services") or ())
+    since = _epoch(incident.get("started_at"))
+    if not services or since is None:
+        return None
+    window = incident.get("window") or None
+    cause = str(incident.get("cause_type") or "unknown")
+    if incident.get("planned") and window and (incident.get("active") or incident.get("upcoming")):
+        return Decision("desk", incident["incident_id"], "planned", services, now,
+                        _epoch(window["start"]) or since, "desk_readout", cause,
+                        eta=_epoch(window["end"]), message=window.get("text"))
+    if not incident.get("active") and incident.get("ended_at"):
+        return Decision("desk", incident["incident_id"], "resolved", services, now, since,
+                        "desk_readout", cause, ended_at=_epoch(incident["ended_at"]))
+    return Decision("desk", incident["incident_id"], "outage", services, now, since,
+                    "desk_readout", cause, eta=_epoch(incident.get("eta")))
+
+
+def readout_scripts(renderer: MessageRenderer, incident: Mapping[str, Any],
+                    languages: Sequence[str], zone: str, now: float) -> dict[str, str]:
+    """Language -> the text to read out, for each of ``languages`` the templates have."""
+    decision = readout_decision(incident, now)
+    if decision is None:
+        return {}
+    out: dict[str, str] = {}
+    for language in languages:
+        if language in renderer.languages and language not in out:
+            caller = Customer("desk", decision.services, language, (READOUT_CHANNEL,),
+                              timezone=zone)
+            out[language] = renderer.render(decision, caller, READOUT_CHANNEL).text or ""
+    return out
