@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from forewarn.domain import Customer, Decision
+from forewarn.domain import Customer, Decision, Stage
 from forewarn.templates import MessageRenderer
 
 __all__ = ["READOUT_CHANNEL", "readout_decision", "readout_scripts"]
@@ -35,13 +35,13 @@ def readout_decision(incident: Mapping[str, Any], now: float) -> Decision | None
     window = incident.get("window") or None
     cause = str(incident.get("cause_type") or "unknown")
     if incident.get("planned") and window and (incident.get("active") or incident.get("upcoming")):
-        return Decision("desk", incident["incident_id"], "planned", services, now,
+        return Decision("desk", incident["incident_id"], Stage.PLANNED, services, now,
                         _epoch(window["start"]) or since, "desk_readout", cause,
                         eta=_epoch(window["end"]), message=window.get("text"))
     if not incident.get("active") and incident.get("ended_at"):
-        return Decision("desk", incident["incident_id"], "resolved", services, now, since,
+        return Decision("desk", incident["incident_id"], Stage.RESOLVED, services, now, since,
                         "desk_readout", cause, ended_at=_epoch(incident["ended_at"]))
-    return Decision("desk", incident["incident_id"], "outage", services, now, since,
+    return Decision("desk", incident["incident_id"], Stage.OUTAGE, services, now, since,
                     "desk_readout", cause, eta=_epoch(incident.get("eta")))
 
 
