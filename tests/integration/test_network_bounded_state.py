@@ -97,7 +97,7 @@ def notified(out: Path, stage: str) -> set[str]:
 def test_flood_of_open_warnings_is_dead_lettered_and_the_worker_keeps_deciding(
         embedded_broker: object, tmp_path: Path) -> None:
     out = tmp_path / "notifications.jsonl"
-    tag = f"flood{os.getpid()}"
+    tag = f"openalarms{os.getpid()}"
     config = worker_config(tmp_path, tag, out,
                            "[correlation]\nconfirm_after_s = 3\nresolve_after_s = 2\n")
     index = RegionIndex.build(load_region(TINY))
