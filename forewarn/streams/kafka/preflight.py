@@ -82,21 +82,35 @@ async def check_topics(bootstrap: str, names: TopicNames, partitions: int,
     expected = expected_partitions(names, partitions)
     consumer = await _connected(bootstrap, security, retry_for_s)
     try:
-        existing = await consumer.topics()  # lists; does not auto-create anything
-        problems = []
-        for topic, want in expected.items():
-            if topic in existing:
-                have = len(consumer.partitions_for_topic(topic) or ())
-                if have != want:
-                    problems.append(f"topic {topic!r} has {have} partitions, forewarn needs {want}")
+        existing, counts = await _partition_counts(consumer, expected)
     finally:
         await consumer.stop()
+    problems = [f"topic {topic!r} has {have} partitions, forewarn needs {expected[topic]}"
+                for topic, have in counts.items() if have != expected[topic]]
     if problems:
         raise BrokerError("; ".join(problems) + " (kafka.partitions in the config sets the "
                           "customer-keyed topics; 'alarms.raw' must have exactly one partition)")
     missing = {t: n for t, n in expected.items() if t not in existing and t != names.network_state}
     if missing:
         await _create(bootstrap, security, missing, replication_factor)
+
+
+async def _partition_counts(consumer: AIOKafkaConsumer, expected: dict[str, int],
+                            settle_s: float = 10.0) -> tuple[set[str], dict[str, int]]:
+    """The topics that exist, and the partition count of each expected one among them.
+
+    A topic another worker is creating right now (two workers starting together) is listed
+    before its partitions are: with 0 partitions it is asked again for up to ``settle_s``
+    rather than reported as wrong."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + settle_s
+    while True:
+        existing = set(await consumer.topics())  # lists; does not auto-create anything
+        counts = {topic: len(consumer.partitions_for_topic(topic) or ())
+                  for topic in expected if topic in existing}
+        if all(counts.values()) or loop.time() >= deadline:
+            return existing, counts
+        await asyncio.sleep(0.5)
 
 
 async def _create(bootstrap: str, security: dict[str, Any] | None,
