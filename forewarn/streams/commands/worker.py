@@ -46,7 +46,8 @@ async def _run(index: RegionIndex, settings: object, web_port: int, web_host: st
         with open_broker() as broker:
             pipeline = build_pipeline(index, PipelineOptions(
                 bootstrap=broker.bootstrap, settings=settings,
-                deliver=dispatcher.deliver, live=True,
+                deliver=dispatcher.deliver, channels=dispatcher.channels,
+                delivery_metrics=dispatcher.metrics, live=True,
                 web_port=web_port, web_host=web_host,
             ))
             await check_topics(broker.bootstrap, pipeline.topics, settings.kafka.partitions,

@@ -104,6 +104,7 @@ class CustomerStage:
         on_decision: Callable[[Decision], None] | None = None,
         *,
         customer: Callable[[str], Customer] | None = None,
+        timezone_of: Callable[[str], str] | None = None,
         legal: LegalPolicy | None = None,
         eta_passed_update: bool = True,
         journal: bool | None = None,
@@ -126,11 +127,10 @@ class CustomerStage:
             timezone=self._timezone if customer is not None else None,
         )
         self.skipped: Counter[str] = Counter()  # messages skipped, by kind
-        # Legal clocks need every confirmed customer's timezone: when ``customer`` is an
-        # index's (or LiveIndex's) lookup, ask the index for just that, not the whole record.
-        # (Looked up on every call: a LiveIndex answers from its current version.)
-        owner = getattr(customer, "__self__", None)
-        self._index: Any = owner if callable(getattr(owner, "timezone_of", None)) else None
+        # Legal clocks need every confirmed customer's timezone: ``timezone_of`` (an index's,
+        # or a LiveIndex's, which answers from its current version) asks for just that, not
+        # the whole record; a customer it does not know is looked up with ``customer``.
+        self._timezone_of = timezone_of
         self._trackers: dict[int, EpisodeTracker] = {}
 
     @classmethod
@@ -141,6 +141,7 @@ class CustomerStage:
         settings: Settings,
         *,
         customer: Callable[[str], Customer] | None = None,
+        timezone_of: Callable[[str], str] | None = None,
         on_decision: Callable[[Decision], None] | None = None,
     ) -> CustomerStage:
         """The stage as ``[correlation]``, ``[notify]`` and ``[legal]`` configure it."""
@@ -152,6 +153,7 @@ class CustomerStage:
             settings.correlation.resolve_after_s,
             on_decision,
             customer=customer,
+            timezone_of=timezone_of,
             legal=legal_policy(legal.country, services=legal.services, holidays=legal.holidays,
                                notice_hour=legal.notice_hour),
             eta_passed_update=settings.notify.eta_passed_update,
@@ -159,9 +161,9 @@ class CustomerStage:
 
     def _timezone(self, customer_id: str) -> str:
         assert self.customer is not None
-        if self._index is not None:
+        if self._timezone_of is not None:
             try:
-                return str(self._index.timezone_of(customer_id))
+                return self._timezone_of(customer_id)
             except KeyError:  # e.g. dropped by a newer index version: the full lookup
                 pass          # knows where else to look
         return self.customer(customer_id).timezone

@@ -76,6 +76,11 @@ class LiveIndex:
                 raise
             return self.previous.customer(customer_id)
 
+    def timezone_of(self, customer_id: str) -> str:
+        """The customer's timezone from the current version (raises KeyError when it does not
+        know them): legal clocks need only that, not the whole record."""
+        return str(self.current.timezone_of(customer_id))
+
     def __len__(self) -> int:
         return len(self.current)
 

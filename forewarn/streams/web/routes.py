@@ -79,7 +79,7 @@ Handler = Callable[[Mapping[str, str], Mapping[str, str]], Reply]
 def register_pages(app: faust.App, *, board: IncidentBoard, settings: Settings, sink: Sink,
                    index: Any = None, tables: Mapping[str, Any] | None = None,
                    partitions: int = 1, stages: Mapping[str, Any] | None = None,
-                   deliver: Any = None, registry: Any = None, network_topic: str | None = None,
+                   registry: Any = None, network_topic: str | None = None,
                    **_: Any) -> WebApi:
     """Add the pages and API of CONTRACT §7 that this worker serves; returns the handlers."""
     tables = dict(tables or {})
@@ -87,7 +87,7 @@ def register_pages(app: faust.App, *, board: IncidentBoard, settings: Settings, 
     tokens = settings.api_tokens()
     metrics = StreamMetrics(registry, board=board, index=index, normalise=stages.get("normalise"),
                             network=stages.get("network"),
-                            delivery_registries=_delivery_registries(stages, deliver),
+                            delivery_registries=_delivery_registries(stages),
                             lag=functools.partial(_lag, app))
     api = WebApi(board=board, index=index, settings=settings, tables=tables,
                  partitions=partitions, metrics=metrics)
@@ -352,10 +352,10 @@ def _count_ingest(metrics: StreamMetrics, board: IncidentBoard, index: Any,
                                 if related else None)
 
 
-def _delivery_registries(stages: Mapping[str, Any], deliver: Any) -> list[Any]:
-    owners = [stages.get("delivery"), getattr(deliver, "__self__", None)]
-    found = [getattr(getattr(o, "metrics", None), "registry", None) for o in owners]
-    return [r for r in found if r is not None]
+def _delivery_registries(stages: Mapping[str, Any]) -> list[Any]:
+    """The delivery stage's registry (which is the dispatcher's when one is wired)."""
+    registry = getattr(getattr(stages.get("delivery"), "metrics", None), "registry", None)
+    return [registry] if registry is not None else []
 
 
 def _lag(app: faust.App) -> dict[tuple[str, int], int]:
