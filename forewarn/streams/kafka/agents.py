@@ -41,11 +41,14 @@ async def ignore_raw_records(stream: Any) -> None:
 
 
 class CustomerAgent:
-    """``impacts`` -> customer stage -> ``notifications.outbox`` (same partition)."""
+    """``impacts`` -> customer stage -> ``notifications.outbox`` (same partition); messages
+    the stage cannot decode -> ``notifications.dead-letter`` with their reason."""
 
-    def __init__(self, stage: CustomerStage, outbox: Any, hooks: PipelineHooks) -> None:
+    def __init__(self, stage: CustomerStage, outbox: Any, dead_letters: Any,
+                 hooks: PipelineHooks) -> None:
         self.stage = stage
         self.outbox = outbox
+        self.dead_letters = dead_letters
         self.hooks = hooks
 
     async def __call__(self, stream: Any) -> None:
@@ -53,8 +56,10 @@ class CustomerAgent:
             partition = event.message.partition
             for record in self.stage.handle(partition, event.value):
                 await self.outbox.send(value=record, partition=partition)
+            for letter in self.stage.take_dead_letters():
+                await self.dead_letters.send(value=letter, partition=partition)
             for value in records.messages_of(event.value):
-                if "ingested_at" in value:
+                if isinstance(value, dict) and "ingested_at" in value:
                     self.hooks.on_impact(value["ingested_at"], _changes_in(value))
 
 
@@ -89,10 +94,10 @@ class DeliveryAgent:
         result = await self.stage.handle(value, receipt)
         for dead in result.dead_letters:
             await self.topics.notifications_dead_letter.send(value=dead, partition=partition)
-        if records.is_control(value):
-            await self.topics.delivered.send(value=value, partition=partition,
+        if result.drain is not None:
+            await self.topics.delivered.send(value=result.drain.to_wire(), partition=partition,
                                              headers={records.CONTROL_HEADER: b"drain"})
-            self.hooks.on_drained(partition, str(value.get("token")))
+            self.hooks.on_drained(partition, result.drain.token)
 
     async def receipt(self, notification: Notification, partition: int) -> None:
         self.board.record_delivery(notification)

@@ -155,7 +155,8 @@ def build_pipeline(index: Any, options: PipelineOptions) -> Pipeline:
 
     app.agent(topics.alarms_raw, name="network")(ignore_raw_records)
     app.agent(topics.impacts, name="customers")(
-        CustomerAgent(stages.customers, topics.outbox, options.hooks))
+        CustomerAgent(stages.customers, topics.outbox, topics.notifications_dead_letter,
+                      options.hooks))
     app.agent(topics.outbox, name="delivery")(
         DeliveryAgent(stages.delivery, ledger, stages.board, tables.history, topics,
                       options.hooks))

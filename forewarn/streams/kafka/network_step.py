@@ -89,7 +89,7 @@ def _refusal(value: Any, refused: RecordRefused) -> dict[str, Any]:
 
 
 def _is_tick(value: Any) -> bool:
-    return records.is_control(value) and value.get("control") == records.TICK
+    return isinstance(value, records.WallClock)
 
 
 def encode_json(value: Any) -> bytes:

@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 
 from forewarn.domain import ImpactChange
 from forewarn.streams import records
+from forewarn.streams.records import impact_rows
 from forewarn.streams.network.events import Impact
 from forewarn.streams.network.service_states import OK, OUT, PLANNED, SERVICE_NAMES
 
@@ -80,7 +81,7 @@ def ordered(value: Any) -> Any:
 def test_messages_equal_the_per_change_grouping(drawn: tuple[Impact, np.ndarray],
                                                 chunk: int) -> None:
     impact, partitions = drawn
-    with mock.patch.object(records, "IMPACT_CHUNK", chunk):
+    with mock.patch.object(impact_rows, "IMPACT_CHUNK", chunk):
         got = records.impact_records(impact, partitions)
     assert ordered(got) == ordered(reference(impact.changes, partitions.tolist(), chunk))
 
