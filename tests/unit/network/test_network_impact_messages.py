@@ -17,9 +17,9 @@ from hypothesis import strategies as st
 
 from forewarn.domain import ImpactChange
 from forewarn.streams import records
-from forewarn.streams.records import impact_rows
 from forewarn.streams.network.events import Impact
 from forewarn.streams.network.service_states import OK, OUT, PLANNED, SERVICE_NAMES
+from forewarn.streams.records import impact_rows
 
 IDS = np.asarray([f"c{i}" for i in range(12)], dtype=object)
 CAUSES = st.tuples(st.sampled_from([100.0, 200.5]), st.sampled_from(["INC-1", "INC-2", "MW-1"]),
