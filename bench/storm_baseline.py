@@ -13,18 +13,17 @@ import sys
 import time
 from typing import Any
 
-import faust
-
 from forewarn.streams.kafka.runner import running_worker
 from forewarn.streams.kafka.transport import broker_url_for
+from forewarn.streams.kafka.worker_app import ClientSettings, WorkerApp
 
 
 async def _count(bootstrap: str, count: int) -> float:
-    app = faust.App(f"baseline-{time.time_ns()}", broker=broker_url_for(bootstrap),
+    app = WorkerApp(f"baseline-{time.time_ns()}", broker=broker_url_for(bootstrap),
+                    clients=ClientSettings(fetch_max_wait_ms=100),
                     store="memory://", web_enabled=False, broker_session_timeout=6,
                     broker_heartbeat_interval=1, broker_rebalance_timeout=6,
                     consumer_auto_offset_reset="earliest")
-    app.forewarn_fetch_max_wait_ms = 100
     topic = app.topic("baseline.alarms.raw", value_serializer="raw")
     seen = {"n": 0, "first": 0.0, "last": 0.0}
     done = asyncio.Event()

@@ -22,6 +22,7 @@ from forewarn.config import CorrelationSettings, KafkaSettings, Settings
 from forewarn.domain import Decision, Notification, to_iso
 from forewarn.geo import RegionIndex, load_region
 from forewarn.streams.kafka.app import PipelineOptions, build_pipeline
+from forewarn.streams.kafka.hooks import PipelineHooks
 from forewarn.streams.kafka.runner import running_worker
 
 MAX_SAMPLES = 200_000
@@ -31,6 +32,35 @@ async def _dry_run(notification: Notification) -> Notification:
     return replace(notification, delivered_at=to_iso(time.time()))
 
 
+class _StormHooks(PipelineHooks):
+    """Times the stages into ``stats``: records correlated, impact latency (from the raw
+    record's Kafka timestamp to its customer partition), decisions."""
+
+    def __init__(self, stats: dict[str, Any]) -> None:
+        self.stats = stats
+
+    def on_record(self, timestamp: float) -> None:
+        stats, now = self.stats, time.time()
+        stats["records"] += 1
+        stats["first_record"] = stats["first_record"] or now
+        stats["last_record"] = now
+
+    def on_impact(self, ingested_at: float, changes: int) -> None:
+        stats = self.stats
+        if len(stats["latencies"]) < MAX_SAMPLES:
+            stats["latencies"].append(time.time() - ingested_at)
+        stats["last_impact"] = time.time()
+        stats["changes"] += changes
+        if len(stats["impact_times"]) < MAX_SAMPLES:
+            stats["impact_times"].append((stats["last_impact"], ingested_at, changes))
+
+    def on_decision(self, decision: Decision) -> None:
+        stats, now = self.stats, time.time()
+        stats["decisions"] += 1
+        stats["first_decision"] = stats["first_decision"] or now
+        stats["last_decision"] = now
+
+
 async def _run(args: argparse.Namespace) -> None:
     stats: dict[str, Any] = {"ready": False, "records": 0, "first_record": None,
                              "last_record": None, "latencies": [], "decisions": 0,
@@ -38,26 +68,7 @@ async def _run(args: argparse.Namespace) -> None:
                              "last_impact": None, "changes": 0,
                              "impact_times": []}
 
-    def on_record(_: float) -> None:
-        now = time.time()
-        stats["records"] += 1
-        stats["first_record"] = stats["first_record"] or now
-        stats["last_record"] = now
-
-    def on_impact(ingested_at: float, _changes: int) -> None:
-        if len(stats["latencies"]) < MAX_SAMPLES:
-            stats["latencies"].append(time.time() - ingested_at)
-        stats["last_impact"] = time.time()
-        stats["changes"] += _changes
-        if len(stats["impact_times"]) < MAX_SAMPLES:
-            stats["impact_times"].append((stats["last_impact"], ingested_at, _changes))
-
-    def on_decision(decision: Decision) -> None:
-        now = time.time()
-        stats["decisions"] += 1
-        stats["first_decision"] = stats["first_decision"] or now
-        stats["last_decision"] = now
-
+    hooks = _StormHooks(stats)
     index = RegionIndex.build(load_region(Path(args.region)))
     settings = Settings(
         correlation=CorrelationSettings(confirm_after_s=args.confirm, resolve_after_s=300),
@@ -65,7 +76,7 @@ async def _run(args: argparse.Namespace) -> None:
     )
     pipeline = build_pipeline(index, PipelineOptions(
         bootstrap=args.bootstrap, settings=settings, deliver=_dry_run, live=True,
-        on_record=on_record, on_impact=on_impact, on_decision=on_decision,
+        hooks=hooks,
         app_id=args.tag,
     ))
     stats_file = Path(args.stats)

@@ -24,12 +24,13 @@ from rich.panel import Panel
 from rich.table import Table
 
 from forewarn.config import ChannelSettings, Settings
-from forewarn.domain import Notification
+from forewarn.domain import Decision, Notification
 from forewarn.geo import RegionIndex, load_region
 from forewarn.notifiers import Dispatcher, mask_address
 from forewarn.streams.commands.story import build_story, choose_targets
 from forewarn.streams.kafka.app import PipelineOptions, build_pipeline
 from forewarn.streams.kafka.embedded_broker import open_broker
+from forewarn.streams.kafka.hooks import PipelineHooks
 from forewarn.streams.kafka.input_producer import InputProducer
 from forewarn.streams.kafka.runner import run_command, running_worker
 from forewarn.streams.kafka.signals import StopRequest
@@ -72,6 +73,20 @@ async def _settle(progress: Callable[[], tuple[int, int]], quiet_s: float = 3.0,
             last, since = now, loop.time()
         elif loop.time() - since >= quiet_s:
             return
+
+
+class _DemoHooks(PipelineHooks):
+    """Shows each delivered notification; counts decisions (the demo settles on both)."""
+
+    def __init__(self, show: Callable[[Notification], None], decided: list[int]) -> None:
+        self.show = show
+        self.decided = decided
+
+    def on_decision(self, decision: Decision) -> None:
+        self.decided.append(1)
+
+    def on_delivered(self, notification: Notification) -> None:
+        self.show(notification)
 
 
 def run_demo(duration_s: float, web_port: int) -> None:
@@ -127,8 +142,9 @@ async def _demo(duration_s: float, web_port: int) -> None:
                       "starting the worker...")
         pipeline = build_pipeline(index, PipelineOptions(
             bootstrap=broker.bootstrap, settings=settings, deliver=dispatcher.deliver,
+            channels=dispatcher.channels, delivery_metrics=dispatcher.metrics,
             live=True, clock=clock, tick_interval_s=0.25, web_port=web_port,
-            on_delivered=show, on_decision=lambda _: decided.append(1), app_id="forewarn-demo",
+            hooks=_DemoHooks(show, decided), app_id="forewarn-demo",
         ))
         async with running_worker(pipeline.app, stop=stop):
             console.print(f"Incident page: http://127.0.0.1:{web_port}/")

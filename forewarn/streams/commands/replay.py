@@ -29,6 +29,7 @@ from forewarn.streams import records
 from forewarn.streams.input.normalise import parse_line
 from forewarn.streams.kafka.app import PipelineOptions, build_pipeline
 from forewarn.streams.kafka.embedded_broker import open_broker
+from forewarn.streams.kafka.hooks import PipelineHooks
 from forewarn.streams.kafka.input_producer import InputProducer
 from forewarn.streams.kafka.runner import run_command, running_worker
 from forewarn.streams.kafka.signals import StopRequest
@@ -97,21 +98,33 @@ def write_atomically(out: Path, records: list[dict[str, object]]) -> None:
         tmp.unlink(missing_ok=True)
 
 
+class _ReplayHooks(PipelineHooks):
+    """Collects every delivered record; ``all_drained`` is set once the drain record with
+    ``token`` has passed every partition's delivery stage (everything is delivered)."""
+
+    def __init__(self, token: str, partitions: int) -> None:
+        self.token = token
+        self.partitions = partitions
+        self.delivered: list[dict[str, object]] = []
+        self.drained: set[int] = set()
+        self.all_drained = asyncio.Event()
+
+    def on_delivered(self, notification: Notification) -> None:
+        self.delivered.append(notification.record())
+
+    def on_drained(self, partition: int, token: str) -> None:
+        if token == self.token:
+            self.drained.add(partition)
+            if len(self.drained) == self.partitions:
+                self.all_drained.set()
+
+
 async def _replay(index: object, alarms: Path, out: Path, settings: Settings) -> ReplaySummary:
     stop = StopRequest()
     stop.install()
     lines = ordered_lines(alarms)
     token = uuid.uuid4().hex
-    delivered: list[dict[str, object]] = []
-    drained: set[int] = set()
-    all_drained = asyncio.Event()
-    partitions = settings.kafka.partitions
-
-    def on_drained(partition: int, seen_token: str) -> None:
-        if seen_token == token:
-            drained.add(partition)
-            if len(drained) == partitions:
-                all_drained.set()
+    hooks = _ReplayHooks(token, settings.kafka.partitions)
 
     with open_broker() as broker:
         stop.raise_if_requested()
@@ -120,7 +133,7 @@ async def _replay(index: object, alarms: Path, out: Path, settings: Settings) ->
             bootstrap=broker.bootstrap, settings=settings, deliver=_dry_run,
             live=False, topic_prefix=prefix,
             app_id=f"forewarn-replay-{token[:12]}",
-            on_delivered=lambda n: delivered.append(n.record()), on_drained=on_drained,
+            hooks=hooks,
         ))
         async with running_worker(pipeline.app, stop=stop):
             security = {} if broker.embedded else aiokafka_security(settings.kafka)
@@ -128,10 +141,11 @@ async def _replay(index: object, alarms: Path, out: Path, settings: Settings) ->
                 await stop.run_until(producer.send_all(
                     pipeline.topics.alarms_raw,
                     [line.encode() for line in [*lines, json.dumps(records.drain_record(token))]]))
-            await stop.run_until(all_drained.wait())
+            await stop.run_until(hooks.all_drained.wait())
         rejected = pipeline.normalise.rejected
         unknown = pipeline.network.correlator.unknown_elements
     stop.raise_if_requested()
+    delivered = hooks.delivered
     delivered.sort(key=lambda r: (str(r["decided_at"]), str(r["customer_id"]), str(r["stage"]),
                                   str(r["notification_id"])))
     write_atomically(out, delivered)

@@ -23,6 +23,7 @@ from forewarn.streams.kafka.runner import (
 )
 from forewarn.streams.kafka.signals import StopRequest
 from forewarn.streams.kafka.tls import aiokafka_security
+from forewarn.streams.kafka.worker_app import WorkerApp
 
 __all__ = ["run_worker"]
 
@@ -46,7 +47,8 @@ async def _run(index: RegionIndex, settings: Settings, web_port: int, web_host: 
         with open_broker() as broker:
             pipeline = build_pipeline(index, PipelineOptions(
                 bootstrap=broker.bootstrap, settings=settings,
-                deliver=dispatcher.deliver, live=True,
+                deliver=dispatcher.deliver, channels=dispatcher.channels,
+                delivery_metrics=dispatcher.metrics, live=True,
                 web_port=web_port, web_host=web_host,
             ))
             await check_topics(broker.bootstrap, pipeline.topics, settings.kafka.partitions,
@@ -67,7 +69,7 @@ async def _run(index: RegionIndex, settings: Settings, web_port: int, web_host: 
         await dispatcher.close()
 
 
-def _exit_if_stuck(after_s: float, app: object) -> None:
+def _exit_if_stuck(after_s: float, app: WorkerApp) -> None:
     """A stop requested by a signal must end the process even if Faust's shutdown hangs
     (an orchestrator would SIGKILL it anyway); Kafka holds everything needed to resume.
     After a failed stage the exit status is 1, never 0 (``runner.worker_failure``)."""

@@ -26,12 +26,15 @@ whose event time is ``announced`` (when the window was announced; without it, ti
 ``window_end`` is expected after the impact changes of the window's end instant; a window's
 customers' services should travel in one message (a split one yields one ``completed`` record
 per part). Drain fires every pending timer except clock updates (legal, ETA passed) due after
-the latest event time: the input does not show those days passing. An unknown ``kind`` is
-logged, counted and skipped: one bad message must not stop a partition.
+the latest event time: the input does not show those days passing. Messages are decoded into
+their typed values (``records.messages``) and dispatched by type; one no decoder knows (an
+unknown ``kind`` or control record, a malformed one) is logged, counted and dead-lettered
+with its reason, never taken for a drain: one bad message must not stop a partition.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 from collections import Counter
 from collections.abc import Callable, MutableMapping
@@ -64,14 +67,19 @@ def _epoch(value: Any) -> float | None:
     return float(value)
 
 
-def changes_from_message(value: dict[str, Any]) -> list[ImpactChange]:
+def changes_from_message(message: records.ImpactMessage | dict[str, Any]) -> list[ImpactChange]:
     """The changes of one ``impact`` message: outs, then planned, then backs."""
-    at = float(value["at"])
-    incident, element, cause = value["incident_id"], value["cause_element"], value["cause_type"]
-    maintenance_id = value.get("maintenance_id")
+    if isinstance(message, dict):
+        decoded = records.decode_impacts(message)[0]
+        if not isinstance(decoded, records.ImpactMessage):
+            raise ValueError(f"not an impact message: {decoded}")
+        message = decoded
+    at, maintenance_id = message.at, message.maintenance_id
+    incident, element, cause = message.incident_id, message.cause_element, message.cause_type
     result: list[ImpactChange] = []
-    for direction in ("out", "planned", "back"):
-        for service, ids in (value.get(direction) or {}).items():
+    for direction, customers in (("out", message.out), ("planned", message.planned),
+                                 ("back", message.back)):
+        for service, ids in (customers or {}).items():
             result.extend(
                 ImpactChange(c, service, direction != "back", at, incident, element, cause,
                              planned=direction == "planned",
@@ -104,6 +112,7 @@ class CustomerStage:
         on_decision: Callable[[Decision], None] | None = None,
         *,
         customer: Callable[[str], Customer] | None = None,
+        timezone_of: Callable[[str], str] | None = None,
         legal: LegalPolicy | None = None,
         eta_passed_update: bool = True,
         journal: bool | None = None,
@@ -125,12 +134,12 @@ class CustomerStage:
             eta_passed=eta_passed_update,
             timezone=self._timezone if customer is not None else None,
         )
-        self.skipped: Counter[str] = Counter()  # messages skipped, by kind
-        # Legal clocks need every confirmed customer's timezone: when ``customer`` is an
-        # index's (or LiveIndex's) lookup, ask the index for just that, not the whole record.
-        # (Looked up on every call: a LiveIndex answers from its current version.)
-        owner = getattr(customer, "__self__", None)
-        self._index: Any = owner if callable(getattr(owner, "timezone_of", None)) else None
+        self.skipped: Counter[str] = Counter()  # unknown messages rejected, by kind
+        self.dead_letters: list[dict[str, Any]] = []  # their dead letters, until taken
+        # Legal clocks need every confirmed customer's timezone: ``timezone_of`` (an index's,
+        # or a LiveIndex's, which answers from its current version) asks for just that, not
+        # the whole record; a customer it does not know is looked up with ``customer``.
+        self._timezone_of = timezone_of
         self._trackers: dict[int, EpisodeTracker] = {}
 
     @classmethod
@@ -141,6 +150,7 @@ class CustomerStage:
         settings: Settings,
         *,
         customer: Callable[[str], Customer] | None = None,
+        timezone_of: Callable[[str], str] | None = None,
         on_decision: Callable[[Decision], None] | None = None,
     ) -> CustomerStage:
         """The stage as ``[correlation]``, ``[notify]`` and ``[legal]`` configure it."""
@@ -152,6 +162,7 @@ class CustomerStage:
             settings.correlation.resolve_after_s,
             on_decision,
             customer=customer,
+            timezone_of=timezone_of,
             legal=legal_policy(legal.country, services=legal.services, holidays=legal.holidays,
                                notice_hour=legal.notice_hour),
             eta_passed_update=settings.notify.eta_passed_update,
@@ -159,9 +170,9 @@ class CustomerStage:
 
     def _timezone(self, customer_id: str) -> str:
         assert self.customer is not None
-        if self._index is not None:
+        if self._timezone_of is not None:
             try:
-                return str(self._index.timezone_of(customer_id))
+                return self._timezone_of(customer_id)
             except KeyError:  # e.g. dropped by a newer index version: the full lookup
                 pass          # knows where else to look
         return self.customer(customer_id).timezone
@@ -187,26 +198,47 @@ class CustomerStage:
     def handle(self, partition: int, value: dict[str, Any]) -> list[dict[str, Any]]:
         """Outbox records for one ``impacts`` message, or for each message of a ``batch``:
         decision batches, each tick after the decisions before it (delivery releases held
-        notices on it), each control record after what its drain decided."""
+        notices on it), each drain after what it decided. A message no decoder knows goes
+        to ``dead_letters`` with its reason; the others go on."""
         tracker = self.tracker(partition)
         out: list[dict[str, Any]] = []
         decided: list[Decision] = []
         try:
             with gc_paused():  # one burst can allocate ~1M objects (200,000 confirmations)
-                for message in records.messages_of(value):
-                    if records.is_control(message):
-                        decided += tracker.drain()
-                    else:
-                        decided += self.decide(tracker, message)
-                    if records.is_control(message) or message.get("kind") == "tick":
-                        out += self._outbox(decided)
-                        out.append(message)
-                        decided = []
+                for message in records.decode_impacts(value):
+                    match message:
+                        case records.UnknownRecord():
+                            self._reject(message)
+                        case records.Drain():
+                            decided += tracker.drain()
+                            out += self._outbox(decided)
+                            out.append(message.to_wire())
+                            decided = []
+                        case records.EventTick(at=at):
+                            decided += tracker.advance(float(at))
+                            out += self._outbox(decided)
+                            out.append(message.to_wire())
+                            decided = []
+                        case _:
+                            decided += self.decide(tracker, message)
                 out += self._outbox(decided)
         finally:
             if self.journal is not None:
                 self.journal.flush(partition)  # this message's state changes, batched
         return out
+
+    def take_dead_letters(self) -> list[dict[str, Any]]:
+        """The dead letters of unknown messages since the last call (the agent sends them
+        to ``notifications.dead-letter``)."""
+        letters, self.dead_letters = self.dead_letters, []
+        return letters
+
+    def _reject(self, unknown: records.UnknownRecord) -> None:
+        kind = unknown.value.get("kind") if isinstance(unknown.value, dict) else None
+        self.skipped[str(kind)] += 1
+        log.warning("impacts message rejected: %s", unknown)
+        self.dead_letters.append({"reason": unknown.reason[:500], "topic": unknown.topic,
+                                  "raw": json.dumps(unknown.value, default=str)[:500]})
 
     def _outbox(self, decisions: list[Decision]) -> list[dict[str, Any]]:
         """Decision batches for the outbox (and the hooks: log line, ``on_decision``)."""
@@ -225,28 +257,27 @@ class CustomerStage:
             for part in records.chunks(decisions, records.DECISION_CHUNK)
         ]
 
-    def decide(self, tracker: EpisodeTracker, value: dict[str, Any]) -> list[Decision]:
+    def decide(self, tracker: EpisodeTracker, message: records.ImpactsMessage) -> list[Decision]:
         """The decisions one (non-control) message yields on ``tracker``."""
-        kind = value.get("kind")
-        if kind == "impact":
-            return tracker.observe_many(changes_from_message(value))
-        if kind == "tick":
-            return tracker.advance(float(value["at"]))
-        if kind == "planned":
-            announced = _epoch(value.get("announced"))
-            fired = tracker.advance(announced) if announced is not None else []
-            tracker.announce(value["maintenance_id"], float(value["at"]), float(value["start"]),
-                             float(value["end"]), value.get("text"), value.get("customers", {}))
-            return fired
-        if kind == "window_end":
-            return tracker.end_window(value["maintenance_id"], float(value["at"]),
-                                      value.get("customers", {}))
-        if kind == "update":
-            return tracker.update(value["incident_id"], float(value["at"]),
-                                  eta=_epoch(value.get("eta")), message=value.get("message"))
-        if kind == "merge":
-            return tracker.merge(value["from_incident"], value["into_incident"],
-                                 value.get("cause_type"), float(value["at"]))
-        self.skipped[str(kind)] += 1
-        log.warning("impacts message of unknown kind %r skipped", kind)
-        return []
+        match message:
+            case records.ImpactMessage():
+                return tracker.observe_many(changes_from_message(message))
+            case records.EventTick(at=at):
+                return tracker.advance(float(at))
+            case records.PlannedMessage():
+                announced = _epoch(message.announced)
+                fired = tracker.advance(announced) if announced is not None else []
+                tracker.announce(message.maintenance_id, message.at, float(message.start),
+                                 float(message.end), message.text, message.customers)
+                return fired
+            case records.WindowEndMessage():
+                return tracker.end_window(message.maintenance_id, message.at, message.customers)
+            case records.UpdateMessage():
+                return tracker.update(message.incident_id, message.at,
+                                      eta=_epoch(message.eta), message=message.message)
+            case records.MergeMessage():
+                return tracker.merge(message.from_incident, message.into_incident,
+                                     message.cause_type, message.at)
+            case records.Drain():
+                return tracker.drain()
+        raise TypeError(f"not an impacts message: {message!r}")

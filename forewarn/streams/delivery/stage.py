@@ -10,7 +10,11 @@ tested with dicts instead of tables. Message kinds:
   falls back to the next usable channel; when none is left, a dead-letter record.
 - ``{"kind": "tick", "at": t}``: held notices due at event time ``t`` are released (so
   are those due by the latest ``decided_at`` of a decisions message, before its news).
-- a control record (drain): every held notice is released at its own release time.
+- a drain: every held notice is released at its own release time (``result.drain`` says
+  the agent passes it on).
+- anything else is rejected: a dead letter naming what is wrong (never taken for a drain).
+
+Messages are decoded into their typed values (``records.messages``) and dispatched by type.
 
 Receipts: ``handle(value, receipt=...)`` awaits ``receipt(notification)`` right after each
 successful send, inside the notification's concurrency slot; the agent's hook writes the
@@ -32,6 +36,7 @@ memory, per partition.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import math
 import time
@@ -67,6 +72,7 @@ class DeliveryResult:
     dead_letters: list[dict[str, Any]] = field(default_factory=list)
     deferred: list[str] = field(default_factory=list)
     dropped: list[tuple[str, str]] = field(default_factory=list)  # (notification_id, reason)
+    drain: records.Drain | None = None  # the message was this drain: pass it on
 
 
 @dataclass(slots=True)
@@ -137,17 +143,26 @@ class DeliveryStage:
         delivered (its concurrency slot is held until then); ``result.delivered`` lists
         only notifications whose receipt returned."""
         result = DeliveryResult()
-        if records.is_control(value):
-            jobs = self._released(self.policy.deferrals.due(math.inf), result)
-        elif value.get("kind") == "tick":
-            jobs = self._released(self.policy.deferrals.due(float(value["at"])), result)
-        else:
-            items = value.get("items", [])
-            # A decision proves its partition's event time reached it: held notices due by
-            # then go first (ticks reach only partitions without news, so this matters).
-            now = max((float(item["decided_at"]) for item in items), default=-math.inf)
-            jobs = self._released(self.policy.deferrals.due(now), result) if items else []
-            jobs += self._fresh(items, result)
+        try:
+            message = records.decode_outbox(value)
+        except records.UnknownRecord as unknown:  # told, not mistaken for a drain
+            log.warning("outbox message rejected: %s", unknown)
+            self.outcomes["unknown_message"] += 1
+            result.dead_letters.append({"reason": unknown.reason[:500], "topic": unknown.topic,
+                                        "raw": json.dumps(value, default=str)[:500]})
+            return result
+        match message:
+            case records.Drain():
+                result.drain = message
+                jobs = self._released(self.policy.deferrals.due(math.inf), result)
+            case records.EventTick(at=at):
+                jobs = self._released(self.policy.deferrals.due(float(at)), result)
+            case records.Decisions(items=items):
+                # A decision proves its partition's event time reached it: held notices due
+                # by then go first (ticks reach only partitions without news, so this matters).
+                now = max((float(item["decided_at"]) for item in items), default=-math.inf)
+                jobs = self._released(self.policy.deferrals.due(now), result) if items else []
+                jobs += self._fresh(items, result)
         sends: list[asyncio.Future[Notification | None]] = []
         try:
             await self._assess_all(jobs, sends, result, receipt)

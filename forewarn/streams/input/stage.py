@@ -21,7 +21,7 @@ __all__ = ["Input", "NormaliseStage"]
 
 log = logging.getLogger(__name__)
 
-Input = InputRecord | dict[str, Any]  # a parsed record, or a control record
+Input = InputRecord | records.RawControl  # a parsed record, or a control record (typed)
 
 
 class NormaliseStage:
@@ -39,7 +39,9 @@ class NormaliseStage:
         """``(records_and_controls, dead_letters)`` for one message on ``alarms.raw``.
 
         Records stay objects: the network stage takes them as they are (no dict round trip
-        per alarm); control records stay dicts.
+        per alarm); control records become their typed values (``records.messages``), and
+        one no decoder knows is a dead letter naming it (never mistaken for a drain).
+        A record HTTP ingest already parsed (``Normalised``) is passed on as that record.
         """
         text = raw_text(raw)
         try:
@@ -49,9 +51,15 @@ class NormaliseStage:
             why = exc.msg if isinstance(exc, json.JSONDecodeError) else str(exc)[:200]
             return [], [self._dead(text, AlarmFormatError("<record>", f"not valid JSON: {why}"))]
         if records.is_control(obj):
-            if obj["control"] == records.NORMALISED:
-                return [records.input_from_record(obj["record"])], []
-            return [obj], []
+            try:
+                control = records.decode_raw_control(obj)
+            except records.UnknownRecord as unknown:
+                self.outcomes["control:rejected"] += 1
+                self._rejections.log("control record rejected: %s", unknown)
+                return [], [dead_letter(text, str(unknown), "control", unknown.reason)]
+            if isinstance(control, records.Normalised):
+                return [control.record], []
+            return [control], []
         result = parse_records(obj)
         self.outcomes[f"{result.format}:accepted"] += len(result.records)
         self.outcomes[f"{result.format}:rejected"] += len(result.errors)

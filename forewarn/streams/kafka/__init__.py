@@ -9,9 +9,10 @@ reading a partition exactly to "now" (``fence``), topic names and checks (``topi
 embedded Tansu broker (``embedded_broker``).
 
 What the web layer may know of the shell is exported here, nothing else: whether this
-worker is ready, and why it can no longer make progress.
+worker is ready, why it can no longer make progress, and the app type it is served on.
 """
 
 from forewarn.streams.kafka.runner import worker_failure, worker_ready
+from forewarn.streams.kafka.worker_app import WorkerApp
 
-__all__ = ["worker_failure", "worker_ready"]
+__all__ = ["WorkerApp", "worker_failure", "worker_ready"]

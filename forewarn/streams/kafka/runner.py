@@ -27,6 +27,7 @@ import faust
 
 from forewarn.errors import BrokerError, ForewarnError
 from forewarn.streams.kafka.signals import StopRequest
+from forewarn.streams.kafka.worker_app import WorkerApp
 
 __all__ = ["WorkerFailed", "is_terminal", "run_command", "running_worker", "worker_failure",
            "worker_ready"]
@@ -51,12 +52,12 @@ class WorkerFailed(ForewarnError):
     """A stage of this worker failed for good; the process must end (non-zero) and restart."""
 
 
-def worker_failure(app: object) -> BaseException | None:
+def worker_failure(app: WorkerApp) -> BaseException | None:
     """Why this worker can no longer make progress (its network feed died, or the Faust app
     crashed), or None while it can."""
-    feed = getattr(app, "forewarn_network_feed", None)
-    failure = getattr(feed, "failure", None)
-    if isinstance(failure, BaseException):
+    feed = app.network_feed
+    failure = feed.failure if feed is not None else None
+    if failure is not None:
         return failure
     crashed = getattr(app, "crash_reason", None)  # a cancellation is a shutdown, not a crash
     if isinstance(crashed, BaseException) and not isinstance(crashed, asyncio.CancelledError):
@@ -64,7 +65,7 @@ def worker_failure(app: object) -> BaseException | None:
     return None
 
 
-async def _stop_on_failure(app: faust.App, worker: faust.Worker) -> None:
+async def _stop_on_failure(app: WorkerApp, worker: faust.Worker) -> None:
     """Stop ``worker`` once a stage has failed, so that its caller's wait ends."""
     while worker_failure(app) is None:
         await asyncio.sleep(0.2)
@@ -84,10 +85,9 @@ def is_terminal(stream: object) -> bool:
 class _Worker(faust.Worker):
     """Faust's worker with SIGTERM/SIGINT routed to the command's ``StopRequest``."""
 
-    forewarn_stop: StopRequest | None = None
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
+    def __init__(self, app: faust.App, *, stop: StopRequest | None, **options: Any) -> None:
+        self.stop_request = stop  # before Faust's constructor installs the signal handlers
+        super().__init__(app, **options)
         if not is_terminal(self.stdout):
             # Faust's start-up spinner writes cursor codes ("\x1b[?25l", "\x1b[?25h") even
             # when its stream is a file or a pipe; a log must hold text only.
@@ -95,13 +95,13 @@ class _Worker(faust.Worker):
 
     def _install_signal_handlers_unix(self) -> None:
         super()._install_signal_handlers_unix()
-        if self.forewarn_stop is not None:
-            self.forewarn_stop.install(self.loop)
+        if self.stop_request is not None:
+            self.stop_request.install(self.loop)
 
 
 @contextlib.asynccontextmanager
 async def running_worker(
-    app: faust.App, *, ready_timeout_s: float = 120.0, loglevel: str = "warning",
+    app: WorkerApp, *, ready_timeout_s: float = 120.0, loglevel: str = "warning",
     stop: StopRequest | None = None,
 ) -> AsyncIterator[faust.Worker]:
     """A started worker whose partitions are assigned and tables recovered.
@@ -112,9 +112,8 @@ async def running_worker(
         app, loglevel=loglevel, quiet=True, redirect_stdouts=False, override_logging=False,
         loop=asyncio.get_running_loop(),
         stdout=sys.stderr,
-        stderr=sys.stderr,
+        stderr=sys.stderr, stop=stop,
     )
-    worker.forewarn_stop = stop
     task = asyncio.ensure_future(worker.start())
     watcher: asyncio.Future[None] | None = None
     try:
@@ -209,7 +208,7 @@ def run_command(main: Coroutine[Any, Any, T]) -> T:
             loop.close()
 
 
-async def _wait_ready(app: faust.App, task: asyncio.Future[None], timeout_s: float) -> None:
+async def _wait_ready(app: WorkerApp, task: asyncio.Future[Any], timeout_s: float) -> None:
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout_s
     while loop.time() < deadline:
@@ -225,7 +224,7 @@ async def _wait_ready(app: faust.App, task: asyncio.Future[None], timeout_s: flo
     raise BrokerError(f"the worker did not join its consumer group within {timeout_s:.0f} s")
 
 
-def worker_ready(app: faust.App) -> bool:
+def worker_ready(app: WorkerApp) -> bool:
     """Partitions assigned, tables recovered, and (on the owner of ``alarms.raw``) the
     network feed's journal loaded: input sent now is processed, nothing waits on start-up.
     Never while a stage has failed (``worker_failure``)."""
@@ -239,5 +238,5 @@ def worker_ready(app: faust.App) -> bool:
             return False
     except Exception:
         return False
-    feed = getattr(app, "forewarn_network_feed", None)
+    feed = app.network_feed
     return feed is None or not feed.running or feed.loaded.is_set()

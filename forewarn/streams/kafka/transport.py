@@ -3,7 +3,8 @@
 Faust hard-codes aiokafka's ``fetch_max_wait_ms=1500``. A broker that answers a waiting
 fetch only when the wait runs out (the embedded Tansu broker does) then delays every event by
 about a second. This driver keeps everything else of Faust's aiokafka transport, shortens
-that wait, and never hands Faust records of the topics named in ``app.forewarn_fed_topics``:
+that wait, and never hands Faust records of the app's ``ClientSettings.fed_topics``
+(``worker_app``):
 those are assigned by the consumer group as usual (that is how a worker learns it owns them)
 but read by our own consumer (``network_feed``). Registered under the scheme ``fwkafka://``.
 
@@ -33,10 +34,11 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from faust.transport.drivers import TRANSPORTS
 from faust.transport.drivers import aiokafka as faust_aiokafka
 
+from forewarn.streams.kafka.worker_app import client_settings
+
 __all__ = ["SCHEME", "Transport", "broker_url_for"]
 
 SCHEME = "fwkafka"
-DEFAULT_FETCH_MAX_WAIT_MS = 100
 SEEK_SETTLE_TIMEOUT_S = 10.0
 HIGHWATER_PROBE_TIMEOUT_S = 10.0
 
@@ -48,15 +50,10 @@ def _kafka_tp(tp: Any) -> TopicPartition:
     return TopicPartition(tp.topic, tp.partition)
 
 
-def _fed_topics(app: Any) -> frozenset[str]:
-    """Topics Faust owns but our own consumer reads (``app.forewarn_fed_topics``)."""
-    return getattr(app, "forewarn_fed_topics", frozenset())
-
-
 class _ConsumerThread(faust_aiokafka.AIOKafkaConsumerThread):
     def _create_worker_consumer(self, transport: Any) -> Any:
         consumer = super()._create_worker_consumer(transport)
-        wait_ms = getattr(self.app, "forewarn_fetch_max_wait_ms", DEFAULT_FETCH_MAX_WAIT_MS)
+        wait_ms = client_settings(self.app).fetch_max_wait_ms
         consumer._fetch_max_wait_ms = int(wait_ms)  # read by aiokafka when its fetcher starts
         return consumer
 
@@ -70,7 +67,7 @@ class _ConsumerThread(faust_aiokafka.AIOKafkaConsumerThread):
         from that offset and reports it. On a real Kafka both agree.
         """
         listed = dict(await super()._highwaters(partitions))
-        options = getattr(self.app, "forewarn_client_options", None)
+        options = client_settings(self.app).client_options
         if not options or not partitions:
             return listed
         probe = AIOKafkaConsumer(**options, group_id=None, enable_auto_commit=False,
@@ -103,7 +100,7 @@ class _ConsumerThread(faust_aiokafka.AIOKafkaConsumerThread):
         # no fetch to a broker while any partition there has records nobody takes (for its
         # prefetch backoff), so an unread alarms.raw batch delayed every other partition by
         # ~100 ms per round (measured: impacts reached the customer stage ~0.5 s late).
-        fed = _fed_topics(self.app)
+        fed = client_settings(self.app).fed_topics
         paused = [_kafka_tp(tp) for tp in assigned if tp.topic in fed]
         if paused:
             self._ensure_consumer().pause(*paused)
@@ -129,7 +126,7 @@ class _Consumer(faust_aiokafka.Consumer):
     def resume_partitions(self, tps: Any) -> None:
         tps = set(tps)
         super().resume_partitions(tps)
-        fed = _fed_topics(self.app)
+        fed = client_settings(self.app).fed_topics
         self._in_consumer_thread("resume", {tp for tp in tps if tp.topic not in fed})
 
     def _in_consumer_thread(self, action: str, tps: set[Any]) -> None:
@@ -186,13 +183,13 @@ class _Consumer(faust_aiokafka.Consumer):
         """Faust's liveness check of a partition, except for fed topics: Faust never fetches
         them (they are paused above; ``network_feed`` reads them), so the check would log
         "Aiokafka has not sent fetch request ... since start" for them every few seconds."""
-        if tp.topic in _fed_topics(self.app):
+        if tp.topic in client_settings(self.app).fed_topics:
             return None
         return super().verify_event_path(now, tp)
 
     def _get_active_partitions(self) -> Any:
         active = super()._get_active_partitions()
-        fed = _fed_topics(self.app)
+        fed = client_settings(self.app).fed_topics
         if fed:
             active.difference_update([tp for tp in active if tp.topic in fed])
         return active

@@ -30,6 +30,7 @@ from datetime import datetime
 from typing import Any
 
 from forewarn.domain import SERVICES, ImpactChange, Notification, to_iso
+from forewarn.streams import records
 
 __all__ = ["KEEP_ENDED", "KEEP_NEWS", "Incident", "IncidentBoard", "PlannedWindow"]
 
@@ -205,39 +206,44 @@ class IncidentBoard:
 
     # -- writes (network agent, delivery agent, HTTP ingest) ----------------------------
 
-    def record(self, value: dict[str, Any]) -> None:
-        """Any ``impacts`` record: impact changes, NOC news (``update``) and ``merge``.
+    def record(self, value: dict[str, Any] | records.ImpactsMessage) -> None:
+        """Any ``impacts`` message: impact changes, NOC news (``update``), ``merge`` and
+        ``planned``; others (ticks, drains, what no decoder knows) tell the board nothing.
 
         Each update/merge arrives once per customer partition; applying it again is a no-op.
         """
-        kind = value.get("kind")
-        if kind == "impact":
-            self._record_impact(value)
-        elif kind == "update":
-            self.record_news(str(value["incident_id"]), _epoch(value.get("at")) or 0.0,
-                             eta=_epoch(value.get("eta")), message=value.get("message"))
-        elif kind == "merge":
-            self.record_merge(str(value["from_incident"]), str(value["into_incident"]))
-        elif kind == "planned":
-            self.record_window(value)
+        message = records.decode_impacts(value)[0] if isinstance(value, dict) else value
+        match message:
+            case records.ImpactMessage():
+                self._record_impact(message)
+            case records.UpdateMessage():
+                self.record_news(str(message.incident_id), _epoch(message.at) or 0.0,
+                                 eta=_epoch(message.eta), message=message.message)
+            case records.MergeMessage():
+                self.record_merge(str(message.from_incident), str(message.into_incident))
+            case records.PlannedMessage():
+                self.record_window(message)
 
-    def record_window(self, value: dict[str, Any]) -> None:
+    def record_window(self, value: records.PlannedMessage | dict[str, Any]) -> None:
         """A ``planned`` message: the window and (this partition's share of) its customers.
 
         It arrives once per customer partition, each naming its own customers, so the
         customer sets are unions and a repeated message changes nothing.
         """
-        maintenance_id = str(value["maintenance_id"])
+        message = records.decode_impacts(value)[0] if isinstance(value, dict) else value
+        if not isinstance(message, records.PlannedMessage):
+            return
+        maintenance_id = str(message.maintenance_id)
         with self._lock:
             window = self._windows.get(maintenance_id)
             if window is None:
-                start, end = _epoch(value.get("start")), _epoch(value.get("end"))
+                start, end = _epoch(message.start), _epoch(message.end)
                 if start is None or end is None:
                     return
-                announced = _epoch(value.get("announced")) or _epoch(value.get("at")) or start
+                announced = _epoch(message.announced) or _epoch(message.at) or start
                 window = self._windows[maintenance_id] = PlannedWindow(
-                    maintenance_id, tuple(value.get("elements") or ()), start, end,
-                    value.get("text"), min(announced, start))
+                    maintenance_id, tuple(message.elements or ()), start, end,
+                    message.text, min(announced, start))
                 incident = self._incidents.get(maintenance_id)
                 if incident is not None:
                     incident.window = window
@@ -246,7 +252,7 @@ class IncidentBoard:
                     held = self._pending.pop(maintenance_id, None)
                     if held is not None:
                         _add_counts(window, held)
-            for service, ids in (value.get("customers") or {}).items():
+            for service, ids in (message.customers or {}).items():
                 window.customers.setdefault(service, set()).update(ids)
             self._prune_windows()
             self.version += 1
@@ -266,16 +272,16 @@ class IncidentBoard:
                     self._back(change.at, change.service, (change.customer_id,))
             self.version += 1
 
-    def _record_impact(self, value: dict[str, Any]) -> None:
+    def _record_impact(self, message: records.ImpactMessage) -> None:
         """One ``impact`` message, a service's ids at a time (a storm's message names
         thousands of customers): planned and out, then back, as ``changes_from_impact``."""
-        at = float(value["at"])
+        at = message.at
         with self._lock:
-            for direction in ("planned", "out"):
-                for service, ids in (value.get(direction) or {}).items():
-                    self._gone(value["incident_id"], value["cause_element"],
-                               value["cause_type"], at, service, ids)
-            for service, ids in (value.get("back") or {}).items():
+            for customers in (message.planned, message.out):
+                for service, ids in (customers or {}).items():
+                    self._gone(message.incident_id, message.cause_element,
+                               message.cause_type, at, service, ids)
+            for service, ids in (message.back or {}).items():
                 self._back(at, service, ids)
             self.version += 1
 

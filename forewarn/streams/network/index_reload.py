@@ -25,12 +25,11 @@ import time
 from pathlib import Path
 from typing import Any, TypeGuard
 
-from forewarn.domain import InputRecord
 from forewarn.geo import RegionIndex
 from forewarn.geo.artifact import IndexWatcher, current_version
 from forewarn.streams import records
 from forewarn.streams.network.correlation import NetworkCorrelator, NetworkEvent
-from forewarn.streams.network.stage import NetworkStage
+from forewarn.streams.network.stage import Input, NetworkStage
 
 __all__ = ["RELOAD", "IndexReloader", "LiveIndex", "ReloadingNetworkStage", "is_reload",
            "reload_record"]
@@ -42,11 +41,13 @@ RELOAD = "reload"
 
 def reload_record(version: str, at: float) -> dict[str, Any]:
     """The control record a worker sends on ``alarms.raw`` when it sees a new version."""
-    return {"control": RELOAD, "version": version, "at": at}
+    return records.IndexReload(version, at).to_wire()
 
 
-def is_reload(value: Any) -> TypeGuard[dict[str, Any]]:
-    return records.is_control(value) and value.get("control") == RELOAD
+def is_reload(value: Any) -> TypeGuard[records.IndexReload | dict[str, Any]]:
+    """A reload record, typed or as it travels."""
+    return isinstance(value, records.IndexReload) or (
+        records.is_control(value) and value.get("control") == RELOAD)
 
 
 class LiveIndex:
@@ -75,6 +76,11 @@ class LiveIndex:
             if self.previous is None:
                 raise
             return self.previous.customer(customer_id)
+
+    def timezone_of(self, customer_id: str) -> str:
+        """The customer's timezone from the current version (raises KeyError when it does not
+        know them): legal clocks need only that, not the whole record."""
+        return str(self.current.timezone_of(customer_id))
 
     def __len__(self) -> int:
         return len(self.current)
@@ -136,15 +142,17 @@ class ReloadingNetworkStage(NetworkStage):
         super().__init__(correlator, partitions)
         self.reloader = reloader
 
-    def handle(self, value: InputRecord | dict[str, Any],
+    def handle(self, value: Input,
                received_at: float | None = None) -> list[tuple[int, dict[str, Any]]]:
-        if not is_reload(value):
+        if isinstance(value, dict) and records.is_control(value) and value.get("control") == RELOAD:
+            value = records.decode_raw_control(value)
+        if not isinstance(value, records.IndexReload):
             return super().handle(value, received_at)
         if self.reloader is None:
             log.warning("reload record skipped: no [index] dir configured")
             return []
         events: list[NetworkEvent] = []
-        at = float(value.get("at", self.correlator.clock))
+        at = value.at
         if math.isfinite(at):
             events += self.correlator.advance(at)
         taken = self.reloader.take()

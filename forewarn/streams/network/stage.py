@@ -27,13 +27,14 @@ from forewarn.streams.network.correlation import (
 )
 from forewarn.streams.partitioning import partitions_of
 
-__all__ = ["TICK_EVERY_S", "NetworkStage", "correlation_failure"]
+__all__ = ["TICK_EVERY_S", "Input", "NetworkStage", "correlation_failure"]
 
 log = logging.getLogger(__name__)
 
 TICK_EVERY_S = 1.0  # event-time watermark cadence towards customer partitions
 Out = list[tuple[int, dict[str, Any]]]
-Input = InputRecord | dict[str, Any]  # a parsed record, or a control record
+# A parsed record or a typed control record; a dict is decoded first (``handle``).
+Input = InputRecord | records.RawControl | dict[str, Any]
 
 
 def correlation_failure(raw: bytes | str | None, exc: Exception) -> dict[str, Any]:
@@ -64,19 +65,25 @@ class NetworkStage:
 
         ``received_at`` is the broker timestamp of the message (s), when known: the
         correlator refuses event times too far from it (raises ``RecordRefused``, having
-        changed nothing; the caller dead-letters the record)."""
-        if not isinstance(value, dict):
-            self.records += 1
-            out = self._messages(self.correlator.apply(value, received_at))
-            return out + self._ticks(out)
-        if records.is_control(value) and value["control"] == records.TICK:
-            out = self._messages(self.correlator.advance(float(value["at"])))
-            return out + self._ticks(out, force=True)
-        if records.is_control(value):
-            out = self._messages(self.correlator.advance(math.inf))
-            return out + [(p, value) for p in range(self.partitions)]
+        changed nothing; the caller dead-letters the record). A ``Drain`` fires every
+        pending network timer and is passed on to every partition."""
+        if isinstance(value, dict):  # as it travels (tests, old callers): decoded once here
+            value = (records.decode_raw_control(value) if records.is_control(value)
+                     else records.input_from_record(value))
+        match value:
+            case records.WallClock(at=at):
+                out = self._messages(self.correlator.advance(at))
+                return out + self._ticks(out, force=True)
+            case records.Drain():
+                out = self._messages(self.correlator.advance(math.inf))
+                return out + [(p, value.to_wire()) for p in range(self.partitions)]
+            case records.IndexReload():  # only ``ReloadingNetworkStage`` can act on it
+                log.warning("reload record skipped: this network stage cannot reload")
+                return []
+            case records.Normalised(record=record):
+                value = record
         self.records += 1
-        out = self._messages(self.correlator.apply(records.input_from_record(value), received_at))
+        out = self._messages(self.correlator.apply(value, received_at))
         return out + self._ticks(out)
 
     def _ticks(self, out: Out, *, force: bool = False) -> Out:
@@ -85,8 +92,8 @@ class NetworkStage:
             return []
         self._last_tick = now
         touched = {p for p, _ in out}
-        return [(p, {"kind": "tick", "at": now})
-                for p in range(self.partitions) if p not in touched]
+        return [(p, records.EventTick(now).to_wire()) for p in range(self.partitions)
+                if p not in touched]
 
     def _index_partitions(self) -> tuple[np.ndarray, np.ndarray]:
         """The correlator's index's ids and the partition of each: computed when the stage
@@ -121,25 +128,20 @@ class NetworkStage:
                 out.extend(records.impact_records(event, self._partitions(event)))
             elif isinstance(event, PlannedNotice):
                 w = event.window
-                out.extend((p, {"kind": "planned", "at": event.at,
-                                "maintenance_id": w.maintenance_id, "start": w.start,
-                                "end": w.end, "text": w.text, "customers": c,
-                                "elements": list(w.elements),
-                                "announced": self.correlator.clock})
-                           for p, c in sorted(self._split(event.customers).items()))
+                out.extend((p, records.PlannedMessage(
+                    event.at, w.maintenance_id, w.start, w.end, w.text, c, list(w.elements),
+                    self.correlator.clock).to_wire())
+                    for p, c in sorted(self._split(event.customers).items()))
             elif isinstance(event, WindowEnd):
-                out.extend((p, {"kind": "window_end", "at": event.at,
-                                "maintenance_id": event.maintenance_id, "customers": c})
+                out.extend((p, records.WindowEndMessage(event.at, event.maintenance_id,
+                                                        c).to_wire())
                            for p, c in sorted(self._split(event.customers).items()))
             elif isinstance(event, IncidentNews):
-                out.extend((p, {"kind": "update", "at": event.at, "incident_id": event.incident_id,
-                                "eta": event.eta, "message": event.message})
-                           for p in range(self.partitions))
+                update = records.UpdateMessage(event.at, event.incident_id, event.eta,
+                                               event.message)
+                out.extend((p, update.to_wire()) for p in range(self.partitions))  # one each
             elif isinstance(event, IncidentMerge):
-                out.extend((p, {"kind": "merge", "at": event.at,
-                                "from_incident": event.from_incident,
-                                "into_incident": event.into_incident,
-                                "cause_element": event.cause_element,
-                                "cause_type": event.cause_type})
-                           for p in range(self.partitions))
+                merge = records.MergeMessage(event.at, event.from_incident, event.into_incident,
+                                             event.cause_element, event.cause_type)
+                out.extend((p, merge.to_wire()) for p in range(self.partitions))
         return out

@@ -43,7 +43,7 @@ from forewarn.streams.input.http_ingest import (
     incident_update_body,
     ingest_body,
 )
-from forewarn.streams.kafka import worker_failure, worker_ready
+from forewarn.streams.kafka import WorkerApp, worker_failure, worker_ready
 from forewarn.streams.network.incident_board import IncidentBoard
 from forewarn.streams.partitioning import partition_of
 from forewarn.streams.web.api import Reply, WebApi, error
@@ -54,7 +54,6 @@ from forewarn.streams.web.response_headers import security_headers_middleware
 
 if TYPE_CHECKING:
     import aiohttp.web
-    import faust
     from faust.web.drivers.aiohttp import Web as AiohttpWeb
 
 __all__ = ["INGEST_PATHS", "ROUTED_HEADER", "STATIC", "read_bounded", "register_pages"]
@@ -78,10 +77,10 @@ Sink = Callable[[IngestAnswer], Awaitable[None]]
 Handler = Callable[[Mapping[str, str], Mapping[str, str]], Reply]
 
 
-def register_pages(app: faust.App, *, board: IncidentBoard, settings: Settings, sink: Sink,
+def register_pages(app: WorkerApp, *, board: IncidentBoard, settings: Settings, sink: Sink,
                    index: Any = None, tables: Mapping[str, Any] | None = None,
                    partitions: int = 1, stages: Mapping[str, Any] | None = None,
-                   deliver: Any = None, registry: Any = None, network_topic: str | None = None,
+                   registry: Any = None, network_topic: str | None = None,
                    **_: Any) -> WebApi:
     """Add the pages and API of CONTRACT §7 that this worker serves; returns the handlers."""
     tables = dict(tables or {})
@@ -89,7 +88,7 @@ def register_pages(app: faust.App, *, board: IncidentBoard, settings: Settings, 
     tokens = settings.api_tokens()
     metrics = StreamMetrics(registry, board=board, index=index, normalise=stages.get("normalise"),
                             network=stages.get("network"),
-                            delivery_registries=_delivery_registries(stages, deliver),
+                            delivery_registries=_delivery_registries(stages),
                             lag=functools.partial(_lag, app))
     api = WebApi(board=board, index=index, settings=settings, tables=tables,
                  partitions=partitions, metrics=metrics)
@@ -217,7 +216,7 @@ def _response(view: View, reply: Reply) -> Response:
     return view.bytes(reply.payload(), status=reply.status, headers=headers)
 
 
-def _router(app: faust.App, topic: str, owners: Callable[[], Mapping[str, Any]],
+def _router(app: WorkerApp, topic: str, owners: Callable[[], Mapping[str, Any]],
             key: Callable[[Mapping[str, str]], int]) -> Callable[[Any], Any]:
     """Like ``app.table_route``, but resolving the partition with our own partition function.
 
@@ -247,7 +246,7 @@ def _router(app: faust.App, topic: str, owners: Callable[[], Mapping[str, Any]],
     return decorate
 
 
-async def _proxy(app: faust.App, view: View, request: Request, owner: URL) -> Response:
+async def _proxy(app: WorkerApp, view: View, request: Request, owner: URL) -> Response:
     url = request.url.with_host(str(owner.host)).with_port(owner.port)
     headers = {k: v for k, v in request.headers.items()
                if k.lower() in ("authorization", "accept", "accept-language")}
@@ -258,7 +257,7 @@ async def _proxy(app: faust.App, view: View, request: Request, owner: URL) -> Re
             "Content-Type": response.headers.get("Content-Type", "application/json")})
 
 
-def _register_read(app: faust.App, path: str, handler: Handler, router: Any,
+def _register_read(app: WorkerApp, path: str, handler: Handler, router: Any,
                    refused: Callable[[Request], Reply | None] | None, blocking: bool) -> None:
     async def local(view: View, request: Request, **params: str) -> Response:
         query = dict(request.query.items())
@@ -317,7 +316,7 @@ async def read_bounded(request: Request, limit: int) -> bytes | None:
 Receive = Callable[[View, Request, Callable[[bytes], IngestAnswer]], Awaitable[Response]]
 
 
-def _register_ingest(app: faust.App, path: str, receive: Receive,
+def _register_ingest(app: WorkerApp, path: str, receive: Receive,
                      parse: Callable[[bytes], IngestAnswer]) -> None:
     class Ingest(View):
         async def post(self, request: Request, **_: Any) -> Response:
@@ -327,7 +326,7 @@ def _register_ingest(app: faust.App, path: str, receive: Receive,
     app.page(path)(Ingest)
 
 
-def _register_static(app: faust.App) -> None:
+def _register_static(app: WorkerApp) -> None:
     """The package's static files (Leaflet, CSS, JS), read once; unknown names are 404."""
     files = {p.relative_to(STATIC).as_posix(): p for p in STATIC.rglob("*") if p.is_file()}
 
@@ -361,20 +360,20 @@ def _count_ingest(metrics: StreamMetrics, board: IncidentBoard, index: Any,
                                 if related else None)
 
 
-def _delivery_registries(stages: Mapping[str, Any], deliver: Any) -> list[Any]:
-    owners = [stages.get("delivery"), getattr(deliver, "__self__", None)]
-    found = [getattr(getattr(o, "metrics", None), "registry", None) for o in owners]
-    return [r for r in found if r is not None]
+def _delivery_registries(stages: Mapping[str, Any]) -> list[Any]:
+    """The delivery stage's registry (which is the dispatcher's when one is wired)."""
+    registry = getattr(getattr(stages.get("delivery"), "metrics", None), "registry", None)
+    return [registry] if registry is not None else []
 
 
-def _lag(app: faust.App) -> dict[tuple[str, int], int]:
+def _lag(app: WorkerApp) -> dict[tuple[str, int], int]:
     monitor = app.monitor
     ends, reads = dict(monitor.tp_end_offsets), dict(monitor.tp_read_offsets)
     return {(tp.topic, tp.partition): end - reads[tp] - 1 for tp, end in ends.items()
             if tp in reads}
 
 
-def _json_errors(app: faust.App) -> None:
+def _json_errors(app: WorkerApp) -> None:
     """Unknown paths and methods answer JSON like every other error (aiohttp middleware)."""
     from aiohttp import web as aioweb
 
@@ -396,7 +395,7 @@ def _json_errors(app: faust.App) -> None:
         log.debug("cannot install the JSON error middleware")
 
 
-def _security_headers(app: faust.App) -> None:
+def _security_headers(app: WorkerApp) -> None:
     """CSP, nosniff, referrer and framing headers on every answer (``response_headers``),
     and no request header in the logs (``header_logging``). Installed outermost, so the
     JSON errors of ``_json_errors`` carry the headers too."""

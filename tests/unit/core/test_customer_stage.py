@@ -193,3 +193,18 @@ def test_a_tick_is_forwarded_to_the_outbox_after_the_decisions_it_caused(
     out = stage.handle(0, {"kind": "tick", "at": T0 + 120})
     assert [o["kind"] for o in out] == ["decisions", "tick"]
     assert out[-1] == {"kind": "tick", "at": T0 + 120}
+
+
+@pytest.mark.parametrize("unknown", [{"control": "flush"}, {"kind": "impacts", "at": T0},
+                                     {"kind": "tick"}, "text"])
+def test_an_unknown_impacts_message_is_dead_lettered_and_never_drains(
+    stage: CustomerStage, unknown: Any
+) -> None:
+    out = stage.handle(0, {"kind": "batch", "messages": [
+        impact(T0, out={"mobile": ["c-1"]}), unknown, {"kind": "tick", "at": T0 + 60}]})
+    assert [o.get("kind") for o in out] == ["tick"]  # nothing decided: the 120 s still run
+    letters = stage.take_dead_letters()
+    assert len(letters) == 1 and letters[0]["topic"] == "impacts" and letters[0]["reason"]
+    assert stage.take_dead_letters() == []
+    later = decided(stage, {"kind": "tick", "at": T0 + 120})  # the batch's valid messages counted
+    assert brief(later) == [("c-1", "outage", ("mobile",), T0 + 120, "confirmed")]

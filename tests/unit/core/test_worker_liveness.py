@@ -15,7 +15,7 @@ def app(feed_failure: BaseException | None = None, crashed: BaseException | None
     feed = SimpleNamespace(failure=feed_failure, running=False, loaded=asyncio.Event())
     return SimpleNamespace(tables=SimpleNamespace(recovery=recovery),
                            consumer=SimpleNamespace(assignment=lambda: {"tp"}),
-                           forewarn_network_feed=feed, crash_reason=crashed)
+                           network_feed=feed, crash_reason=crashed)
 
 
 def test_healthy_worker_has_no_failure_and_is_ready() -> None:

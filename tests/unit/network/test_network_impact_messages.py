@@ -19,6 +19,7 @@ from forewarn.domain import ImpactChange
 from forewarn.streams import records
 from forewarn.streams.network.events import Impact
 from forewarn.streams.network.service_states import OK, OUT, PLANNED, SERVICE_NAMES
+from forewarn.streams.records import impact_rows
 
 IDS = np.asarray([f"c{i}" for i in range(12)], dtype=object)
 CAUSES = st.tuples(st.sampled_from([100.0, 200.5]), st.sampled_from(["INC-1", "INC-2", "MW-1"]),
@@ -80,7 +81,7 @@ def ordered(value: Any) -> Any:
 def test_messages_equal_the_per_change_grouping(drawn: tuple[Impact, np.ndarray],
                                                 chunk: int) -> None:
     impact, partitions = drawn
-    with mock.patch.object(records, "IMPACT_CHUNK", chunk):
+    with mock.patch.object(impact_rows, "IMPACT_CHUNK", chunk):
         got = records.impact_records(impact, partitions)
     assert ordered(got) == ordered(reference(impact.changes, partitions.tolist(), chunk))
 

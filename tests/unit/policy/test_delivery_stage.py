@@ -261,3 +261,20 @@ async def test_a_failed_receipt_fails_the_message_and_records_nothing_as_sent(
     assert stage.outcomes["sms:delivered"] == 0 and stage.outcomes["fallback"] == 0
     result = await stage.handle(batch(decision))  # the message again (after a restart)
     assert [n.notification_id for n in result.delivered] == [decision.notification_id]
+
+
+@pytest.mark.parametrize("message", [{"control": "flush"}, {"kind": "decision", "items": []},
+                                     {"kind": "tick"}, ["not", "an", "object"]])
+async def test_an_unknown_outbox_message_is_a_dead_letter_not_a_drain(
+    make_decision: MakeDecision, make_customer: MakeCustomer, renderer: MessageRenderer,
+    message: Any,
+) -> None:
+    sms = RecordingNotifier()
+    stage = stage_for([make_customer()], {"sms": sms}, renderer, quiet="22:00-07:00")
+    await stage.handle(batch(make_decision(at="2026-11-22 23:30")))  # held until 07:00
+    result = await stage.handle(message)
+    assert result.drain is None and result.delivered == [] and len(stage.policy.deferrals) == 1
+    assert [letter["topic"] for letter in result.dead_letters] == ["notifications.outbox"]
+    assert stage.outcomes["unknown_message"] == 1
+    drained = await stage.handle(records.drain_record("t"))  # the stage goes on
+    assert drained.drain == records.Drain("t") and len(drained.delivered) == 1

@@ -1,0 +1,228 @@
+"""The worker's agents, timers and partition signals as small named classes.
+
+Each agent body decodes a message, calls its stage, and sends what the stage returns (the
+decisions live in the stages). ``build_pipeline`` (``app.py``) creates one of each and
+registers it; nothing here reads settings or collaborators from the app.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from forewarn.domain import Notification
+from forewarn.streams import records
+from forewarn.streams.customers.stage import CustomerStage
+from forewarn.streams.delivery.history import remember_delivery
+from forewarn.streams.delivery.stage import DeliveryStage
+from forewarn.streams.input.http_ingest import IngestAnswer
+from forewarn.streams.kafka.delivery_ledger import DeliveryLedger
+from forewarn.streams.kafka.hooks import PipelineHooks
+from forewarn.streams.kafka.network_feed import NetworkFeed
+from forewarn.streams.kafka.network_journal import StateJournal
+from forewarn.streams.kafka.topics import TopicNames
+from forewarn.streams.kafka.topology import PipelineTopics
+from forewarn.streams.network.incident_board import IncidentBoard
+from forewarn.streams.network.index_reload import IndexReloader
+
+__all__ = ["CustomerAgent", "DeliveryAgent", "HttpSink", "IndexReloadTimer",
+           "NetworkOwnership", "TickTimer", "ignore_raw_records"]
+
+log = logging.getLogger(__name__)
+
+
+async def ignore_raw_records(stream: Any) -> None:
+    """Owns ``alarms.raw`` for this worker; the ``NetworkFeed`` reads it (not Faust)."""
+    async for event in stream.events():
+        log.error("alarms.raw record at offset %d reached Faust's agent; it is read by "
+                  "the network feed and was ignored here", event.message.offset)
+
+
+class CustomerAgent:
+    """``impacts`` -> customer stage -> ``notifications.outbox`` (same partition); messages
+    the stage cannot decode -> ``notifications.dead-letter`` with their reason."""
+
+    def __init__(self, stage: CustomerStage, outbox: Any, dead_letters: Any,
+                 hooks: PipelineHooks) -> None:
+        self.stage = stage
+        self.outbox = outbox
+        self.dead_letters = dead_letters
+        self.hooks = hooks
+
+    async def __call__(self, stream: Any) -> None:
+        async for event in stream.events():
+            partition = event.message.partition
+            for record in self.stage.handle(partition, event.value):
+                await self.outbox.send(value=record, partition=partition)
+            for letter in self.stage.take_dead_letters():
+                await self.dead_letters.send(value=letter, partition=partition)
+            for value in records.messages_of(event.value):
+                if isinstance(value, dict) and "ingested_at" in value:
+                    self.hooks.on_impact(value["ingested_at"], _changes_in(value))
+
+
+class DeliveryAgent:
+    """``notifications.outbox`` -> delivery stage -> ``notifications.delivered``.
+
+    Per notification, inside its delivery slot (``receipt``): the incident board and the
+    customer's history, then the receipt, durable (acknowledged) before the stage records
+    it as sent. A drain record is passed on to ``notifications.delivered`` (with the
+    control header, so consumers skip it) once everything before it is delivered."""
+
+    def __init__(self, stage: DeliveryStage, ledger: DeliveryLedger, board: IncidentBoard,
+                 history: Any, topics: PipelineTopics, hooks: PipelineHooks) -> None:
+        self.stage = stage
+        self.ledger = ledger
+        self.board = board
+        self.history = history
+        self.topics = topics
+        self.hooks = hooks
+
+    async def __call__(self, stream: Any) -> None:
+        async for event in stream.events():
+            await self.handle(event.message.partition, event.value)
+
+    async def handle(self, partition: int, value: Any) -> None:
+        if self.stage.needs_ledger(partition):  # first message since assignment
+            self.stage.remember(partition, await self.ledger.load(partition))
+
+        async def receipt(notification: Notification) -> None:
+            await self.receipt(notification, partition)
+
+        result = await self.stage.handle(value, receipt)
+        for dead in result.dead_letters:
+            await self.topics.notifications_dead_letter.send(value=dead, partition=partition)
+        if result.drain is not None:
+            await self.topics.delivered.send(value=result.drain.to_wire(), partition=partition,
+                                             headers={records.CONTROL_HEADER: b"drain"})
+            self.hooks.on_drained(partition, result.drain.token)
+
+    async def receipt(self, notification: Notification, partition: int) -> None:
+        self.board.record_delivery(notification)
+        self.history[notification.customer_id] = remember_delivery(
+            self.history.get(notification.customer_id), notification)
+        await (await self.topics.delivered.send(key=notification.customer_id,
+                                                value=notification.record(),
+                                                partition=partition))
+        self.hooks.on_delivered(notification)
+
+
+class NetworkOwnership:
+    """Partition signals: the network feed runs exactly while this worker owns
+    ``alarms.raw``; revoked customer partitions forget their in-memory state; on shutdown
+    our own clients close."""
+
+    def __init__(self, names: TopicNames, feed: NetworkFeed, state_topic: Any,
+                 customers: CustomerStage, delivery: DeliveryStage, ledger: DeliveryLedger,
+                 journal: StateJournal) -> None:
+        self.names = names
+        self.feed = feed
+        self.state_topic = state_topic
+        self.customers = customers
+        self.delivery = delivery
+        self.ledger = ledger
+        self.journal = journal
+
+    async def on_revoked(self, sender: Any, revoked: Any, **_: Any) -> None:
+        self.customers.forget()
+        self.delivery.forget({tp.partition for tp in revoked if tp.topic == self.names.outbox})
+        if any(tp.topic == self.names.alarms_raw for tp in revoked):
+            await self.feed.stop()
+
+    async def on_assigned(self, sender: Any, assigned: Any, **_: Any) -> None:
+        if any(tp.topic == self.names.alarms_raw for tp in assigned):
+            await self.state_topic.maybe_declare()  # before the journal's first write
+            self.feed.start()
+
+    async def on_shutdown(self, sender: Any, **_: Any) -> None:
+        await self.feed.stop()
+        await self.ledger.close()
+        await self.journal.reader.close()
+
+
+class TickTimer:
+    """Live mode: the wall clock, through the network stage, so that window timers and
+    ticks reach every customer partition in one order."""
+
+    def __init__(self, raw_topic: Any, clock: Callable[[], float]) -> None:
+        self.raw_topic = raw_topic
+        self.clock = clock
+
+    async def __call__(self) -> None:
+        await self.raw_topic.send(value=records.encode(records.tick_record(self.clock())),
+                                  partition=0)
+
+
+class IndexReloadTimer:
+    """Every worker points its own lookups at a new index version; the network stage
+    swaps when it reads the reload record, between two records."""
+
+    def __init__(self, reloader: IndexReloader, raw_topic: Any,
+                 clock: Callable[[], float]) -> None:
+        self.reloader = reloader
+        self.raw_topic = raw_topic
+        self.clock = clock
+
+    async def __call__(self) -> None:
+        control = await asyncio.to_thread(self.reloader.poll, self.clock())
+        if control is not None:
+            await self.raw_topic.send(value=records.encode(control), partition=0)
+
+
+class HttpSink:
+    """Publishes one HTTP request's accepted records on ``alarms.raw`` and returns once the
+    broker has acknowledged every one of them (``producer_acks=-1``: all in-sync replicas),
+    so a 202 means durable; raises (the caller answers 503) when any is not acknowledged
+    within ``ack_timeout_s``.
+
+    Not transactional: the records are queued together (one partition, so mostly one
+    produce batch, where a failure fails them all), but a partial write is possible and the
+    client is told to retry. A retried record is harmless: a raise of an alarm id that is
+    already active only updates it, a clear of a cleared one is no change, and delivery is
+    idempotent on ``notification_id``. Parsing happened before (the whole request is
+    validated before anything is published).
+
+    Dead letters are written in the background afterwards: they are diagnostics, so they
+    neither delay nor fail the answer for the valid records."""
+
+    def __init__(self, raw_topic: Any, dead_letter_topic: Any, ack_timeout_s: float) -> None:
+        self.raw_topic = raw_topic
+        self.dead_letter_topic = dead_letter_topic
+        self.ack_timeout_s = ack_timeout_s
+        self._letter_tasks: set[asyncio.Task[None]] = set()
+
+    async def __call__(self, answer: IngestAnswer) -> None:
+        if answer.records:  # queueing may block too (metadata, a full buffer): bounded
+            await asyncio.wait_for(self._publish(answer), self.ack_timeout_s)
+        if answer.dead_letters:
+            task = asyncio.create_task(_send_letters(self.dead_letter_topic,
+                                                     answer.dead_letters))
+            self._letter_tasks.add(task)
+            task.add_done_callback(self._letter_tasks.discard)
+
+    async def _publish(self, answer: IngestAnswer) -> None:
+        pending = [await self.raw_topic.send(value=records.encode(records.normalised(r)),
+                                             partition=0, force=True)
+                   for r in answer.records]
+        await asyncio.gather(*pending)
+
+
+async def _send_letters(topic: Any, letters: list[dict[str, Any]]) -> None:
+    """One request's dead letters, yielding to the event loop between slices so that a
+    request of thousands of invalid records does not stall health checks; a failure is
+    logged (the client already had its answer naming every field)."""
+    try:
+        for start in range(0, len(letters), 200):
+            for letter in letters[start:start + 200]:
+                await topic.send(value=letter, force=True)
+            await asyncio.sleep(0)
+    except Exception:
+        log.exception("ingest: writing %d dead letter(s) failed", len(letters))
+
+
+def _changes_in(impact: dict[str, Any]) -> int:
+    """How many customer/service changes an ``impact`` message carries (counted, not built)."""
+    return sum(len(ids) for direction in ("out", "back", "planned")
+               for ids in (impact.get(direction) or {}).values())

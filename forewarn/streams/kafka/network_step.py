@@ -1,0 +1,99 @@
+"""``NetworkStep``: one raw ``alarms.raw`` record through the input and network stages.
+
+What the ``NetworkFeed`` calls per record (``network_feed.Process``): parse it (bad input:
+dead letters), correlate each parsed record (refused or failed: a dead letter, the rest goes
+on), record every impact message on the incident board, and encode what goes to
+``impacts`` and ``alarms.dead-letter``. The decisions are the stages'; this only connects
+them and the hooks (``hooks.PipelineHooks.on_record``).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Callable
+from typing import Any
+
+from faust.utils import json as faust_json
+
+from forewarn.streams import records
+from forewarn.streams.input.normalise import dead_letter
+from forewarn.streams.input.stage import NormaliseStage
+from forewarn.streams.kafka.hooks import PipelineHooks
+from forewarn.streams.kafka.network_feed import Outgoing
+from forewarn.streams.kafka.topics import TopicNames
+from forewarn.streams.network.incident_board import IncidentBoard
+from forewarn.streams.network.refusals import RecordRefused
+from forewarn.streams.network.stage import NetworkStage, correlation_failure
+
+__all__ = ["NetworkStep", "encode_json"]
+
+log = logging.getLogger(__name__)
+
+
+class NetworkStep:
+    """Raw record -> the messages it sends (``Outgoing``), in the network's one order.
+
+    Event times are checked against the broker's timestamp, never later than now (a
+    producer may set a record's CreateTime itself; re-reading old input after a restart
+    gives the same answer). A live pipeline on a story clock (the demo runs time faster)
+    is checked against that clock instead: ``clock`` other than ``time.time``.
+    """
+
+    def __init__(self, normalise: NormaliseStage, network: NetworkStage, board: IncidentBoard,
+                 names: TopicNames, *, clock: Callable[[], float], hooks: PipelineHooks) -> None:
+        self.normalise = normalise
+        self.network = network
+        self.board = board
+        self.names = names
+        self.clock = clock
+        self.hooks = hooks
+        self._wall_clock = clock is time.time
+
+    def __call__(self, raw: bytes, timestamp: float) -> list[Outgoing]:
+        """Parse and correlate one raw record: what it sends to dead letters and impacts."""
+        names = self.names
+        accepted, dead = self.normalise.handle(raw)
+        received_at = min(timestamp, time.time()) if self._wall_clock else self.clock()
+        out = [Outgoing(names.alarms_dead_letter, None, encode_json(letter)) for letter in dead]
+        for value in accepted:
+            try:
+                produced = self.network.handle(value, received_at)
+            except RecordRefused as refused:  # hostile or excess input: told, not applied
+                out.append(Outgoing(names.alarms_dead_letter, None,
+                                    encode_json(_refusal(value, refused))))
+                continue
+            except Exception as exc:  # a bug must not stop the network for everyone
+                log.exception("correlating a record failed; it goes to the dead letters")
+                out.append(Outgoing(names.alarms_dead_letter, None,
+                                    encode_json(correlation_failure(raw, exc))))
+                continue
+            for partition, record in produced:
+                self.board.record(record)
+                if record.get("kind") == "impact":
+                    record["ingested_at"] = timestamp  # seconds (hooks.on_impact's latency)
+                out.append(Outgoing(names.impacts, partition, encode_json(record)))
+        if not any(_is_tick(v) for v in accepted):
+            self.hooks.on_record(timestamp)
+        return out
+
+
+def _refusal(value: Any, refused: RecordRefused) -> dict[str, Any]:
+    """The dead letter of a record the network refused: the reason and that record alone
+    (not the whole message it came in: a flood of refusals must not copy a payload each)."""
+    record = value if isinstance(value, dict) else records.input_to_record(value)
+    text = json.dumps(record, separators=(",", ":"), default=str)
+    return {**dead_letter(text, str(refused), refused.field, refused.problem),
+            "refusal": refused.reason}
+
+
+def _is_tick(value: Any) -> bool:
+    return isinstance(value, records.WallClock)
+
+
+def encode_json(value: Any) -> bytes:
+    """JSON as Faust's ``json`` serializer writes it (the agents downstream decode it); bytes
+    from orjson (which Faust uses when installed), str from the standard library."""
+    encoded: str | bytes = faust_json.dumps(value)  # typed str, bytes with orjson
+    return encoded if isinstance(encoded, bytes) else encoded.encode()

@@ -1,0 +1,75 @@
+"""``NetworkStep``: one raw record through the input and network stages, reported through
+``PipelineHooks`` (no broker: the stages are plain objects, the network a recording stub)."""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+from forewarn.domain import Alarm
+from forewarn.streams import records
+from forewarn.streams.input.stage import NormaliseStage
+from forewarn.streams.kafka.hooks import NO_HOOKS, PipelineHooks
+from forewarn.streams.kafka.network_step import NetworkStep
+from forewarn.streams.kafka.topics import TopicNames
+from forewarn.streams.network.incident_board import IncidentBoard
+
+NAMES = TopicNames("t.")
+ALARM = {"alarm_id": "a-1", "element_id": "S-A", "state": "raised", "severity": "critical",
+         "event_time": "2026-11-22T14:00:00+01:00"}
+
+
+class StubNetwork:
+    """Answers every parsed record with one impact on partition 1; remembers what it got."""
+
+    def __init__(self) -> None:
+        self.seen: list[Any] = []
+
+    def handle(self, value: Any, received_at: float | None = None) -> list[tuple[int, Any]]:
+        self.seen.append(value)
+        if isinstance(value, records.WallClock):
+            return [(0, records.EventTick(value.at).to_wire())]
+        return [(1, records.ImpactMessage(1.0, "inc-1", "S-A", "site",
+                                          {"mobile": ["c-1"]}, {}).to_wire())]
+
+
+class Recording(PipelineHooks):
+    def __init__(self) -> None:
+        self.records: list[float] = []
+
+    def on_record(self, timestamp: float) -> None:
+        self.records.append(timestamp)
+
+
+def step(hooks: PipelineHooks = NO_HOOKS) -> tuple[NetworkStep, StubNetwork]:
+    network = StubNetwork()
+    return NetworkStep(NormaliseStage(), network, IncidentBoard(), NAMES,  # type: ignore[arg-type]
+                       clock=time.time, hooks=hooks), network
+
+
+def test_a_record_is_reported_once_and_its_impact_carries_the_ingest_timestamp() -> None:
+    hooks = Recording()
+    network_step, network = step(hooks)
+    out = network_step(json.dumps(ALARM).encode(), 123.5)
+    assert isinstance(network.seen[0], Alarm)  # parsed once, handed on as the record
+    assert [(o.topic, o.partition) for o in out] == [(NAMES.impacts, 1)]
+    assert json.loads(out[0].value)["ingested_at"] == 123.5
+    assert hooks.records == [123.5]
+
+
+def test_a_wall_clock_tick_is_not_reported_as_a_record() -> None:
+    hooks = Recording()
+    network_step, network = step(hooks)
+    out = network_step(json.dumps(records.tick_record(50.0)).encode(), 50.0)
+    assert network.seen == [records.WallClock(50.0)]
+    assert json.loads(out[0].value) == {"kind": "tick", "at": 50.0}
+    assert hooks.records == []
+
+
+def test_an_unknown_control_record_goes_to_the_dead_letters_not_to_the_network() -> None:
+    network_step, network = step()
+    out = network_step(b'{"control": "flush"}', 1.0)
+    assert network.seen == []
+    assert [o.topic for o in out] == [NAMES.alarms_dead_letter]
+    assert "flush" in json.loads(out[0].value)["reason"]
