@@ -4,7 +4,6 @@ escape codes when stderr is a file or a pipe."""
 from __future__ import annotations
 
 import io
-from types import SimpleNamespace
 from typing import Any
 
 import faust
@@ -13,6 +12,7 @@ from faust.types import TP
 
 from forewarn.streams.kafka.runner import _Worker, is_terminal
 from forewarn.streams.kafka.transport import _Consumer
+from forewarn.streams.kafka.worker_app import ClientSettings, WorkerApp
 
 
 class _Thread:
@@ -25,7 +25,9 @@ class _Thread:
 
 def _consumer(fed: frozenset[str]) -> Any:
     consumer = object.__new__(_Consumer)  # no transport: only the check itself is exercised
-    consumer.__dict__.update(app=SimpleNamespace(forewarn_fed_topics=fed), _thread=_Thread())
+    app = object.__new__(WorkerApp)  # no Faust app behind it: only its client settings
+    app.clients = ClientSettings(fed_topics=fed)
+    consumer.__dict__.update(app=app, _thread=_Thread())
     return consumer
 
 
@@ -59,7 +61,7 @@ def test_only_an_interactive_stream_is_a_terminal(stream: object, expected: bool
 
 def _worker(stream: io.StringIO) -> _Worker:
     app = faust.App("quiet-logs-test", broker="memory://", web_enabled=False)
-    return _Worker(app, loglevel="warning", quiet=True, redirect_stdouts=False,
+    return _Worker(app, stop=None, loglevel="warning", quiet=True, redirect_stdouts=False,
                    override_logging=False, stdout=stream, stderr=stream)
 
 

@@ -59,7 +59,8 @@ def test_planned_deliveries_before_the_window_reaches_the_board_are_counted() ->
     board = IncidentBoard()
     for customer in ("007", "0012", "c-east"):
         board.record_delivery(delivered(customer, stage="planned", incident="MW-1"))
-    board.record_window({"maintenance_id": "MW-1", "elements": ["S-A"], "start": T0 + 3600,
+    board.record_window({"kind": "planned", "at": T0, "maintenance_id": "MW-1",
+                         "elements": ["S-A"], "start": T0 + 3600,
                          "end": T0 + 7200, "announced": T0,
                          "customers": {"mobile": ["007", "0012", "c-east"]}})
     (window,) = board.upcoming()
@@ -113,7 +114,8 @@ def test_ended_incident_keeps_its_places(api: WebApi, board: IncidentBoard) -> N
 
 def test_announced_window_names_the_places_of_its_customers(
         api: WebApi, board: IncidentBoard) -> None:
-    board.record_window({"maintenance_id": "MW-1", "elements": ["S-A"], "start": T0 + 3600,
+    board.record_window({"kind": "planned", "at": T0, "maintenance_id": "MW-1",
+                         "elements": ["S-A"], "start": T0 + 3600,
                          "end": T0 + 7200, "announced": T0, "customers": {"mobile": ["007"]}})
     page = api.banners({"lang": "de"}).payload().decode()
     planned = page[page.index('id="planned-works"'):]
