@@ -8,23 +8,25 @@ instant, and an unnotified one closes silently. Decisions carry the rule's insta
 ``decided_at`` (never the time the tracker happened to notice), so replay and live runs decide
 the same thing at the same event time.
 
-Each (customer, service) is *ok* (no episode), *out*, *back* (an episode waiting to end) or
-*planned* (out, but a started maintenance window explains it on its own)::
+Each (customer, service) is *ok* (no episode), *out* or *back* (an episode waiting to end),
+unnotified or notified, or *planned* (out, but a started maintenance window explains it)::
 
-                out                                confirm_after_s out
-      ok ─────────────────▶ out, unnotified ─────────────────────────▶ out, notified
-      ▲  ◀── (nothing) ──┐    │    ▲  out: rejoin, confirm            │    ▲  out: rejoin
-      │  resolve_after_s │  back   │  re-armed from now            back    │
-      │                  │    ▼    │                                  ▼    │
-      │                  └─ back, unnotified                     back, notified
-      │                                                                │
-      └────────────── resolve_after_s back: ``resolved`` ─────────────┘
+                    out                  out for confirm_after_s: ``outage``
+      ok ───────────────────────▶ out ───────────────────────────────────▶ out
+    (no episode)               unnotified                               notified
+      ▲  ▲                      │    ▲                                   │    ▲
+      │  │                    back   out: rejoins, confirm             back   out: rejoins
+      │  │                      ▼    │  re-armed from then               ▼    │
+      │  └─── back for ─────── back ─┘                                  back ─┘
+      │     resolve_after_s  unnotified                              notified
+      │    (closes silently)                                            │
+      └───────────── back for resolve_after_s: ``resolved`` ────────────┘
 
-      any ── planned ──▶ planned: an unnotified episode is dropped (no outage notice inside
-                         a window); a notified one is held open as out (owed a ``resolved``)
-      planned ── out ──▶ a fresh episode opens at that instant (a window overran: the episode
-                         starts at the window end); a held one carries on
-      planned ── back ─▶ ok, or back, notified for a held one
+      any ─── planned ──▶ planned: an unnotified episode is dropped (no outage notice
+                          inside a window), a notified one is held open as out
+      planned ── out ───▶ a fresh episode opens at that instant (the window overran: the
+                          episode starts at the window end); a held one carries on
+      planned ── back ──▶ ok, or back, notified for a held one (owed its ``resolved``)
 
 Timers, one per slot: *confirm* while out and unnotified, *end* while back, *clock* (legal,
 ETA passed) while notified, *planned* / *forget* per maintenance window. Order at one instant:
