@@ -70,6 +70,10 @@ from forewarn.streams.reasons import Reason
 __all__ = ["EpisodeTracker", "OutageRules", "Reason"]
 
 
+#: What fires a timer: ``(customer_id, entry, subject, deadline)`` -> its decision, if any.
+_TimerRule = Callable[[str, dict[str, Any], str, float], Decision | None]
+
+
 def _owns_all(_customer_id: str) -> bool:
     return True
 
@@ -78,8 +82,9 @@ class OutageRules:
     """Open, join, confirm and resolve outage episodes; drop or hold them in a window.
 
     The transitions of the diagram above for one (customer, service), on the entry the
-    tracker hands over; each ``to_*`` returns whether the entry changed (else the change was a
-    duplicate, counted as ``DUPLICATE_CHANGE``).
+    tracker hands over: a change goes ``to_planned``, ``to_out`` or ``to_back`` (each returns
+    whether the entry changed; else the change was a duplicate, ``DUPLICATE_CHANGE``), and
+    the timers these arm come back as :meth:`confirm` and :meth:`resolve`.
     """
 
     def __init__(
@@ -172,27 +177,38 @@ class OutageRules:
 
     # ------------------------------------------------------------------ timers
 
-    def fire(
-        self, customer_id: str, entry: dict[str, Any], service: str, deadline: float, kind: str
+    def confirm(
+        self, customer_id: str, entry: dict[str, Any], service: str, deadline: float
     ) -> Decision | None:
-        """The episode's confirm or end timer came due: ``outage`` (``CONFIRMED``),
-        ``resolved`` (``SERVICE_RESTORED``) or a silent end (``SUPPRESSED_SHORT``)."""
+        """Out for ``confirm_after_s``: the ``outage`` notice (``CONFIRMED``), and the legal
+        clocks of the outage armed from it."""
         book = self.book
         episode = entry["episodes"].get(service)
-        if episode is None or episode["out"] != (kind == CONFIRM):
+        if episode is None or not episode["out"]:
             return None
         entry["t"] = max(entry.get("t", -math.inf), deadline)
         episode["deadline"] = None
-        if kind == CONFIRM:
-            episode["notified"] = True
-            clocks, covered = self.notices.legal_clocks(customer_id, service, episode["since"],
-                                                        deadline)
-            if covered:
-                book.reasons[Reason.LEGAL_COVERED] += covered
-            book.set_clocks(customer_id, service, episode, clocks)
-            book.store_derived(customer_id, entry)
-            book.reasons[Reason.CONFIRMED] += 1
-            return _decision(customer_id, service, episode, deadline, Stage.OUTAGE)
+        episode["notified"] = True
+        clocks, covered = self.notices.legal_clocks(customer_id, service, episode["since"],
+                                                    deadline)
+        if covered:
+            book.reasons[Reason.LEGAL_COVERED] += covered
+        book.set_clocks(customer_id, service, episode, clocks)
+        book.store_derived(customer_id, entry)
+        book.reasons[Reason.CONFIRMED] += 1
+        return _decision(customer_id, service, episode, deadline, Stage.OUTAGE)
+
+    def resolve(
+        self, customer_id: str, entry: dict[str, Any], service: str, deadline: float
+    ) -> Decision | None:
+        """Back for ``resolve_after_s``: the episode ends, with the ``resolved`` notice
+        (``SERVICE_RESTORED``) if it was notified, else silently (``SUPPRESSED_SHORT``)."""
+        book = self.book
+        episode = entry["episodes"].get(service)
+        if episode is None or episode["out"]:
+            return None
+        entry["t"] = max(entry.get("t", -math.inf), deadline)
+        episode["deadline"] = None
         book.close_episode(customer_id, service, entry)
         book.store(customer_id, entry)
         if not episode["notified"]:
@@ -247,6 +263,15 @@ class EpisodeTracker:
                                     self.resolve_after_s)
         self._windows = WindowRules(book, self.notices)
         self._updates = UpdateRules(book, self.notices)
+        # Each timer kind belongs to the rule that armed it, which gets the slot's subject:
+        # the slot without its prefix (``~<service>``, ``@<maintenance id>``) if it has one.
+        self._on_timer: dict[str, tuple[_TimerRule, int]] = {
+            CONFIRM: (self._outages.confirm, 0),
+            END: (self._outages.resolve, 0),
+            CLOCK: (self._updates.send_clock, 1),
+            PLANNED: (self._windows.send_planned, 1),
+            FORGET: (self._windows.forget, 1),
+        }
 
     @property
     def _timers(self) -> TimerQueue:
@@ -327,7 +352,7 @@ class EpisodeTracker:
             self.clock = now
         limit = max(now, self.clock)
         book = self._book
-        armed = book.armed
+        state, armed, on_timer = book.state, book.armed, self._on_timer
         fired: list[Decision] = []
         kept: list[Timer] = []
         while (due := book.timers.pop_due(limit)) is not None:
@@ -341,26 +366,16 @@ class EpisodeTracker:
                 del armed[(customer_id, slot)]
                 if deadline > self.clock:
                     self.clock = deadline
-                decision = self._fire(customer_id, slot, deadline, kind)
+                entry = state.get(customer_id)
+                if entry is None:
+                    continue  # the state moved on without us (e.g. edited by hand)
+                rule, prefix = on_timer[kind]
+                decision = rule(customer_id, entry, slot[prefix:], deadline)
                 if decision is not None:
                     fired.append(decision)
         for timer in kept:
             book.timers.push(timer)
         return merge_decisions(fired)
-
-    def _fire(self, customer_id: str, slot: str, deadline: float, kind: str) -> Decision | None:
-        """Hand a due timer to the rule that armed it."""
-        entry = self._book.state.get(customer_id)
-        if entry is None:
-            return None  # the state moved on without us (e.g. edited by hand); nothing to do
-        if kind == PLANNED:
-            return self._windows.send_planned(customer_id, entry, slot[1:], deadline)
-        if kind == FORGET:
-            self._windows.forget(customer_id, entry, slot[1:])
-            return None
-        if kind == CLOCK:
-            return self._updates.send_clock(customer_id, entry, slot[1:], deadline)
-        return self._outages.fire(customer_id, entry, slot, deadline, kind)
 
     def drain(self) -> list[Decision]:
         """Everything the input so far decided: all timers, except clock updates after the

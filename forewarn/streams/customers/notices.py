@@ -379,8 +379,10 @@ class WindowRules:
         return [self.notices.completed(customer_id, maintenance_id, window, [service],
                                        window["ended"])]
 
-    def forget(self, customer_id: str, entry: dict[str, Any], maintenance_id: str) -> None:
-        """A done window's tombstone expired: drop it."""
+    def forget(
+        self, customer_id: str, entry: dict[str, Any], maintenance_id: str, _deadline: float
+    ) -> None:
+        """A done window's tombstone expired: drop it (whenever that was)."""
         windows = entry.get("windows", {})
         if "forget_at" in windows.get(maintenance_id, {}):
             del windows[maintenance_id]
