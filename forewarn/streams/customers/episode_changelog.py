@@ -124,7 +124,7 @@ class JournaledEpisodes(MutableMapping[str, dict[str, Any]]):
     def set_derived(self, key: str, value: dict[str, Any]) -> None:
         """Set an entry locally without journalling it: for transitions the journalled
         state implies (an episode's confirmation, re-fired identically after a recovery;
-        see ``EpisodeTracker._store_derived``). The next journalled change of the customer
+        see ``EpisodeBook.store_derived``). The next journalled change of the customer
         carries it along."""
         self.store[key] = value
 

@@ -1,48 +1,60 @@
 """Scheduled notices: maintenance windows, NOC news and the clocks of notified outages.
 
-The episode machine (``episodes.py``) owns the state mapping, the timer heap and the order of
-events; this module owns what is *scheduled* around episodes, as the :class:`ScheduledNotices`
-half of :class:`~forewarn.streams.customers.episodes.EpisodeTracker`, and what each notice says
-(:class:`NoticeRules`, wording-free):
+The outage rules (``episodes.py``) confirm and resolve episodes; this module holds the rules
+for what is *scheduled* around them, each a small object over the shared
+:class:`~forewarn.streams.customers.episode_book.EpisodeBook` that returns decisions with
+named reasons, and what each notice says (:class:`NoticeRules`, wording-free):
 
-* **planned** — one per customer and maintenance window, decided at the instant the network
-  stage computed (``max(start - notice_before_s, announcement)``); services of one window
-  share the record; ``since`` is the window start, ``eta`` its end, ``message`` its text.
-  Announced again before that instant: updated; after it: ignored (never told twice).
-* **completed** — when the window ends, for the services that are back then (neither out nor
-  still planned), decided at the window end, only for customers who got (or were due) the
-  planned notice. A service still out gets no ``completed``: its outage episode starts at the
-  window end (``episodes.py``). A done window leaves a tombstone for ``WINDOW_MEMORY_S`` so an
-  announcement re-sent by a recovering upstream is not told again.
-* **update** from the NOC — to each customer with a notified, unresolved outage of the
-  incident, with the new ETA (else the last one known) and the NOC's message. An in-memory
-  index ``incident -> {(customer, service)}`` of open episodes makes that, and merges, touch
-  only the incident's customers (O(k log k) for k of them; no scan of the partition).
-* **merge** — a root cause found for a symptom incident: its episodes not yet notified take
-  the new incident id and cause; notified ones keep theirs; both answer to both ids since.
-* **clock** updates — a notified, unresolved outage reaching an instant its clocks name: the
-  legal clocks (``legal.py``, computed once when the outage notice is decided) and the ETA
-  the NOC gave (``ETA_PASSED``, "still working on it"; on by default). Several on one instant
-  make one notice, with the strongest reason (``reasons.CLOCK_REASONS``). A legal instant not
-  after the outage notice is dropped (``LEGAL_COVERED``): that notice told the customer then.
-  A legal instant while the service is back (its ``resolved`` notice still pending) is
-  dropped too (``LEGAL_SERVICE_BACK``): "not fixed yet" would be untrue; the later clocks
-  stay armed in case it fails again within ``resolve_after_s`` and the episode rejoins.
-  Legal instants are ``notice_hour`` local on the legal days (``legal.py``).
+* **planned** (:class:`WindowRules`) — one per customer and maintenance window, decided at the
+  instant the network stage computed (``max(start - notice_before_s, announcement)``);
+  services of one window share the record; ``since`` is the window start, ``eta`` its end,
+  ``message`` its text. Announced again before that instant: updated; after it: ignored
+  (never told twice).
+* **completed** (:class:`WindowRules`) — when the window ends, for the services that are back
+  then (neither out nor still planned), decided at the window end, only for customers who got
+  (or were due) the planned notice. A service still out gets no ``completed``: its outage
+  episode starts at the window end (``episodes.py``). A done window leaves a tombstone for
+  ``WINDOW_MEMORY_S`` so an announcement re-sent by a recovering upstream is not told again.
+* **update** from the NOC (:class:`UpdateRules`) — to each customer with a notified,
+  unresolved outage of the incident, with the new ETA (else the last one known) and the NOC's
+  message. The book's index ``incident -> {(customer, service)}`` of open episodes makes that,
+  and merges, touch only the incident's customers (O(k log k) for k of them; no scan).
+* **merge** (:class:`UpdateRules`) — a root cause found for a symptom incident: its episodes
+  not yet notified take the new incident id and cause; notified ones keep theirs; both answer
+  to both ids since.
+* **clock** updates (:class:`UpdateRules`) — a notified, unresolved outage reaching an instant
+  its clocks name: the legal clocks (``legal_clocks.py``, computed once when the outage notice
+  is decided) and the ETA the NOC gave (``ETA_PASSED``, "still working on it"; on by
+  default). Several on one instant make one notice, with the strongest reason
+  (``reasons.CLOCK_REASONS``). A legal instant not after the outage notice is dropped
+  (``LEGAL_COVERED``): that notice told the customer then. A legal instant while the service
+  is back (its ``resolved`` notice still pending) is dropped too (``LEGAL_SERVICE_BACK``):
+  "not fixed yet" would be untrue; the later clocks stay armed in case it fails again within
+  ``resolve_after_s`` and the episode rejoins. Legal instants are ``notice_hour`` local on the
+  legal days (``legal_clocks.py``).
 
 Clocks live in the episode record as ``"clocks": [[instant, reason], ...]`` (ascending), so a
-rebuilt tracker re-arms exactly what a crashed one had pending.
+rebuilt tracker re-arms exactly what a crashed one had pending. None of these rules moves
+time: the tracker advances its clock (firing due timers) before it applies them.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import math
-from collections import Counter
-from collections.abc import Callable, Iterable, Mapping, MutableMapping
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
 
-from forewarn.domain import SERVICES, Decision, Stage
+from forewarn.domain import Decision, Stage
+from forewarn.streams.customers.episode_book import (
+    FORGET,
+    PLANNED,
+    WINDOW_RANK,
+    Clocks,
+    EpisodeBook,
+    incident_names,
+    service_rank,
+)
 from forewarn.streams.customers.legal_clocks import (
     DEFAULT_TIMEZONE,
     LEGAL_REASONS,
@@ -55,11 +67,10 @@ __all__ = [
     "MAINTENANCE_CAUSE",
     "WINDOW_MEMORY_S",
     "NoticeRules",
-    "ScheduledNotices",
-    "incident_names",
+    "UpdateRules",
+    "WindowRules",
     "merge_decisions",
     "ordered_services",
-    "service_rank",
     "services_by_customer",
 ]
 
@@ -70,19 +81,9 @@ MAINTENANCE_CAUSE = "maintenance"
 #: by a recovering upstream is not told again. Reschedule under a new id instead.
 WINDOW_MEMORY_S = 7 * 86400.0
 
-# Timer kinds of this module (the heap is the tracker's) and the rank of window timers.
-CLOCK, PLANNED, FORGET = "clock", "planned", "forget"
-WINDOW_RANK = len(SERVICES) + 1
-
-Clocks = list[list[Any]]  # [[instant, reason], ...], JSON-friendly
-
 _STRENGTH = {str(reason): rank for rank, reason in enumerate(CLOCK_REASONS)}
 _CACHED_CLOCKS = 4096  # (since, zone, notified) keys kept: one incident's customers share a few
-
-
-def service_rank(service: str) -> int:
-    """Services fire, and are listed in shared records, in CONTRACT order: mobile, fibre."""
-    return SERVICES.index(service) if service in SERVICES else len(SERVICES)
+_LEGAL = frozenset(str(r) for r in LEGAL_REASONS)
 
 
 def ordered_services(services: Iterable[str]) -> list[str]:
@@ -100,11 +101,6 @@ def services_by_customer(customers: Mapping[str, Iterable[str]]) -> dict[str, li
         for customer_id in ids:
             found.setdefault(customer_id, set()).add(service)
     return {c: ordered_services(found[c]) for c in sorted(found)}
-
-
-def incident_names(episode: dict[str, Any]) -> list[str]:
-    """The incident ids an episode answers to: its own, then those merged with it."""
-    return [episode["incident_id"], *episode.get("aliases", ())]
 
 
 def merge_decisions(decisions: list[Decision]) -> list[Decision]:
@@ -262,24 +258,15 @@ class NoticeRules:
         )
 
 
-class ScheduledNotices:
-    """The scheduled-notice half of ``EpisodeTracker`` (a mixin: it shares the tracker's
-    state, timers and index; ``episodes.py`` documents the state layout)."""
 
-    _state: MutableMapping[str, dict[str, Any]]
-    _armed: dict[tuple[str, str], tuple[float, str]]
-    _by_incident: dict[str, set[tuple[str, str]]]
-    notices: NoticeRules
-    reasons: Counter[str]
 
-    if TYPE_CHECKING:  # provided by EpisodeTracker
-        def advance(self, now: float, *, horizon: float | None = None) -> list[Decision]: ...
-        def _arm(self, customer_id: str, slot: str, rank: int, deadline: float,
-                 kind: str) -> None: ...
-        def _store(self, customer_id: str, entry: dict[str, Any]) -> None: ...
-        def _index(self, customer_id: str, service: str, episode: dict[str, Any]) -> None: ...
+class WindowRules:
+    """Announce maintenance windows: one ``planned`` notice per customer and window before
+    it starts, one ``completed`` when it ends with service back (``WORKS_COMPLETED``)."""
 
-    # ------------------------------------------------------------------ public API
+    def __init__(self, book: EpisodeBook, notices: NoticeRules) -> None:
+        self.book = book
+        self.notices = notices
 
     def announce(
         self,
@@ -290,22 +277,23 @@ class ScheduledNotices:
         text: str | None,
         customers: Mapping[str, Iterable[str]],
     ) -> None:
-        """Schedule one ``planned`` notice per customer at ``at`` (does not move time).
+        """Schedule one ``planned`` notice per customer at ``at``.
 
         Services of one window merge into the customer's one notice; announcing a window
         again before its notice updates it, after its notice is ignored (never told twice).
         A window whose notice instant is not before its end is over already: ignored.
         """
+        book = self.book
         if at >= end:  # announced once it was over (also: again after its end)
-            self.reasons[Reason.WINDOW_MISSED] += 1
+            book.reasons[Reason.WINDOW_MISSED] += 1
             return
         for customer_id, services in services_by_customer(customers).items():
-            entry = self._state.get(customer_id) or {"episodes": {}}
+            entry = book.state.get(customer_id) or {"episodes": {}}
             windows = entry.setdefault("windows", {})
             window = windows.get(maintenance_id)
             if window is not None and (window.get("sent") or "ended" in window
                                        or "forget_at" in window):
-                self.reasons[Reason.DUPLICATE_ANNOUNCEMENT] += 1
+                book.reasons[Reason.DUPLICATE_ANNOUNCEMENT] += 1
                 continue
             known = window["services"] if window is not None else []
             windows[maintenance_id] = {
@@ -313,29 +301,41 @@ class ScheduledNotices:
                 "services": sorted(set(known) | set(services), key=lambda s: (service_rank(s), s)),
                 "sent": False,
             }
-            self._arm(customer_id, "@" + maintenance_id, WINDOW_RANK, float(at), PLANNED)
-            self._state[customer_id] = entry
+            book.arm(customer_id, "@" + maintenance_id, WINDOW_RANK, float(at), PLANNED)
+            book.state[customer_id] = entry
 
-    def end_window(
+    def send_planned(
+        self, customer_id: str, entry: dict[str, Any], maintenance_id: str, deadline: float
+    ) -> Decision | None:
+        """The window's notice instant came: its ``planned`` notice (``PLANNED_NOTICE``)."""
+        window = entry.get("windows", {}).get(maintenance_id)
+        if window is None or window.get("sent", True):
+            return None
+        window["sent"] = True
+        entry["t"] = max(entry.get("t", -math.inf), deadline)
+        self.book.state[customer_id] = entry
+        self.book.reasons[Reason.PLANNED_NOTICE] += 1
+        return self.notices.planned(customer_id, maintenance_id, window, deadline)
+
+    def end(
         self, maintenance_id: str, at: float, customers: Mapping[str, Iterable[str]]
     ) -> list[Decision]:
-        """Advance to ``at``, then end the window for ``customers``: one ``completed`` notice
-        for the services back (not planned, not out), none for those still out.
+        """End the window for ``customers``: one ``completed`` notice for the services back
+        (not planned, not out), none for those still out (``WINDOW_OVERRUN``).
 
-        Expected after the window end's impact changes; a service still planned by this
-        window waits for its next change (back: completed, decided at ``at``; out: none).
+        A service still planned by this window waits for its next change (:meth:`left`).
         """
-        fired = self.advance(at)
+        book = self.book
         direct: list[Decision] = []
         for customer_id, services in services_by_customer(customers).items():
-            entry = self._state.get(customer_id)
+            entry = book.state.get(customer_id)
             window = entry.get("windows", {}).get(maintenance_id) if entry else None
             if entry is None or window is None or "forget_at" in window:
                 continue
             if not window["sent"]:
-                self.reasons[Reason.WINDOW_MISSED] += 1
-                self._close_window(customer_id, entry, maintenance_id)
-                self._store(customer_id, entry)
+                book.reasons[Reason.WINDOW_MISSED] += 1
+                self._close(customer_id, entry, maintenance_id)
+                book.store(customer_id, entry)
                 continue
             window.setdefault("ended", float(at))
             window.setdefault("waiting", [])
@@ -348,27 +348,84 @@ class ScheduledNotices:
                     window["waiting"].append(service)
                     continue
                 window["done"].append(service)
-                if self._is_out(entry, service):
-                    self.reasons[Reason.WINDOW_OVERRUN] += 1
+                if _is_out(entry, service):
+                    book.reasons[Reason.WINDOW_OVERRUN] += 1
                 else:
                     back.append(service)
             if back:
-                self.reasons[Reason.WORKS_COMPLETED] += 1
+                book.reasons[Reason.WORKS_COMPLETED] += 1
                 direct.append(self.notices.completed(customer_id, maintenance_id, window, back,
                                                      window["ended"]))
-            self._settle_window(customer_id, entry, maintenance_id)
-            self._store(customer_id, entry)
-        return fired + merge_decisions(direct)
+            self._settle(customer_id, entry, maintenance_id)
+            book.store(customer_id, entry)
+        return merge_decisions(direct)
 
-    def update(
-        self, incident_id: str, at: float, eta: float | None = None, message: str | None = None
+    def left(
+        self, customer_id: str, entry: dict[str, Any], maintenance_id: str, service: str,
+        out: bool,
     ) -> list[Decision]:
-        """Advance to ``at``, then one ``update`` to each customer with a notified, unresolved
-        outage of ``incident_id`` (or of an incident merged with it)."""
-        fired = self.advance(at)
+        """A service left ``planned`` after its window's end was seen (see :meth:`end`):
+        ``completed`` if it is back, nothing if it is out."""
+        window = entry.get("windows", {}).get(maintenance_id)
+        if window is None or service not in window.get("waiting", ()):
+            return []  # (also: a forgotten window has no "waiting")
+        window["waiting"].remove(service)
+        window["done"].append(service)
+        self._settle(customer_id, entry, maintenance_id)
+        if out:
+            self.book.reasons[Reason.WINDOW_OVERRUN] += 1
+            return []
+        self.book.reasons[Reason.WORKS_COMPLETED] += 1
+        return [self.notices.completed(customer_id, maintenance_id, window, [service],
+                                       window["ended"])]
+
+    def forget(
+        self, customer_id: str, entry: dict[str, Any], maintenance_id: str, _deadline: float
+    ) -> None:
+        """A done window's tombstone expired: drop it (whenever that was)."""
+        windows = entry.get("windows", {})
+        if "forget_at" in windows.get(maintenance_id, {}):
+            del windows[maintenance_id]
+            if not windows:
+                del entry["windows"]
+            self.book.store(customer_id, entry)
+
+    def _settle(self, customer_id: str, entry: dict[str, Any], maintenance_id: str) -> None:
+        """Close an ended window once every announced service has been dealt with."""
+        window = entry["windows"][maintenance_id]
+        if not window["waiting"] and set(window["services"]) <= set(window["done"]):
+            self._close(customer_id, entry, maintenance_id)
+
+    def _close(self, customer_id: str, entry: dict[str, Any], maintenance_id: str) -> None:
+        """Done with a window: keep only a tombstone until ``WINDOW_MEMORY_S`` after its end."""
+        window = entry["windows"][maintenance_id]
+        forget_at = max(window["end"], window.get("ended", window["end"])) + WINDOW_MEMORY_S
+        entry["windows"][maintenance_id] = {"end": window["end"], "forget_at": forget_at}
+        self.book.arm(customer_id, "@" + maintenance_id, WINDOW_RANK, forget_at, FORGET)
+
+
+def _is_out(entry: dict[str, Any], service: str) -> bool:
+    episode = entry["episodes"].get(service)
+    return service in entry.get("planned", {}) or (episode is not None and episode["out"])
+
+
+class UpdateRules:
+    """Update customers with a notified, unresolved outage: NOC news (``NOC_UPDATE``), the
+    ETA passing (``ETA_PASSED``) and the legal clocks; and file merged incidents."""
+
+    def __init__(self, book: EpisodeBook, notices: NoticeRules) -> None:
+        self.book = book
+        self.notices = notices
+
+    def noc_update(
+        self, incident_id: str, at: float, eta: float | None, message: str | None
+    ) -> list[Decision]:
+        """One ``update`` to each customer with a notified, unresolved outage of
+        ``incident_id`` (or of an incident merged with it); a new ETA re-arms its clock."""
+        book = self.book
         direct: list[Decision] = []
-        for customer_id, service in self._members(incident_id):
-            entry = self._state[customer_id]
+        for customer_id, service in book.members(incident_id):
+            entry = book.state[customer_id]
             episode = entry["episodes"][service]
             if not episode["notified"]:
                 continue
@@ -376,138 +433,59 @@ class ScheduledNotices:
             if eta is not None:
                 episode["eta"] = float(eta)
                 clocks = self.notices.with_eta(episode.get("clocks", []), float(eta), t)
-                self._set_clocks(customer_id, service, episode, clocks)
+                book.set_clocks(customer_id, service, episode, clocks)
             if message:
                 episode["message"] = message
             entry["t"] = t
-            self._state[customer_id] = entry
-            self.reasons[Reason.NOC_UPDATE] += 1
+            book.state[customer_id] = entry
+            book.reasons[Reason.NOC_UPDATE] += 1
             direct.append(self.notices.update(customer_id, service, episode, t, Reason.NOC_UPDATE,
                                               message=message or None))
-        return fired + merge_decisions(direct)
+        return merge_decisions(direct)
 
-    def merge(
-        self, from_incident: str, into_incident: str, cause_type: str | None, at: float
-    ) -> list[Decision]:
-        """Advance to ``at``, then file ``from_incident`` under the root cause ``into_incident``.
-
-        Its episodes not yet notified take the new incident id and cause; notified ones keep
-        theirs (the customer knows them by it). Both answer to both ids from now on.
-        """
-        fired = self.advance(at)
+    def merge(self, from_incident: str, into_incident: str, cause_type: str | None) -> None:
+        """File ``from_incident`` under the root cause ``into_incident``: its episodes not yet
+        notified take the new id and cause (``INCIDENT_MERGED``); notified ones keep theirs
+        (the customer knows them by it). Both answer to both ids from now on."""
         if from_incident == into_incident:
-            return fired
-        for customer_id, service in self._members(from_incident):
-            entry = self._state[customer_id]
+            return
+        book = self.book
+        for customer_id, service in book.members(from_incident):
+            entry = book.state[customer_id]
             episode = entry["episodes"][service]
             names = set(incident_names(episode)) | {from_incident, into_incident}
             if not episode["notified"] and episode["incident_id"] != into_incident:
                 episode["incident_id"] = into_incident
                 if cause_type:
                     episode["cause_type"] = cause_type
-                self.reasons[Reason.INCIDENT_MERGED] += 1
+                book.reasons[Reason.INCIDENT_MERGED] += 1
             episode["aliases"] = sorted(names - {episode["incident_id"]})
-            self._index(customer_id, service, episode)
-            self._state[customer_id] = entry
-        return fired
+            book.index(customer_id, service, episode)
+            book.state[customer_id] = entry
 
-    # ------------------------------------------------------------------ windows
-
-    def _is_out(self, entry: dict[str, Any], service: str) -> bool:
-        episode = entry["episodes"].get(service)
-        return service in entry.get("planned", {}) or (episode is not None and episode["out"])
-
-    def _left_window(
-        self, customer_id: str, entry: dict[str, Any], maintenance_id: str, service: str,
-        out: bool,
-    ) -> list[Decision]:
-        """A service left ``planned`` after its window's end was seen (see ``end_window``)."""
-        window = entry.get("windows", {}).get(maintenance_id)
-        if window is None or service not in window.get("waiting", ()):
-            return []  # (also: a forgotten window has no "waiting")
-        window["waiting"].remove(service)
-        window["done"].append(service)
-        self._settle_window(customer_id, entry, maintenance_id)
-        if out:
-            self.reasons[Reason.WINDOW_OVERRUN] += 1
-            return []
-        self.reasons[Reason.WORKS_COMPLETED] += 1
-        return [self.notices.completed(customer_id, maintenance_id, window, [service],
-                                       window["ended"])]
-
-    def _settle_window(self, customer_id: str, entry: dict[str, Any], maintenance_id: str) -> None:
-        """Forget an ended window once every announced service has been dealt with."""
-        window = entry["windows"][maintenance_id]
-        if not window["waiting"] and set(window["services"]) <= set(window["done"]):
-            self._close_window(customer_id, entry, maintenance_id)
-
-    def _close_window(self, customer_id: str, entry: dict[str, Any], maintenance_id: str) -> None:
-        """Done with a window: keep only a tombstone until ``WINDOW_MEMORY_S`` after its end."""
-        window = entry["windows"][maintenance_id]
-        forget_at = max(window["end"], window.get("ended", window["end"])) + WINDOW_MEMORY_S
-        entry["windows"][maintenance_id] = {"end": window["end"], "forget_at": forget_at}
-        self._arm(customer_id, "@" + maintenance_id, WINDOW_RANK, forget_at, FORGET)
-
-    def _forget_window(self, customer_id: str, entry: dict[str, Any], maintenance_id: str) -> None:
-        windows = entry.get("windows", {})
-        if "forget_at" in windows.get(maintenance_id, {}):
-            del windows[maintenance_id]
-            if not windows:
-                del entry["windows"]
-            self._store(customer_id, entry)
-
-    # ------------------------------------------------------------------ timers firing
-
-    def _fire_planned(
-        self, customer_id: str, entry: dict[str, Any], maintenance_id: str, deadline: float
-    ) -> Decision | None:
-        window = entry.get("windows", {}).get(maintenance_id)
-        if window is None or window.get("sent", True):
-            return None
-        window["sent"] = True
-        entry["t"] = max(entry.get("t", -math.inf), deadline)
-        self._state[customer_id] = entry
-        self.reasons[Reason.PLANNED_NOTICE] += 1
-        return self.notices.planned(customer_id, maintenance_id, window, deadline)
-
-    def _fire_clock(
+    def send_clock(
         self, customer_id: str, entry: dict[str, Any], service: str, deadline: float
     ) -> Decision | None:
+        """The episode reached a clock instant: one ``update`` with the strongest reason due,
+        unless the service is back (legal clocks dropped, ``LEGAL_SERVICE_BACK``)."""
+        book = self.book
         episode = entry["episodes"].get(service)
         if episode is None or not episode.get("clocks") or episode["clocks"][0][0] > deadline:
             return None
         if not episode["out"]:  # back, resolution pending: a legal notice would be untrue
-            legal = {str(r) for r in LEGAL_REASONS}
-            kept = [c for c in episode["clocks"] if c[0] > deadline or c[1] not in legal]
+            kept = [c for c in episode["clocks"] if c[0] > deadline or c[1] not in _LEGAL]
             if len(kept) < len(episode["clocks"]):
-                self.reasons[Reason.LEGAL_SERVICE_BACK] += len(episode["clocks"]) - len(kept)
+                book.reasons[Reason.LEGAL_SERVICE_BACK] += len(episode["clocks"]) - len(kept)
                 if not kept or kept[0][0] > deadline:
-                    self._set_clocks(customer_id, service, episode, kept)
-                    self._state[customer_id] = entry
+                    book.set_clocks(customer_id, service, episode, kept)
+                    book.state[customer_id] = entry
                     return None
                 episode["clocks"] = kept
         reason, ahead = self.notices.due(episode["clocks"], deadline)
-        self._set_clocks(customer_id, service, episode, ahead)
+        book.set_clocks(customer_id, service, episode, ahead)
         entry["t"] = max(entry.get("t", -math.inf), deadline)
-        self._state[customer_id] = entry
-        self.reasons[reason] += 1
+        book.state[customer_id] = entry
+        book.reasons[reason] += 1
         message = None if reason is Reason.ETA_PASSED else episode.get("message")
         return self.notices.update(customer_id, service, episode, deadline, reason,
                                    message=message)
-
-    # ------------------------------------------------------------------ bookkeeping
-
-    def _set_clocks(
-        self, customer_id: str, service: str, episode: dict[str, Any], clocks: list[list[Any]]
-    ) -> None:
-        if clocks:
-            episode["clocks"] = clocks
-            self._arm(customer_id, "~" + service, service_rank(service), clocks[0][0], CLOCK)
-        else:
-            episode.pop("clocks", None)
-            self._armed.pop((customer_id, "~" + service), None)
-
-    def _members(self, incident_id: str) -> list[tuple[str, str]]:
-        """Open episodes answering to ``incident_id``, in (customer, service) order."""
-        members = self._by_incident.get(incident_id, ())
-        return sorted(members, key=lambda m: (m[0], service_rank(m[1]), m[1]))
