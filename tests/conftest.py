@@ -14,7 +14,7 @@ REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO.parent / "shared" / "data"
 
 
-from forewarn_testing import forewarn_exe  # noqa: E402
+from tests.forewarn_testing import forewarn_exe  # noqa: E402
 
 
 @pytest.fixture

@@ -29,7 +29,6 @@ from pathlib import Path
 
 TESTS = Path(__file__).resolve().parent
 FIXTURES = TESTS / "fixtures" / "golden"
-INTEGRATION = TESTS / "integration"
 
 WALL_CLOCK = '"delivered_at": "<wall clock>"'
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
@@ -75,11 +74,6 @@ def summary_line(stderr: str, out: Path) -> str:
     return lines[0].replace(str(out), "OUT") + "\n"
 
 
-def _story_modules() -> None:
-    if str(INTEGRATION) not in sys.path:
-        sys.path.insert(0, str(INTEGRATION))
-
-
 # ---- the stories of the replay integration tests (their builders, imported) ------------
 
 def _synth(path: Path, customers: int, seed: int) -> Path:
@@ -97,8 +91,7 @@ def _index(region: Path) -> object:
 
 def story(work: Path) -> Prepared:
     """test_replay_story: power, a flap, two joined cell outages, a fibre node, garbage."""
-    _story_modules()
-    from test_replay_story import pick_story, story_lines
+    from tests.integration.test_replay_story import pick_story, story_lines
 
     region = _synth(work / "region", 1500, 11)  # as its ``story_region`` fixture
     return Prepared(region, story_lines(pick_story(_index(region))))
@@ -106,9 +99,8 @@ def story(work: Path) -> Prepared:
 
 def mixed_formats(work: Path) -> Prepared:
     """test_replay_mixed_formats: the NOC story in TMF642, VES, Alertmanager and native."""
-    _story_modules()
-    from test_replay_mixed_formats import pick
-    from test_replay_mixed_formats import story as mixed_story
+    from tests.integration.test_replay_mixed_formats import pick
+    from tests.integration.test_replay_mixed_formats import story as mixed_story
 
     region = _synth(work / "region", 1500, 23)  # as its ``region`` fixture
     return Prepared(region, mixed_story(pick(_index(region))))
@@ -116,10 +108,9 @@ def mixed_formats(work: Path) -> Prepared:
 
 def _legal(work: Path, zones: tuple[str, ...], config: str, zone_name: str,
            fails: tuple[int, ...], fixed: tuple[int, ...]) -> Prepared:
-    _story_modules()
     from zoneinfo import ZoneInfo
 
-    from test_replay_legal_clocks import alarm, local, make_region, pick_pon
+    from tests.integration.test_replay_legal_clocks import alarm, local, make_region, pick_pon
 
     region = make_region(work / "region", zones)
     pon = pick_pon(_index(region))

@@ -28,10 +28,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from forewarn_testing import healthy, start_worker, stop_worker, wait_for, worker_config
 
 from forewarn.geo import RegionIndex, load_region
 from forewarn.streams.web.response_headers import CONTENT_SECURITY_POLICY, SECURITY_HEADERS
+from tests.forewarn_testing import healthy, start_worker, stop_worker, wait_for, worker_config
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
 

@@ -18,7 +18,9 @@ from pathlib import Path
 
 import geopandas as gpd
 import pytest
-from forewarn_testing import (
+
+from forewarn.geo import RegionIndex, load_region
+from tests.forewarn_testing import (
     healthy,
     read_records,
     start_worker,
@@ -26,8 +28,6 @@ from forewarn_testing import (
     wait_for,
     worker_config,
 )
-
-from forewarn.geo import RegionIndex, load_region
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
 

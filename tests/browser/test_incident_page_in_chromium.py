@@ -19,7 +19,11 @@ from pathlib import Path
 
 import geopandas as gpd
 import pytest
-from forewarn_testing import (
+
+from forewarn.geo import RegionIndex, load_region
+from forewarn.streams.kafka.embedded_broker import free_port
+from forewarn.streams.web.response_headers import CONTENT_SECURITY_POLICY
+from tests.forewarn_testing import (
     healthy,
     read_records,
     start_worker,
@@ -27,10 +31,6 @@ from forewarn_testing import (
     wait_for,
     worker_config,
 )
-
-from forewarn.geo import RegionIndex, load_region
-from forewarn.streams.kafka.embedded_broker import free_port
-from forewarn.streams.web.response_headers import CONTENT_SECURITY_POLICY
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
 

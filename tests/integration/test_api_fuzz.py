@@ -21,14 +21,14 @@ from typing import Any
 
 import pytest
 import schemathesis
-from forewarn_testing import healthy, start_worker, stop_worker, wait_for, worker_config
-from fuzz_payloads import TMF642, mutated_payloads
 from hypothesis import HealthCheck, given, settings
 from hypothesis.errors import Unsatisfiable
 from schemathesis.checks import not_a_server_error
 from schemathesis.generation import GenerationMode
 
 from forewarn.streams.input.formats.limits import MAX_ID_LENGTH
+from tests.forewarn_testing import healthy, start_worker, stop_worker, wait_for, worker_config
+from tests.fuzz_payloads import TMF642, mutated_payloads
 
 pytestmark = pytest.mark.integration
 

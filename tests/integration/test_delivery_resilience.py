@@ -12,7 +12,6 @@ from typing import Any
 
 import pytest
 from aiohttp import web
-from test_delivery_sinks import SmtpSink, smtp_sink  # noqa: F401  (real SMTP fixture)
 
 from forewarn.config import Settings
 from forewarn.domain import Customer, Decision, Stage
@@ -21,6 +20,7 @@ from forewarn.streams import records
 from forewarn.streams.delivery.policy import DeliveryPolicy
 from forewarn.streams.delivery.stage import DeliveryStage
 from forewarn.templates import MessageRenderer
+from tests.integration.test_delivery_sinks import SmtpSink, smtp_sink  # noqa: F401  (real SMTP fixture)
 
 pytestmark = pytest.mark.integration
 

@@ -9,7 +9,15 @@ import urllib.request
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from forewarn_testing import get_json, healthy, start_worker, stop_worker, wait_for, worker_config
+
+from tests.forewarn_testing import (
+    get_json,
+    healthy,
+    start_worker,
+    stop_worker,
+    wait_for,
+    worker_config,
+)
 
 pytestmark = pytest.mark.integration
 

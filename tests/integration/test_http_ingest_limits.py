@@ -15,7 +15,8 @@ from datetime import UTC, datetime
 
 import pytest
 from aiokafka import AIOKafkaConsumer
-from forewarn_testing import healthy, start_worker, stop_worker, wait_for, worker_config
+
+from tests.forewarn_testing import healthy, start_worker, stop_worker, wait_for, worker_config
 
 pytestmark = pytest.mark.integration
 

@@ -18,9 +18,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from forewarn_testing import healthy, start_worker, stop_worker, wait_for, worker_config
 
 from forewarn.streams.kafka.embedded_broker import EmbeddedBroker
+from tests.forewarn_testing import healthy, start_worker, stop_worker, wait_for, worker_config
 
 pytestmark = pytest.mark.integration
 

@@ -13,7 +13,9 @@ from pathlib import Path
 
 import pytest
 from aiokafka import AIOKafkaConsumer
-from forewarn_testing import (
+
+from forewarn.geo import RegionIndex, load_region
+from tests.forewarn_testing import (
     TINY,
     healthy,
     produce_async,
@@ -23,8 +25,6 @@ from forewarn_testing import (
     wait_for,
     worker_config,
 )
-
-from forewarn.geo import RegionIndex, load_region
 
 pytestmark = pytest.mark.integration
 

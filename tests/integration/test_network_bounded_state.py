@@ -17,7 +17,11 @@ from pathlib import Path
 import pytest
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-from forewarn_testing import (
+
+from forewarn.geo import RegionIndex, load_region
+from forewarn.streams.kafka.fence import FenceReader
+from forewarn.streams.kafka.network_journal import CHUNK_BYTES, StateJournal
+from tests.forewarn_testing import (
     TINY,
     healthy,
     native,
@@ -28,10 +32,6 @@ from forewarn_testing import (
     wait_for,
     worker_config,
 )
-
-from forewarn.geo import RegionIndex, load_region
-from forewarn.streams.kafka.fence import FenceReader
-from forewarn.streams.kafka.network_journal import CHUNK_BYTES, StateJournal
 
 pytestmark = pytest.mark.integration
 

@@ -12,11 +12,11 @@ from typing import Any
 import pytest
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-from forewarn_testing import produce_async
 
 from forewarn.streams.kafka.fence import FenceReader
 from forewarn.streams.kafka.network_feed import NetworkFeed, Outgoing
 from forewarn.streams.kafka.network_journal import StateJournal
+from tests.forewarn_testing import produce_async
 
 pytestmark = pytest.mark.integration
 

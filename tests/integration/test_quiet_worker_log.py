@@ -15,7 +15,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from forewarn_testing import (
+
+from tests.forewarn_testing import (
     healthy,
     read_records,
     start_worker,

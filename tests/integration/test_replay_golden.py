@@ -17,7 +17,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from golden_replay import CASES, GoldenCase, first_difference, read_fixture, run_case
+
+from tests.golden_replay import CASES, GoldenCase, first_difference, read_fixture, run_case
 
 pytestmark = pytest.mark.integration
 

@@ -13,7 +13,15 @@ import time
 from pathlib import Path
 
 import pytest
-from forewarn_testing import TINY, forewarn_exe, healthy, start_worker, wait_for, worker_config
+
+from tests.forewarn_testing import (
+    TINY,
+    forewarn_exe,
+    healthy,
+    start_worker,
+    wait_for,
+    worker_config,
+)
 
 pytestmark = pytest.mark.integration
 

@@ -9,7 +9,9 @@ import time
 from pathlib import Path
 
 import pytest
-from forewarn_testing import (
+
+from forewarn.geo import RegionIndex, load_region
+from tests.forewarn_testing import (
     TINY,
     HttpGateway,
     healthy,
@@ -20,8 +22,6 @@ from forewarn_testing import (
     wait_for,
     worker_config,
 )
-
-from forewarn.geo import RegionIndex, load_region
 
 pytestmark = pytest.mark.integration
 

@@ -15,7 +15,10 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from forewarn_testing import (
+
+from forewarn.geo import RegionIndex, load_region
+from forewarn.streams.partitioning import partition_of
+from tests.forewarn_testing import (
     healthy,
     native,
     produce,
@@ -25,9 +28,6 @@ from forewarn_testing import (
     wait_for,
     worker_config,
 )
-
-from forewarn.geo import RegionIndex, load_region
-from forewarn.streams.partitioning import partition_of
 
 pytestmark = pytest.mark.integration
 

@@ -16,14 +16,6 @@ from pathlib import Path
 import geopandas as gpd
 import pytest
 import schemathesis
-from forewarn_testing import (
-    healthy,
-    read_records,
-    start_worker,
-    stop_worker,
-    wait_for,
-    worker_config,
-)
 from hypothesis import HealthCheck, given, settings
 from prometheus_client.parser import text_string_to_metric_families
 from schemathesis.checks import (
@@ -34,6 +26,14 @@ from schemathesis.checks import (
 )
 
 from forewarn.geo import RegionIndex, load_region
+from tests.forewarn_testing import (
+    healthy,
+    read_records,
+    start_worker,
+    stop_worker,
+    wait_for,
+    worker_config,
+)
 
 pytestmark = pytest.mark.integration
 

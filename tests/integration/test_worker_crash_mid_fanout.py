@@ -11,7 +11,9 @@ import time
 from pathlib import Path
 
 import pytest
-from forewarn_testing import (
+
+from forewarn.geo import RegionIndex, load_region
+from tests.forewarn_testing import (
     HttpGateway,
     healthy,
     native,
@@ -21,8 +23,6 @@ from forewarn_testing import (
     wait_for,
     worker_config,
 )
-
-from forewarn.geo import RegionIndex, load_region
 
 pytestmark = pytest.mark.integration
 

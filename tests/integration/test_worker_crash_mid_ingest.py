@@ -27,10 +27,10 @@ from typing import Any
 
 import pytest
 from aiokafka import AIOKafkaConsumer
-from forewarn_testing import TINY, healthy, start_worker, stop_worker, wait_for, worker_config
 
 from forewarn.geo import RegionIndex, load_region
 from forewarn.streams.kafka.fence import FenceReader
+from tests.forewarn_testing import TINY, healthy, start_worker, stop_worker, wait_for, worker_config
 
 pytestmark = pytest.mark.integration
 

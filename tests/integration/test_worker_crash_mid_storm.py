@@ -35,7 +35,10 @@ from typing import Any
 
 import pytest
 from aiokafka import AIOKafkaProducer
-from forewarn_testing import (
+
+from forewarn.geo import RegionIndex, load_region
+from forewarn.streams.kafka.fence import FenceReader
+from tests.forewarn_testing import (
     HttpGateway,
     healthy,
     start_worker,
@@ -43,9 +46,6 @@ from forewarn_testing import (
     wait_for,
     worker_config,
 )
-
-from forewarn.geo import RegionIndex, load_region
-from forewarn.streams.kafka.fence import FenceReader
 
 pytestmark = pytest.mark.integration
 

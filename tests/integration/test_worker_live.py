@@ -12,7 +12,9 @@ import time
 from pathlib import Path
 
 import pytest
-from forewarn_testing import (
+
+from forewarn.geo import RegionIndex, load_region
+from tests.forewarn_testing import (
     TINY,
     get_json,
     healthy,
@@ -24,8 +26,6 @@ from forewarn_testing import (
     wait_for,
     worker_config,
 )
-
-from forewarn.geo import RegionIndex, load_region
 
 pytestmark = pytest.mark.integration
 

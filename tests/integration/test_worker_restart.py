@@ -16,7 +16,9 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from forewarn_testing import (
+
+from forewarn.geo import RegionIndex, load_region
+from tests.forewarn_testing import (
     TINY,
     get_json,
     healthy,
@@ -28,8 +30,6 @@ from forewarn_testing import (
     wait_for,
     worker_config,
 )
-
-from forewarn.geo import RegionIndex, load_region
 
 pytestmark = pytest.mark.integration
 

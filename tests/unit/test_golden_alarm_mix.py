@@ -8,10 +8,10 @@ import json
 from collections import Counter
 
 import pytest
-from golden_replay import FORMATS, MIX_T0, _fault, alarm_mix, normalise
 
 from forewarn.domain import Alarm, CableCut, IncidentUpdate, MaintenanceWindow
 from forewarn.streams.input.normalise import parse_line
+from tests.golden_replay import FORMATS, MIX_T0, _fault, alarm_mix, normalise
 
 ELEMENTS = {"cell": ["CELL-1", "CELL-2"], "site": ["SITE-1", "SITE-2", "SITE-3"],
             "power": ["PWR-1"], "transport": ["TRN-1"], "olt": ["OLT-1"], "pon": ["PON-1"]}

@@ -15,7 +15,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
-from deploy_files import (
+
+from tests.unit.deploy.deploy_files import (
     COMPOSE_CONFIG,
     DEPLOY,
     PROPOSED_KAFKA_KEYS,

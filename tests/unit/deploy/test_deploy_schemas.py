@@ -22,7 +22,8 @@ from typing import Any
 import jsonschema
 import kubernetes_validate
 import pytest
-from deploy_files import COMPOSE_FILE, K8S, compose, k8s_documents, load_yaml
+
+from tests.unit.deploy.deploy_files import COMPOSE_FILE, K8S, compose, k8s_documents, load_yaml
 
 # Oldest and newest Kubernetes minor versions the manifests are meant for.
 K8S_VERSIONS = ("1.29.0", "1.33.0")

@@ -11,7 +11,7 @@ import re
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from deploy_files import (
+from tests.unit.deploy.deploy_files import (
     COMPOSE_CONFIG,
     DEPLOY,
     DOCKERFILE,

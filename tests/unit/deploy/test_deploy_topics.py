@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pytest
 import yaml
-from deploy_files import (
+
+from tests.unit.deploy.deploy_files import (
     COMPOSE_CONFIG,
     K8S,
     TOPICS_SCRIPT,

@@ -7,9 +7,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from geo_helpers import TINY
 
 from forewarn.geo import Region, RegionIndex, load_region
+from tests.unit.geo.geo_helpers import TINY
 
 RegionFactory = Callable[..., Path]
 

@@ -7,10 +7,10 @@ import logging
 from pathlib import Path
 
 import pytest
-from geo_helpers import TINY
 
 from forewarn.errors import RegionError
 from forewarn.geo.commands import parse_down, run_impact, run_synth
+from tests.unit.geo.geo_helpers import TINY
 
 
 def test_impact_result_has_the_contract_shape() -> None:

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 import shapely
-from geo_helpers import feature_collection
 
 from forewarn.errors import RegionError
 from forewarn.geo import RegionIndex, load_region
+from tests.unit.geo.geo_helpers import feature_collection
 
 LAYERED = Path(__file__).resolve().parents[2] / "fixtures" / "regions" / "layered"
 METRES_PER_DEG_LAT = 111_200
@@ -49,7 +49,7 @@ def test_cut_nodes_taken_down_put_their_customers_out(layered: RegionIndex) -> N
 
 
 def test_region_without_routes_has_no_cuts() -> None:
-    from geo_helpers import TINY
+    from tests.unit.geo.geo_helpers import TINY
 
     index = RegionIndex.build(load_region(TINY))
     assert index.cut_at((13.4, 52.5), 1000) == [] and index.cut_by(shapely.box(0, 0, 90, 90)) == []

@@ -8,11 +8,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from geo_helpers import TINY
 
 from forewarn.errors import RegionError
 from forewarn.geo import RegionIndex, load_region, write_synthetic_region
 from forewarn.geo.artifact import IndexWatcher, current_version, region_checksum, write_index
+from tests.unit.geo.geo_helpers import TINY
 
 LAYERED = TINY.parent / "layered"
 

@@ -6,10 +6,10 @@ import json
 from pathlib import Path
 
 import pytest
-from geo_helpers import TINY
 
 from forewarn.geo.check import check_region, format_report
 from forewarn.geo.commands import run_check
+from tests.unit.geo.geo_helpers import TINY
 
 REGIONS = TINY.parent
 BROKEN = REGIONS / "broken"

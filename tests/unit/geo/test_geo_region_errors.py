@@ -7,10 +7,10 @@ feature numbers from 1.
 from __future__ import annotations
 
 import pytest
-from geo_helpers import SQUARE, customers_csv, feature_collection, polygon_feature
 
 from forewarn.errors import RegionError
 from forewarn.geo import RegionIndex, load_region
+from tests.unit.geo.geo_helpers import SQUARE, customers_csv, feature_collection, polygon_feature
 
 GOOD = "a,13.41,52.51,mobile,,de,sms,+491511,,,0,Europe/Berlin"
 

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
-from geo_helpers import SAMPLE, SQUARE, TINY, customers_csv, feature_collection, polygon_feature
-
 from forewarn.geo import Region, load_region
+from tests.unit.geo.geo_helpers import (
+    SAMPLE,
+    SQUARE,
+    TINY,
+    customers_csv,
+    feature_collection,
+    polygon_feature,
+)
 
 
 def test_ids_that_look_like_numbers_stay_strings(tiny_region: Region) -> None:

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from geo_helpers import SAMPLE
 
 from forewarn.geo import RegionIndex, load_region
+from tests.unit.geo.geo_helpers import SAMPLE
 
 # (element, type, mobile out, fibre out) — the table in forewarn/data/sample_region/README.md
 TARGETS = [

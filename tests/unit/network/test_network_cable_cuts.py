@@ -8,10 +8,10 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from network_helpers import changes, correlator, cut_at, cut_by, raised, who
 
 from forewarn.geo import RegionIndex
 from forewarn.streams.network.cuts import CUT_CAUSE, cut_alarm_id
+from tests.unit.network.network_helpers import changes, correlator, cut_at, cut_by, raised, who
 
 METRES_PER_DEG_LAT = 111_200
 ON_R1 = (13.395, 52.51)

@@ -8,13 +8,12 @@ import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from network_helpers import correlator
-
 from forewarn.geo import RegionIndex
 from forewarn.streams import records
 from forewarn.streams.customers.stage import CustomerStage
 from forewarn.streams.input.stage import NormaliseStage
 from forewarn.streams.network.stage import NetworkStage
+from tests.unit.network.network_helpers import correlator
 
 T0 = datetime(2026, 5, 4, 8, 0, tzinfo=UTC)
 PARTITIONS = 2

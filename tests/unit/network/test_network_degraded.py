@@ -4,12 +4,11 @@ N5 and L4 stand on site S1 under PWR-1, G2 and U3 on site S2)."""
 
 from __future__ import annotations
 
-from network_helpers import cleared, correlator, raised
-
 from forewarn.domain import MaintenanceWindow
 from forewarn.geo import RegionIndex
 from forewarn.streams.network.correlation import NetworkCorrelator
 from forewarn.streams.network.stage import NetworkStage
+from tests.unit.network.network_helpers import cleared, correlator, raised
 
 
 def incident(net: NetworkCorrelator, root: str) -> str:

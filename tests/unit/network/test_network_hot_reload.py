@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from network_helpers import correlator
 
 from forewarn.geo import RegionIndex
 from forewarn.geo.artifact import write_index
@@ -18,6 +17,7 @@ from forewarn.streams.network.index_reload import (
     ReloadingNetworkStage,
     reload_record,
 )
+from tests.unit.network.network_helpers import correlator
 
 OLD_007 = "007,13.405,52.51,"
 NEW_007 = "007,13.43,52.518,"

@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from network_helpers import changes, correlator, cut_at, raised, who
 
 from forewarn.domain import MaintenanceWindow
 from forewarn.geo import RegionIndex
@@ -20,6 +19,7 @@ from forewarn.streams.network.index_reload import (
     ReloadingNetworkStage,
     reload_record,
 )
+from tests.unit.network.network_helpers import changes, correlator, cut_at, raised, who
 
 OLD_007 = "007,13.405,52.51,"
 NEW_007 = "007,13.43,52.518,"

@@ -5,13 +5,13 @@ comes back as its alarms say."""
 from __future__ import annotations
 
 import pytest
-from network_helpers import cleared, correlator, raised, who
 
 from forewarn.domain import Alarm
 from forewarn.streams.network.correlation import NetworkCorrelator
 from forewarn.streams.network.elements import ElementStates
 from forewarn.streams.network.refusals import TOO_MANY_OPEN_ALARMS, RecordRefused
 from forewarn.streams.network.windows import MaintenanceSchedule
+from tests.unit.network.network_helpers import cleared, correlator, raised, who
 
 T0 = 1_780_000_000.0
 CAP = 5

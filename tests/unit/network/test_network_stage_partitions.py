@@ -6,8 +6,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from network_helpers import correlator
-
 from forewarn.geo import RegionIndex
 from forewarn.geo.artifact import write_index
 from forewarn.streams.network.index_reload import (
@@ -16,6 +14,7 @@ from forewarn.streams.network.index_reload import (
     reload_record,
 )
 from forewarn.streams.partitioning import partition_of
+from tests.unit.network.network_helpers import correlator
 
 PARTITIONS = 5
 FIRST_CUSTOMER = ("007,13.405,52.51,mobile;fibre,,de,sms;email,+4915112345678,007@example.org,"

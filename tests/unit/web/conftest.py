@@ -7,10 +7,10 @@ import shutil
 from pathlib import Path
 
 import pytest
-from forewarn_testing import TINY
 
 from forewarn.geo import RegionIndex, load_region
 from forewarn.streams.network.incident_board import IncidentBoard
+from tests.forewarn_testing import TINY
 
 
 def _square(x0: float, x1: float) -> dict[str, object]:

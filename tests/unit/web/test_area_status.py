@@ -5,11 +5,11 @@ from __future__ import annotations
 import json
 
 import pytest
-from web_helpers import T0, change
 
 from forewarn.geo import RegionIndex
 from forewarn.streams.network.incident_board import IncidentBoard
 from forewarn.streams.web.status import AreaStatus
+from tests.unit.web.web_helpers import T0, change
 
 
 @pytest.fixture

@@ -5,12 +5,12 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 
 import pytest
-from web_helpers import T0, change
 
 from forewarn.geo import RegionIndex
 from forewarn.streams.network.incident_board import IncidentBoard
 from forewarn.streams.web.cap import ATOM_NS, CAP_NS, KEEP_CANCELLED_S, CapFeed
 from forewarn.streams.web.status import AreaStatus
+from tests.unit.web.web_helpers import T0, change
 
 A = {"atom": ATOM_NS, "cap": CAP_NS}
 REQUIRED_ALERT = ("identifier", "sender", "sent", "status", "msgType", "scope")

@@ -10,7 +10,6 @@ from pathlib import Path
 import feedparser
 import pytest
 import xmlschema
-from web_helpers import T0, change
 
 from forewarn.geo import RegionIndex
 from forewarn.streams.network.incident_board import IncidentBoard
@@ -24,6 +23,7 @@ from forewarn.streams.web.cap import (
     severity,
 )
 from forewarn.streams.web.status import AreaStatus
+from tests.unit.web.web_helpers import T0, change
 
 XSD = Path(__file__).resolve().parents[2] / "fixtures" / "cap" / "CAP-v1.2.xsd"
 A = {"atom": ATOM_NS, "cap": CAP_NS}

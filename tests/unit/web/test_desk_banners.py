@@ -4,7 +4,6 @@ totals on top, places named, told counts exact although deliveries arrive early.
 from __future__ import annotations
 
 import pytest
-from web_helpers import T0, change, delivered
 
 from forewarn.config import Settings
 from forewarn.geo import RegionIndex
@@ -12,6 +11,7 @@ from forewarn.streams.network.incident_board import MAX_PENDING, IncidentBoard
 from forewarn.streams.web.api import WebApi
 from forewarn.streams.web.desk_banners import MAX_PLACES, banner_places, desk_banners
 from forewarn.streams.web.metrics import StreamMetrics
+from tests.unit.web.web_helpers import T0, change, delivered
 
 
 def _incident(incident_id: str, now: int, *, started: str = "2023-11-14T22:00:00+00:00",

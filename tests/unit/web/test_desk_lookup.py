@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import pytest
-from web_helpers import T0
 
 from forewarn.domain import Notification
 from forewarn.geo import RegionIndex
 from forewarn.streams.delivery.history import remember_delivery
 from forewarn.streams.web.desk import PhoneBook, customer_status, normalise_phone
+from tests.unit.web.web_helpers import T0
 
 
 @pytest.mark.parametrize("typed", ["+49 151 12345678", "+49-151-1234 5678", "0049 151 12345678",

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from hypothesis import given
 from hypothesis import strategies as st
-from web_helpers import T0, change, delivered
 
 from forewarn.streams import records
 from forewarn.streams.network.incident_board import KEEP_ENDED, KEEP_NEWS, IncidentBoard
+from tests.unit.web.web_helpers import T0, change, delivered
 
 
 def test_outage_counts_now_and_at_peak(board: IncidentBoard) -> None:

@@ -8,7 +8,6 @@ import re
 from html.parser import HTMLParser
 
 import pytest
-from web_helpers import T0, change, delivered
 
 from forewarn.config import Settings
 from forewarn.geo import RegionIndex
@@ -16,6 +15,7 @@ from forewarn.streams.network.incident_board import IncidentBoard
 from forewarn.streams.web.api import WebApi
 from forewarn.streams.web.incident_page import MAX_INCIDENT_ID, advice_key
 from forewarn.streams.web.metrics import StreamMetrics
+from tests.unit.web.web_helpers import T0, change, delivered
 
 HOSTILE = "MW-<img src=x onerror=alert(1)>\"'&"
 VISIBLE_S = 3600.0

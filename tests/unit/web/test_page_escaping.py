@@ -10,11 +10,10 @@ from __future__ import annotations
 import html
 import re
 
-from web_helpers import T0, change
-
 from forewarn.streams.network.incident_board import IncidentBoard
 from forewarn.streams.web.desk_banners import desk_banners
 from forewarn.streams.web.pages import render
+from tests.unit.web.web_helpers import T0, change
 
 HOSTILE = "MW-<img src=x onerror=alert(1)>\"'&"
 

@@ -4,7 +4,6 @@ the default; errors translated; times named by the zone's common name."""
 from __future__ import annotations
 
 import pytest
-from web_helpers import T0, change
 
 from forewarn.config import Settings
 from forewarn.geo import RegionIndex
@@ -12,6 +11,7 @@ from forewarn.streams.network.incident_board import IncidentBoard
 from forewarn.streams.web.api import WebApi
 from forewarn.streams.web.i18n import strings
 from forewarn.streams.web.metrics import StreamMetrics
+from tests.unit.web.web_helpers import T0, change
 
 
 @pytest.fixture

@@ -6,12 +6,12 @@ from collections import Counter
 
 from prometheus_client import CollectorRegistry
 from prometheus_client.parser import text_string_to_metric_families
-from web_helpers import change
 
 from forewarn.geo import RegionIndex
 from forewarn.notifiers import DeliveryMetrics
 from forewarn.streams.network.incident_board import IncidentBoard
 from forewarn.streams.web.metrics import StreamMetrics
+from tests.unit.web.web_helpers import change
 
 
 class Normalise:
