@@ -30,6 +30,7 @@ import orjson
 from forewarn.domain import IncidentUpdate, InputRecord
 from forewarn.errors import AlarmFormatError
 from forewarn.streams.customers.gc_pause import gc_paused
+from forewarn.streams.input.formats.limits import MAX_EXCERPT, excerpt
 from forewarn.streams.input.normalise import dead_letter, parse_records
 
 __all__ = [
@@ -41,7 +42,7 @@ __all__ = [
     "ingest_body",
 ]
 
-MAX_EXCERPT_CHARS = 2_000  # of an invalid record's own JSON kept in its dead letter
+MAX_EXCERPT_CHARS = MAX_EXCERPT  # of an invalid record's own JSON kept in its dead letter
 MAX_DEAD_LETTERS = 1_000  # per request; the rest are counted in one more letter
 
 
@@ -160,37 +161,6 @@ def _dead(error: AlarmFormatError, excerpt: str) -> dict[str, Any]:
     return {**dead_letter(excerpt, str(error), error.field, error.problem), "source": "http"}
 
 
-class _Excerpts:
-    """The bounded JSON text of the record an error's field path points into, once per record.
-
-    ``[3].state`` -> item 3 of a top-level array; ``alerts[3].labels.x`` -> item 3 of the
-    top-level ``alerts`` array; anything else -> the payload itself. Cached by record, so a
-    record with several wrong fields is encoded once and its letters share one string."""
-
-    def __init__(self, obj: Any) -> None:
-        self.obj = obj
-        self.cache: dict[int, str] = {}
-
-    def of(self, field_path: str) -> str:
-        record = self._record(field_path)
-        key = id(record)
-        if key not in self.cache:
-            text = json.dumps(record, ensure_ascii=False, default=str)
-            self.cache[key] = text[:MAX_EXCERPT_CHARS]
-        return self.cache[key]
-
-    def _record(self, path: str) -> Any:
-        name, _, rest = path.partition("[")
-        index, closed, _ = rest.partition("]")
-        if not closed or not index.isdigit():
-            return self.obj
-        container = self.obj if not name else (
-            self.obj.get(name) if isinstance(self.obj, dict) else None)
-        if isinstance(container, list) and int(index) < len(container):
-            return container[int(index)]
-        return self.obj
-
-
 def ingest_body(body: bytes, *, expect: Callable[[InputRecord], bool] | None = None,
                 defaults: dict[str, Any] | None = None,
                 limits: IngestLimits = DEFAULT_LIMITS) -> IngestAnswer:
@@ -218,8 +188,16 @@ def _answer(obj: Any, expect: Callable[[InputRecord], bool] | None) -> IngestAns
         records = [r for r in records if expect(r)]
         errors += [AlarmFormatError("type", f"this endpoint does not take {type(r).__name__}")
                    for r in wrong]
-    excerpts = _Excerpts(obj)
-    dead = [_dead(e, excerpts.of(e.field)) for e in errors[:MAX_DEAD_LETTERS]]
+    whole: list[str] = []  # the payload's excerpt, made once, for errors about no one item
+
+    def raw_of(error: AlarmFormatError) -> str:
+        if error.excerpt is not None:  # the parser's excerpt of the offending item itself
+            return error.excerpt
+        if not whole:
+            whole.append(excerpt(obj))
+        return whole[0]
+
+    dead = [_dead(e, raw_of(e)) for e in errors[:MAX_DEAD_LETTERS]]
     if len(errors) > MAX_DEAD_LETTERS:
         dead.append(_omitted(len(errors) - MAX_DEAD_LETTERS))
     if errors:
