@@ -20,6 +20,7 @@ from aiohttp import web
 from aiokafka import AIOKafkaProducer
 
 TINY = Path(__file__).resolve().parent / "fixtures" / "regions" / "tiny"
+SAMPLE = Path(__file__).resolve().parents[1] / "forewarn" / "data" / "sample_region"
 
 
 def forewarn_exe() -> list[str]:

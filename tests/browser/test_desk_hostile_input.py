@@ -31,11 +31,17 @@ import pytest
 
 from forewarn.geo import RegionIndex, load_region
 from forewarn.streams.web.response_headers import CONTENT_SECURITY_POLICY, SECURITY_HEADERS
-from tests.forewarn_testing import healthy, start_worker, stop_worker, wait_for, worker_config
+from tests.forewarn_testing import (
+    SAMPLE,
+    healthy,
+    start_worker,
+    stop_worker,
+    wait_for,
+    worker_config,
+)
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
 
-SAMPLE = Path(__file__).resolve().parents[2] / "forewarn" / "data" / "sample_region"
 TOKEN = "hostile-token-7c1e"
 ELEMENT = "S0002"
 

@@ -21,6 +21,7 @@ import pytest
 
 from forewarn.geo import RegionIndex, load_region
 from tests.forewarn_testing import (
+    SAMPLE,
     healthy,
     read_records,
     start_worker,
@@ -31,7 +32,6 @@ from tests.forewarn_testing import (
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
 
-SAMPLE = Path(__file__).resolve().parents[2] / "forewarn" / "data" / "sample_region"
 TOKEN = "browser-token-51d0"
 ELEMENT = "S0002"
 

@@ -26,6 +26,7 @@ import pytest
 
 from forewarn.geo import RegionIndex, load_region
 from tests.forewarn_testing import (
+    SAMPLE,
     healthy,
     read_records,
     start_worker,
@@ -36,7 +37,6 @@ from tests.forewarn_testing import (
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
 
-SAMPLE = Path(__file__).resolve().parents[2] / "forewarn" / "data" / "sample_region"
 TOKEN = "desk-live-token-93ab"
 SITE, OLT, PLANNED, LATE = "S0002", "OLT-01", "OLT-02", "S0004"
 MAINTENANCE = "MW-desk-live-1"

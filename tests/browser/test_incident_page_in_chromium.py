@@ -24,6 +24,7 @@ from forewarn.geo import RegionIndex, load_region
 from forewarn.streams.kafka.embedded_broker import free_port
 from forewarn.streams.web.response_headers import CONTENT_SECURITY_POLICY
 from tests.forewarn_testing import (
+    SAMPLE,
     healthy,
     read_records,
     start_worker,
@@ -34,7 +35,6 @@ from tests.forewarn_testing import (
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
 
-SAMPLE = Path(__file__).resolve().parents[2] / "forewarn" / "data" / "sample_region"
 TOKEN = "incident-page-token-7c1e"
 ELEMENT = "S0002"
 LINK = re.compile(r"http://127\.0\.0\.1:\d+/i/[A-Za-z0-9%._-]+")

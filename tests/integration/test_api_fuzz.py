@@ -16,7 +16,6 @@ import os
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -27,12 +26,18 @@ from schemathesis.checks import not_a_server_error
 from schemathesis.generation import GenerationMode
 
 from forewarn.streams.input.formats.limits import MAX_ID_LENGTH
-from tests.forewarn_testing import healthy, start_worker, stop_worker, wait_for, worker_config
+from tests.forewarn_testing import (
+    SAMPLE,
+    healthy,
+    start_worker,
+    stop_worker,
+    wait_for,
+    worker_config,
+)
 from tests.fuzz_payloads import TMF642, mutated_payloads
 
 pytestmark = pytest.mark.integration
 
-SAMPLE = Path(__file__).resolve().parents[2] / "forewarn" / "data" / "sample_region"
 TOKEN = "fuzz-token-51d0"
 
 

@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from tests.forewarn_testing import (
+    SAMPLE,
     healthy,
     read_records,
     start_worker,
@@ -27,7 +28,6 @@ from tests.forewarn_testing import (
 
 pytestmark = pytest.mark.integration
 
-SAMPLE = Path(__file__).resolve().parents[2] / "forewarn" / "data" / "sample_region"
 TOKEN = "quiet-log-token-5e21"
 LEVEL = re.compile(r"^\S+ \S+ (DEBUG|INFO|WARNING|ERROR|CRITICAL) ", re.MULTILINE)
 

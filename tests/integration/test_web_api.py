@@ -27,6 +27,7 @@ from schemathesis.checks import (
 
 from forewarn.geo import RegionIndex, load_region
 from tests.forewarn_testing import (
+    SAMPLE,
     healthy,
     read_records,
     start_worker,
@@ -37,7 +38,6 @@ from tests.forewarn_testing import (
 
 pytestmark = pytest.mark.integration
 
-SAMPLE = Path(__file__).resolve().parents[2] / "forewarn" / "data" / "sample_region"
 TOKEN = "web-token-7c1e"
 ELEMENT = "S0002"  # a site: 9 mobile customers (sample_region/README.md)
 CAP = {"cap": "urn:oasis:names:tc:emergency:cap:1.2", "atom": "http://www.w3.org/2005/Atom"}
