@@ -44,10 +44,9 @@ def reload_record(version: str, at: float) -> dict[str, Any]:
     return records.IndexReload(version, at).to_wire()
 
 
-def is_reload(value: Any) -> TypeGuard[records.IndexReload | dict[str, Any]]:
-    """A reload record, typed or as it travels."""
-    return isinstance(value, records.IndexReload) or (
-        records.is_control(value) and value.get("control") == RELOAD)
+def is_reload(value: Any) -> TypeGuard[dict[str, Any]]:
+    """A reload record as it travels on ``alarms.raw`` (not yet decoded)."""
+    return records.is_control(value) and value.get("control") == RELOAD
 
 
 class LiveIndex:
@@ -144,7 +143,7 @@ class ReloadingNetworkStage(NetworkStage):
 
     def handle(self, value: Input,
                received_at: float | None = None) -> list[tuple[int, dict[str, Any]]]:
-        if isinstance(value, dict) and records.is_control(value) and value.get("control") == RELOAD:
+        if is_reload(value):
             value = records.decode_raw_control(value)
         if not isinstance(value, records.IndexReload):
             return super().handle(value, received_at)
