@@ -25,6 +25,7 @@ __all__ = [
     "MaintenanceWindow",
     "Notification",
     "Stage",
+    "from_iso",
     "to_epoch",
     "to_iso",
 ]
@@ -225,6 +226,12 @@ class Notification:
 def to_epoch(value: datetime) -> float:
     """POSIX seconds of an aware datetime (naive ones are rejected by callers before this)."""
     return value.timestamp()
+
+
+def from_iso(iso: str | None) -> float | None:
+    """POSIX seconds of an ISO-8601 instant with offset (as ``to_iso`` writes); None stays
+    None, and so does an empty string."""
+    return datetime.fromisoformat(iso).timestamp() if iso else None
 
 
 def to_iso(epoch: float) -> str:

@@ -45,6 +45,7 @@ from urllib.parse import quote, urlsplit
 
 import shapely
 
+from forewarn.domain import from_iso
 from forewarn.streams.web.i18n import LANGUAGES, strings
 from forewarn.streams.web.incident_page import advice_key, footprint_areas
 from forewarn.streams.web.status import AreaStatus
@@ -78,8 +79,6 @@ def cap_time(epoch: float) -> str:
     return datetime.fromtimestamp(int(epoch), UTC).strftime("%Y-%m-%dT%H:%M:%S+00:00")
 
 
-def _epoch(iso: str | None) -> float | None:
-    return datetime.fromisoformat(iso).timestamp() if iso else None
 
 
 @dataclass(frozen=True)
@@ -151,7 +150,7 @@ class CapFeed:
         now = self._clock()
         board = self.status.board
         upcoming = [w for w in board.upcoming()
-                    if (_epoch(w["window"]["end"]) or 0.0) > now and w["services"]]
+                    if (from_iso(w["window"]["end"]) or 0.0) > now and w["services"]]
         return board.incidents() + upcoming
 
     def document(self) -> bytes:
@@ -215,9 +214,9 @@ class CapFeed:
         cause = t(f"cause.{incident['cause_type']}")
         if cause.startswith("cause."):
             cause = t("cause.unknown")
-        since = _epoch(window.get("start")) or _epoch(incident["started_at"]) or 0.0
-        eta = _epoch(incident["eta"])
-        expires = _epoch(window.get("end")) if planned else eta
+        since = from_iso(window.get("start")) or from_iso(incident["started_at"]) or 0.0
+        eta = from_iso(incident["eta"])
+        expires = from_iso(window.get("end")) if planned else eta
         zone = self.status.shapes.display_zone
         info = ET.Element(f"{{{CAP_NS}}}info")
         urgency = "Past" if cancel else "Future" if upcoming else "Immediate"

@@ -18,13 +18,12 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
-from datetime import datetime
 from typing import Any
 
 import numpy as np
 import shapely
 
-from forewarn.domain import SERVICES
+from forewarn.domain import SERVICES, from_iso
 from forewarn.streams.web.shapes import RegionShapes
 from forewarn.streams.web.status import AreaStatus
 
@@ -65,8 +64,6 @@ def footprint_areas(shapes: RegionShapes, cause: str, services: list[str]) -> li
     return [shapes.describe(int(i)) for i in np.flatnonzero(hit)]
 
 
-def _epoch(iso: str | None) -> float | None:
-    return datetime.fromisoformat(iso).timestamp() if iso else None
 
 
 class IncidentPages:
@@ -90,8 +87,9 @@ class IncidentPages:
             return None
         now = self._clock()
         window = story.get("window")
-        start, end = (_epoch(window["start"]), _epoch(window["end"])) if window else (None, None)
-        ended = _epoch(story["ended_at"])
+        start = from_iso(window["start"]) if window else None
+        end = from_iso(window["end"]) if window else None
+        ended = from_iso(story["ended_at"])
         if story.get("upcoming"):
             if end is not None and now - end > self.visible_s:
                 return None
@@ -111,13 +109,13 @@ class IncidentPages:
             "services": services,
             "cause_type": story["cause_type"],
             "places": self._places_of(story),
-            "since": _epoch(story["started_at"]),
+            "since": from_iso(story["started_at"]),
             "window": {"start": start, "end": end, "text": window.get("text")} if window else None,
-            "eta": _epoch(story["eta"]) if state == "active" else None,
+            "eta": from_iso(story["eta"]) if state == "active" else None,
             "ended": ended if state == "resolved" else None,
             "advice": advice_key(services) if state != "resolved" else None,
             "timeline": timeline,
-            "updated": max([_epoch(story["updated_at"]) or 0.0] + [e["at"] for e in timeline]),
+            "updated": max([from_iso(story["updated_at"]) or 0.0] + [e["at"] for e in timeline]),
         }
 
     # -- parts ---------------------------------------------------------------------------
@@ -149,16 +147,16 @@ class IncidentPages:
         if state != "upcoming":
             start_key = "incident.event.window_start" if story["planned"] \
                 else "incident.event.started"
-            events.append({"at": _epoch(story["started_at"]), "key": start_key})
+            events.append({"at": from_iso(story["started_at"]), "key": start_key})
         for stage, told in (story.get("told") or {}).items():
-            at = _epoch(told.get("first_at"))
+            at = from_iso(told.get("first_at"))
             if stage in TOLD_EVENTS and at is not None:
                 events.append({"at": at, "key": TOLD_EVENTS[stage]})
         for news in story.get("news") or []:
-            events.append({"at": _epoch(news["at"]), "key": "incident.event.news",
-                           "message": news.get("message"), "eta": _epoch(news.get("eta"))})
+            events.append({"at": from_iso(news["at"]), "key": "incident.event.news",
+                           "message": news.get("message"), "eta": from_iso(news.get("eta"))})
         if state == "resolved" and story["ended_at"]:
-            events.append({"at": _epoch(story["ended_at"]), "key": "incident.event.resolved"})
+            events.append({"at": from_iso(story["ended_at"]), "key": "incident.event.resolved"})
         events = [e for e in events if e["at"] is not None]
         order = {"incident.event.started": 0, "incident.event.window_start": 0,
                  "incident.event.resolved": 2}

@@ -10,10 +10,9 @@ incident's services in the desk's time zone. No personal data goes in or comes o
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import datetime
 from typing import Any
 
-from forewarn.domain import Customer, Decision, Stage
+from forewarn.domain import Customer, Decision, Stage, from_iso
 from forewarn.templates import MessageRenderer
 
 __all__ = ["READOUT_CHANNEL", "readout_decision", "readout_scripts"]
@@ -21,28 +20,26 @@ __all__ = ["READOUT_CHANNEL", "readout_decision", "readout_scripts"]
 READOUT_CHANNEL = "push"  # one paragraph, no SMS abbreviations: the text to say aloud
 
 
-def _epoch(iso: str | None) -> float | None:
-    return datetime.fromisoformat(iso).timestamp() if iso else None
 
 
 def readout_decision(incident: Mapping[str, Any], now: float) -> Decision | None:
     """The decision a customer of ``incident`` is told about now: outage, planned works
     (its window) or resolved; None when it took no service from anyone."""
     services = tuple(incident.get("services") or ())
-    since = _epoch(incident.get("started_at"))
+    since = from_iso(incident.get("started_at"))
     if not services or since is None:
         return None
     window = incident.get("window") or None
     cause = str(incident.get("cause_type") or "unknown")
     if incident.get("planned") and window and (incident.get("active") or incident.get("upcoming")):
         return Decision("desk", incident["incident_id"], Stage.PLANNED, services, now,
-                        _epoch(window["start"]) or since, "desk_readout", cause,
-                        eta=_epoch(window["end"]), message=window.get("text"))
+                        from_iso(window["start"]) or since, "desk_readout", cause,
+                        eta=from_iso(window["end"]), message=window.get("text"))
     if not incident.get("active") and incident.get("ended_at"):
         return Decision("desk", incident["incident_id"], Stage.RESOLVED, services, now, since,
-                        "desk_readout", cause, ended_at=_epoch(incident["ended_at"]))
+                        "desk_readout", cause, ended_at=from_iso(incident["ended_at"]))
     return Decision("desk", incident["incident_id"], Stage.OUTAGE, services, now, since,
-                    "desk_readout", cause, eta=_epoch(incident.get("eta")))
+                    "desk_readout", cause, eta=from_iso(incident.get("eta")))
 
 
 def readout_scripts(renderer: MessageRenderer, incident: Mapping[str, Any],

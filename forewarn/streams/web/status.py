@@ -25,7 +25,7 @@ from typing import Any, cast
 import shapely
 from shapely.geometry.base import BaseGeometry
 
-from forewarn.domain import SERVICES, to_iso
+from forewarn.domain import SERVICES, from_iso, to_iso
 from forewarn.streams.network.incident_board import IncidentBoard
 from forewarn.streams.web.shapes import RegionShapes
 
@@ -124,8 +124,8 @@ class AreaStatus:
             summary = summaries.get(incident_id)
             if summary is None:
                 continue
-            incident = dict(summary, _since=_epoch(summary["started_at"]),
-                            _eta=_epoch(summary["eta"]))
+            incident = dict(summary, _since=from_iso(summary["started_at"]),
+                            _eta=from_iso(summary["eta"]))
             active.append(incident)
             for service, customers in services.items():
                 for area in self.shapes.areas_of_customers(customers):
@@ -214,9 +214,3 @@ def _feature(geometry: shapely.Geometry, properties: dict[str, Any]) -> dict[str
             "geometry": shapely.geometry.mapping(cast(BaseGeometry, geometry))}
 
 
-def _epoch(iso: str | None) -> float | None:
-    if not iso:
-        return None
-    from datetime import datetime
-
-    return datetime.fromisoformat(iso).timestamp()
