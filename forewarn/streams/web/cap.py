@@ -79,8 +79,6 @@ def cap_time(epoch: float) -> str:
     return datetime.fromtimestamp(int(epoch), UTC).strftime("%Y-%m-%dT%H:%M:%S+00:00")
 
 
-
-
 @dataclass(frozen=True)
 class _Message:
     identifier: str

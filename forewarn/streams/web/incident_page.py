@@ -64,8 +64,6 @@ def footprint_areas(shapes: RegionShapes, cause: str, services: list[str]) -> li
     return [shapes.describe(int(i)) for i in np.flatnonzero(hit)]
 
 
-
-
 class IncidentPages:
     """View models of incident pages over the board and the area status (module docstring)."""
 

@@ -20,8 +20,6 @@ __all__ = ["READOUT_CHANNEL", "readout_decision", "readout_scripts"]
 READOUT_CHANNEL = "push"  # one paragraph, no SMS abbreviations: the text to say aloud
 
 
-
-
 def readout_decision(incident: Mapping[str, Any], now: float) -> Decision | None:
     """The decision a customer of ``incident`` is told about now: outage, planned works
     (its window) or resolved; None when it took no service from anyone."""
