@@ -13,10 +13,13 @@ from typing import Any
 
 __all__ = [
     "CHANNELS",
+    "CONTACT_CHANNELS",
+    "CONTACT_REASONS",
     "SERVICES",
     "SEVERITIES",
     "Alarm",
     "CableCut",
+    "Contact",
     "Customer",
     "Decision",
     "ImpactChange",
@@ -136,6 +139,30 @@ class CableCut:
 
 
 InputRecord = Alarm | MaintenanceWindow | IncidentUpdate | CableCut
+
+CONTACT_CHANNELS: tuple[str, ...] = ("call", "ivr", "app", "chat", "desk")
+CONTACT_REASONS: tuple[str, ...] = ("no_service", "degraded", "other")
+
+
+@dataclass(frozen=True, slots=True)
+class Contact:
+    """A customer got in touch (CONTRACT §8): the call centre, the IVR, the app, a chat or the
+    service desk. Customers notice silent failures before any alarm does, and a told customer
+    who still calls is a notice that did not work, so contacts are a signal of their own.
+
+    Exactly one of ``customer_id`` / ``phone`` names the customer as it arrived; which
+    customer that is gets resolved against the region index later (a number may be unknown).
+    """
+
+    contact_id: str
+    channel: str  # one of CONTACT_CHANNELS
+    reason: str  # one of CONTACT_REASONS
+    event_time: float  # POSIX seconds
+    customer_id: str | None = None
+    phone: str | None = None
+    lon: float | None = None
+    lat: float | None = None
+    source_format: str = "contact"
 
 
 @dataclass(frozen=True, slots=True)

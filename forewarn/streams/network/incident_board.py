@@ -201,6 +201,7 @@ class IncidentBoard:
         self._windows: dict[str, PlannedWindow] = {}
         self._aliases: dict[str, str] = {}  # merged incident id -> the id it was merged into
         self._pending: dict[str, _Told] = {}  # deliveries of incidents not on the board yet
+        self._suspicions: dict[str, dict[str, Any]] = {}  # open suspected incidents by id
         self._lock = threading.Lock()
         self.version = 0
 
@@ -420,7 +421,28 @@ class IncidentBoard:
             _count(incident, notification)
             self.version += 1
 
+    def record_suspicion(self, suspicion: dict[str, Any]) -> None:
+        """A suspected incident (CONTRACT §8: customers' reports, no alarm) opened or changed:
+        ``incident_id``, ``element_id``, ``event`` (``suspected`` | ``updated`` | ``confirmed``
+        | ``cancelled``), ``at``, ``reports`` and whatever else describes it. Confirmed or
+        cancelled ones leave the list of open suspicions (a confirmed one continues as an
+        ordinary incident)."""
+        with self._lock:
+            incident_id = str(suspicion["incident_id"])
+            if suspicion.get("event") in ("confirmed", "cancelled"):
+                self._suspicions.pop(incident_id, None)
+            else:
+                self._suspicions[incident_id] = dict(suspicion)
+            self.version += 1
+
     # -- reads (web handlers) ------------------------------------------------------------
+
+    def suspicions(self) -> list[dict[str, Any]]:
+        """Open suspected incidents (copies), oldest first."""
+        with self._lock:
+            return sorted((dict(s) for s in self._suspicions.values()),
+                          key=lambda s: (s.get("at") or 0.0, s["incident_id"]))
+
 
     def incidents(self) -> list[dict[str, Any]]:
         with self._lock:
