@@ -22,11 +22,13 @@ from forewarn.domain import ImpactChange, MaintenanceWindow
 from forewarn.streams.network.service_states import OK, PLANNED, SERVICE_NAMES, Cause
 
 __all__ = [
+    "ContactSeen",
     "Impact",
     "IncidentMerge",
     "IncidentNews",
     "NetworkEvent",
     "PlannedNotice",
+    "SuspicionEvent",
     "WindowEnd",
     "incident_id_for",
 ]
@@ -128,6 +130,34 @@ class IncidentMerge:
     into_incident: str
     cause_element: str
     cause_type: str
+
+
+@dataclass(frozen=True)
+class SuspicionEvent:
+    """A suspected incident (CONTRACT §8: customers' reports, no alarm) opened, changed, was
+    confirmed (by the NOC, or an alarm on its element joined it: it goes on as an ordinary
+    incident under the same id) or cancelled (reports stopped, nobody confirmed)."""
+
+    event: str  # "suspected" | "updated" | "confirmed" | "cancelled"
+    incident_id: str
+    element_id: str
+    cause_type: str
+    at: float
+    reports: int  # distinct customers who reported no service within the window
+    customers: int  # customers the element serves
+
+
+@dataclass(frozen=True)
+class ContactSeen:
+    """A customer's contact reached the network's view, in its order (who got in touch, and
+    whether they were already known to be out), for incident lifecycles and calls saved."""
+
+    at: float
+    contact_id: str
+    customer_id: str
+    channel: str
+    reason: str
+    known_outage: bool
 
 
 NetworkEvent = Impact | PlannedNotice | WindowEnd | IncidentNews | IncidentMerge
