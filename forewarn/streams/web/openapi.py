@@ -88,6 +88,25 @@ _SCHEMAS: dict[str, Any] = {
         episodes={"type": "array", "items": _ref("Episode")},
         notifications={"type": "array", "items": _ref("Delivered"),
                        "description": "what was delivered, oldest first, addresses masked"}),
+    "CallerAnswer": _obj(
+        ["phone", "customer_id", "known_outage", "suspected", "language", "text", "told"],
+        phone={"type": "string", "description": "the number asked for, masked"},
+        customer_id={"type": "string"},
+        known_outage={"type": "boolean", "description": "an outage or planned works take a "
+                      "service from the caller now"},
+        suspected={"type": "boolean", "description": "an open suspected incident (customers' "
+                   "reports, no alarm) concerns an element that serves the caller"},
+        incident_id={"type": "string", "description": "the current incident (or maintenance "
+                     "window, or the suspected incident); absent when there is none"},
+        language={"enum": ["de", "en"]},
+        text={"type": "string", "maxLength": 320, "description": "one or two sentences for "
+              "text-to-speech in the caller's language; local times, no links, no ids"},
+        told={"type": "array", "description": "notifications delivered for the current "
+              "incident, oldest first", "items": _obj(
+                  ["stage", "channel", "at"], stage={"type": "string"},
+                  channel={"type": "string"}, at=_TIME)},
+        situation={"enum": ["outage", "planned", "suspected", "back", "none"]},
+        services={"type": "array", "items": {"type": "string"}}),
     "CustomerMatches": _obj(["customers"], customers={
         "type": "array", "minItems": 1,
         "items": _obj(["customer_id"], customer_id={"type": "string"})}),
@@ -191,6 +210,20 @@ def openapi_document() -> dict[str, Any]:
                             "required": True}],
             "responses": {"200": _json(_ref("CustomerMatches"), "Matching customer ids."),
                           "400": _err("Missing or not a phone number."),
+                          "401": _UNAUTHORISED, "404": _err("No customer has this number."),
+                          "503": _STARTING}}},
+        "/api/v1/callers/{phone}": {"get": {
+            "summary": "What the IVR tells a caller: known or suspected outage, a text for "
+                       "text-to-speech, the incident and what they were told (routes to the "
+                       "worker owning the caller's customer partition).",
+            "security": [{"bearer": []}],
+            "parameters": [{"name": "phone", "in": "path", "required": True,
+                            "description": "The caller's number: digits, optionally +, 00 or "
+                                           "a national 0 first; spaces, dashes, dots and "
+                                           "brackets are ignored. At most 40 characters.",
+                            "schema": {"type": "string", "minLength": 1, "maxLength": 40}}],
+            "responses": {"200": _json(_ref("CallerAnswer"), "The answer."),
+                          "400": _err("Not a phone number, or longer than 40 characters."),
                           "401": _UNAUTHORISED, "404": _err("No customer has this number."),
                           "503": _STARTING}}},
         "/api/v1/status": {"get": {

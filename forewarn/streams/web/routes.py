@@ -143,6 +143,10 @@ def register_pages(app: WorkerApp, *, board: IncidentBoard, settings: Settings, 
         app, episodes.changelog_topic.get_topic_name(),
         lambda: app.router.table_metadata(episodes.name),
         lambda p: partition_of(p["customer_id"], partitions))
+    by_caller = None if episodes is None else _caller_router(app, api, _router(
+        app, episodes.changelog_topic.get_topic_name(),
+        lambda: app.router.table_metadata(episodes.name),
+        lambda p: _caller_partition(api, p["phone"], partitions)))
     reads: list[tuple[str, Handler, Any, bool, bool]] = [
         # path, handler, router, needs token, blocking (runs off the event loop)
         ("/", lambda q, p: api.desk_page(q, p.get(ACCEPT_LANGUAGE)), on_board, False, True),
@@ -163,6 +167,7 @@ def register_pages(app: WorkerApp, *, board: IncidentBoard, settings: Settings, 
         ("/api/v1/customers/{customer_id}/status", lambda q, p: api.customer(p["customer_id"]),
          by_customer, True, False),
         ("/api/v1/customers", lambda q, p: api.customers_by_phone(q), None, True, True),
+        ("/api/v1/callers/{phone}", lambda q, p: api.caller(p["phone"]), by_caller, True, False),
         ("/api/v1/openapi.json", lambda q, p: api.openapi(), None, False, False),
         ("/metrics", lambda q, p: api.metrics_text(), None, False, False),
     ]
@@ -217,7 +222,7 @@ def _response(view: View, reply: Reply) -> Response:
 
 
 def _router(app: WorkerApp, topic: str, owners: Callable[[], Mapping[str, Any]],
-            key: Callable[[Mapping[str, str]], int]) -> Callable[[Any], Any]:
+            key: Callable[[Mapping[str, str]], int | None]) -> Callable[[Any], Any]:
     """Like ``app.table_route``, but resolving the partition with our own partition function.
 
     Why not ``table_route`` itself: it asks the producer for the changelog topic's partition
@@ -232,6 +237,8 @@ def _router(app: WorkerApp, topic: str, owners: Callable[[], Mapping[str, Any]],
             if request.headers.get(ROUTED_HEADER):
                 return await local(view, request, **params)
             partition = key(params)
+            if partition is None:  # nothing to route (e.g. an unknown number): answer here
+                return await local(view, request, **params)
             owner = next((URL(url) for url, tps in owners().items()
                           if partition in tps.get(topic, ())), None)
             if owner is None:
@@ -242,6 +249,32 @@ def _router(app: WorkerApp, topic: str, owners: Callable[[], Mapping[str, Any]],
             return await _proxy(app, view, request, owner)
 
         return routed
+
+    return decorate
+
+
+def _caller_partition(api: WebApi, phone: str, partitions: int) -> int | None:
+    """The partition of the customer a call from ``phone`` is answered for; None (answer
+    here: 400 or 404) for no number or an unknown one."""
+    customer_id = api.caller_customer(phone)
+    return None if customer_id is None else partition_of(customer_id, partitions)
+
+
+def _caller_router(app: WorkerApp, api: WebApi,
+                   route: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """``route`` (by the caller's customer), after building the phone book and compiling
+    the templates off the event loop on first use (a million numbers take about a second),
+    so neither routing nor answering ever blocks the loop for long."""
+
+    def decorate(local: Callable[..., Awaitable[Response]]) -> Callable[..., Awaitable[Response]]:
+        routed = route(local)
+
+        async def prepared(view: View, request: Request, **params: str) -> Response:
+            if not api.callers_ready:
+                await asyncio.get_running_loop().run_in_executor(None, api.prepare_callers)
+            return cast("Response", await routed(view, request, **params))
+
+        return prepared
 
     return decorate
 
