@@ -9,6 +9,9 @@ state it needs:
   partitioner (``partition_of``); the request is forwarded to the worker that the
   consumer group assigned that partition of the table (Faust's router metadata), so any
   worker can be asked (``_router`` says why not ``app.table_route`` itself);
+* caller answers (``/api/v1/callers/{phone}``) are routed the same way, on the partition of
+  the customer the phone book finds for the number; an unknown or malformed number is
+  answered where it arrives (404 / 400);
 * incident views (desk page, banners, incidents, incident pages ``/i/{id}``, areas, status,
   CAP) read the in-memory incident board, which lives on the worker owning the single
   ``alarms`` partition; they are routed the same way on the one-partition ``elements`` table
