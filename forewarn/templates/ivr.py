@@ -84,7 +84,8 @@ def ivr_context(facts: IvrFacts, language: str) -> dict[str, Any]:
     def local(epoch: float | None) -> tuple[datetime | None, int]:
         if epoch is None:
             return None, 0
-        moment = datetime.fromtimestamp(epoch, tz=tz)
+        # Spoken to the minute: same-minute facts give the same context (render cache).
+        moment = datetime.fromtimestamp(epoch, tz=tz).replace(second=0, microsecond=0)
         return moment, (moment.date() - today).days
 
     def ahead(epoch: float | None) -> float | None:  # tone rule 4: never a passed estimate

