@@ -71,17 +71,19 @@ def synthetic_region(customers: int, seed: int) -> Path:
 
 
 @contextlib.contextmanager
-def running_worker(region: Path) -> Iterator[int]:
-    """A real ``forewarn worker`` (embedded broker) on ``region`` with the bench token,
-    ready; yields its web port and stops it afterwards."""
+def running_worker(region: Path, config: Path | None = None) -> Iterator[int]:
+    """A real ``forewarn worker`` (embedded broker) on ``region`` with the bench token (and
+    ``config``), ready; yields its web port and stops it afterwards."""
     from forewarn.streams.kafka.embedded_broker import free_port
 
     port = free_port()
     env = dict(os.environ, FOREWARN_API_TOKENS=TOKEN)
     env.pop("FOREWARN_BROKER", None)
     exe = Path(sys.executable).with_name("forewarn")
-    proc = subprocess.Popen([str(exe), "worker", "--region", str(region), "--web-port", str(port)],
-                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    extra = ["--config", str(config)] if config is not None else []
+    proc = subprocess.Popen([str(exe), "worker", "--region", str(region), "--web-port", str(port),
+                             *extra], env=env, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
     try:
         started = time.monotonic()
         while time.monotonic() - started < 900:
