@@ -23,7 +23,7 @@ from forewarn.config import Settings
 from forewarn.domain import to_iso
 from forewarn.streams.network.incident_board import IncidentBoard
 from forewarn.streams.partitioning import partition_of
-from forewarn.streams.web.callers import caller_answer, serving_elements_of
+from forewarn.streams.web.callers import MAX_PHONE, caller_answer, serving_elements_of
 from forewarn.streams.web.cap import CapFeed
 from forewarn.streams.web.desk import PhoneBook, customer_status, normalise_phone
 from forewarn.streams.web.desk_banners import DeskBanners, IncidentPlaces, desk_banners
@@ -42,7 +42,6 @@ __all__ = ["HTML", "JSON", "Reply", "WebApi"]
 JSON = "application/json"
 HTML = "text/html; charset=utf-8"
 MAX_QUERY = 200  # characters of a search text worth looking at
-MAX_PHONE = 40  # characters of a phone number as typed (E.164 has 15 digits, plus layout)
 
 
 @dataclass

@@ -27,12 +27,13 @@ from typing import Any, Protocol
 from forewarn.domain import SERVICES, Customer, from_iso
 from forewarn.notifiers import mask_address
 from forewarn.templates import RenderedMessage
-from forewarn.templates.ivr import IvrFacts
+from forewarn.templates.ivr import SITUATIONS, IvrFacts
 
-__all__ = ["KNOWN", "CallerSituation", "IvrRenderer", "caller_answer", "caller_situation",
-           "serving_elements_of"]
+__all__ = ["KNOWN", "MAX_PHONE", "SITUATIONS", "CallerSituation", "IvrRenderer",
+           "caller_answer", "caller_situation", "serving_elements_of"]
 
 KNOWN = ("outage", "planned")  # situations in which the caller is in a known outage
+MAX_PHONE = 40  # characters of a phone number as typed (E.164 has 15 digits, plus layout)
 
 
 class IvrRenderer(Protocol):

@@ -14,6 +14,9 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+from forewarn.streams.web.callers import MAX_PHONE, SITUATIONS
+from forewarn.templates.ivr import IVR_MAX_CHARS
+
 __all__ = ["openapi_document"]
 
 _NULL_STR = {"type": ["string", "null"]}
@@ -99,13 +102,14 @@ _SCHEMAS: dict[str, Any] = {
         incident_id={"type": "string", "description": "the current incident (or maintenance "
                      "window, or the suspected incident); absent when there is none"},
         language={"enum": ["de", "en"]},
-        text={"type": "string", "maxLength": 320, "description": "one or two sentences for "
-              "text-to-speech in the caller's language; local times, no links, no ids"},
+        text={"type": "string", "maxLength": IVR_MAX_CHARS, "description": "one or two "
+              "sentences for text-to-speech in the caller's language; local times, no "
+              "links, no ids"},
         told={"type": "array", "description": "notifications delivered for the current "
               "incident, oldest first", "items": _obj(
                   ["stage", "channel", "at"], stage={"type": "string"},
                   channel={"type": "string"}, at=_TIME)},
-        situation={"enum": ["outage", "planned", "suspected", "back", "none"]},
+        situation={"enum": list(SITUATIONS)},
         services={"type": "array", "items": {"type": "string"}}),
     "CustomerMatches": _obj(["customers"], customers={
         "type": "array", "minItems": 1,
@@ -220,10 +224,13 @@ def openapi_document() -> dict[str, Any]:
             "parameters": [{"name": "phone", "in": "path", "required": True,
                             "description": "The caller's number: digits, optionally +, 00 or "
                                            "a national 0 first; spaces, dashes, dots and "
-                                           "brackets are ignored. At most 40 characters.",
-                            "schema": {"type": "string", "minLength": 1, "maxLength": 40}}],
+                                           f"brackets are ignored. At most {MAX_PHONE} "
+                                           "characters.",
+                            "schema": {"type": "string", "minLength": 1,
+                                       "maxLength": MAX_PHONE}}],
             "responses": {"200": _json(_ref("CallerAnswer"), "The answer."),
-                          "400": _err("Not a phone number, or longer than 40 characters."),
+                          "400": _err("Not a phone number, or longer than "
+                                      f"{MAX_PHONE} characters."),
                           "401": _UNAUTHORISED, "404": _err("No customer has this number."),
                           "503": _STARTING}}},
         "/api/v1/status": {"get": {

@@ -12,8 +12,8 @@ from forewarn.domain import Customer, Notification
 from forewarn.geo import RegionIndex
 from forewarn.streams.delivery.history import remember_delivery
 from forewarn.streams.network.incident_board import IncidentBoard
-from forewarn.streams.web.api import MAX_PHONE, WebApi
-from forewarn.streams.web.callers import caller_answer, serving_elements_of
+from forewarn.streams.web.api import WebApi
+from forewarn.streams.web.callers import MAX_PHONE, caller_answer, serving_elements_of
 from forewarn.streams.web.metrics import StreamMetrics
 from forewarn.templates import MessageRenderer
 from forewarn.templates.ivr import IVR_MAX_CHARS
