@@ -40,7 +40,11 @@ PARTITIONS = 4
 
 
 def ask(port: int, phone: str, token: str | None = TOKEN) -> tuple[int, dict[str, Any]]:
-    url = f"http://127.0.0.1:{port}/api/v1/callers/{urllib.parse.quote(phone, safe='+')}"
+    return get(port, f"/api/v1/callers/{urllib.parse.quote(phone, safe='+')}", token)
+
+
+def get(port: int, path: str, token: str | None = TOKEN) -> tuple[int, dict[str, Any]]:
+    url = f"http://127.0.0.1:{port}{path}"
     headers = {"Authorization": f"Bearer {token}"} if token else {}
     try:
         with urllib.request.urlopen(urllib.request.Request(url, headers=headers),
@@ -145,8 +149,19 @@ def test_an_unknown_number_is_404_and_something_else_is_400_naming_the_field(
         assert status == 400 and "'phone'" in body["error"]
 
 
-def test_the_workers_log_no_callers_number(story: dict[str, Any]) -> None:
+def test_both_workers_see_the_boards_open_suspicions(story: dict[str, Any]) -> None:
+    answers = [get(port, "/api/v1/suspicions") for port in story["ports"]]
+    assert answers[0] == answers[1] == (200, {"suspicions": []})
+    assert get(story["ports"][0], "/api/v1/suspicions", token=None)[0] == 401
+
+
+def test_the_workers_log_no_callers_number_and_read_the_suspicions(
+        story: dict[str, Any]) -> None:
     phones = [story["index"].customer(c).phone for c in story["callers"]]
-    for log in story["logs"]:
-        text = log.read_text(errors="replace")
+    texts = [log.read_text(errors="replace") for log in story["logs"]]
+    for text in texts:
         assert not [p for p in phones if p in text or p.lstrip("+") in text]
+        assert "cannot read the open suspected incidents" not in text
+    # Both answered callers; the one without the board read the board owner's suspicions.
+    assert sum("reading the open suspected incidents from the board's worker" in text
+               for text in texts) == 1

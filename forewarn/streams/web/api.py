@@ -178,9 +178,15 @@ class WebApi:
         ids = self.phones.lookup(phone)
         return ids[0] if ids else None
 
-    def caller(self, phone: str) -> Reply:
+    def suspicions(self) -> Reply:
+        """``/api/v1/suspicions``: the board's open suspected incidents (this worker owns the
+        board: routed here); read by the workers answering callers."""
+        return Reply(200, {"suspicions": self.board.suspicions()})
+
+    def caller(self, phone: str, suspicions: list[dict[str, Any]] | None = None) -> Reply:
         """``/api/v1/callers/{phone}``: what the IVR tells this caller (CONTRACT §8), from
-        this worker's tables (the request was routed to the customer's partition owner)."""
+        this worker's tables (the request was routed to the customer's partition owner) and
+        the open ``suspicions`` (default: this worker's board)."""
         if len(phone) > MAX_PHONE:
             return error(400, f"'phone' is longer than {MAX_PHONE} characters")
         if not self.phones.looks_like_phone(phone):
@@ -190,7 +196,8 @@ class WebApi:
         if customer_id is None:
             return error(404, "no customer has this phone number")
         customer = self.index.customer(customer_id)
-        suspicions = self.board.suspicions()
+        if suspicions is None:
+            suspicions = self.board.suspicions()
         serving = serving_elements_of(self.index, customer_id) if suspicions else ()
         history = (self.tables.get("history") or {}).get(customer_id)
         state = (self.tables.get("episodes") or {}).get(customer_id)

@@ -111,6 +111,13 @@ _SCHEMAS: dict[str, Any] = {
                   channel={"type": "string"}, at=_TIME)},
         situation={"enum": list(SITUATIONS)},
         services={"type": "array", "items": {"type": "string"}}),
+    "Suspicions": _obj(["suspicions"], suspicions={
+        "type": "array", "description": "open suspected incidents (CONTRACT §8), oldest first",
+        "items": _obj(["incident_id", "element_id"], incident_id={"type": "string"},
+                      element_id={"type": "string", "description": "the suspected element"},
+                      reports={"type": "integer", "minimum": 0,
+                               "description": "distinct customers who reported no service"},
+                      at={"description": "when it was suspected or last changed (event time)"})}),
     "CustomerMatches": _obj(["customers"], customers={
         "type": "array", "minItems": 1,
         "items": _obj(["customer_id"], customer_id={"type": "string"})}),
@@ -233,6 +240,12 @@ def openapi_document() -> dict[str, Any]:
                                       f"{MAX_PHONE} characters."),
                           "401": _UNAUTHORISED, "404": _err("No customer has this number."),
                           "503": _STARTING}}},
+        "/api/v1/suspicions": {"get": {
+            "summary": "Open suspected incidents (customers' reports, no alarm), from the worker "
+                       "owning the alarms partition; workers answering callers read it.",
+            "security": [{"bearer": []}], "responses": {
+                "200": _json(_ref("Suspicions"), "The open suspicions."),
+                "401": _UNAUTHORISED, "503": _STARTING}}},
         "/api/v1/status": {"get": {
             "summary": "Public status by postcode/place (areas layer) or coordinates.",
             "parameters": [_query("q", {"type": "string", "maxLength": 200},

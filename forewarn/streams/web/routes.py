@@ -30,7 +30,7 @@ import asyncio
 import functools
 import logging
 import mimetypes
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
@@ -54,6 +54,7 @@ from forewarn.streams.web.auth import authorised
 from forewarn.streams.web.header_logging import install_header_log_filter
 from forewarn.streams.web.metrics import StreamMetrics
 from forewarn.streams.web.response_headers import security_headers_middleware
+from forewarn.streams.web.suspicion_mirror import SuspicionMirror
 
 if TYPE_CHECKING:
     import aiohttp.web
@@ -146,7 +147,12 @@ def register_pages(app: WorkerApp, *, board: IncidentBoard, settings: Settings, 
         app, episodes.changelog_topic.get_topic_name(),
         lambda: app.router.table_metadata(episodes.name),
         lambda p: partition_of(p["customer_id"], partitions))
-    by_caller = None if episodes is None else _caller_router(app, api, _router(
+    mirror = SuspicionMirror(
+        board_here=lambda: network_topic is None or _here(app, _owner(
+            app.router.external_topics_metadata, network_topic, 0)),
+        local=board.suspicions,
+        fetch=functools.partial(_read_suspicions, app, network_topic, tokens))
+    by_caller = None if episodes is None else _caller_router(app, api, mirror, _router(
         app, episodes.changelog_topic.get_topic_name(),
         lambda: app.router.table_metadata(episodes.name),
         lambda p: _caller_partition(api, p["phone"], partitions)))
@@ -170,7 +176,9 @@ def register_pages(app: WorkerApp, *, board: IncidentBoard, settings: Settings, 
         ("/api/v1/customers/{customer_id}/status", lambda q, p: api.customer(p["customer_id"]),
          by_customer, True, False),
         ("/api/v1/customers", lambda q, p: api.customers_by_phone(q), None, True, True),
-        ("/api/v1/callers/{phone}", lambda q, p: api.caller(p["phone"]), by_caller, True, False),
+        ("/api/v1/callers/{phone}", lambda q, p: api.caller(p["phone"], mirror.latest()),
+         by_caller, True, False),
+        ("/api/v1/suspicions", lambda q, p: api.suspicions(), on_board, True, False),
         ("/api/v1/openapi.json", lambda q, p: api.openapi(), None, False, False),
         ("/metrics", lambda q, p: api.metrics_text(), None, False, False),
     ]
@@ -263,14 +271,19 @@ def _caller_partition(api: WebApi, phone: str, partitions: int) -> int | None:
     return None if customer_id is None else partition_of(customer_id, partitions)
 
 
-def _caller_router(app: WorkerApp, api: WebApi,
+def _caller_router(app: WorkerApp, api: WebApi, mirror: SuspicionMirror,
                    route: Callable[[Any], Any]) -> Callable[[Any], Any]:
     """``route`` (by the caller's customer), after building the phone book and compiling
     the templates off the event loop on first use (a million numbers take about a second),
-    so neither routing nor answering ever blocks the loop for long."""
+    so neither routing nor answering ever blocks the loop for long; the worker that answers
+    first brings its copy of the open suspicions up to date (``SuspicionMirror``)."""
 
     def decorate(local: Callable[..., Awaitable[Response]]) -> Callable[..., Awaitable[Response]]:
-        routed = route(local)
+        async def answering(view: View, request: Request, **params: str) -> Response:
+            await mirror.refresh()
+            return await local(view, request, **params)
+
+        routed = route(answering)
 
         async def prepared(view: View, request: Request, **params: str) -> Response:
             if not api.callers_ready:
@@ -280,6 +293,34 @@ def _caller_router(app: WorkerApp, api: WebApi,
         return prepared
 
     return decorate
+
+
+def _owner(owners: Callable[[], Mapping[str, Any]], topic: str, partition: int) -> URL | None:
+    """The web URL of the worker the group assigned ``topic``'s ``partition``, if known."""
+    return next((URL(url) for url, tps in owners().items()
+                 if partition in tps.get(topic, ())), None)
+
+
+def _here(app: WorkerApp, url: URL | None) -> bool:
+    here = URL(str(app.conf.canonical_url))
+    return url is not None and (url.host, url.port) == (here.host, here.port)
+
+
+async def _read_suspicions(app: WorkerApp, network_topic: str | None,
+                           tokens: Sequence[str]) -> list[dict[str, Any]] | None:
+    """The board owner's open suspicions (``/api/v1/suspicions``); None while no owner is
+    known (or no token is configured: then no caller is answered anyway)."""
+    owner = (_owner(app.router.external_topics_metadata, network_topic, 0)
+             if network_topic else None)
+    if owner is None or not tokens:
+        return None
+    url = owner.with_path("/api/v1/suspicions")
+    headers = {"Authorization": f"Bearer {tokens[0]}", ROUTED_HEADER: "1"}
+    async with asyncio.timeout(2.0), app.http_client.get(url, headers=headers) as response:
+        if response.status != 200:
+            raise ValueError(f"HTTP {response.status}")
+        body = await response.json()
+    return [dict(s) for s in body["suspicions"]]
 
 
 async def _proxy(app: WorkerApp, view: View, request: Request, owner: URL) -> Response:

@@ -237,3 +237,14 @@ def test_the_handler_reports_an_open_suspicion_from_the_board(
     reply = api.caller("+49 154 12345678")  # c-diag, covered by C1 only
     assert reply.status == 200
     assert reply.body["suspected"] and reply.body["incident_id"] == "SUS-9"
+
+
+def test_the_handler_uses_the_suspicions_it_is_given_instead_of_its_own_board(
+        api: WebApi, board: IncidentBoard) -> None:
+    """A worker without the board answers with the board owner's list (SuspicionMirror)."""
+    mirrored = [{"incident_id": "SUS-7", "element_id": "C1", "at": T0, "reports": 5}]
+    reply = api.caller("+49 154 12345678", mirrored)
+    assert reply.body["suspected"] and reply.body["incident_id"] == "SUS-7"
+    board.record_suspicion({"incident_id": "SUS-8", "element_id": "C1", "event": "suspected",
+                            "at": T0, "reports": 7})
+    assert not api.caller("+49 154 12345678", []).body["suspected"]
