@@ -13,6 +13,7 @@ BENCHMARKS = {
     "geo": "bench.geo",        # region indexing and storm impact
     "storm": "bench.storm",    # alarm storm through the real pipeline, 1 and 2 workers
     "lookup": "bench.lookup",  # service-desk customer lookup latency, 1M customers
+    "callers": "bench.callers",  # IVR caller lookup latency, 1M customers
     "ingest-hostile": "bench.ingest_hostile",  # 50k invalid records in one 1 MB request
     "messages": "bench.messages",  # cost of typed internal messages on the fan-out path
 }

@@ -13,22 +13,25 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
 import random
 import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 
 import aiohttp
 
-__all__ = ["main"]
+__all__ = ["TOKEN", "main", "percentiles", "running_worker", "synthetic_region"]
 
 TOKEN = "bench-lookup-token"
 
 
-def _percentiles(samples: list[float]) -> str:
+def percentiles(samples: list[float]) -> str:
     ordered = sorted(samples)
     pick = lambda q: ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000  # noqa: E731
     return f"p50 {pick(0.5):.1f} ms, p99 {pick(0.99):.1f} ms, max {ordered[-1] * 1000:.1f} ms"
@@ -57,6 +60,45 @@ async def _measure(port: int, ids: list[str], requests: int) -> tuple[list[float
     return lookups, floor
 
 
+def synthetic_region(customers: int, seed: int) -> Path:
+    """The synthetic region of ``customers`` (written once, reused by later runs)."""
+    from forewarn.geo.synth import write_synthetic_region
+
+    region = Path(tempfile.gettempdir()) / f"forewarn-bench-storm-{customers}-{seed}"
+    if not (region / "customers.csv").exists():
+        write_synthetic_region(region, customers, seed)
+    return region
+
+
+@contextlib.contextmanager
+def running_worker(region: Path, config: Path | None = None) -> Iterator[int]:
+    """A real ``forewarn worker`` (embedded broker) on ``region`` with the bench token (and
+    ``config``), ready; yields its web port and stops it afterwards."""
+    from forewarn.streams.kafka.embedded_broker import free_port
+
+    port = free_port()
+    env = dict(os.environ, FOREWARN_API_TOKENS=TOKEN)
+    env.pop("FOREWARN_BROKER", None)
+    exe = Path(sys.executable).with_name("forewarn")
+    extra = ["--config", str(config)] if config is not None else []
+    proc = subprocess.Popen([str(exe), "worker", "--region", str(region), "--web-port", str(port),
+                             *extra], env=env, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    try:
+        started = time.monotonic()
+        while time.monotonic() - started < 900:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=1):
+                    break
+            except OSError:
+                time.sleep(1)
+        print(f"worker ready after {time.monotonic() - started:.0f} s", flush=True)
+        yield port
+    finally:
+        proc.terminate()
+        proc.wait(timeout=90)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench lookup", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -65,40 +107,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--requests", type=int, default=2000)
     args = parser.parse_args(argv)
 
-    from forewarn.geo.synth import write_synthetic_region
-    from forewarn.streams.kafka.embedded_broker import free_port
-
-    region = Path(tempfile.gettempdir()) / f"forewarn-bench-storm-{args.customers}-{args.seed}"
-    if not (region / "customers.csv").exists():
-        write_synthetic_region(region, args.customers, args.seed)
+    region = synthetic_region(args.customers, args.seed)
     with (region / "customers.csv").open() as handle:
         next(handle)
         ids = [line.split(",", 1)[0] for line in handle]
-    port = free_port()
-    env = dict(os.environ, FOREWARN_API_TOKENS=TOKEN)
-    env.pop("FOREWARN_BROKER", None)
-    exe = Path(sys.executable).with_name("forewarn")
-    proc = subprocess.Popen([str(exe), "worker", "--region", str(region), "--web-port", str(port)],
-                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        started = time.monotonic()
-        while time.monotonic() - started < 900:
-            try:
-                import urllib.request
-
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=1):
-                    break
-            except OSError:
-                time.sleep(1)
-        print(f"worker ready with {len(ids):,} customers after {time.monotonic() - started:.0f} s",
-              flush=True)
+    with running_worker(region) as port:
+        print(f"{len(ids):,} customers", flush=True)
         lookups, floor = asyncio.run(_measure(port, ids, args.requests))
-    finally:
-        proc.terminate()
-        proc.wait(timeout=90)
-    print(f"customer lookup ({args.requests:,} requests): {_percentiles(lookups)} "
+    print(f"customer lookup ({args.requests:,} requests): {percentiles(lookups)} "
           "(target p99 < 50 ms)")
-    print(f"baseline GET /healthz on the same server: {_percentiles(floor)}")
+    print(f"baseline GET /healthz on the same server: {percentiles(floor)}")
     return 0
 
 

@@ -8,6 +8,7 @@ into an error instead of a silently empty sentence in front of a customer.
 Layout (first match wins: operator folders, then the shipped package folder)::
 
     <language>/<stage>/<part>.j2      e.g. de/outage/sms.txt.j2 (parts: see CHANNEL_PARTS)
+    <language>/ivr/<situation>.txt.j2 what the IVR says to a caller (``ivr.py``: situations)
     <language>/_wording.j2            that language's shared phrases (cause, services, tips)
     <language>/_email.html.j2         that language's words for the shared HTML skeleton
     _layout/email.html.j2             shared HTML skeleton, no wording
@@ -36,6 +37,7 @@ the text a fresh render would give, for a few microseconds instead of building t
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass, fields
@@ -49,6 +51,7 @@ from forewarn.errors import TemplateError
 from forewarn.templates import gsm7
 from forewarn.templates.context import message_context
 from forewarn.templates.filters import FILTERS
+from forewarn.templates.ivr import IVR_MAX_CHARS, SITUATIONS, IvrFacts, ivr_context
 from forewarn.templates.samples import PreviewEntry, sample_customer, sample_decision
 
 __all__ = ["CHANNEL_PARTS", "PACKAGE_DIR", "MessageRenderer", "RenderedMessage"]
@@ -137,6 +140,10 @@ class MessageRenderer:
         self._templates: dict[str, jinja2.Template] = {
             name: self._compile(name) for name in self.template_names()
         }
+        self._templates.update({  # the IVR's too: a missing one fails here, not on a call
+            name: self._compile(name) for name in (
+                self.ivr_template_name(language, situation)
+                for language in self.languages for situation in SITUATIONS)})
 
     # -- discovery --------------------------------------------------------------------------
 
@@ -162,6 +169,11 @@ class MessageRenderer:
     def template_name(language: str, stage: str, part: str) -> str:
         """The loader name of one template, e.g. ``de/outage/sms.txt.j2``."""
         return f"{language}/{stage}/{part}.j2"
+
+    @staticmethod
+    def ivr_template_name(language: str, situation: str) -> str:
+        """The loader name of one IVR template, e.g. ``de/ivr/outage.txt.j2``."""
+        return f"{language}/ivr/{situation}.txt.j2"
 
     def _compile(self, name: str) -> jinja2.Template:
         try:
@@ -201,6 +213,36 @@ class MessageRenderer:
         if self.cache_size > 0:
             if len(self._cache) >= self.cache_size:
                 del self._cache[next(iter(self._cache))]  # oldest first: FIFO is enough here
+            self._cache[key] = message
+        return message
+
+    def render_ivr(self, facts: IvrFacts, customer: Customer) -> RenderedMessage:
+        """What the IVR says to ``customer`` now: one line for text-to-speech in their
+        language; a text over ``IVR_MAX_CHARS`` or with a link is a ``TemplateError``."""
+        language = self.language_for(customer)
+        name = self.ivr_template_name(language, facts.situation)
+        context = ivr_context(facts, language)
+        # The context is all a template sees: equal contexts (callers of one incident, or
+        # with no known problem) share one render (~0.5 ms saved per call).
+        key: Hashable = ("ivr", *((k, tuple(v) if isinstance(v, list) else v)
+                                  for k, v in context.items()))
+        cached = self._cache.get(key)
+        if cached is not None:
+            self.cache_hits += 1
+            return cached
+        self.cache_misses += 1
+        text = _one_line(self._render(name, context))
+        if not text:
+            raise TemplateError(f"template {name} rendered an empty text")
+        if len(text) > IVR_MAX_CHARS or "://" in text:
+            raise TemplateError(f"template {name} rendered {len(text)} characters (at most "
+                                f"{IVR_MAX_CHARS}, no links): {text!r}")
+        message = RenderedMessage(language=language, text=text)
+        if self.cache_size > 0:
+            if len(self._cache) >= self.cache_size:
+                # desk read-outs render on executor threads with the same renderer
+                with contextlib.suppress(RuntimeError, StopIteration):
+                    self._cache.pop(next(iter(self._cache)), None)
             self._cache[key] = message
         return message
 

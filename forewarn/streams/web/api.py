@@ -23,8 +23,9 @@ from forewarn.config import Settings
 from forewarn.domain import Contact, to_iso
 from forewarn.streams.network.incident_board import IncidentBoard
 from forewarn.streams.partitioning import partition_of
+from forewarn.streams.web.callers import MAX_PHONE, caller_answer, serving_elements_of
 from forewarn.streams.web.cap import CapFeed
-from forewarn.streams.web.desk import PhoneBook, customer_status
+from forewarn.streams.web.desk import PhoneBook, customer_status, normalise_phone
 from forewarn.streams.web.desk_banners import DeskBanners, IncidentPlaces, desk_banners
 from forewarn.streams.web.i18n import LANGUAGES, strings
 from forewarn.streams.web.incident_page import MAX_INCIDENT_ID, IncidentPages
@@ -175,6 +176,52 @@ class WebApi:
         if self.index is not None and contact.phone and self.phones.lookup(contact.phone):
             return None
         return "phone", "no known customer has this number"
+
+    @property
+    def callers_ready(self) -> bool:
+        """Phone book built and templates compiled: a caller lookup no longer blocks."""
+        return self.phones.ready and "renderer" in self.__dict__
+
+    def prepare_callers(self) -> None:
+        """Build what caller lookups need (blocking: run it off the event loop)."""
+        self.phones.build()
+        _ = self.renderer
+
+    def caller_customer(self, phone: str) -> str | None:
+        """The customer a call from ``phone`` is answered for (routing and answer agree):
+        the first with that number in region order; None when unknown or no number.
+        Blocking on first use (builds the phone book)."""
+        if len(phone) > MAX_PHONE or not self.phones.looks_like_phone(phone):
+            return None
+        ids = self.phones.lookup(phone)
+        return ids[0] if ids else None
+
+    def suspicions(self) -> Reply:
+        """``/api/v1/suspicions``: the board's open suspected incidents (this worker owns the
+        board: routed here); read by the workers answering callers."""
+        return Reply(200, {"suspicions": self.board.suspicions()})
+
+    def caller(self, phone: str, suspicions: list[dict[str, Any]] | None = None) -> Reply:
+        """``/api/v1/callers/{phone}``: what the IVR tells this caller (CONTRACT §8), from
+        this worker's tables (the request was routed to the customer's partition owner) and
+        the open ``suspicions`` (default: this worker's board)."""
+        if len(phone) > MAX_PHONE:
+            return error(400, f"'phone' is longer than {MAX_PHONE} characters")
+        if not self.phones.looks_like_phone(phone):
+            return error(400, "'phone' is not a phone number (digits, optionally +, 00 or 0 "
+                              "first; spaces, dashes, dots and brackets are ignored)")
+        customer_id = self.caller_customer(phone)
+        if customer_id is None:
+            return error(404, "no customer has this phone number")
+        customer = self.index.customer(customer_id)
+        if suspicions is None:
+            suspicions = self.board.suspicions()
+        serving = serving_elements_of(self.index, customer_id) if suspicions else ()
+        history = (self.tables.get("history") or {}).get(customer_id)
+        state = (self.tables.get("episodes") or {}).get(customer_id)
+        number = "+" + (normalise_phone(phone, self.phones.country_code) or "")
+        return Reply(200, caller_answer(customer, number, state, history, suspicions, serving,
+                                        now=self.clock(), renderer=self.renderer))
 
     def area_status(self, query: Mapping[str, str]) -> Reply:
         """``?q=`` (postcode, area id, place) or ``?lat=&lon=``; public, no personal data."""

@@ -58,6 +58,11 @@ class PhoneBook:
         self._numbers: dict[str, list[str]] | None = None
         self._lock = threading.Lock()
 
+    @property
+    def ready(self) -> bool:
+        """Built: ``lookup`` no longer blocks."""
+        return self._numbers is not None
+
     def looks_like_phone(self, text: str) -> bool:
         return normalise_phone(text, self.country_code) is not None
 

@@ -14,6 +14,9 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+from forewarn.streams.web.callers import MAX_PHONE, SITUATIONS
+from forewarn.templates.ivr import IVR_MAX_CHARS
+
 __all__ = ["openapi_document"]
 
 _NULL_STR = {"type": ["string", "null"]}
@@ -88,6 +91,33 @@ _SCHEMAS: dict[str, Any] = {
         episodes={"type": "array", "items": _ref("Episode")},
         notifications={"type": "array", "items": _ref("Delivered"),
                        "description": "what was delivered, oldest first, addresses masked"}),
+    "CallerAnswer": _obj(
+        ["phone", "customer_id", "known_outage", "suspected", "language", "text", "told"],
+        phone={"type": "string", "description": "the number asked for, masked"},
+        customer_id={"type": "string"},
+        known_outage={"type": "boolean", "description": "an outage or planned works take a "
+                      "service from the caller now"},
+        suspected={"type": "boolean", "description": "an open suspected incident (customers' "
+                   "reports, no alarm) concerns an element that serves the caller"},
+        incident_id={"type": "string", "description": "the current incident (or maintenance "
+                     "window, or the suspected incident); absent when there is none"},
+        language={"enum": ["de", "en"]},
+        text={"type": "string", "maxLength": IVR_MAX_CHARS, "description": "one or two "
+              "sentences for text-to-speech in the caller's language; local times, no "
+              "links, no ids"},
+        told={"type": "array", "description": "notifications delivered for the current "
+              "incident, oldest first", "items": _obj(
+                  ["stage", "channel", "at"], stage={"type": "string"},
+                  channel={"type": "string"}, at=_TIME)},
+        situation={"enum": list(SITUATIONS)},
+        services={"type": "array", "items": {"type": "string"}}),
+    "Suspicions": _obj(["suspicions"], suspicions={
+        "type": "array", "description": "open suspected incidents (CONTRACT §8), oldest first",
+        "items": _obj(["incident_id", "element_id"], incident_id={"type": "string"},
+                      element_id={"type": "string", "description": "the suspected element"},
+                      reports={"type": "integer", "minimum": 0,
+                               "description": "distinct customers who reported no service"},
+                      at={"description": "when it was suspected or last changed (event time)"})}),
     "CustomerMatches": _obj(["customers"], customers={
         "type": "array", "minItems": 1,
         "items": _obj(["customer_id"], customer_id={"type": "string"})}),
@@ -216,6 +246,29 @@ def openapi_document() -> dict[str, Any]:
                           "400": _err("Missing or not a phone number."),
                           "401": _UNAUTHORISED, "404": _err("No customer has this number."),
                           "503": _STARTING}}},
+        "/api/v1/callers/{phone}": {"get": {
+            "summary": "What the IVR tells a caller: known or suspected outage, a text for "
+                       "text-to-speech, the incident and what they were told (routes to the "
+                       "worker owning the caller's customer partition).",
+            "security": [{"bearer": []}],
+            "parameters": [{"name": "phone", "in": "path", "required": True,
+                            "description": "The caller's number: digits, optionally +, 00 or "
+                                           "a national 0 first; spaces, dashes, dots and "
+                                           f"brackets are ignored. At most {MAX_PHONE} "
+                                           "characters.",
+                            "schema": {"type": "string", "minLength": 1,
+                                       "maxLength": MAX_PHONE}}],
+            "responses": {"200": _json(_ref("CallerAnswer"), "The answer."),
+                          "400": _err("Not a phone number, or longer than "
+                                      f"{MAX_PHONE} characters."),
+                          "401": _UNAUTHORISED, "404": _err("No customer has this number."),
+                          "503": _STARTING}}},
+        "/api/v1/suspicions": {"get": {
+            "summary": "Open suspected incidents (customers' reports, no alarm), from the worker "
+                       "owning the alarms partition; workers answering callers read it.",
+            "security": [{"bearer": []}], "responses": {
+                "200": _json(_ref("Suspicions"), "The open suspicions."),
+                "401": _UNAUTHORISED, "503": _STARTING}}},
         "/api/v1/status": {"get": {
             "summary": "Public status by postcode/place (areas layer) or coordinates.",
             "parameters": [_query("q", {"type": "string", "maxLength": 200},

@@ -9,6 +9,9 @@ state it needs:
   partitioner (``partition_of``); the request is forwarded to the worker that the
   consumer group assigned that partition of the table (Faust's router metadata), so any
   worker can be asked (``_router`` says why not ``app.table_route`` itself);
+* caller answers (``/api/v1/callers/{phone}``) are routed the same way, on the partition of
+  the customer the phone book finds for the number; an unknown or malformed number is
+  answered where it arrives (404 / 400);
 * incident views (desk page, banners, incidents, incident pages ``/i/{id}``, areas, status,
   CAP) read the in-memory incident board, which lives on the worker owning the single
   ``alarms`` partition; they are routed the same way on the one-partition ``elements`` table
@@ -27,7 +30,7 @@ import asyncio
 import functools
 import logging
 import mimetypes
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
@@ -52,6 +55,7 @@ from forewarn.streams.web.auth import authorised
 from forewarn.streams.web.header_logging import install_header_log_filter
 from forewarn.streams.web.metrics import StreamMetrics
 from forewarn.streams.web.response_headers import security_headers_middleware
+from forewarn.streams.web.suspicion_mirror import SuspicionMirror
 
 if TYPE_CHECKING:
     import aiohttp.web
@@ -147,6 +151,15 @@ def register_pages(app: WorkerApp, *, board: IncidentBoard, settings: Settings, 
         app, episodes.changelog_topic.get_topic_name(),
         lambda: app.router.table_metadata(episodes.name),
         lambda p: partition_of(p["customer_id"], partitions))
+    mirror = SuspicionMirror(
+        board_here=lambda: network_topic is None or _here(app, _owner(
+            app.router.external_topics_metadata, network_topic, 0)),
+        local=board.suspicions,
+        fetch=functools.partial(_read_suspicions, app, network_topic, tokens))
+    by_caller = None if episodes is None else _caller_router(app, api, mirror, _router(
+        app, episodes.changelog_topic.get_topic_name(),
+        lambda: app.router.table_metadata(episodes.name),
+        lambda p: _caller_partition(api, p["phone"], partitions)))
     reads: list[tuple[str, Handler, Any, bool, bool]] = [
         # path, handler, router, needs token, blocking (runs off the event loop)
         ("/", lambda q, p: api.desk_page(q, p.get(ACCEPT_LANGUAGE)), on_board, False, True),
@@ -167,6 +180,9 @@ def register_pages(app: WorkerApp, *, board: IncidentBoard, settings: Settings, 
         ("/api/v1/customers/{customer_id}/status", lambda q, p: api.customer(p["customer_id"]),
          by_customer, True, False),
         ("/api/v1/customers", lambda q, p: api.customers_by_phone(q), None, True, True),
+        ("/api/v1/callers/{phone}", lambda q, p: api.caller(p["phone"], mirror.latest()),
+         by_caller, True, False),
+        ("/api/v1/suspicions", lambda q, p: api.suspicions(), on_board, True, False),
         ("/api/v1/openapi.json", lambda q, p: api.openapi(), None, False, False),
         ("/metrics", lambda q, p: api.metrics_text(), None, False, False),
     ]
@@ -233,7 +249,7 @@ def _response(view: View, reply: Reply) -> Response:
 
 
 def _router(app: WorkerApp, topic: str, owners: Callable[[], Mapping[str, Any]],
-            key: Callable[[Mapping[str, str]], int]) -> Callable[[Any], Any]:
+            key: Callable[[Mapping[str, str]], int | None]) -> Callable[[Any], Any]:
     """Like ``app.table_route``, but resolving the partition with our own partition function.
 
     Why not ``table_route`` itself: it asks the producer for the changelog topic's partition
@@ -248,6 +264,8 @@ def _router(app: WorkerApp, topic: str, owners: Callable[[], Mapping[str, Any]],
             if request.headers.get(ROUTED_HEADER):
                 return await local(view, request, **params)
             partition = key(params)
+            if partition is None:  # nothing to route (e.g. an unknown number): answer here
+                return await local(view, request, **params)
             owner = next((URL(url) for url, tps in owners().items()
                           if partition in tps.get(topic, ())), None)
             if owner is None:
@@ -260,6 +278,65 @@ def _router(app: WorkerApp, topic: str, owners: Callable[[], Mapping[str, Any]],
         return routed
 
     return decorate
+
+
+def _caller_partition(api: WebApi, phone: str, partitions: int) -> int | None:
+    """The partition of the customer a call from ``phone`` is answered for; None (answer
+    here: 400 or 404) for no number or an unknown one."""
+    customer_id = api.caller_customer(phone)
+    return None if customer_id is None else partition_of(customer_id, partitions)
+
+
+def _caller_router(app: WorkerApp, api: WebApi, mirror: SuspicionMirror,
+                   route: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """``route`` (by the caller's customer), after building the phone book and compiling
+    the templates off the event loop on first use (a million numbers take about a second),
+    so neither routing nor answering ever blocks the loop for long; the worker that answers
+    first brings its copy of the open suspicions up to date (``SuspicionMirror``)."""
+
+    def decorate(local: Callable[..., Awaitable[Response]]) -> Callable[..., Awaitable[Response]]:
+        async def answering(view: View, request: Request, **params: str) -> Response:
+            await mirror.refresh()
+            return await local(view, request, **params)
+
+        routed = route(answering)
+
+        async def prepared(view: View, request: Request, **params: str) -> Response:
+            if not api.callers_ready:
+                await asyncio.get_running_loop().run_in_executor(None, api.prepare_callers)
+            return cast("Response", await routed(view, request, **params))
+
+        return prepared
+
+    return decorate
+
+
+def _owner(owners: Callable[[], Mapping[str, Any]], topic: str, partition: int) -> URL | None:
+    """The web URL of the worker the group assigned ``topic``'s ``partition``, if known."""
+    return next((URL(url) for url, tps in owners().items()
+                 if partition in tps.get(topic, ())), None)
+
+
+def _here(app: WorkerApp, url: URL | None) -> bool:
+    here = URL(str(app.conf.canonical_url))
+    return url is not None and (url.host, url.port) == (here.host, here.port)
+
+
+async def _read_suspicions(app: WorkerApp, network_topic: str | None,
+                           tokens: Sequence[str]) -> list[dict[str, Any]] | None:
+    """The board owner's open suspicions (``/api/v1/suspicions``); None while no owner is
+    known (or no token is configured: then no caller is answered anyway)."""
+    owner = (_owner(app.router.external_topics_metadata, network_topic, 0)
+             if network_topic else None)
+    if owner is None or not tokens:
+        return None
+    url = owner.with_path("/api/v1/suspicions")
+    headers = {"Authorization": f"Bearer {tokens[0]}", ROUTED_HEADER: "1"}
+    async with asyncio.timeout(2.0), app.http_client.get(url, headers=headers) as response:
+        if response.status != 200:
+            raise ValueError(f"HTTP {response.status}")
+        body = await response.json()
+    return [dict(s) for s in body["suspicions"]]
 
 
 async def _proxy(app: WorkerApp, view: View, request: Request, owner: URL) -> Response:
