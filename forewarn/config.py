@@ -155,6 +155,9 @@ class SensorSettings(_Section):
     ``max_reports_per_element``, ``max_reporters``, ``max_open``: memory bounds (reporters
     tracked per element, reporting customers tracked overall, open suspicions); beyond them
     the oldest reporters are forgotten and new suspicions are refused (counted).
+    ``alertmanager_url``: where suspected incidents are POSTed as Alertmanager webhooks
+    (``streams.kafka.suspicion_webhook``; "" = off), ``alertmanager_timeout_s`` per attempt,
+    ``alertmanager_attempts`` in all.
     """
 
     window_s: float = Field(900.0, gt=0, le=86400)
@@ -165,6 +168,11 @@ class SensorSettings(_Section):
     max_reports_per_element: int = Field(1000, ge=1)
     max_reporters: int = Field(100_000, ge=1)
     max_open: int = Field(1000, ge=1)
+    # Suspected incidents out to the NOC as Alertmanager webhooks (v4); "" = off. May carry
+    # credentials: never logged.
+    alertmanager_url: str = ""
+    alertmanager_timeout_s: float = Field(5.0, gt=0, le=60)  # per attempt
+    alertmanager_attempts: int = Field(3, ge=1, le=10)  # then the payload is given up (counted)
 
     @model_validator(mode="after")
     def _caps_above_min_reports(self) -> SensorSettings:
