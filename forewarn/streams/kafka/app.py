@@ -187,7 +187,8 @@ def build_pipeline(index: Any, options: PipelineOptions) -> Pipeline:
                        tables={"episodes": tables.episodes, "history": tables.history},
                        network_topic=names.alarms_raw, partitions=kafka.partitions,
                        stages={"normalise": stages.normalise, "network": stages.network,
-                               "customers": stages.customers, "delivery": stages.delivery})
+                               "customers": stages.customers, "delivery": stages.delivery,
+                               "webhook": webhook})
 
     return Pipeline(app, names, stages.board, stages.normalise, stages.network,
                     stages.customers, stages.delivery,
