@@ -159,6 +159,33 @@ def test_background_alone_is_expected_to_raise_at_most_false_alarms_per_day(
     assert expected <= options.false_alarms_per_day
 
 
+# -- the suspected element ---------------------------------------------------------------
+
+_SERVED = {"OLT": 100, "PON-a": 10, "PON-b": 10, "CELL": 50, "SITE": 150}
+
+
+def _crafted(serving: list[tuple[str, ...]]) -> list[SuspicionEvent]:
+    """Reports from customers ``c0, c1, ...`` served by the given elements, 1 s apart."""
+    det = SuspicionDetector(SensorSettings(), _SERVED, lambda e: e.split("-")[0].lower(), {})
+    events: list[SuspicionEvent] = []
+    for i, elements in enumerate(serving):
+        events += det.report(T0 + i, f"k{i}", f"c{i}", elements)
+    return events + det.advance(T0 + 100)
+
+
+def test_the_suspected_element_serves_at_least_80_percent_of_the_reporters() -> None:
+    four_of_five = [("PON-a", "OLT")] * 4 + [("PON-b", "OLT")]
+    assert [(e.event, e.element_id, e.reports) for e in _crafted(four_of_five)] == [
+        ("suspected", "PON-a", 4)]
+    three_of_five = [("PON-a", "OLT")] * 3 + [("PON-b", "OLT")] * 2
+    assert suspected(_crafted(three_of_five)) == [("OLT", T0 + 4)]
+
+
+def test_the_suspected_element_is_the_one_serving_fewest_customers() -> None:
+    both = [("CELL", "SITE", "PON-a", "OLT")] * 3 + [("CELL", "SITE", "PON-b", "OLT")] * 2
+    assert suspected(_crafted(both)) == [("CELL", T0 + 4)]  # 50 customers, the OLT 100
+
+
 # -- the done-when cases on 100,000 customers ---------------------------------------------
 
 
@@ -253,6 +280,19 @@ def test_a_rebuilt_detector_continues_exactly_where_the_state_left_off(
     second = detector(synth_100k, state)
     events += feed(second, synth_100k, reports[cut:], until=T0 + DAY)
     assert events == whole
+
+
+def test_reporters_explained_by_a_suspected_pon_do_not_make_its_olt_suspected_too(
+        synth_100k: SynthRegion) -> None:
+    index = synth_100k.index
+    pon = _pon(synth_100k)
+    olt = index.ancestors(pon)[0]
+    siblings = sorted(set(members_of(index, olt)) - set(members_of(index, pon)))
+    failure = burst(26, members_of(index, pon), 6, T0, 120)
+    # two more of the OLT's customers: eight reporters, the PON serves 75 % of them
+    others = [(T0 + 200, "sib-0", siblings[0]), (T0 + 210, "sib-1", siblings[-1])]
+    events = feed(detector(synth_100k), synth_100k, merged(failure, others), until=T0 + 300)
+    assert [e for e, _ in suspected(events)] == [pon]
 
 
 # -- lifecycle ---------------------------------------------------------------------------
