@@ -59,9 +59,9 @@ __all__ = [
     "Suspicion",
     "SuspicionCounts",
     "SuspicionDetector",
+    "comparisons_per_day",
     "detection_threshold",
     "log_poisson_tail",
-    "tests_per_day",
 ]
 
 SUSPECTED, UPDATED, CONFIRMED, CANCELLED = "suspected", "updated", "confirmed", "cancelled"
@@ -128,7 +128,7 @@ def log_poisson_tail(k: int, mu: float) -> float:
     return first + math.log(total)
 
 
-def tests_per_day(tested_elements: int, window_s: float) -> float:
+def comparisons_per_day(tested_elements: int, window_s: float) -> float:
     """How many tests a day the correction covers: every element in every window."""
     return max(1, tested_elements) * (_DAY_S / window_s)
 
@@ -234,7 +234,7 @@ class SuspicionDetector:
             if tested_elements is None:
                 raise ValueError("tested_elements is required when served is a function")
             self._served = served
-        self._tests = tests_per_day(tested_elements, self.settings.window_s)
+        self._tests = comparisons_per_day(tested_elements, self.settings.window_s)
         self._thresholds = {}
 
     def swap(self, served: Mapping[str, int] | Callable[[str], int],
@@ -249,6 +249,11 @@ class SuspicionDetector:
     def served(self, element_id: str) -> int:
         """Customers ``element_id`` serves (0 when unknown)."""
         return self._served(element_id)
+
+    def reporting(self, element_id: str) -> int:
+        """Distinct customers served by ``element_id`` with a report in the window (as of the
+        last ``advance``; at most ``max_reports_per_element``)."""
+        return len(self._trackers.get(element_id, ()))
 
     def threshold(self, element_id: str) -> int:
         """Distinct reporters within the window that make ``element_id`` fire."""
