@@ -141,6 +141,7 @@ class StreamMetrics:
                                      "network could not place.", labels=["kind"])
         family.add_metric(["unknown_element"], getattr(counts, "unknown_elements", 0))
         family.add_metric(["unmatched_update"], getattr(counts, "unmatched_updates", 0))
+        family.add_metric(["unmatched_confirm"], getattr(counts, "unmatched_confirms", 0))
         yield family
         refused = CounterMetricFamily("forewarn_network_records_refused", "Parsed records the "
                                       "network refused (dead-lettered) and why.", labels=["reason"])

@@ -7,7 +7,8 @@ import json
 import time
 from typing import Any
 
-from forewarn.domain import Alarm
+from forewarn.domain import Alarm, from_iso
+from forewarn.geo import RegionIndex, load_region
 from forewarn.streams import records
 from forewarn.streams.input.stage import NormaliseStage
 from forewarn.streams.kafka.hooks import NO_HOOKS, PipelineHooks
@@ -15,6 +16,9 @@ from forewarn.streams.kafka.network_step import NetworkStep
 from forewarn.streams.kafka.topics import TopicNames
 from forewarn.streams.network.events import ContactSeen, SuspicionEvent
 from forewarn.streams.network.incident_board import IncidentBoard
+from forewarn.streams.network.stage import NetworkStage
+from tests.forewarn_testing import TINY
+from tests.unit.network.network_helpers import correlator
 
 NAMES = TopicNames("t.")
 ALARM = {"alarm_id": "a-1", "element_id": "S-A", "state": "raised", "severity": "critical",
@@ -111,3 +115,25 @@ def test_suspicion_events_reach_the_board_and_the_noc_webhook_and_contacts_do_no
     network_step(json.dumps(ALARM).encode(), 90.0)
     assert board.suspicions() == []
     assert [e.event for e in webhook.submitted] == ["suspected", "updated", "confirmed"]
+
+
+def test_a_contact_naming_no_known_customer_is_dead_lettered_naming_its_field_the_next_goes_on(
+        ) -> None:
+    sent_at = from_iso(ALARM["event_time"])  # the broker's timestamp: event times believed
+    network = NetworkStage(correlator(RegionIndex.build(load_region(TINY))), 2)
+    network_step = NetworkStep(NormaliseStage(), network, IncidentBoard(), NAMES,
+                               clock=time.time, hooks=NO_HOOKS)
+
+    def contact(contact_id: str, **who: str) -> bytes:
+        return json.dumps({"type": "contact", "contact_id": contact_id, "channel": "call",
+                           "reason": "no_service", "event_time": ALARM["event_time"],
+                           **who}).encode()
+
+    for n, who in enumerate([{"customer_id": "nobody"}, {"phone": "+49 30 1234567"}]):
+        [letter] = network_step(contact(f"k-{n}", **who), sent_at)
+        body = json.loads(letter.value)
+        assert letter.topic == NAMES.alarms_dead_letter
+        assert (body["field"], body["refusal"]) == (next(iter(who)), "unknown_customer")
+    network_step(contact("k-9", customer_id="007"), sent_at)
+    assert network.correlator.counts.contacts == {("call", "no_service"): 1}  # the valid one
+    assert network.correlator.counts.refused == {"unknown_customer": 2}

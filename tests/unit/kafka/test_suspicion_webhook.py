@@ -13,8 +13,10 @@ import pytest
 from aiohttp import web
 
 from forewarn.domain import from_iso
+from forewarn.streams.input.normalise import parse_records
 from forewarn.streams.kafka.suspicion_webhook import (
     ALERTNAME,
+    MAX_STARTS,
     SuspicionWebhook,
     alertmanager_payload,
 )
@@ -129,4 +131,19 @@ async def test_a_full_queue_drops_the_oldest_payload_and_counts_it() -> None:
     for i in range(3):  # the sender task has not run yet: nothing left the queue
         hook.submit(event("updated", T0 + i))
     assert (hook.dropped, hook.pending) == (1, 2)
+    await hook.stop()
+
+
+def test_the_payload_reads_as_an_alertmanager_webhook_naming_the_suspected_element() -> None:
+    parsed = parse_records(alertmanager_payload(event("suspected", T0), T0))
+    assert not parsed.errors
+    [alarm] = parsed.records
+    assert (alarm.element_id, alarm.state) == ("PON-0018", "raised")
+
+
+async def test_start_times_are_remembered_for_at_most_max_starts_suspicions() -> None:
+    hook = SuspicionWebhook(f"http://127.0.0.1:{free_port()}/hook", max_queue=1)
+    for i in range(MAX_STARTS + 5):
+        hook.submit(SuspicionEvent("suspected", f"INC-{i}", "PON-1", "pon", T0 + i, 5, 9))
+    assert len(hook._starts) == MAX_STARTS
     await hook.stop()

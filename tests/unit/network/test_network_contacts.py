@@ -21,7 +21,7 @@ from forewarn.streams.network.correlation import (
 from forewarn.streams.network.elements import ElementStates
 from forewarn.streams.network.refusals import UNKNOWN_CUSTOMER, RecordRefused
 from forewarn.streams.network.serving import served_counts
-from forewarn.streams.network.stage import NetworkStage
+from forewarn.streams.network.stage import MAX_SENSED, NetworkStage
 from forewarn.streams.network.suspicion import SuspicionDetector
 from forewarn.streams.network.windows import MaintenanceSchedule
 from tests.forewarn_testing import SAMPLE
@@ -276,3 +276,26 @@ def test_contacts_and_suspicions_send_nothing_to_impacts_and_are_handed_on_in_or
         "suspected", "contact", "updated", "contact"]
     assert stage.take_sensed() == []
     assert not any(isinstance(e, Impact) for e in sensed)
+
+
+def test_a_new_index_version_resolves_phone_numbers_by_its_own_customers(
+        tiny_index: RegionIndex, region_variant: Any) -> None:
+    net = sensing(tiny_index)
+    assert [c.customer_id for c in seen(net.apply(
+        Contact("k-1", "call", "other", T0, phone="+4915112345678")))] == ["007"]
+    moved = region_variant("tiny", {"customers.csv": {"+4915112345678": "+4917000000007"}})
+    net.swap_index(moved, T0 + 1)
+    with pytest.raises(RecordRefused):
+        net.apply(Contact("k-2", "call", "other", T0 + 2, phone="+4915112345678"))
+    assert [c.customer_id for c in seen(net.apply(
+        Contact("k-3", "call", "other", T0 + 3, phone="0170 0000 0007")))] == ["007"]
+
+
+def test_the_stage_keeps_at_most_max_sensed_events_for_a_caller_that_never_takes_them(
+        sample: RegionIndex) -> None:
+    stage = NetworkStage(sensing(sample), 1)
+    for n in range(MAX_SENSED + 3):
+        stage.handle(report("C0000001", T0 + n, n, "other"))
+    sensed = stage.take_sensed()
+    assert len(sensed) == MAX_SENSED
+    assert sensed[-1].contact_id == f"k-{MAX_SENSED + 2}"  # the oldest went first

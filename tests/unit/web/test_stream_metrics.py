@@ -70,7 +70,7 @@ def test_contacts_suspicions_and_the_noc_webhook_are_exported(board: IncidentBoa
     class Network:
         class correlator:
             counts = _Counts(contacts={("ivr", "no_service"): 4, ("app", "other"): 1},
-                             suspicions={"suspected": 2, "cancelled": 1})
+                             suspicions={"suspected": 2, "cancelled": 1}, unmatched_confirms=3)
 
     class Webhook:
         sent, failed, dropped = 3, 1, 0
@@ -87,3 +87,4 @@ def test_contacts_suspicions_and_the_noc_webhook_are_exported(board: IncidentBoa
     assert got[("forewarn_suspicions_total", (("event", "suspected"),))] == 2
     assert got[("forewarn_suspected_incidents_open", ())] == 1
     assert got[("forewarn_suspicion_webhooks_total", (("outcome", "failed"),))] == 1
+    assert got[("forewarn_network_records_unmatched_total", (("kind", "unmatched_confirm"),))] == 3
