@@ -87,6 +87,8 @@ create() {
 # -- the topic list: keep in step with forewarn/streams/kafka/app.py (a test compares them) --------
 # Input: alarms from NOC systems. ONE partition: the network is correlated in one order.
 create "${TOPIC_PREFIX}alarms.raw" 1
+# Customer contacts (CONTRACT §8); the worker forwards them into alarms.raw.
+create "${TOPIC_PREFIX}contacts.raw" 1
 create "${TOPIC_PREFIX}alarms.dead-letter" 1 "retention.ms=$DEAD_LETTER_RETENTION_MS"
 # Customer-keyed topics: PARTITIONS each, the most workers that can share the work.
 create "${TOPIC_PREFIX}impacts" "$PARTITIONS"

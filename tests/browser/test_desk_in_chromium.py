@@ -135,6 +135,37 @@ def test_lookup_shows_when_the_caller_was_told(
     page.locator(f'.card[data-customer="{story["sms"][0]}"]').wait_for(timeout=10_000)
 
 
+def test_caller_report_on_the_lookup_posts_a_desk_contact_by_keyboard_and_confirms(
+        page: object, desk: tuple[str, Path], story: dict, artifacts_dir: Path) -> None:
+    """Issue 15 item 1: "caller reports a problem" on the lookup result, keyboard only."""
+    base, _ = desk
+    customer = story["sms"][0]
+    page.goto(f"{base}/?lang=en")
+    page.fill("#token", TOKEN)
+    page.press("#token", "Enter")
+    page.fill("#lookup-q", customer)
+    page.press("#lookup-q", "Enter")
+    report = page.locator(f'.card[data-customer="{customer}"] form.report')
+    report.wait_for(timeout=10_000)
+    assert "Caller reports a problem" in report.inner_text()
+
+    page.focus("#report-reason")
+    page.keyboard.press("ArrowDown")  # "Service degraded", the second reason
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.id") == "report-button"
+    with page.expect_response("**/api/v1/contacts") as answer:
+        page.keyboard.press("Enter")
+    assert answer.value.status == 202
+    sent = answer.value.request.post_data_json
+    assert (sent["customer_id"], sent["channel"], sent["reason"]) == (customer, "desk",
+                                                                      "degraded")
+    done = page.locator("#report-result.done")
+    done.wait_for(timeout=10_000)
+    assert done.get_attribute("role") == "status"
+    assert f"Report recorded (reference {sent['contact_id']})" in done.inner_text()
+    page.screenshot(path=artifacts_dir / "desk-caller-report.png", full_page=True)
+
+
 def test_status_page_answers_for_affected_and_unaffected_postcodes(
         chromium: object, desk: tuple[str, Path], story: dict, artifacts_dir: Path) -> None:
     base, _ = desk

@@ -1,6 +1,6 @@
 """A broker that does not acknowledge: HTTP ingest answers 503 with Retry-After and
 ``accepted: 0`` within ``api.ack_timeout_s`` instead of a 202 for records that may be lost
-(issue 16, finding 1), and accepts again once the broker answers.
+(issue 16, finding 1; contacts too, issue 15), and accepts again once the broker answers.
 
 The broker is a private embedded one (its own process), frozen with SIGSTOP: its connections
 stay open and nothing is acknowledged, as with a hung or partitioned broker."""
@@ -28,11 +28,15 @@ TOKEN = "unacked-token-2b7c"
 ACK_TIMEOUT_S = 2
 
 
-def post(port: int, alarm_id: str) -> tuple[int, dict, dict[str, str]]:
+def post(port: int, alarm_id: str,
+         path: str = "/api/v1/alarms") -> tuple[int, dict, dict[str, str]]:
     body = {"alarm_id": alarm_id, "element_id": "S-B", "state": "raised", "severity": "warning",
             "event_time": datetime.now(UTC).isoformat()}
+    if path == "/api/v1/contacts":  # a customer contact (issue 15) goes to contacts.raw
+        body = {"contact_id": alarm_id, "customer_id": "007", "channel": "call",
+                "reason": "no_service", "event_time": body["event_time"]}
     request = urllib.request.Request(
-        f"http://127.0.0.1:{port}/api/v1/alarms", data=json.dumps(body).encode(), method="POST",
+        f"http://127.0.0.1:{port}{path}", data=json.dumps(body).encode(), method="POST",
         headers={"Content-Type": "application/json", "Authorization": f"Bearer {TOKEN}"})
     try:
         with urllib.request.urlopen(request, timeout=60) as response:
@@ -70,11 +74,14 @@ def test_unacknowledged_records_answer_503_with_retry_after(broker: EmbeddedBrok
             started = time.monotonic()
             status, answer, headers = post(port, "FROZEN")
             waited = time.monotonic() - started
+            contact = post(port, "FROZEN-CONTACT", "/api/v1/contacts")
         finally:
             os.kill(broker._proc.pid, signal.SIGCONT)
         assert status == 503 and answer["accepted"] == 0, answer
         assert "acknowledge" in answer["error"] and headers.get("Retry-After")
         assert waited >= ACK_TIMEOUT_S  # it waited for the acknowledgement, then gave up
+        assert contact[0] == 503 and contact[1]["accepted"] == 0 and contact[2].get("Retry-After")
+        assert "acknowledge" in contact[1]["error"]  # contacts.raw did not acknowledge
 
         def accepted_again() -> bool:
             return post(port, "AFTER")[0] == 202

@@ -27,17 +27,21 @@ from typing import Any
 
 import orjson
 
-from forewarn.domain import IncidentUpdate, InputRecord
+from forewarn.domain import Contact, IncidentUpdate, InputRecord
 from forewarn.errors import AlarmFormatError
 from forewarn.streams.customers.gc_pause import gc_paused
-from forewarn.streams.input.formats.limits import MAX_EXCERPT, excerpt
-from forewarn.streams.input.normalise import dead_letter, parse_records
+from forewarn.streams.input.formats.common import Parsed, at, json_type, where, with_excerpt
+from forewarn.streams.input.formats.contact import CONTACT, parse_contact
+from forewarn.streams.input.formats.limits import MAX_EXCERPT, excerpt, shown
+from forewarn.streams.input.normalise import ParseResult, dead_letter, parse_records
 
 __all__ = [
     "MAX_EXCERPT_CHARS",
     "IngestAnswer",
     "IngestLimits",
+    "KnownCustomer",
     "body_too_large",
+    "contact_body",
     "incident_update_body",
     "ingest_body",
 ]
@@ -179,8 +183,9 @@ def ingest_body(body: bytes, *, expect: Callable[[InputRecord], bool] | None = N
         return _answer(obj, expect)
 
 
-def _answer(obj: Any, expect: Callable[[InputRecord], bool] | None) -> IngestAnswer:
-    result = parse_records(obj)
+def _answer(obj: Any, expect: Callable[[InputRecord], bool] | None,
+            result: ParseResult | None = None) -> IngestAnswer:
+    result = parse_records(obj) if result is None else result
     records = list(result.records)
     errors = list(result.errors)
     if expect is not None:
@@ -213,6 +218,53 @@ def _omitted(count: int) -> dict[str, Any]:
                "(the HTTP answer named each)")
     return {**dead_letter("", f"<body>: {problem}", "<body>", problem), "source": "http",
             "omitted": count}
+
+
+#: ``known(contact)`` -> None when the contact names a known customer, else ``(field,
+#: problem)`` naming ``customer_id`` or ``phone`` (the web layer asks the region index).
+KnownCustomer = Callable[[Contact], tuple[str, str] | None]
+
+
+def contact_body(body: bytes, known: KnownCustomer, *,
+                 limits: IngestLimits = DEFAULT_LIMITS) -> IngestAnswer:
+    """``POST /api/v1/contacts``: one contact object or an array of them (CONTRACT §8).
+
+    ``type`` may be left out (this path takes contacts only); another ``type`` is rejected
+    naming it. A contact whose customer is unknown (``known``) is rejected naming
+    ``customer_id`` or ``phone``: the sender can fix it now, while a dead letter in the
+    stream would reach nobody who can. Same limits and answers as the other ingest paths."""
+    with gc_paused():
+        obj, failed = _decode(body, limits)
+        if failed is not None:
+            return failed
+        items = obj if isinstance(obj, list) else [obj]
+        if not items:
+            return _refused(400, AlarmFormatError("<body>", "empty array: no contacts"), body)
+        parsed = Parsed()
+        for position, item in enumerate(items):
+            path = at("", position) if isinstance(obj, list) else ""
+            parsed.extend(_contact_item(item, path, known))
+        return _answer(obj, None, ParseResult(tuple(parsed.records), tuple(parsed.errors),
+                                              CONTACT))
+
+
+def _contact_item(item: Any, path: str, known: KnownCustomer) -> Parsed:
+    if not isinstance(item, dict):
+        error = AlarmFormatError(where(path), f"expected a contact object, got {json_type(item)}")
+        return Parsed(errors=[with_excerpt(error, item)])
+    kind = item.get("type", CONTACT)
+    if kind != CONTACT:
+        error = AlarmFormatError(at(path, "type"), f"this endpoint takes contacts only (type "
+                                                   f'"contact"), got {shown(kind)}')
+        return Parsed(errors=[with_excerpt(error, item)])
+    parsed = parse_contact({**item, "type": CONTACT}, path)
+    for record in list(parsed.records):
+        unknown = known(record) if isinstance(record, Contact) else None
+        if unknown is not None:
+            parsed.records.remove(record)
+            error = AlarmFormatError(at(path, unknown[0]), unknown[1])
+            parsed.errors.append(with_excerpt(error, item))
+    return parsed
 
 
 def incident_update_body(body: bytes, incident_id: str,

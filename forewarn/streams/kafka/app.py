@@ -25,6 +25,7 @@ from forewarn.notifiers import DeliveryMetrics
 from forewarn.streams.customers.stage import CustomerStage
 from forewarn.streams.delivery.policy import Deferrals, DeliveryPolicy, PolicySettings
 from forewarn.streams.delivery.stage import DeliveryStage
+from forewarn.streams.input.contact_forward import ContactForwarder
 from forewarn.streams.input.stage import NormaliseStage
 from forewarn.streams.kafka.agents import (
     CustomerAgent,
@@ -35,6 +36,7 @@ from forewarn.streams.kafka.agents import (
     TickTimer,
     ignore_raw_records,
 )
+from forewarn.streams.kafka.contact_forward import ContactForwardAgent
 from forewarn.streams.kafka.delivery_ledger import DeliveryLedger
 from forewarn.streams.kafka.fence import FenceReader
 from forewarn.streams.kafka.hooks import NO_HOOKS, PipelineHooks
@@ -166,6 +168,8 @@ def build_pipeline(index: Any, options: PipelineOptions) -> Pipeline:
         app.on_before_shutdown.connect(_stopper(webhook))
 
     app.agent(topics.alarms_raw, name="network")(ignore_raw_records)
+    app.agent(topics.contacts_raw, name="contacts")(  # into the network's one order
+        ContactForwardAgent(ContactForwarder(), topics.alarms_raw, topics.alarms_dead_letter))
     app.agent(topics.impacts, name="customers")(
         CustomerAgent(stages.customers, topics.outbox, topics.notifications_dead_letter,
                       options.hooks))
@@ -184,6 +188,8 @@ def build_pipeline(index: Any, options: PipelineOptions) -> Pipeline:
         register_pages(app, board=stages.board, settings=settings, index=index,
                        sink=HttpSink(topics.alarms_raw, topics.alarms_dead_letter,
                                      settings.api.ack_timeout_s),
+                       contact_sink=HttpSink(topics.contacts_raw, topics.alarms_dead_letter,
+                                             settings.api.ack_timeout_s),
                        tables={"episodes": tables.episodes, "history": tables.history},
                        network_topic=names.alarms_raw, partitions=kafka.partitions,
                        stages={"normalise": stages.normalise, "network": stages.network,

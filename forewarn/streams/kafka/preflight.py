@@ -4,11 +4,12 @@ have the same number of partitions), and create the ones forewarn only writes to
 
 Faust declares the topics its agents read and its tables' changelogs; topics that are only
 written (``notifications.delivered``, the dead-letter topics) or written first by someone
-else (``alarms.raw`` by a NOC producer) would otherwise be auto-created by the broker on first
-use with its *default* partition count: a worker killed before its first delivery left
-``notifications.delivered`` with 4 partitions instead of ``kafka.partitions``, and the
-restarted worker refused to start. Missing ones are therefore created here, before anything
-is written, with the partition counts forewarn needs.
+else (``alarms.raw`` by a NOC producer, ``contacts.raw`` by contact systems) would otherwise
+be auto-created by the broker on first use with its *default* partition count: a worker
+killed before its first delivery left ``notifications.delivered`` with 4 partitions instead
+of ``kafka.partitions``, and the restarted worker refused to start. Missing ones are
+therefore created here, before anything is written, with the partition counts forewarn
+needs.
 
 It is also the worker's first contact with the cluster: a broker that is not reachable yet
 (a pod starting before Kafka, a rolling broker restart) is retried with exponential backoff
@@ -67,7 +68,8 @@ async def _connected(bootstrap: str, security: dict[str, Any] | None,
 def expected_partitions(names: TopicNames, partitions: int) -> dict[str, int]:
     """The partition count of every topic forewarn needs before it starts (changelogs and
     the compacted network journal are declared by Faust itself)."""
-    return {names.alarms_raw: 1, names.network_state: 1, names.alarms_dead_letter: 1,
+    return {names.alarms_raw: 1, names.contacts_raw: 1, names.network_state: 1,
+            names.alarms_dead_letter: 1,
             names.notifications_dead_letter: 1, names.impacts: partitions,
             names.outbox: partitions, names.delivered: partitions}
 

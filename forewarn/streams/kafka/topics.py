@@ -27,6 +27,11 @@ class TopicNames:
         return self._name("alarms.raw")
 
     @property
+    def contacts_raw(self) -> str:
+        """Customer contacts (CONTRACT §8); forwarded onto ``alarms.raw`` by the worker."""
+        return self._name("contacts.raw")
+
+    @property
     def alarms_dead_letter(self) -> str:
         return self._name("alarms.dead-letter")
 

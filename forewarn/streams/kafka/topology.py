@@ -1,10 +1,11 @@
 """The worker's topics and tables, declared in one place (the data-flow map is
 ``forewarn/streams/__init__.py``).
 
-Partition counts: ``alarms.raw``, its dead letters and the network state have one partition
-(the network is correlated in one order, ``docs/architecture.md``); everything keyed by
-customer has ``kafka.partitions``, with the same partition function (``partitioning``), so
-each customer's impacts, episodes, outbox and receipts live on one partition.
+Partition counts: ``alarms.raw``, ``contacts.raw`` (forwarded into it), its dead letters and
+the network state have one partition (the network is correlated in one order,
+``docs/architecture.md``); everything keyed by customer has ``kafka.partitions``, with the
+same partition function (``partitioning``), so each customer's impacts, episodes, outbox and
+receipts live on one partition.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ class PipelineTopics:
     """The Faust topics of one worker, in data-flow order."""
 
     alarms_raw: Any
+    contacts_raw: Any  # customer contacts, forwarded onto alarms_raw (``contact_forward``)
     alarms_dead_letter: Any
     impacts: Any
     outbox: Any
@@ -51,6 +53,7 @@ def declare_topics(app: faust.App, names: TopicNames, partitions: int) -> Pipeli
 
     return PipelineTopics(
         alarms_raw=topic(names.alarms_raw, 1, "raw"),
+        contacts_raw=topic(names.contacts_raw, 1, "raw"),
         alarms_dead_letter=topic(names.alarms_dead_letter, 1, "json"),
         impacts=topic(names.impacts, partitions, "json"),
         outbox=topic(names.outbox, partitions, "json"),

@@ -20,7 +20,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from forewarn.config import Settings
-from forewarn.domain import to_iso
+from forewarn.domain import Contact, to_iso
 from forewarn.streams.network.incident_board import IncidentBoard
 from forewarn.streams.partitioning import partition_of
 from forewarn.streams.web.cap import CapFeed
@@ -167,6 +167,24 @@ class WebApi:
         if not ids:
             return error(404, "no customer has this phone number")
         return Reply(200, {"customers": [{"customer_id": c} for c in ids]})
+
+    def known_customer(self, contact: Contact) -> tuple[str, str] | None:
+        """None when ``contact`` names a customer of the index, else ``(field, problem)``.
+
+        Blocking on first use by phone (builds the phone book): called from the ingest
+        thread. A number is normalised as the desk's lookup does (``desk.normalise_phone``)."""
+        if contact.customer_id is not None:
+            if self.index is not None:
+                try:
+                    self.index.customer(contact.customer_id)
+                except KeyError:
+                    pass
+                else:
+                    return None
+            return "customer_id", "names no known customer"
+        if self.index is not None and contact.phone and self.phones.lookup(contact.phone):
+            return None
+        return "phone", "no known customer has this number"
 
     def area_status(self, query: Mapping[str, str]) -> Reply:
         """``?q=`` (postcode, area id, place) or ``?lat=&lon=``; public, no personal data."""

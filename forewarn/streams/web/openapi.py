@@ -125,6 +125,21 @@ _SCHEMAS: dict[str, Any] = {
                                   type={"const": "Feature"}, geometry={"type": "object"},
                                   properties={"type": "object"})}),
     "Health": _obj(["status"], status={"type": "string"}),
+    "Contact": {**_obj(
+        ["contact_id", "channel", "reason", "event_time"],
+        type={"const": "contact", "description": "optional on this path"},
+        contact_id={"type": "string", "minLength": 1, "maxLength": 128},
+        customer_id={"type": "string", "minLength": 1, "maxLength": 128,
+                     "description": "a known customer id (exactly one of customer_id, phone)"},
+        phone={"type": "string", "minLength": 1, "maxLength": 32,
+               "description": "a known customer's number: +, 00 or a national 0 first"},
+        channel={"enum": ["call", "ivr", "app", "chat", "desk"]},
+        reason={"enum": ["no_service", "degraded", "other"]},
+        event_time={"type": "string", "format": "date-time",
+                    "description": "ISO-8601 with offset, 2000-2100"},
+        lon={"type": "number", "minimum": -180, "maximum": 180},
+        lat={"type": "number", "minimum": -90, "maximum": 90}),
+        "description": "A customer contact (CONTRACT §8); lon and lat together or neither."},
 }
 _INPUT = {"required": True, "content": {"application/json": {"schema": {
     "description": "Any format of CONTRACT §3 (native, TMF642, VES, Alertmanager, "
@@ -135,9 +150,17 @@ _RETRY_AFTER = {"Retry-After": {"description": "Seconds to wait before retrying.
                                 "schema": {"type": "string"}}}
 
 
-def _ingest(summary: str, params: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+_CONTACTS_INPUT = {"required": True, "content": {"application/json": {"schema": {
+    "oneOf": [_ref("Contact"), {"type": "array", "minItems": 1, "items": _ref("Contact")}],
+    "description": "One contact or a list; at most api.max_body_bytes, api.max_records "
+                   "contacts and api.max_depth levels of nesting. A contact naming no known "
+                   "customer is rejected naming customer_id or phone."}}}}
+
+
+def _ingest(summary: str, params: list[dict[str, Any]] | None = None,
+            body: dict[str, Any] = _INPUT) -> dict[str, Any]:
     op: dict[str, Any] = {
-        "summary": summary, "security": [{"bearer": []}], "requestBody": _INPUT,
+        "summary": summary, "security": [{"bearer": []}], "requestBody": body,
         "responses": {
             "202": _json(_ref("IngestAccepted"), "All records accepted: the broker has "
                          "acknowledged every one (durable)."),
@@ -236,6 +259,9 @@ def openapi_document() -> dict[str, Any]:
                 "503": _STARTING}}},
         "/api/v1/alarms": _ingest("Alarms in any supported format."),
         "/api/v1/maintenance": _ingest("Maintenance windows."),
+        "/api/v1/contacts": _ingest("Customer contacts (call, IVR, app, chat, desk): published "
+                                    "on contacts.raw, 202 once the broker acknowledged them.",
+                                    body=_CONTACTS_INPUT),
         "/api/v1/alertmanager": _ingest("Prometheus Alertmanager webhook (version 4)."),
         "/tmf-api/alarmManagement/v4/listener/{event}": _ingest("TMF642 v4 listener.", [_EVENT]),
         "/tmf-api/alarmManagement/v5/listener/{event}": _ingest("TMF642 v5 listener.", [_EVENT]),

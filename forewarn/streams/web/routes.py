@@ -40,6 +40,7 @@ from forewarn.streams.input.http_ingest import (
     IngestAnswer,
     IngestLimits,
     body_too_large,
+    contact_body,
     incident_update_body,
     ingest_body,
 )
@@ -81,8 +82,11 @@ def register_pages(app: WorkerApp, *, board: IncidentBoard, settings: Settings, 
                    index: Any = None, tables: Mapping[str, Any] | None = None,
                    partitions: int = 1, stages: Mapping[str, Any] | None = None,
                    registry: Any = None, network_topic: str | None = None,
-                   **_: Any) -> WebApi:
-    """Add the pages and API of CONTRACT §7 that this worker serves; returns the handlers."""
+                   contact_sink: Sink | None = None, **_: Any) -> WebApi:
+    """Add the pages and API of CONTRACT §7 that this worker serves; returns the handlers.
+
+    ``contact_sink`` publishes on ``contacts.raw`` (``POST /api/v1/contacts``; without it
+    that path is not served)."""
     tables = dict(tables or {})
     stages = dict(stages or {})
     tokens = settings.api_tokens()
@@ -109,11 +113,11 @@ def register_pages(app: WorkerApp, *, board: IncidentBoard, settings: Settings, 
 
     limits = IngestLimits.from_settings(settings.api)
 
-    async def answer(view: View, result: IngestAnswer) -> Response:
+    async def answer(view: View, result: IngestAnswer, publish: Sink = sink) -> Response:
         """Publish, then answer: 202/400 only once the broker acknowledged every accepted
         record (the sink awaits it); 503 with nothing accepted when it did not."""
         try:
-            await sink(result)
+            await publish(result)
         except Exception as exc:
             log.warning("ingest: the broker did not acknowledge %d record(s): %r",
                         len(result.records), exc)
@@ -124,16 +128,16 @@ def register_pages(app: WorkerApp, *, board: IncidentBoard, settings: Settings, 
         _count_ingest(metrics, board, index, result)
         return view.json(result.body, status=result.status)
 
-    async def receive(view: View, request: Request,
-                      parse: Callable[[bytes], IngestAnswer]) -> Response:
+    async def receive(view: View, request: Request, parse: Callable[[bytes], IngestAnswer],
+                      publish: Sink = sink) -> Response:
         """Authorise, read at most ``max_body_bytes``, parse off the event loop, publish."""
         denied = refused(request)
         if denied is not None:
             return _response(view, denied)
         body = await read_bounded(request, limits.max_body_bytes)
         if body is None:
-            return await answer(view, body_too_large(limits))
-        return await answer(view, await asyncio.to_thread(parse, body))
+            return await answer(view, body_too_large(limits), publish)
+        return await answer(view, await asyncio.to_thread(parse, body), publish)
 
     # The board lives where the network stage runs: the owner of alarms.raw's partition.
     on_board = (_router(app, network_topic, app.router.external_topics_metadata, lambda p: 0)
@@ -181,6 +185,18 @@ def register_pages(app: WorkerApp, *, board: IncidentBoard, settings: Settings, 
             return await receive(self, request, lambda body: ingest_body(
                 body, expect=lambda r: isinstance(r, MaintenanceWindow),
                 defaults={"type": "maintenance"}, limits=limits))
+
+    if contact_sink is not None:
+        publish_contacts: Sink = contact_sink
+
+        @app.page("/api/v1/contacts")
+        class Contacts(View):
+            """Contacts go to ``contacts.raw`` (the worker forwards them into the network's
+            order); the parse, in a thread, also looks the customer up (phone book)."""
+
+            async def post(self, request: Request) -> Response:
+                return await receive(self, request, lambda body: contact_body(
+                    body, api.known_customer, limits=limits), publish_contacts)
 
     for path in INGEST_PATHS:
         _register_ingest(app, path, receive, functools.partial(ingest_body, limits=limits))

@@ -149,7 +149,8 @@ def test_openapi_documents_the_limits_and_the_unacknowledged_503_on_every_ingest
     from forewarn.streams.web.routes import INGEST_PATHS
 
     paths = openapi_document()["paths"]
-    for path in (*INGEST_PATHS, "/api/v1/maintenance", "/api/v1/incidents/{incident_id}/updates"):
+    for path in (*INGEST_PATHS, "/api/v1/maintenance", "/api/v1/incidents/{incident_id}/updates",
+                 "/api/v1/contacts"):
         responses = paths[path]["post"]["responses"]
         assert "api.max_body_bytes" in responses["413"]["description"], path
         assert "Retry-After" in responses["503"]["headers"], path

@@ -16,8 +16,9 @@ Mapping decisions:
   knows no region); HTTP ingest asks the index, the network stage dead-letters the rest.
 * ``phone`` is kept as sent (the desk's lookup normalises it the same way for every source);
   an invalid one is never quoted back in the error (errors are logged; numbers are PII).
-  It must look like a number: optionally ``+`` or ``00``, then digits with spaces, dashes,
-  dots, slashes or brackets, at most :data:`MAX_PHONE_LENGTH` characters and
+  It must look like a number as the desk's lookup reads one: ``+``, ``00`` or a national
+  ``0`` first (a bare ``49151...`` cannot be told from a national number), then digits with
+  spaces, dashes, dots, slashes or brackets, at most :data:`MAX_PHONE_LENGTH` characters and
   :data:`MIN_PHONE_DIGITS`..:data:`MAX_PHONE_DIGITS` digits (E.164 numbers have at most 15).
 * ``channel`` and ``reason`` are exact values of ``CONTACT_CHANNELS`` / ``CONTACT_REASONS``
   (our own format: nothing to be lenient about).
@@ -64,7 +65,7 @@ CONTACT = "contact"
 MAX_PHONE_LENGTH = 32
 MIN_PHONE_DIGITS = 6
 MAX_PHONE_DIGITS = 15
-_PHONE = re.compile(r"^\(?(\+|00)?[0-9][0-9 ()./-]*$")
+_PHONE = re.compile(r"^\(?(\+|0)[0-9 ()./-]*$")  # as the desk's lookup reads numbers
 
 
 def _phone(value: object) -> str | None:
@@ -80,8 +81,8 @@ def _phone(value: object) -> str | None:
     digits = sum(c.isdigit() for c in text)
     if not _PHONE.match(text) or not MIN_PHONE_DIGITS <= digits <= MAX_PHONE_DIGITS:
         # The value is not quoted back: it may well be someone's number, and errors are logged.
-        raise invalid(f"is not a phone number (digits, optionally + or 00 first, "
-                      f"{MIN_PHONE_DIGITS} to {MAX_PHONE_DIGITS} of them)")
+        raise invalid(f"is not a phone number (+, 00 or a national 0 first, then "
+                      f"{MIN_PHONE_DIGITS} to {MAX_PHONE_DIGITS} digits in all)")
     return text
 
 

@@ -253,7 +253,72 @@
       list.appendChild(item);
     });
     card.appendChild(list);
+    card.appendChild(reportForm(s.customer_id));
     document.getElementById("lookup-result").replaceChildren(card);
+  }
+
+  /* -- "caller reports a problem": a contact (CONTRACT §8) with channel "desk" ------------
+   * A plain form (label, select, button): reachable and usable with the keyboard alone,
+   * announced through its role=status line; no inline handler (CSP). The contact id is
+   * made here so that a retried POST names the same contact. */
+  var REASONS = ["no_service", "degraded", "other"];
+  function contactId() {
+    return "desk-" + Date.now().toString(36) + "-" + Math.random().toString(36).slice(2, 10);
+  }
+  function reportForm(customerId) {
+    var form = el("form", "report");
+    form.setAttribute("autocomplete", "off");
+    var set = el("fieldset");
+    set.appendChild(el("legend", "", t("desk.report_legend")));
+    var label = el("label", "", t("desk.report_reason"));
+    label.htmlFor = "report-reason";
+    var select = el("select");
+    select.id = "report-reason";
+    REASONS.forEach(function (reason) {
+      var option = el("option", "", t("reason." + reason));
+      option.value = reason;
+      select.appendChild(option);
+    });
+    var button = el("button", "", t("desk.report_button"));
+    button.type = "submit";
+    button.id = "report-button";
+    var result = el("p", "report-result");
+    result.id = "report-result";
+    result.setAttribute("role", "status");
+    set.appendChild(label);
+    set.appendChild(select);
+    set.appendChild(button);
+    form.appendChild(set);
+    form.appendChild(result);
+    var id = contactId();
+    form.addEventListener("submit", function (event) {
+      event.preventDefault();
+      if (!token()) { result.className = "report-result error"; result.textContent = t("desk.token_needed"); return; }
+      button.disabled = true;
+      result.className = "report-result hint";
+      result.textContent = t("desk.report_busy");
+      var contact = {type: "contact", contact_id: id, customer_id: customerId, channel: "desk",
+                     reason: select.value, event_time: new Date().toISOString()};
+      fetch("/api/v1/contacts", {method: "POST", cache: "no-store",
+                                 headers: {"Authorization": "Bearer " + token(), "Content-Type": "application/json"},
+                                 body: JSON.stringify(contact)})
+        .then(function (r) {
+          if (r.status === 202) {
+            result.className = "report-result done";
+            result.textContent = t("desk.report_done", {contact: id});
+            id = contactId();  /* the next report is another contact */
+          } else {
+            result.className = "report-result error";
+            result.textContent = t("desk.report_error", {status: r.status});
+          }
+        })
+        .catch(function () {
+          result.className = "report-result error";
+          result.textContent = t("desk.report_error", {status: 0});
+        })
+        .then(function () { button.disabled = false; });
+    });
+    return form;
   }
   document.getElementById("lookup-form").addEventListener("submit", function (event) {
     event.preventDefault();

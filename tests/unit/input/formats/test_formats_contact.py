@@ -53,6 +53,13 @@ def test_contact_by_phone_keeps_the_number_as_sent() -> None:
     assert record.phone == "+49 151 1234-5678" and record.customer_id is None
 
 
+@pytest.mark.parametrize("phone", ["+49 151 12345678", "0049 151 12345678", "0151 12345678",
+                                   "(0151) 123/456.78"])
+def test_numbers_written_as_the_desk_reads_them_are_accepted(phone: str) -> None:
+    [record] = parse_records(contact(customer_id=None, phone=phone)).records
+    assert isinstance(record, Contact) and record.phone == phone
+
+
 def test_contact_with_location_keeps_lon_and_lat() -> None:
     [record] = parse_records(contact(lon=13.4, lat=52.5)).records
     assert isinstance(record, Contact) and (record.lon, record.lat) == (13.4, 52.5)
@@ -82,6 +89,7 @@ def test_type_contact_is_detected_as_the_contact_format() -> None:
         ({"phone": "+49 151 1234567"}, "phone", "either customer_id or phone, not both"),
         ({"customer_id": None, "phone": "call me"}, "phone", "is not a phone number"),
         ({"customer_id": None, "phone": 491511234567}, "phone", "must be a string"),
+        ({"customer_id": None, "phone": "4915112345678"}, "phone", "+, 00 or a national 0"),
         ({"channel": "email"}, "channel", "allowed: call, ivr, app, chat, desk"),
         ({"channel": "APP"}, "channel", "unknown value"),
         ({"reason": "angry"}, "reason", "allowed: no_service, degraded, other"),
