@@ -295,6 +295,43 @@ def test_reporters_explained_by_a_suspected_pon_do_not_make_its_olt_suspected_to
     assert [e for e, _ in suspected(events)] == [pon]
 
 
+class _Journal(dict):  # type: ignore[type-arg]
+    """A state mapping that remembers what was written: a journal sees assignments only."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.written: dict[str, str] = {}
+
+    def __setitem__(self, key: str, value: dict) -> None:  # type: ignore[override]
+        self.written[key] = json.dumps(value, sort_keys=True)
+        super().__setitem__(key, value)
+
+
+def test_every_change_of_the_state_is_an_assignment_a_journal_sees(
+        synth_100k: SynthRegion) -> None:
+    index, pon = synth_100k.index, _pon(synth_100k)
+    reports = merged(background(27, len(index), T0, DAY / 8),
+                     burst(28, members_of(index, pon), 9, T0 + 600, 600))
+    journal = _Journal()
+    det = detector(synth_100k, journal, update_interval_s=30)
+    ids = synth_100k.index.customer_ids
+    for at, contact_id, p in reports:
+        det.report(at, contact_id, ids[p], synth_100k.serving[p])
+        assert {k: json.dumps(v, sort_keys=True) for k, v in journal.items()} == {
+            k: journal.written[k] for k in journal}
+    assert any(k.startswith("s:") for k in journal.written)
+
+
+def test_draining_to_the_end_of_time_cancels_each_suspicion_at_its_own_instant(
+        synth_100k: SynthRegion) -> None:
+    pon, reports = _scenario(synth_100k, 6, within=60)
+    det = detector(synth_100k)
+    events = feed(det, synth_100k, reports, until=math.inf)
+    assert [(e.event, e.element_id, e.at) for e in events][-1] == (
+        "cancelled", pon, reports[-1][0] + 900)
+    assert det.open() == [] and det.state == {}
+
+
 # -- lifecycle ---------------------------------------------------------------------------
 
 
