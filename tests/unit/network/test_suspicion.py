@@ -23,6 +23,7 @@ from forewarn.streams.network.suspicion import (
     comparisons_per_day,
     detection_threshold,
     log_poisson_tail,
+    log_window_false_alarms,
 )
 from tests.unit.network.conftest import SynthRegion
 
@@ -133,9 +134,9 @@ def test_the_threshold_is_the_smallest_count_improbable_enough(served: int) -> N
     mu = served * options.background_per_customer_day * options.window_s / DAY
     alpha = options.false_alarms_per_day / tests
     assert k >= options.min_reports
-    assert log_poisson_tail(k, mu) <= math.log(alpha)
+    assert math.log(mu) + log_poisson_tail(k - 1, mu) <= math.log(alpha)
     if k > options.min_reports:
-        assert log_poisson_tail(k - 1, mu) > math.log(alpha)
+        assert math.log(mu) + log_poisson_tail(k - 2, mu) > math.log(alpha)
 
 
 def test_a_larger_element_needs_more_reports_and_min_reports_bounds_small_ones() -> None:
@@ -153,10 +154,24 @@ def test_background_alone_is_expected_to_raise_at_most_false_alarms_per_day(
     det = detector(synth_100k)
     tested = [(e, n) for e, n in synth_100k.served.items() if n > 0]
     windows = DAY / options.window_s
-    expected = sum(windows * math.exp(log_poisson_tail(
+    expected = sum(windows * math.exp(log_window_false_alarms(
         det.threshold(e), n * options.background_per_customer_day * options.window_s / DAY))
         for e, n in tested)
     assert expected <= options.false_alarms_per_day
+
+
+def test_the_scan_bound_holds_for_a_sliding_window_where_disjoint_windows_undercount() -> None:
+    """Monte Carlo: 20 window lengths of background at mu = 0.5 per window; how often does
+    some sliding window hold 4 reports? Below the scan bound, above the disjoint count."""
+    rng = np.random.default_rng(5)
+    mu, k, windows, trials = 0.5, 4, 20, 4000
+    hits = 0
+    for _ in range(trials):
+        times = np.sort(rng.uniform(0, windows, rng.poisson(mu * windows)))
+        hits += bool(times.size >= k and np.any(times[k - 1:] - times[:1 - k] < 1.0))
+    seen = hits / trials
+    disjoint = windows * math.exp(log_poisson_tail(k, mu))
+    assert disjoint < seen <= windows * math.exp(log_window_false_alarms(k, mu))
 
 
 # -- the suspected element ---------------------------------------------------------------
