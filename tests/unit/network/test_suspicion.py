@@ -492,13 +492,15 @@ def test_reporters_per_element_are_capped(synth_100k: SynthRegion) -> None:
 
 
 def test_reporting_customers_overall_are_capped(synth_100k: SynthRegion) -> None:
-    reports = background(23, len(synth_100k.index), T0, 600, rate=50.0)[:60]
+    reports = [r for r in background(23, len(synth_100k.index), T0, 600, rate=50.0)
+               if synth_100k.serving[r[2]]][:51]
+    assert len({p for _, _, p in reports}) == 51
     det = detector(synth_100k, max_reporters=50)
     feed(det, synth_100k, reports[:50])
-    assert sum(k.startswith("r:") for k in det.state) == 50 - det.counts.unserved
+    assert sum(k.startswith("r:") for k in det.state) == 50 and det.counts.forgotten == 0
     feed(det, synth_100k, reports[50:])
-    assert sum(k.startswith("r:") for k in det.state) <= 50
-    assert det.counts.forgotten >= 1
+    assert sum(k.startswith("r:") for k in det.state) == 50 and det.counts.forgotten == 1
+    assert f"r:{synth_100k.index.customer_ids[reports[0][2]]}" not in det.state  # the oldest
 
 
 def test_open_suspicions_are_capped(synth_100k: SynthRegion) -> None:
