@@ -40,7 +40,7 @@ import numpy as np
 from forewarn.config import SensorSettings
 from forewarn.geo import RegionIndex, load_region, write_synthetic_region
 from forewarn.streams.network.serving import served_counts, serving_elements
-from forewarn.streams.network.suspicion import SuspicionDetector, log_poisson_tail
+from forewarn.streams.network.suspicion import SuspicionDetector, log_window_false_alarms
 
 __all__ = ["main"]
 
@@ -169,11 +169,12 @@ def _measure(region: Region, settings: SensorSettings, days: int, failures: list
 
 def _bound(region: Region, settings: SensorSettings) -> float:
     """The false suspicions a day the correction promises at most: the union bound over
-    every element and window of ``P(X >= threshold)``; measured figures sit below it."""
+    every element of the scan bound per window (``log_window_false_alarms``) times the
+    windows in a day; measured figures should sit below it."""
     det = SuspicionDetector(settings, region.served, region.index.element_type, {})
     scale = settings.background_per_customer_day * settings.window_s / DAY
     windows = DAY / settings.window_s
-    return sum(windows * math.exp(log_poisson_tail(det.threshold(e), n * scale))
+    return sum(windows * math.exp(log_window_false_alarms(det.threshold(e), n * scale))
                for e, n in region.served.items() if n > 0)
 
 

@@ -223,6 +223,13 @@ class SuspicionDetector:
     ``served``: customers served per element (``serving.served_counts``), a mapping or a
     function; with a function, ``tested_elements`` (how many elements serve anyone) must be
     given for the correction. ``element_type`` names an element's type (``cause_type``).
+
+    Driving it (the network stage): ``report`` each qualifying contact in stream order;
+    ``advance(now)`` on every other record and tick, so that the reports of an instant are
+    tested as soon as time moves past it; ``advance(math.inf)`` (or the drain's time) when
+    replay drains; ``advance(at)`` before ``confirm``/``join`` so that earlier events come
+    first; ``swap`` with a new index version's ``served_counts``; ``rebuild`` after the state
+    mapping was recovered. Every call returns its events in event-time order.
     """
 
     def __init__(self, settings: DetectorSettings,
