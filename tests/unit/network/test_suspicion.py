@@ -23,6 +23,7 @@ from forewarn.streams.network.suspicion import (
     comparisons_per_day,
     detection_threshold,
     log_poisson_tail,
+    log_window_false_alarms,
 )
 from tests.unit.network.conftest import SynthRegion
 
@@ -133,9 +134,9 @@ def test_the_threshold_is_the_smallest_count_improbable_enough(served: int) -> N
     mu = served * options.background_per_customer_day * options.window_s / DAY
     alpha = options.false_alarms_per_day / tests
     assert k >= options.min_reports
-    assert log_poisson_tail(k, mu) <= math.log(alpha)
+    assert math.log(mu) + log_poisson_tail(k - 1, mu) <= math.log(alpha)
     if k > options.min_reports:
-        assert log_poisson_tail(k - 1, mu) > math.log(alpha)
+        assert math.log(mu) + log_poisson_tail(k - 2, mu) > math.log(alpha)
 
 
 def test_a_larger_element_needs_more_reports_and_min_reports_bounds_small_ones() -> None:
@@ -153,10 +154,24 @@ def test_background_alone_is_expected_to_raise_at_most_false_alarms_per_day(
     det = detector(synth_100k)
     tested = [(e, n) for e, n in synth_100k.served.items() if n > 0]
     windows = DAY / options.window_s
-    expected = sum(windows * math.exp(log_poisson_tail(
+    expected = sum(windows * math.exp(log_window_false_alarms(
         det.threshold(e), n * options.background_per_customer_day * options.window_s / DAY))
         for e, n in tested)
     assert expected <= options.false_alarms_per_day
+
+
+def test_the_scan_bound_holds_for_a_sliding_window_where_disjoint_windows_undercount() -> None:
+    """Monte Carlo: 20 window lengths of background at mu = 0.5 per window; how often does
+    some sliding window hold 4 reports? Below the scan bound, above the disjoint count."""
+    rng = np.random.default_rng(5)
+    mu, k, windows, trials = 0.5, 4, 20, 4000
+    hits = 0
+    for _ in range(trials):
+        times = np.sort(rng.uniform(0, windows, rng.poisson(mu * windows)))
+        hits += bool(times.size >= k and np.any(times[k - 1:] - times[:1 - k] < 1.0))
+    seen = hits / trials
+    disjoint = windows * math.exp(log_poisson_tail(k, mu))
+    assert disjoint < seen <= windows * math.exp(log_window_false_alarms(k, mu))
 
 
 # -- the suspected element ---------------------------------------------------------------
@@ -293,6 +308,43 @@ def test_reporters_explained_by_a_suspected_pon_do_not_make_its_olt_suspected_to
     others = [(T0 + 200, "sib-0", siblings[0]), (T0 + 210, "sib-1", siblings[-1])]
     events = feed(detector(synth_100k), synth_100k, merged(failure, others), until=T0 + 300)
     assert [e for e, _ in suspected(events)] == [pon]
+
+
+class _Journal(dict):  # type: ignore[type-arg]
+    """A state mapping that remembers what was written: a journal sees assignments only."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.written: dict[str, str] = {}
+
+    def __setitem__(self, key: str, value: dict) -> None:  # type: ignore[override]
+        self.written[key] = json.dumps(value, sort_keys=True)
+        super().__setitem__(key, value)
+
+
+def test_every_change_of_the_state_is_an_assignment_a_journal_sees(
+        synth_100k: SynthRegion) -> None:
+    index, pon = synth_100k.index, _pon(synth_100k)
+    reports = merged(background(27, len(index), T0, DAY / 8),
+                     burst(28, members_of(index, pon), 9, T0 + 600, 600))
+    journal = _Journal()
+    det = detector(synth_100k, journal, update_interval_s=30)
+    ids = synth_100k.index.customer_ids
+    for at, contact_id, p in reports:
+        det.report(at, contact_id, ids[p], synth_100k.serving[p])
+        assert {k: json.dumps(v, sort_keys=True) for k, v in journal.items()} == {
+            k: journal.written[k] for k in journal}
+    assert any(k.startswith("s:") for k in journal.written)
+
+
+def test_draining_to_the_end_of_time_cancels_each_suspicion_at_its_own_instant(
+        synth_100k: SynthRegion) -> None:
+    pon, reports = _scenario(synth_100k, 6, within=60)
+    det = detector(synth_100k)
+    events = feed(det, synth_100k, reports, until=math.inf)
+    assert [(e.event, e.element_id, e.at) for e in events][-1] == (
+        "cancelled", pon, reports[-1][0] + 900)
+    assert det.open() == [] and det.state == {}
 
 
 # -- lifecycle ---------------------------------------------------------------------------
@@ -440,13 +492,15 @@ def test_reporters_per_element_are_capped(synth_100k: SynthRegion) -> None:
 
 
 def test_reporting_customers_overall_are_capped(synth_100k: SynthRegion) -> None:
-    reports = background(23, len(synth_100k.index), T0, 600, rate=50.0)[:60]
+    reports = [r for r in background(23, len(synth_100k.index), T0, 600, rate=50.0)
+               if synth_100k.serving[r[2]]][:51]
+    assert len({p for _, _, p in reports}) == 51
     det = detector(synth_100k, max_reporters=50)
     feed(det, synth_100k, reports[:50])
-    assert sum(k.startswith("r:") for k in det.state) == 50 - det.counts.unserved
+    assert sum(k.startswith("r:") for k in det.state) == 50 and det.counts.forgotten == 0
     feed(det, synth_100k, reports[50:])
-    assert sum(k.startswith("r:") for k in det.state) <= 50
-    assert det.counts.forgotten >= 1
+    assert sum(k.startswith("r:") for k in det.state) == 50 and det.counts.forgotten == 1
+    assert f"r:{synth_100k.index.customer_ids[reports[0][2]]}" not in det.state  # the oldest
 
 
 def test_open_suspicions_are_capped(synth_100k: SynthRegion) -> None:
