@@ -3,6 +3,7 @@ region. Six of the PON's customers report no service (no alarm); the NOC confirm
 element; later a real alarm arrives on it; then the NOC clears both (the confirmation's alarm by
 the suspected incident's id). Every customer of the PON is told exactly once that it is out,
 under the suspected incident's id, and once that it is back; the later alarm adds nothing.
+A replay never pages the NOC, even with ``[sensors] alertmanager_url`` configured.
 
 The expectation is computed here: the customers from ``RegionIndex.impact`` of the PON, the
 incident id from the id rule for the suspected element at the report that tipped it (the
@@ -19,7 +20,7 @@ import pytest
 
 from forewarn.geo import RegionIndex, load_region
 from forewarn.streams.network.events import incident_id_for
-from tests.forewarn_testing import SAMPLE
+from tests.forewarn_testing import SAMPLE, HttpGateway
 
 pytestmark = pytest.mark.integration
 
@@ -60,8 +61,13 @@ def test_a_confirmed_silent_pon_failure_tells_its_customers_once_under_the_suspe
     story = tmp_path / "story.jsonl"
     story.write_text("\n".join(lines) + "\n")
     out = tmp_path / "out.jsonl"
+    config = tmp_path / "forewarn.toml"
 
-    run_forewarn("replay", str(SAMPLE), str(story), "--out", str(out), check=True)  # type: ignore[operator]
+    with HttpGateway(delay_s=0.0) as noc:
+        config.write_text(f'[sensors]\nalertmanager_url = "http://127.0.0.1:{noc.port}/send"\n')
+        run_forewarn("replay", str(SAMPLE), str(story), "--out", str(out),  # type: ignore[operator]
+                     "--config", str(config), check=True)
+    assert noc.bodies == []
 
     records = [json.loads(line) for line in out.read_text().splitlines()]
     got = sorted((r["customer_id"], r["stage"], r["incident_id"],

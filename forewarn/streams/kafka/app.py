@@ -143,10 +143,11 @@ def build_pipeline(index: Any, options: PipelineOptions) -> Pipeline:
     async def crash(exc: BaseException) -> None:
         await app.crash(exc)  # state in memory may be ahead of the journal: start afresh
 
+    # Suspected incidents to the NOC, live only: a replay of an old log must not page anyone.
     sensors = settings.sensors
     webhook = (SuspicionWebhook(sensors.alertmanager_url, timeout_s=sensors.alertmanager_timeout_s,
                                 attempts=sensors.alertmanager_attempts)
-               if sensors.alertmanager_url else None)  # suspected incidents to the NOC
+               if sensors.alertmanager_url and options.live else None)
     feed = NetworkFeed(bootstrap=options.bootstrap, topic=names.alarms_raw, journal=journal,
                        process=NetworkStep(stages.normalise, stages.network, stages.board,
                                            names, clock=options.clock, hooks=options.hooks,
