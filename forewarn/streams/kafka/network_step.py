@@ -19,6 +19,7 @@ from typing import Any
 
 from faust.utils import json as faust_json
 
+from forewarn.notifiers import mask_address
 from forewarn.streams import records
 from forewarn.streams.input.normalise import dead_letter
 from forewarn.streams.input.stage import NormaliseStage
@@ -106,6 +107,8 @@ def _refusal(value: Any, refused: RecordRefused) -> dict[str, Any]:
     """The dead letter of a record the network refused: the reason and that record alone
     (not the whole message it came in: a flood of refusals must not copy a payload each)."""
     record = value if isinstance(value, dict) else records.input_to_record(value)
+    if record.get("phone"):  # a refused contact's number: someone's, but no customer's
+        record = {**record, "phone": mask_address(str(record["phone"]))}
     text = json.dumps(record, separators=(",", ":"), default=str)
     return {**dead_letter(text, str(refused), refused.field, refused.problem),
             "refusal": refused.reason}

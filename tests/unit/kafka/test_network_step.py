@@ -134,6 +134,7 @@ def test_a_contact_naming_no_known_customer_is_dead_lettered_naming_its_field_th
         body = json.loads(letter.value)
         assert letter.topic == NAMES.alarms_dead_letter
         assert (body["field"], body["refusal"]) == (next(iter(who)), "unknown_customer")
+        assert "1234567" not in letter.value.decode()  # a refused number is masked
     network_step(contact("k-9", customer_id="007"), sent_at)
     assert network.correlator.counts.contacts == {("call", "no_service"): 1}  # the valid one
     assert network.correlator.counts.refused == {"unknown_customer": 2}
