@@ -15,6 +15,7 @@ from forewarn.geo import RegionIndex, load_region
 from forewarn.streams.network.correlation import (
     ContactSeen,
     Impact,
+    IncidentNews,
     NetworkCorrelator,
     SuspicionEvent,
 )
@@ -299,3 +300,16 @@ def test_the_stage_keeps_at_most_max_sensed_events_for_a_caller_that_never_takes
     sensed = stage.take_sensed()
     assert len(sensed) == MAX_SENSED
     assert sensed[-1].contact_id == f"k-{MAX_SENSED + 2}"  # the oldest went first
+
+
+def test_a_confirmation_with_an_eta_is_news_of_the_suspected_incident_after_its_outage(
+        sample: RegionIndex, pon_customers: list[str]) -> None:
+    net = sensing(sample)
+    opened = suspect_pon(net, pon_customers)
+    events = net.apply(IncidentUpdate(T0 + 900, incident_id=opened.incident_id, confirm=True,
+                                      eta=T0 + 7200, message="crew on site"))
+    assert [type(e).__name__ for e in events] == ["SuspicionEvent", "Impact", "IncidentNews"]
+    news = events[-1]
+    assert isinstance(news, IncidentNews)
+    assert (news.incident_id, news.eta, news.message) == (
+        opened.incident_id, T0 + 7200, "crew on site")
