@@ -3,8 +3,10 @@
 What the ``NetworkFeed`` calls per record (``network_feed.Process``): parse it (bad input:
 dead letters), correlate each parsed record (refused or failed: a dead letter, the rest goes
 on), record every impact message on the incident board, and encode what goes to
-``impacts`` and ``alarms.dead-letter``. The decisions are the stages'; this only connects
-them and the hooks (``hooks.PipelineHooks.on_record``).
+``impacts`` and ``alarms.dead-letter``. Suspected incidents (which send nothing to
+``impacts``) go to the board and, when configured, to the NOC's Alertmanager webhook
+(``suspicion_webhook``, queued: never on this path's clock). The decisions are the
+stages'; this only connects them and the hooks (``hooks.PipelineHooks.on_record``).
 """
 
 from __future__ import annotations
@@ -17,17 +19,20 @@ from typing import Any
 
 from faust.utils import json as faust_json
 
+from forewarn.notifiers import mask_address
 from forewarn.streams import records
 from forewarn.streams.input.normalise import dead_letter
 from forewarn.streams.input.stage import NormaliseStage
 from forewarn.streams.kafka.hooks import PipelineHooks
 from forewarn.streams.kafka.network_feed import Outgoing
+from forewarn.streams.kafka.suspicion_webhook import SuspicionWebhook
 from forewarn.streams.kafka.topics import TopicNames
+from forewarn.streams.network.events import SuspicionEvent
 from forewarn.streams.network.incident_board import IncidentBoard
 from forewarn.streams.network.refusals import RecordRefused
 from forewarn.streams.network.stage import NetworkStage, correlation_failure
 
-__all__ = ["NetworkStep", "encode_json"]
+__all__ = ["NetworkStep", "encode_json", "suspicion_entry"]
 
 log = logging.getLogger(__name__)
 
@@ -42,13 +47,15 @@ class NetworkStep:
     """
 
     def __init__(self, normalise: NormaliseStage, network: NetworkStage, board: IncidentBoard,
-                 names: TopicNames, *, clock: Callable[[], float], hooks: PipelineHooks) -> None:
+                 names: TopicNames, *, clock: Callable[[], float], hooks: PipelineHooks,
+                 webhook: SuspicionWebhook | None = None) -> None:
         self.normalise = normalise
         self.network = network
         self.board = board
         self.names = names
         self.clock = clock
         self.hooks = hooks
+        self.webhook = webhook
         self._wall_clock = clock is time.time
 
     def __call__(self, raw: bytes, timestamp: float) -> list[Outgoing]:
@@ -74,15 +81,34 @@ class NetworkStep:
                 if record.get("kind") == "impact":
                     record["ingested_at"] = timestamp  # seconds (hooks.on_impact's latency)
                 out.append(Outgoing(names.impacts, partition, encode_json(record)))
+            self._sensed()
         if not any(_is_tick(v) for v in accepted):
             self.hooks.on_record(timestamp)
         return out
+
+
+    def _sensed(self) -> None:
+        """Suspicion events to the board (the desk) and the NOC's webhook."""
+        for event in self.network.take_sensed():
+            if isinstance(event, SuspicionEvent):
+                self.board.record_suspicion(suspicion_entry(event))
+                if self.webhook is not None:
+                    self.webhook.submit(event)
+
+
+def suspicion_entry(event: SuspicionEvent) -> dict[str, Any]:
+    """What the board keeps of a suspicion event (``IncidentBoard.record_suspicion``)."""
+    return {"incident_id": event.incident_id, "element_id": event.element_id,
+            "cause_type": event.cause_type, "event": event.event, "at": event.at,
+            "reports": event.reports, "customers": event.customers}
 
 
 def _refusal(value: Any, refused: RecordRefused) -> dict[str, Any]:
     """The dead letter of a record the network refused: the reason and that record alone
     (not the whole message it came in: a flood of refusals must not copy a payload each)."""
     record = value if isinstance(value, dict) else records.input_to_record(value)
+    if record.get("phone"):  # a refused contact's number: someone's, but no customer's
+        record = {**record, "phone": mask_address(str(record["phone"]))}
     text = json.dumps(record, separators=(",", ":"), default=str)
     return {**dead_letter(text, str(refused), refused.field, refused.problem),
             "refusal": refused.reason}

@@ -7,13 +7,18 @@ import json
 import time
 from typing import Any
 
-from forewarn.domain import Alarm
+from forewarn.domain import Alarm, from_iso
+from forewarn.geo import RegionIndex, load_region
 from forewarn.streams import records
 from forewarn.streams.input.stage import NormaliseStage
 from forewarn.streams.kafka.hooks import NO_HOOKS, PipelineHooks
 from forewarn.streams.kafka.network_step import NetworkStep
 from forewarn.streams.kafka.topics import TopicNames
+from forewarn.streams.network.events import ContactSeen, SuspicionEvent
 from forewarn.streams.network.incident_board import IncidentBoard
+from forewarn.streams.network.stage import NetworkStage
+from tests.forewarn_testing import TINY
+from tests.unit.network.network_helpers import correlator
 
 NAMES = TopicNames("t.")
 ALARM = {"alarm_id": "a-1", "element_id": "S-A", "state": "raised", "severity": "critical",
@@ -25,6 +30,11 @@ class StubNetwork:
 
     def __init__(self) -> None:
         self.seen: list[Any] = []
+        self.sensed: list[Any] = []  # what the next take_sensed hands over
+
+    def take_sensed(self) -> list[Any]:
+        taken, self.sensed = self.sensed, []
+        return taken
 
     def handle(self, value: Any, received_at: float | None = None) -> list[tuple[int, Any]]:
         self.seen.append(value)
@@ -42,10 +52,20 @@ class Recording(PipelineHooks):
         self.records.append(timestamp)
 
 
-def step(hooks: PipelineHooks = NO_HOOKS) -> tuple[NetworkStep, StubNetwork]:
+class StubWebhook:
+    def __init__(self) -> None:
+        self.submitted: list[SuspicionEvent] = []
+
+    def submit(self, event: SuspicionEvent) -> None:
+        self.submitted.append(event)
+
+
+def step(hooks: PipelineHooks = NO_HOOKS, webhook: StubWebhook | None = None,
+         board: IncidentBoard | None = None) -> tuple[NetworkStep, StubNetwork]:
     network = StubNetwork()
-    return NetworkStep(NormaliseStage(), network, IncidentBoard(), NAMES,  # type: ignore[arg-type]
-                       clock=time.time, hooks=hooks), network
+    return NetworkStep(NormaliseStage(), network,  # type: ignore[arg-type]
+                       board if board is not None else IncidentBoard(), NAMES,
+                       clock=time.time, hooks=hooks, webhook=webhook), network  # type: ignore[arg-type]
 
 
 def test_a_record_is_reported_once_and_its_impact_carries_the_ingest_timestamp() -> None:
@@ -73,3 +93,48 @@ def test_an_unknown_control_record_goes_to_the_dead_letters_not_to_the_network()
     assert network.seen == []
     assert [o.topic for o in out] == [NAMES.alarms_dead_letter]
     assert "flush" in json.loads(out[0].value)["reason"]
+
+
+def suspicion(event: str, at: float, reports: int) -> SuspicionEvent:
+    return SuspicionEvent(event, "INC-20261122-1300-abcdef", "PON-1", "pon", at, reports, 40)
+
+
+def test_suspicion_events_reach_the_board_and_the_noc_webhook_and_contacts_do_not() -> None:
+    board, webhook = IncidentBoard(), StubWebhook()
+    network_step, network = step(webhook=webhook, board=board)
+    network.sensed = [ContactSeen(10.0, "k-1", "c-1", "app", "no_service", False),
+                      suspicion("suspected", 10.0, 5)]
+    network_step(json.dumps(ALARM).encode(), 10.0)
+    network.sensed = [suspicion("updated", 70.0, 7)]
+    network_step(json.dumps(ALARM).encode(), 70.0)
+    [open_one] = board.suspicions()
+    assert (open_one["event"], open_one["reports"], open_one["since"], open_one["at"]) == (
+        "updated", 7, 10.0, 70.0)
+    assert [e.event for e in webhook.submitted] == ["suspected", "updated"]
+    network.sensed = [suspicion("confirmed", 90.0, 7)]
+    network_step(json.dumps(ALARM).encode(), 90.0)
+    assert board.suspicions() == []
+    assert [e.event for e in webhook.submitted] == ["suspected", "updated", "confirmed"]
+
+
+def test_a_contact_naming_no_known_customer_is_dead_lettered_naming_its_field_the_next_goes_on(
+        ) -> None:
+    sent_at = from_iso(ALARM["event_time"])  # the broker's timestamp: event times believed
+    network = NetworkStage(correlator(RegionIndex.build(load_region(TINY))), 2)
+    network_step = NetworkStep(NormaliseStage(), network, IncidentBoard(), NAMES,
+                               clock=time.time, hooks=NO_HOOKS)
+
+    def contact(contact_id: str, **who: str) -> bytes:
+        return json.dumps({"type": "contact", "contact_id": contact_id, "channel": "call",
+                           "reason": "no_service", "event_time": ALARM["event_time"],
+                           **who}).encode()
+
+    for n, who in enumerate([{"customer_id": "nobody"}, {"phone": "+49 30 1234567"}]):
+        [letter] = network_step(contact(f"k-{n}", **who), sent_at)
+        body = json.loads(letter.value)
+        assert letter.topic == NAMES.alarms_dead_letter
+        assert (body["field"], body["refusal"]) == (next(iter(who)), "unknown_customer")
+        assert "1234567" not in letter.value.decode()  # a refused number is masked
+    network_step(contact("k-9", customer_id="007"), sent_at)
+    assert network.correlator.counts.contacts == {("call", "no_service"): 1}  # the valid one
+    assert network.correlator.counts.refused == {"unknown_customer": 2}

@@ -188,3 +188,12 @@ def test_an_integer_past_pythons_digit_limit_answers_400_not_a_crash() -> None:
     assert answer.status == 400
     assert answer.body["errors"][0]["field"] == "<body>"
     assert "digits" in answer.body["errors"][0]["problem"]
+
+
+def test_a_confirmation_posted_for_an_incident_id_carries_confirm_and_a_string_is_refused() -> None:
+    answer = incident_update_body(b'{"confirm": true}', "INC-S", limits=LIMITS)
+    assert answer.status == 202
+    [record] = answer.records
+    assert (record.incident_id, record.confirm) == ("INC-S", True)
+    refused = incident_update_body(b'{"confirm": "yes"}', "INC-S", limits=LIMITS)
+    assert refused.status == 400 and refused.body["errors"][0]["field"] == "confirm"
