@@ -26,6 +26,7 @@ from typing import Any, Protocol
 
 from forewarn.domain import SERVICES, Customer, from_iso
 from forewarn.notifiers import mask_address
+from forewarn.streams.network.serving import serving_elements
 from forewarn.templates import RenderedMessage
 from forewarn.templates.ivr import SITUATIONS, IvrFacts
 
@@ -44,16 +45,8 @@ class IvrRenderer(Protocol):
 
 def serving_elements_of(index: Any, customer_id: str) -> set[str]:
     """Elements whose failure takes service from the customer: covering cells, serving fibre
-    nodes, and all their ancestors.
-
-    Temporary: ``forewarn.streams.network.serving.serving_elements`` (the suspicion
-    detector's) replaces this at merge; both must give the same set.
-    """
-    found: set[str] = set()
-    for element in (*index.covering_cells(customer_id), *index.serving_nodes(customer_id)):
-        found.add(element)
-        found.update(index.ancestors(element))
-    return found
+    nodes, and all their ancestors (the suspicion detector's ``serving_elements``, by id)."""
+    return set(serving_elements(index, index.position(customer_id)))
 
 
 def _epoch(value: Any) -> float | None:
