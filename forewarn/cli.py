@@ -225,6 +225,9 @@ def region_check(
 def index_build(
     region: Annotated[Path, typer.Argument(help="Region folder.")],
     out: Annotated[Path, typer.Option("--out", help="Index folder (new version inside).")],
+    partitions: Annotated[int | None, typer.Option(
+        "--partitions", help="Write one memory-mappable slice per customer partition (the "
+        "topics' partition count), built streaming in chunks.")] = None,
     verbose: VerboseOption = False,
 ) -> None:
     """Build the region's index and publish it as the newest version in OUT."""
@@ -232,8 +235,8 @@ def index_build(
     from forewarn.geo.commands import run_index_build
 
     try:
-        version = run_index_build(region, out)
-    except (ForewarnError, OSError) as exc:
+        version = run_index_build(region, out, partitions=partitions)
+    except (ForewarnError, ValueError, OSError) as exc:
         _fail(exc)
     typer.echo(str(version))
 
