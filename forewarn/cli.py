@@ -148,7 +148,10 @@ def replay(
 
 @app.command()
 def worker(
-    region: Annotated[Path, typer.Option("--region", help="Region folder.")],
+    region: Annotated[Path | None, typer.Option("--region", help="Region folder.")] = None,
+    index: Annotated[Path | None, typer.Option(
+        "--index", help="Index folder from `forewarn index build` (no region files needed); "
+        "new versions published there are picked up live.")] = None,
     web_port: Annotated[int, typer.Option(
         "--web-port", help="HTTP port for pages and API.")] = 6066,
     web_host: Annotated[str, typer.Option(
@@ -162,7 +165,9 @@ def worker(
     from forewarn.streams.kafka.signals import Interrupted
 
     try:
-        run_worker(region, config, web_port, web_host)
+        if (region is None) == (index is None):
+            raise ForewarnError("give either --region REGION or --index DIR")
+        run_worker(region, config, web_port, web_host, index_dir=index)
     except Interrupted as exc:  # a signal while starting: the normal stop, a bit early
         _interrupted(exc, code=0)
     except (ForewarnError, OSError) as exc:
