@@ -13,19 +13,38 @@ between workers on one host), and numpy cannot map an object array. Two encoding
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from itertools import pairwise
 
 import numpy as np
+import pandas as pd
 
 __all__ = ["CodedColumn", "StringColumn", "encode_strings", "fixed_width", "intern_codes"]
 
 
-def encode_strings(values: Iterable[object]) -> tuple[np.ndarray, np.ndarray]:
-    """(UTF-8 bytes as uint8, byte length of each value); None and "" give length 0."""
-    encoded = [b"" if v is None else str(v).encode("utf-8") for v in values]
-    lengths = np.fromiter(map(len, encoded), dtype=np.int64, count=len(encoded))
-    return np.frombuffer(b"".join(encoded), dtype=np.uint8), lengths
+def encode_strings(values: Sequence[object] | np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(UTF-8 bytes as uint8, byte length of each value); None and "" give length 0.
+
+    One ``join`` and one ``encode`` for all values (several times cheaper than one each);
+    the NUL separators give every value's length, unless a value holds a NUL itself."""
+    texts = ["" if v is None else str(v) for v in values] if not _all_text(values) \
+        else list(values)
+    if not texts:
+        return np.zeros(0, dtype=np.uint8), np.zeros(0, dtype=np.int64)
+    joined = np.frombuffer("\0".join(texts).encode("utf-8"), dtype=np.uint8)
+    separators = np.flatnonzero(joined == 0)
+    if len(separators) != len(texts) - 1:
+        encoded = [t.encode("utf-8") for t in texts]
+        lengths = np.fromiter(map(len, encoded), dtype=np.int64, count=len(encoded))
+        return np.frombuffer(b"".join(encoded), dtype=np.uint8), lengths
+    bounds = np.concatenate(([-1], separators, [len(joined)]))
+    keep = np.ones(len(joined), dtype=bool)
+    keep[separators] = False
+    return joined[keep], np.diff(bounds) - 1
+
+
+def _all_text(values: Sequence[object] | np.ndarray) -> bool:
+    return all(type(v) is str for v in values)
 
 
 def fixed_width(data: np.ndarray, offsets: np.ndarray) -> np.ndarray:
@@ -44,17 +63,19 @@ def fixed_width(data: np.ndarray, offsets: np.ndarray) -> np.ndarray:
 
 
 def intern_codes(values: Sequence[object] | np.ndarray, vocab: dict[str, int]) -> np.ndarray:
-    """``uint16`` codes of ``values`` (None as ""), adding new values to ``vocab``."""
-    codes = np.empty(len(values), dtype=np.uint16)
-    for k, value in enumerate(values):
-        text = "" if value is None else str(value)
+    """``uint16`` codes of ``values`` (None as ""), adding new values to ``vocab``; each
+    distinct value is looked up once."""
+    local, uniques = pd.factorize(np.asarray(values, dtype=object), use_na_sentinel=False)
+    table = np.empty(len(uniques), dtype=np.uint16)
+    for k, value in enumerate(uniques):
+        text = value if isinstance(value, str) else "" if pd.isna(value) else str(value)
         code = vocab.get(text)
         if code is None:
             if len(vocab) >= 0xFFFF:
                 raise ValueError("more than 65,535 distinct values in a coded column")
             code = vocab[text] = len(vocab)
-        codes[k] = code
-    return codes
+        table[k] = code
+    return table[local] if len(local) else np.zeros(0, dtype=np.uint16)
 
 
 class StringColumn:

@@ -8,11 +8,13 @@ chunk's result is split by partition (Kafka's murmur2(customer_id) % P,
 assembled from its spills alone. Peak memory follows the chunk and the largest partition,
 not the region.
 
-Two passes over the customers table: the first reads only ``services``, ``fibre_node_id``,
-``lon`` and ``lat`` (explicit fibre nodes are elements, so the element graph and every
-element position depend on them; the customers' centre picks the metric CRS), the second
-does the work. The result answers exactly like ``RegionIndex.build`` on the same region
-(same element positions, same joins, same notes); the layout is in ``slices``.
+One pass over the customers table. Explicit ``fibre_node_id`` values are elements, and the
+element graph puts them before the topology's elements, so their positions are known only
+at the end: chunks are joined against the graph without them (cells and fibre areas come
+first, so their positions do not move), explicit nodes are spilled as codes and resolved
+when the slices are assembled. The result answers exactly like ``RegionIndex.build`` on
+the same region (same element positions, joins, notes and metric CRS); the layout is in
+``slices``.
 """
 
 from __future__ import annotations
@@ -91,6 +93,8 @@ class _Prepared:
         if network.topology is not None:
             known |= set(network.topology["element_id"])
         self.known: set[str] = known
+        # explicit fibre_node_id -> code, in order of first sight; spilled as n_joined + code
+        self.explicit: dict[str, int] = {}
 
     def _positions(self, frame: pd.DataFrame | None, column: str) -> np.ndarray:
         if frame is None:
@@ -104,6 +108,22 @@ class _Counts:
     def __init__(self) -> None:
         self.uncovered = self.several = self.without = 0
         self.unknown: set[str] = set()
+        self.low, self.high = np.full(2, np.inf), np.full(2, -np.inf)
+
+    def extend(self, lonlat: np.ndarray) -> None:
+        """Widen the customers' bounding box (it picks the metric CRS)."""
+        if len(lonlat):
+            self.low = np.minimum(self.low, lonlat.min(axis=0))
+            self.high = np.maximum(self.high, lonlat.max(axis=0))
+
+    def crs(self) -> pyproj.CRS:
+        """The UTM zone ``RegionIndex.build`` picks (``estimate_utm_crs`` looks only at the
+        centre of the points' bounds, so the two corners give the same zone)."""
+        if not np.isfinite(self.low).all():
+            return pyproj.CRS.from_epsg(3857)
+        corners = gpd.GeoSeries(gpd.points_from_xy([self.low[0], self.high[0]],
+                                                   [self.low[1], self.high[1]]), crs="EPSG:4326")
+        return resolve_crs("utm", corners) or pyproj.CRS.from_epsg(3857)
 
 
 def build_slices(region_dir: Path, out: Path, partitions: int, *,
@@ -119,16 +139,17 @@ def build_slices(region_dir: Path, out: Path, partitions: int, *,
     region_dir, out = Path(region_dir), Path(out)
     network = load_network(region_dir)
     customers_file = region_dir / network.files["customers"]
-    node_ids, crs = _scan(customers_file, network, rows_per_chunk)
-    graph = build_graph(network.cells, network.fibre_areas, network.topology, sorted(node_ids),
-                        network.files.get("topology", "topology.csv"))
-    version, tmp = new_version(out, region_checksum(region_dir))
+    topology_file = network.files.get("topology", "topology.csv")
+    join_graph = build_graph(network.cells, network.fibre_areas, network.topology, [],
+                             topology_file)
+    checksum = region_checksum(region_dir)
+    version, tmp = new_version(out, checksum)
     try:
         spill = tmp / ".spill"
         spill.mkdir()
         counts = _Counts()
         vocab: dict[str, dict[str, int]] = {name: {} for name in CODED}
-        prepared = _Prepared(network, graph)
+        prepared = _Prepared(network, join_graph)
         read = 0
         for chunk, (frame, rows) in enumerate(customer_chunks(customers_file, rows_per_chunk)):
             # absent columns are warned about once for the table, not once per chunk
@@ -136,16 +157,23 @@ def build_slices(region_dir: Path, out: Path, partitions: int, *,
                          prepared, partitions, spill, chunk, vocab, counts)
             read += len(frame)
             log.info("index build: %d customers read", read)
-        sizes = [_finish_slice(spill, k, tmp / slice_name(k), len(graph.ids), vocab,
-                               customers_file.name) for k in range(partitions)]
+        nodes = set(prepared.explicit)
+        if network.fibre_routes is not None:
+            nodes.update(n for f in network.fibre_routes["feeds"] for n in split_feeds(f))
+        graph = build_graph(network.cells, network.fibre_areas, network.topology, sorted(nodes),
+                            topology_file)
+        explicit = np.asarray([graph.position[e] for e in prepared.explicit], dtype=np.int64)
+        sizes = [_finish_slice(spill, k, tmp / slice_name(k), graph, len(join_graph.ids), explicit,
+                               vocab, customers_file.name) for k in range(partitions)]
         shutil.rmtree(spill)
+        crs = counts.crs()
         notes = _notes(network, counts)
         for level, note in notes:
             log.log(level, "region %s: %s", region_dir, note)
         _write_shared(tmp / SHARED, network, graph, crs)
         manifest: dict[str, Any] = {
             "format": FORMAT, "format_version": FORMAT_VERSION, "version": version,
-            "region_checksum": region_checksum(region_dir), "region": str(region_dir),
+            "region_checksum": checksum, "region": str(region_dir),
             "created_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
             "partitions": partitions, "crs": crs.to_wkt(),
             "notes": [note for _, note in notes],
@@ -165,34 +193,6 @@ def build_slices(region_dir: Path, out: Path, partitions: int, *,
     log.info("index build: %d customers in %d slices in %.1f s", sum(sizes), partitions,
              time.monotonic() - started)
     return final
-
-
-def _wanted(name: str) -> bool:
-    return name in ("services", "fibre_node_id", "lon", "lat")
-
-
-def _scan(path: Path, network: Region, rows_per_chunk: int) -> tuple[set[str], pyproj.CRS]:
-    """Pass 1: explicit fibre nodes of fibre customers, and the metric CRS of the customers'
-    centre (what ``RegionIndex.build`` derives from the whole table)."""
-    nodes: set[str] = set()
-    low, high = np.full(2, np.inf), np.full(2, -np.inf)
-    for frame, _ in customer_chunks(path, rows_per_chunk, columns=_wanted):
-        if "services" in frame and "fibre_node_id" in frame:
-            fibre = np.asarray([";fibre;" in f";{s.lower().replace(' ', '')};"
-                                for s in frame["services"].to_numpy(dtype=object)], dtype=bool)
-            nodes.update(n for n in frame["fibre_node_id"].to_numpy(dtype=object)[fibre] if n)
-        if "lon" in frame and "lat" in frame:
-            xy = np.column_stack([pd.to_numeric(frame[c], errors="coerce").to_numpy(np.float64)
-                                  for c in ("lon", "lat")])
-            xy = xy[np.isfinite(xy).all(axis=1)]
-            if len(xy):
-                low, high = np.minimum(low, xy.min(axis=0)), np.maximum(high, xy.max(axis=0))
-    if network.fibre_routes is not None:
-        nodes.update(n for f in network.fibre_routes["feeds"] for n in split_feeds(f))
-    corners = gpd.GeoSeries(gpd.points_from_xy([low[0], high[0]], [low[1], high[1]]),
-                            crs="EPSG:4326") if np.isfinite(low).all() else gpd.GeoSeries([])
-    crs = resolve_crs("utm", corners) or pyproj.CRS.from_epsg(3857)
-    return nodes, crs
 
 
 def _quiet(frame: pd.DataFrame) -> pd.DataFrame:
@@ -218,6 +218,7 @@ def _spill_chunk(frame: pd.DataFrame, rows: np.ndarray, file: str, prepared: _Pr
     owner = partitions_of([str(c) for c in ids], partitions)
     lonlat = np.column_stack([customers["lon"].to_numpy(dtype=np.float64),
                               customers["lat"].to_numpy(dtype=np.float64)])
+    counts.extend(lonlat)
     coded = {name: intern_codes(customers[name].to_numpy(dtype=object), vocab[name])
              for name in CODED}
     texts = {name: customers[name].to_numpy(dtype=object)
@@ -256,9 +257,11 @@ def _serving(customers: gpd.GeoDataFrame, has_fibre: np.ndarray, prepared: _Prep
     has_explicit = np.fromiter((e is not None for e in explicit[fibre]), dtype=bool,
                                count=len(fibre))
     rows = [fibre[has_explicit]]
-    cols = [np.asarray([prepared.graph.position[e] for e in explicit[fibre[has_explicit]]],
-                       dtype=np.int64)]
-    counts.unknown.update(e for e in explicit[fibre[has_explicit]] if e not in prepared.known)
+    named = explicit[fibre[has_explicit]]
+    base = len(prepared.graph.ids)
+    cols = [np.asarray([base + prepared.explicit.setdefault(e, len(prepared.explicit))
+                        for e in named], dtype=np.int64)]
+    counts.unknown.update(e for e in named if e not in prepared.known)
     if prepared.areas is not None:
         geographic = fibre[~has_explicit]
         pts, areas = prepared.areas.pairs(cast(gpd.GeoSeries,
@@ -291,9 +294,12 @@ def _notes(network: Region, counts: _Counts) -> list[tuple[int, str]]:
     return notes
 
 
-def _finish_slice(spill: Path, k: int, folder: Path, n_elements: int,
-                  vocab: dict[str, dict[str, int]], file: str) -> int:
-    """Assemble partition ``k`` from its spills into ``folder``; returns its customer count."""
+def _finish_slice(spill: Path, k: int, folder: Path, graph: ElementGraph, n_joined: int,
+                  explicit: np.ndarray, vocab: dict[str, dict[str, int]], file: str) -> int:
+    """Assemble partition ``k`` from its spills into ``folder``; returns its customer count.
+
+    Serving entries ``>= n_joined`` are explicit nodes by code (``explicit``: their final
+    positions); every other element position is already final."""
     parts = [dict(np.load(p)) for p in sorted(spill.glob(f"p{k:05d}-c*.npz"))]
 
     def joined(name: str, dtype: Any, shape: tuple[int, ...] = ()) -> np.ndarray:
@@ -325,13 +331,17 @@ def _finish_slice(spill: Path, k: int, folder: Path, n_elements: int,
         counts = joined(f"{name}.counts", np.int64)
         indptr = np.zeros(len(counts) + 1, dtype=np.int64)
         np.cumsum(counts, out=indptr[1:])
-        tables[name] = Csr(indptr, joined(f"{name}.indices", np.int64))
+        indices = joined(f"{name}.indices", np.int64)
+        if name == "serving":
+            named = indices >= n_joined
+            indices[named] = explicit[indices[named] - n_joined]
+        tables[name] = Csr(indptr, indices)
         pack.add(f"{name}.indptr", indptr)
         pack.add(f"{name}.indices", tables[name].indices)
     cover, serving = tables["cover"], tables["serving"]
     attached = Csr.from_pairs(np.concatenate([cover.indices, serving.indices]),
                               np.concatenate([cover.expand_rows(), serving.expand_rows()]),
-                              n_elements, unique=False)
+                              len(graph.ids), unique=False)
     pack.add("attached.indptr", attached.indptr)
     pack.add("attached.indices", attached.indices)
     meta = {"partition": k, "customers": len(rows), "pack": pack.close(),
