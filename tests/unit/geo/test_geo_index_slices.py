@@ -272,3 +272,30 @@ def test_index_build_with_partitions_prints_the_version_it_published(tmp_path: P
     assert done.returncode == 0, done.stderr
     assert Path(done.stdout.strip()).name == current_version(tmp_path)
     assert load_slices(tmp_path).partitions == 3
+
+
+def test_worker_index_with_another_partition_count_is_refused_naming_both(
+        tmp_path: Path) -> None:
+    from forewarn.config import Settings
+    from forewarn.errors import ForewarnError
+    from forewarn.streams.commands.worker import load_index_dir
+
+    build_slices(TINY, tmp_path, 2)
+    settings = Settings()
+    assert settings.kafka.partitions != 2
+    with pytest.raises(ForewarnError) as caught:
+        load_index_dir(tmp_path, settings)
+    assert (f"index has 2 partition slices but the topics have {settings.kafka.partitions} "
+            "partitions") in str(caught.value)
+
+
+def test_worker_index_with_matching_partitions_loads_and_reloads_from_there(
+        tmp_path: Path) -> None:
+    from forewarn.config import Settings
+    from forewarn.streams.commands.worker import load_index_dir
+
+    settings = Settings()
+    build_slices(TINY, tmp_path, settings.kafka.partitions)
+    index, used = load_index_dir(tmp_path, settings)
+    assert isinstance(index, SlicedIndex) and len(index) == 10
+    assert used.index.dir == str(tmp_path) and index.version == current_version(tmp_path)
