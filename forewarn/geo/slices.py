@@ -269,8 +269,12 @@ class SlicedIndex(RegionIndex):
         return self._owner(customer_id)[1].serving_nodes(customer_id)
 
     def ids_of(self, positions: np.ndarray) -> list[str]:
-        ids = self.customer_ids
-        return sorted(ids[p] for p in np.asarray(positions, dtype=np.int64).tolist())
+        positions = np.asarray(positions, dtype=np.int64)
+        found: list[str] = []
+        for where, base, part in self._split(positions):
+            ids = part.customer_ids
+            found.extend(ids[p] for p in (positions[where] - base).tolist())
+        return sorted(found)
 
     def customers_in(self, area: shapely.Geometry) -> np.ndarray:
         found = [base + part.customers_in(area) for base, part in self._parts()]
