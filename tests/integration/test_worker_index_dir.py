@@ -74,3 +74,33 @@ def test_worker_needs_exactly_one_of_region_and_index(args: list[str]) -> None:
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 2
     assert done.stderr.strip() == "forewarn: error: give either --region REGION or --index DIR"
+
+
+def test_worker_from_slices_swaps_in_a_newly_published_sliced_version(
+    embedded_broker: object, tmp_path: Path
+) -> None:
+    region = tmp_path / "region"
+    shutil.copytree(TINY, region)
+    build_slices(region, tmp_path / "index", 4)
+    out = tmp_path / "notifications.jsonl"
+    tag = f"wixr{os.getpid()}"
+    config = worker_config(
+        tmp_path, tag, out,
+        "[correlation]\nconfirm_after_s = 2\n[index]\nreload_interval_s = 1\n", partitions=4)
+    proc, port = start_worker(config, embedded_broker.url, index=tmp_path / "index")
+    try:
+        wait_for(lambda: healthy(port), 90, "the worker")
+        produce(embedded_broker.bootstrap, f"{tag}.alarms.raw", [native("R1", "A2", "raised")])
+        before = RegionIndex.build(load_region(region)).impact(["A2"])
+        assert "007" not in before["mobile"]
+        customers = region / "customers.csv"
+        moved = customers.read_text(encoding="utf-8").replace("007,13.405,52.51,",
+                                                              "007,13.43,52.518,")
+        customers.write_text(moved, encoding="utf-8")
+        assert "007" in RegionIndex.build(load_region(region)).impact(["A2"])["mobile"]
+        build_slices(region, tmp_path / "index", 4)  # 007 now lies under A2 alone
+        wait_for(lambda: "007" in {r["customer_id"] for r in read_records(out)
+                                   if r["stage"] == "outage"}, 90, "007's outage notice")
+    finally:
+        stderr = stop_worker(proc)
+    assert proc.returncode == 0, stderr[-3000:]
