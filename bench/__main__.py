@@ -17,6 +17,7 @@ BENCHMARKS = {
     "ingest-hostile": "bench.ingest_hostile",  # 50k invalid records in one 1 MB request
     "messages": "bench.messages",  # cost of typed internal messages on the fan-out path
     "sensors": "bench.sensors",  # suspected incidents: detection delay vs false suspicions
+    "slices": "bench.slices",  # sliced index: streaming build of 10M customers, per-slice load
 }
 
 

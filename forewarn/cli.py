@@ -148,7 +148,10 @@ def replay(
 
 @app.command()
 def worker(
-    region: Annotated[Path, typer.Option("--region", help="Region folder.")],
+    region: Annotated[Path | None, typer.Option("--region", help="Region folder.")] = None,
+    index: Annotated[Path | None, typer.Option(
+        "--index", help="Index folder from `forewarn index build` (no region files needed); "
+        "new versions published there are picked up live.")] = None,
     web_port: Annotated[int, typer.Option(
         "--web-port", help="HTTP port for pages and API.")] = 6066,
     web_host: Annotated[str, typer.Option(
@@ -162,7 +165,9 @@ def worker(
     from forewarn.streams.kafka.signals import Interrupted
 
     try:
-        run_worker(region, config, web_port, web_host)
+        if (region is None) == (index is None):
+            raise ForewarnError("give either --region REGION or --index DIR")
+        run_worker(region, config, web_port, web_host, index_dir=index)
     except Interrupted as exc:  # a signal while starting: the normal stop, a bit early
         _interrupted(exc, code=0)
     except (ForewarnError, OSError) as exc:
@@ -225,6 +230,9 @@ def region_check(
 def index_build(
     region: Annotated[Path, typer.Argument(help="Region folder.")],
     out: Annotated[Path, typer.Option("--out", help="Index folder (new version inside).")],
+    partitions: Annotated[int | None, typer.Option(
+        "--partitions", help="Write one memory-mappable slice per customer partition (the "
+        "topics' partition count), built streaming in chunks.")] = None,
     verbose: VerboseOption = False,
 ) -> None:
     """Build the region's index and publish it as the newest version in OUT."""
@@ -232,8 +240,8 @@ def index_build(
     from forewarn.geo.commands import run_index_build
 
     try:
-        version = run_index_build(region, out)
-    except (ForewarnError, OSError) as exc:
+        version = run_index_build(region, out, partitions=partitions)
+    except (ForewarnError, ValueError, OSError) as exc:
         _fail(exc)
     typer.echo(str(version))
 

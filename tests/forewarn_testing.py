@@ -105,16 +105,20 @@ def worker_config(directory: Path, tag: str, out: Path, extra: str = "",
 
 def start_worker(config: Path, broker_url: str, *, region: Path = TINY,
                  env: dict[str, str] | None = None, log: Path | None = None,
-                 port: int | None = None) -> tuple[subprocess.Popen[str], int]:
+                 port: int | None = None,
+                 index: Path | None = None) -> tuple[subprocess.Popen[str], int]:
     """``forewarn worker`` as a real process on ``broker_url``; returns it and its web port
-    (``port`` when given: a config that must name its own address picks it first)."""
+    (``port`` when given: a config that must name its own address picks it first;
+    ``index``: start from that index folder instead of ``region``)."""
     from forewarn.streams.kafka.embedded_broker import free_port
 
     port = port or free_port()
     full_env = dict(os.environ, FOREWARN_BROKER=broker_url, **(env or {}))
     output = log.open("w") if log is not None else subprocess.PIPE
     proc = subprocess.Popen(
-        [*forewarn_exe(), "worker", "--region", str(region), "--config", str(config),
+        [*forewarn_exe(), "worker",
+         *(["--index", str(index)] if index is not None else ["--region", str(region)]),
+         "--config", str(config),
          "--web-port", str(port), *(["--verbose"] if log is not None else [])],
         env=full_env, stdout=output,
         stderr=subprocess.STDOUT if log is not None else subprocess.PIPE,

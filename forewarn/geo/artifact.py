@@ -41,8 +41,8 @@ from forewarn.geo._routes import RouteIndex
 from forewarn.geo._state import CUSTOMER_FIELDS, IndexState
 from forewarn.geo.index import RegionIndex
 
-__all__ = ["FORMAT_VERSION", "IndexWatcher", "current_version", "read_state",
-           "region_checksum", "write_index"]
+__all__ = ["FORMAT_VERSION", "IndexWatcher", "current_version", "new_version",
+           "publish", "read_state", "region_checksum", "version_dir", "write_index"]
 
 FORMAT_VERSION = 1
 _CSRS = ("cover", "serving", "attached")
@@ -71,15 +71,8 @@ def current_version(folder: Path) -> str | None:
 def write_index(index: RegionIndex, folder: Path, region_dir: Path, *, keep: int = 3) -> Path:
     """Write ``index`` as a new version in ``folder``, publish it, prune all but ``keep``."""
     folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
     checksum = region_checksum(region_dir)
-    version = f"v{time.strftime('%Y%m%dT%H%M%SZ', time.gmtime())}-{checksum[:8]}"
-    final = folder / version
-    if final.exists():
-        version = f"{version}-{time.time_ns() % 10**9:09d}"
-        final = folder / version
-    tmp = folder / f".tmp-{version}"
-    tmp.mkdir()
+    version, tmp = new_version(folder, checksum)
     s = index._state
     for name in _ARRAYS:
         np.save(tmp / f"{name}.npy", np.asarray(getattr(s, name)))
@@ -104,6 +97,24 @@ def write_index(index: RegionIndex, folder: Path, region_dir: Path, *, keep: int
         np.save(tmp / "routes.indptr.npy", s.routes.feeds.indptr)
         np.save(tmp / "routes.indices.npy", s.routes.feeds.indices)
     (tmp / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    return publish(folder, tmp, version, keep=keep)
+
+
+def new_version(folder: Path, checksum: str) -> tuple[str, Path]:
+    """A fresh version name and the hidden temporary folder to write it in."""
+    folder.mkdir(parents=True, exist_ok=True)
+    version = f"v{time.strftime('%Y%m%dT%H%M%SZ', time.gmtime())}-{checksum[:8]}"
+    if (folder / version).exists():
+        version = f"{version}-{time.time_ns() % 10**9:09d}"
+    tmp = folder / f".tmp-{version}"
+    tmp.mkdir()
+    return version, tmp
+
+
+def publish(folder: Path, tmp: Path, version: str, *, keep: int = 3) -> Path:
+    """Rename the complete ``tmp`` into place, then point ``CURRENT`` at it (atomically),
+    then prune all but ``keep`` versions: a reader never sees a half-written version."""
+    final = folder / version
     tmp.rename(final)
     pointer = folder / f".CURRENT-{version}"
     pointer.write_text(version + "\n", encoding="utf-8")
@@ -121,7 +132,8 @@ def _prune(folder: Path, keep: int, current: str) -> None:
         shutil.rmtree(old, ignore_errors=True)
 
 
-def _version_dir(folder: Path) -> Path:
+def version_dir(folder: Path) -> Path:
+    """The version folder ``CURRENT`` names in ``folder`` (or ``folder`` itself when it is one)."""
     if (folder / "manifest.json").is_file():
         return folder
     version = current_version(folder)
@@ -132,7 +144,7 @@ def _version_dir(folder: Path) -> Path:
 
 def read_state(folder: Path) -> IndexState:
     """The arrays of the version ``CURRENT`` names (or of ``folder`` itself), memory-mapped."""
-    path = _version_dir(Path(folder))
+    path = version_dir(Path(folder))
     try:
         manifest = json.loads((path / "manifest.json").read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:

@@ -107,11 +107,17 @@ def run_check(region: Path, *, as_json: bool = False, max_rows: int = 20) -> tup
     return text, 0 if report.usable else 1
 
 
-def run_index_build(region: Path, out: Path) -> Path:
-    """Build the index of ``region`` and write it as a new version under ``out``."""
+def run_index_build(region: Path, out: Path, *, partitions: int | None = None) -> Path:
+    """Build the index of ``region`` and write it as a new version under ``out``: one
+    whole-region artifact, or with ``partitions`` one slice per partition, built streaming
+    (``slice_build``)."""
     from forewarn.geo.artifact import write_index
 
     _folder_to_write(Path(out), "index folder")
+    if partitions is not None:
+        from forewarn.geo.slice_build import build_slices
+
+        return build_slices(Path(region), Path(out), partitions)
     index = RegionIndex.build(load_region(Path(region)))
     return write_index(index, Path(out), Path(region))
 

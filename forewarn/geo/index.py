@@ -90,12 +90,17 @@ class RegionIndex:
 
     @classmethod
     def load(cls, folder: Path) -> RegionIndex:
-        """Load the newest index artifact in ``folder`` (see ``forewarn.geo.artifact``)."""
-        from forewarn.geo.artifact import read_state
+        """Load the newest index artifact in ``folder`` (see ``forewarn.geo.artifact``); a
+        sliced one (``forewarn index build --partitions``) loads with all its slices."""
+        from forewarn.geo.artifact import read_state, version_dir
+        from forewarn.geo.slices import is_sliced, load_slices
 
+        path = version_dir(Path(folder))
+        if is_sliced(path):
+            return load_slices(path)
         index = cls.__new__(cls)
         index.region = None
-        index._setup(read_state(Path(folder)))
+        index._setup(read_state(path))
         return index
 
     # -- customers ---------------------------------------------------------------------

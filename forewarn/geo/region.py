@@ -20,15 +20,16 @@ from pathlib import Path
 from types import MappingProxyType
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 
 from forewarn.errors import RegionError
-from forewarn.geo._customers import validate_customers
+from forewarn.geo._customers import OPTIONAL_COLUMNS, REQUIRED_COLUMNS, validate_customers
 from forewarn.geo._files import LAYER_SUFFIXES, TABLE_SUFFIXES, find_file, read_layer, read_table
 from forewarn.geo._layers import PolygonSpec, validate_polygons, validate_topology
 from forewarn.geo._routes import validate_routes
 
-__all__ = ["POLYGON_LAYERS", "Region", "load_region"]
+__all__ = ["POLYGON_LAYERS", "Region", "customers_path", "load_network", "load_region"]
 
 log = logging.getLogger("forewarn.geo")
 
@@ -68,13 +69,35 @@ def load_region(path: Path) -> Region:
     files: dict[str, str] = {}
     repaired: dict[str, int] = {}
 
-    customers_file = find_file(path, "customers", TABLE_SUFFIXES)
-    if customers_file is None:
-        raise RegionError("customers.csv", f"required file is missing in {path}")
+    customers_file = customers_path(path)
     files["customers"] = customers_file.name
     frame, rows = read_table(customers_file)
     customers = validate_customers(frame, rows, customers_file.name)
+    return _with_network(path, customers, files, repaired)
 
+
+def customers_path(path: Path) -> Path:
+    """The region's customers table (``RegionError`` when there is none)."""
+    customers_file = find_file(Path(path), "customers", TABLE_SUFFIXES)
+    if customers_file is None:
+        raise RegionError("customers.csv", f"required file is missing in {path}")
+    return customers_file
+
+
+def load_network(path: Path) -> Region:
+    """The region's network layers without its customers (``customers`` is empty): what a
+    streaming index build (``forewarn.geo.slice_build``) needs before it reads customers in
+    chunks."""
+    path = Path(path)
+    customers_file = customers_path(path)
+    empty = pd.DataFrame({c: pd.Series([], dtype=object)
+                          for c in (*REQUIRED_COLUMNS, *OPTIONAL_COLUMNS)})
+    customers = validate_customers(empty, np.zeros(0, dtype=np.int64), customers_file.name)
+    return _with_network(path, customers, {"customers": customers_file.name}, {})
+
+
+def _with_network(path: Path, customers: gpd.GeoDataFrame, files: dict[str, str],
+                  repaired: dict[str, int]) -> Region:
     layers: dict[str, gpd.GeoDataFrame | None] = {}
     for stem, spec in POLYGON_LAYERS:
         layer_file = find_file(path, stem, LAYER_SUFFIXES)

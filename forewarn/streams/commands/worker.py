@@ -9,7 +9,9 @@ import threading
 from pathlib import Path
 
 from forewarn.config import Settings, load_settings
+from forewarn.errors import ForewarnError
 from forewarn.geo import RegionIndex, load_region
+from forewarn.geo.slices import SlicedIndex
 from forewarn.notifiers import Dispatcher
 from forewarn.streams.kafka.app import PipelineOptions, build_pipeline
 from forewarn.streams.kafka.embedded_broker import open_broker
@@ -25,17 +27,47 @@ from forewarn.streams.kafka.signals import StopRequest
 from forewarn.streams.kafka.tls import aiokafka_security
 from forewarn.streams.kafka.worker_app import WorkerApp
 
-__all__ = ["run_worker"]
+__all__ = ["load_index_dir", "run_worker"]
 
 log = logging.getLogger(__name__)
 
 
-def run_worker(region: Path, config: Path | None, web_port: int, web_host: str) -> None:
-    """Build the index, connect (or start the embedded broker) and process until stopped."""
+def run_worker(region: Path | None, config: Path | None, web_port: int, web_host: str, *,
+               index_dir: Path | None = None) -> None:
+    """Build the index (or load it from ``index_dir``), connect (or start the embedded
+    broker) and process until stopped."""
     settings = load_settings(config)
-    index = RegionIndex.build(load_region(region))
-    log.info("region %s: %d customers indexed", region, len(index))
+    if index_dir is not None:
+        index, settings = load_index_dir(index_dir, settings)
+    elif region is not None:
+        index = RegionIndex.build(load_region(region))
+        log.info("region %s: %d customers indexed", region, len(index))
+    else:
+        raise ForewarnError("give --region REGION or --index DIR")
     run_command(_run(index, settings, web_port, web_host))
+
+
+def load_index_dir(index_dir: Path, settings: Settings) -> tuple[RegionIndex, Settings]:
+    """The newest version in ``index_dir`` (all its slices, for now: mapping only the
+    assigned partitions comes with element-level impacts), and settings that hot-reload
+    from that folder.
+
+    A sliced index must have as many slices as the customer topics have partitions
+    (``[kafka] partitions``): otherwise a customer's slice and their partition disagree.
+    """
+    index = RegionIndex.load(index_dir)
+    if isinstance(index, SlicedIndex) and index.partitions != settings.kafka.partitions:
+        raise ForewarnError(
+            f"{index_dir}: index has {index.partitions} partition slices but the topics have "
+            f"{settings.kafka.partitions} partitions ([kafka] partitions); rebuild with "
+            f"`forewarn index build REGION --out {index_dir} "
+            f"--partitions {settings.kafka.partitions}`")
+    version = getattr(index, "version", None) or "(unversioned)"
+    log.info("index %s version %s: %d customers mapped", index_dir, version, len(index))
+    if settings.index.dir and Path(settings.index.dir) != Path(index_dir):
+        log.warning("[index] dir %s replaced by --index %s", settings.index.dir, index_dir)
+    reload = settings.index.model_copy(update={"dir": str(index_dir)})
+    return index, settings.model_copy(update={"index": reload})
 
 
 async def _run(index: RegionIndex, settings: Settings, web_port: int, web_host: str) -> None:

@@ -270,7 +270,9 @@ def _stages(index: Any, options: PipelineOptions, journal: StateJournal,
                                     journal.table("suspicions")),
         country=settings.legal.country,
     )
-    live = LiveIndex(index)  # customer lookups follow index versions (hot reload)
+    # customer lookups follow index versions (hot reload); an index loaded from a version
+    # says which, so the reloader does not load that version again
+    live = LiveIndex(index, getattr(index, "version", None))
     reloader = IndexReloader(Path(settings.index.dir), live) if settings.index.dir else None
     customers = CustomerStage.from_settings(tables.episodes, partitions, settings,
                                             customer=live.customer, timezone_of=live.timezone_of,

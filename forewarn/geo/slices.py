@@ -1,0 +1,356 @@
+"""Sliced index artifacts: one memory-mapped slice per customer partition plus a shared part.
+
+Why: a worker needs the whole network (alarms name any element) but only the customers of
+the partitions it owns. ``forewarn index build REGION --out DIR --partitions P``
+(``slice_build``) writes, per version::
+
+    DIR/CURRENT                      the newest complete version (as ``artifact``)
+    DIR/v.../manifest.json           format "forewarn-index-slices", partitions, counts,
+                                     element ids and types, crs, notes, fibre routes
+    DIR/v.../shared/                 up/down element graph (CSR), tech, places, routes CSR,
+                                     cells / fibre_areas / areas as GeoParquet, shared.json
+    DIR/v.../p0000 .. p{P-1}/        one slice: slice.json (counts, vocabularies, file sizes)
+                                     and .npy arrays: customer_id / phone / email / push_token
+                                     (UTF-8 bytes + offsets), services / language / channels
+                                     / timezone (uint16 codes), priority, mobile, fibre,
+                                     lonlat, order, cover and serving (customer -> elements)
+                                     and attached (element -> the slice's customers) as CSR
+
+A customer's slice is Kafka's murmur2(customer_id) % P (``streams.partitioning``), the
+pipeline's own partition. Every array loads with ``np.load(mmap_mode="r")``: nothing is
+parsed, and workers on one host share the pages.
+
+``SlicedIndex`` answers like ``RegionIndex`` from the shared part plus any set of slices,
+each slice on its own (``attached`` per slice answers "who depends on this element" for
+that slice alone), so a slice is added or dropped without touching the others. A customer's
+*position* is fixed per version: the customers before its partition (all partitions
+counted, loaded or not) plus its place in the slice; positions of slices not loaded are
+never produced.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Collection, Iterable, Sequence
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyproj
+import shapely
+
+from forewarn.domain import Customer
+from forewarn.errors import RegionError
+from forewarn.geo._columns import CodedColumn, StringColumn
+from forewarn.geo._csr import Csr
+from forewarn.geo._graph import ElementGraph
+from forewarn.geo._pack import open_pack
+from forewarn.geo._routes import RouteIndex
+from forewarn.geo._state import IndexState
+from forewarn.geo.index import _SPARSE_SHARE, RegionIndex
+from forewarn.streams.partitioning import partition_of
+
+__all__ = ["CODED", "FORMAT", "FORMAT_VERSION", "SHARED", "STRINGS", "SlicedIndex",
+           "is_sliced", "load_slices", "read_manifest", "slice_name"]
+
+FORMAT = "forewarn-index-slices"
+FORMAT_VERSION = 1
+SHARED = "shared"
+STRINGS = ("phone", "email", "push_token")
+CODED = ("services", "language", "channels", "timezone")
+
+
+def slice_name(partition: int) -> str:
+    """Folder of a partition's slice inside a version."""
+    return f"p{partition:04d}"
+
+
+def read_manifest(path: Path) -> dict[str, Any]:
+    """The version's manifest; ``RegionError`` naming the file when it is unreadable."""
+    file = Path(path) / "manifest.json"
+    try:
+        manifest: dict[str, Any] = json.loads(file.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise RegionError(str(file), f"cannot read index manifest: {exc}") from None
+    return manifest
+
+
+def is_sliced(path: Path) -> bool:
+    """Whether the version folder ``path`` holds a sliced index (else a whole-region one)."""
+    try:
+        text = (Path(path) / "manifest.json").read_text(encoding="utf-8")
+        return bool(json.loads(text).get("format") == FORMAT)
+    except (OSError, ValueError, AttributeError):
+        return False
+
+
+def _json(file: Path) -> dict[str, Any]:
+    try:
+        value: dict[str, Any] = json.loads(file.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise RegionError(str(file), f"corrupt or missing index file: {exc}") from None
+    return value
+
+
+def _csr(arrays: dict[str, np.ndarray], name: str) -> Csr:
+    return Csr(arrays[f"{name}.indptr"], arrays[f"{name}.indices"])
+
+
+def _pack(folder: Path, meta_file: str) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+    """(metadata, arrays) of the pack a folder's JSON describes (``_pack.open_pack``)."""
+    meta = _json(folder / meta_file)
+    try:
+        pack = meta["pack"]
+    except (KeyError, TypeError):
+        raise RegionError(str(folder / meta_file), "corrupt index file: no pack") from None
+    arrays = open_pack(folder, pack)
+    return meta, arrays
+
+
+class _Shared:
+    """The shared part of a version: element graph, places, routes, CRS, notes."""
+
+    def __init__(self, path: Path, manifest: dict[str, Any]) -> None:
+        _, arrays = _pack(path / SHARED, "shared.json")
+        ids = list(manifest["elements"]["ids"])
+        self.graph = ElementGraph(ids=ids, position={e: k for k, e in enumerate(ids)},
+                                  types=list(manifest["elements"]["types"]),
+                                  up=_csr(arrays, "up"), down=_csr(arrays, "down"))
+        self.crs = pyproj.CRS.from_wkt(manifest["crs"])
+        self.tech = arrays["tech"]
+        self.places = arrays["places"]
+        self.routes: RouteIndex | None = None
+        if "routes" in manifest:
+            lines = shapely.from_wkb([bytes.fromhex(w) for w in manifest["routes"]["wkb"]])
+            self.routes = RouteIndex(list(manifest["routes"]["ids"]), _csr(arrays, "routes"),
+                                     np.asarray(lines, dtype=object), self.crs)
+        self.notes = tuple(manifest["notes"])
+
+    def state(self, customer_ids: list[str], fields: dict[str, Any], arrays: dict[str, Any]
+              ) -> IndexState:
+        return IndexState(customer_ids=customer_ids, fields=fields, graph=self.graph,
+                          tech=self.tech, places=self.places, routes=self.routes, crs=self.crs,
+                          notes=self.notes, **arrays)
+
+    def empty(self) -> IndexState:
+        """A state with no customers: what the element questions are answered from."""
+        none = Csr(np.zeros(1, np.int64), np.zeros(0, np.int64))
+        return self.state([], {}, {
+            "mobile": np.zeros(0, bool), "fibre": np.zeros(0, bool),
+            "lonlat": np.zeros((0, 2)), "order": np.zeros(0, np.int64), "cover": none,
+            "serving": none,
+            "attached": Csr(np.zeros(len(self.graph.ids) + 1, np.int64), np.zeros(0, np.int64))})
+
+
+def _read_slice(path: Path, partition: int, shared: _Shared) -> RegionIndex:
+    """One partition's slice as a ``RegionIndex`` over its own customers (local positions)."""
+    folder = path / slice_name(partition)
+    meta, packed = _pack(folder, "slice.json")
+    try:
+        vocab = meta["vocab"]
+        ids = StringColumn(packed["customer_id.offsets"], packed["customer_id.data"])
+        fields: dict[str, Any] = {name: CodedColumn(packed[name], vocab[name]) for name in CODED}
+        for name in STRINGS:
+            fields[name] = StringColumn(packed[f"{name}.offsets"], packed[f"{name}.data"])
+        fields["priority"] = packed["priority"]
+        arrays: dict[str, Any] = {name: packed[name]
+                                  for name in ("mobile", "fibre", "lonlat", "order")}
+        arrays.update({name: _csr(packed, name) for name in ("cover", "serving", "attached")})
+    except KeyError as exc:
+        raise RegionError(str(folder / "slice.json"), f"corrupt index file: no {exc}") from None
+    customer_ids = ids.to_list()
+    if len(customer_ids) != int(meta["customers"]) or arrays["attached"].n_rows != len(
+            shared.graph.ids):
+        raise RegionError(str(folder), "slice does not match its manifest (counts differ)")
+    index = RegionIndex.__new__(RegionIndex)
+    index.region = None
+    index._setup(shared.state(customer_ids, fields, arrays))
+    return index
+
+
+class SlicedIndex(RegionIndex):
+    """A ``RegionIndex`` over the shared part and a set of partitions' slices.
+
+    Answers exactly like ``RegionIndex.build`` for the customers of the loaded slices (by
+    id; positions differ, see the module docstring) and knows nothing of the others:
+    ``customer`` raises ``KeyError`` for them, impacts never name them.
+    """
+
+    def __init__(self, path: Path, partitions: Iterable[int] | None = None) -> None:
+        self.path = Path(path)
+        self.manifest = read_manifest(self.path)
+        if self.manifest.get("format_version") != FORMAT_VERSION:
+            raise RegionError(str(self.path), f"sliced index format_version "
+                              f"{self.manifest.get('format_version')} is not {FORMAT_VERSION}; "
+                              "rebuild it with `forewarn index build --partitions`")
+        self.version: str = str(self.manifest["version"])
+        self.partitions: int = int(self.manifest["partitions"])
+        sizes = np.asarray(self.manifest["counts"]["per_partition"], dtype=np.int64)
+        self._base = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
+        self._shared = _Shared(self.path, self.manifest)
+        self.region = None
+        self._setup_shared(self._shared.empty())
+        self._slices: dict[int, RegionIndex] = {}
+        for k in range(self.partitions) if partitions is None else sorted(set(partitions)):
+            self.add_slice(k)
+
+    def _setup_shared(self, state: IndexState) -> None:
+        self._state = state
+        self._graph = state.graph
+        self.notes = state.notes
+
+    # -- the set of slices ---------------------------------------------------------------
+
+    @property
+    def loaded(self) -> tuple[int, ...]:
+        """Partitions whose slices are mapped, ascending."""
+        return tuple(sorted(self._slices))
+
+    def add_slice(self, partition: int) -> None:
+        """Map ``partition``'s slice (no-op when it is mapped); the others are untouched."""
+        if not 0 <= partition < self.partitions:
+            raise RegionError(str(self.path), f"partition {partition} is outside "
+                              f"0..{self.partitions - 1} of this index")
+        if partition not in self._slices:
+            self._slices[partition] = _read_slice(self.path, partition, self._shared)
+            self._forget()
+
+    def drop_slice(self, partition: int) -> None:
+        """Unmap ``partition``'s slice (its pages go once nothing refers to them)."""
+        if self._slices.pop(partition, None) is not None:
+            self._forget()
+
+    def _forget(self) -> None:
+        for name in ("customer_id_array", "customer_ids"):
+            self.__dict__.pop(name, None)
+
+    def _parts(self) -> list[tuple[int, RegionIndex]]:
+        return [(int(self._base[k]), self._slices[k]) for k in sorted(self._slices)]
+
+    # -- customers -----------------------------------------------------------------------
+
+    def __len__(self) -> int:
+        return sum(len(part) for part in self._slices.values())
+
+    @cached_property
+    def customer_ids(self) -> list[str]:  # type: ignore[override]
+        """Ids by position ("" at the positions of slices not loaded)."""
+        ids = [""] * int(self._base[-1])
+        for base, part in self._parts():
+            ids[base:base + len(part)] = part.customer_ids
+        return ids
+
+    @cached_property
+    def customer_id_array(self) -> np.ndarray:
+        return np.asarray(self.customer_ids, dtype=object)
+
+    def _owner(self, customer_id: str) -> tuple[int, RegionIndex]:
+        partition = partition_of(customer_id, self.partitions)
+        part = self._slices.get(partition)
+        if part is None:
+            raise KeyError(customer_id)
+        return int(self._base[partition]), part
+
+    def position(self, customer_id: str) -> int:
+        base, part = self._owner(customer_id)
+        return base + part.position(customer_id)
+
+    def customer(self, customer_id: str) -> Customer:
+        return self._owner(customer_id)[1].customer(customer_id)
+
+    def timezone_of(self, customer_id: str) -> str:
+        return self._owner(customer_id)[1].timezone_of(customer_id)
+
+    def covering_cells(self, customer_id: str) -> tuple[str, ...]:
+        return self._owner(customer_id)[1].covering_cells(customer_id)
+
+    def serving_nodes(self, customer_id: str) -> tuple[str, ...]:
+        return self._owner(customer_id)[1].serving_nodes(customer_id)
+
+    def ids_of(self, positions: np.ndarray) -> list[str]:
+        positions = np.asarray(positions, dtype=np.int64)
+        found: list[str] = []
+        for where, base, part in self._split(positions):
+            ids = part.customer_ids
+            found.extend(ids[p] for p in (positions[where] - base).tolist())
+        return sorted(found)
+
+    def customers_in(self, area: shapely.Geometry) -> np.ndarray:
+        found = [base + part.customers_in(area) for base, part in self._parts()]
+        return np.concatenate(found) if found else np.zeros(0, dtype=np.int64)
+
+    def _all_positions(self) -> np.ndarray:
+        found = [base + np.arange(len(part), dtype=np.int64) for base, part in self._parts()]
+        return np.concatenate(found) if found else np.zeros(0, dtype=np.int64)
+
+    def _split(self, positions: np.ndarray) -> list[tuple[np.ndarray, int, RegionIndex]]:
+        """(where in ``positions``, base, slice) per loaded slice holding some of them;
+        ``KeyError`` for a position of a slice that is not loaded."""
+        positions = np.asarray(positions, dtype=np.int64)
+        owner = np.searchsorted(self._base, positions, side="right") - 1
+        groups = []
+        for k in np.unique(owner).tolist():
+            part = self._slices.get(k)
+            if part is None:
+                raise KeyError(f"positions of partition {k}, which is not loaded")
+            groups.append((np.flatnonzero(owner == k), int(self._base[k]), part))
+        return groups
+
+    # -- impact --------------------------------------------------------------------------
+
+    def dependents(self, element_ids: Iterable[str]) -> np.ndarray:
+        element_ids = list(element_ids) if not isinstance(element_ids, str) else [element_ids]
+        found = [base + part.dependents(element_ids) for base, part in self._parts()]
+        return np.concatenate(found) if found else np.zeros(0, dtype=np.int64)
+
+    def outages_each(self, downs: Sequence[Collection[str]],
+                     positions: np.ndarray | None = None) -> list[dict[str, np.ndarray]]:
+        if positions is None:
+            positions = self._all_positions()
+        positions = np.asarray(positions, dtype=np.int64)
+        each = [{s: np.zeros(len(positions), dtype=bool) for s in ("mobile", "fibre")}
+                for _ in downs]
+        for where, base, part in self._split(positions):
+            for out, got in zip(each, part.outages_each(downs, positions[where] - base)):
+                for service, mask in got.items():
+                    out[service][where] = mask
+        return each
+
+    def degraded(self, down: Collection[str], positions: np.ndarray | None = None) -> np.ndarray:
+        if positions is None:
+            positions = self._all_positions()
+        positions = np.asarray(positions, dtype=np.int64)
+        out = np.zeros(len(positions), dtype=bool)
+        for where, base, part in self._split(positions):
+            out[where] = part.degraded(down, positions[where] - base)
+        return out
+
+    def candidates(self, down: Collection[str]) -> np.ndarray | None:
+        found = self.dependents(down)
+        return found if found.size < _SPARSE_SHARE * len(self) else None
+
+    def out_positions(self, down: Collection[str], *,
+                      within: np.ndarray | None = None) -> dict[str, np.ndarray]:
+        candidates = self.candidates(down)
+        if within is not None:
+            candidates = within if candidates is None else np.intersect1d(candidates, within)
+        base = self._all_positions() if candidates is None else candidates
+        out = self.outages(down, base)
+        return {service: base[mask] for service, mask in out.items()}
+
+    def degraded_positions(self, down: Collection[str], *,
+                           within: np.ndarray | None = None) -> np.ndarray:
+        candidates = self.candidates(down)
+        if within is not None:
+            candidates = within if candidates is None else np.intersect1d(candidates, within)
+        positions = self._all_positions() if candidates is None else candidates
+        return np.asarray(positions[self.degraded(down, positions)])
+
+
+def load_slices(path: Path, partitions: Iterable[int] | None = None) -> SlicedIndex:
+    """The sliced version at ``path`` (a version folder, or an index folder: its newest
+    version) with the slices of ``partitions`` (None: all of them)."""
+    from forewarn.geo.artifact import version_dir
+
+    return SlicedIndex(version_dir(Path(path)), partitions)
