@@ -294,9 +294,10 @@ class SuspicionDetector:
 
     def rebuild(self) -> None:
         """Re-derive trackers, expiry heap and open suspicions from the state mapping (after
-        a recovery). Every tracked element is tested again at the latest report's instant,
-        which is harmless: an element that fired is open or explained, one that did not
-        is still below its threshold."""
+        a recovery). Every tracked element is tested again at the latest report's instant
+        (those reports may not have been tested before the crash), which is harmless: an
+        element that fired is open or explained, one that did not is still below its
+        threshold; at most an ``updated`` comes earlier than without the recovery."""
         self._reporters: dict[str, _Reporter] = {}
         self._open: dict[str, dict[str, Any]] = {}
         self._trackers: dict[str, dict[str, float]] = {}
