@@ -196,8 +196,9 @@ def _plot(rows: list[dict[str, float]], days: int, path: Path, title: str) -> No
                        (axes[1], [100 * r["detected"] for r in mine])):
             line, = ax.plot(xs, ys, marker="o", label=f"min_reports = {m}")
             labels: dict[tuple[float, float], list[str]] = {}
-            for r, x, y in zip(mine, xs, ys):
-                labels.setdefault((x, y), []).append(f"{r['false_alarms_per_day']:g}")
+            for r, x, y in zip(mine, xs, ys):  # nearly equal points share a label
+                key = (float(f"{x:.2g}"), round(y, 0 if ax is axes[1] else 1))
+                labels.setdefault(key, []).append(f"{r['false_alarms_per_day']:g}")
             for (x, y), names in labels.items():
                 text = names[0] if len(names) == 1 else f"{names[0]}-{names[-1]}"
                 ax.annotate(text, (x, y), textcoords="offset points", xytext=(4, 4),
@@ -217,6 +218,13 @@ def _plot(rows: list[dict[str, float]], days: int, path: Path, title: str) -> No
     plt.close(fig)
 
 
+def _title(run: dict[str, float]) -> str:
+    return (f"forewarn suspected incidents: {run['customers']:,} customers, {run['days']} "
+            f"background days, {run['failures']} silent failures\n(labels: "
+            f"false_alarms_per_day; {run['report_share']:.0%} of cut-off customers report, "
+            f"mean {run['report_mean_s'] / 60:.0f} min after the failure)")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench sensors", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -229,7 +237,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--report-mean-s", type=float, default=900.0,
                         help="mean delay of those reports after the failure")
     parser.add_argument("--plot", type=Path, default=RESULTS / "sensors.png")
+    parser.add_argument("--replot", type=Path, metavar="JSON",
+                        help="only redraw the plot from an earlier run's JSON")
     args = parser.parse_args(argv)
+    if args.replot is not None:
+        saved = json.loads(args.replot.read_text(encoding="utf-8"))
+        run = saved["run"]
+        _plot(saved["rows"], run["days"], args.plot, _title(run))
+        return 0
     if args.customers < 1000 or args.days < 1 or args.failures < 2:
         print("bench sensors: need --customers >= 1000, --days >= 1, --failures >= 2",
               file=sys.stderr)
@@ -255,15 +270,11 @@ def main(argv: list[str] | None = None) -> int:
                   f"{row['suspected_elsewhere']:>9.0%} {row['median_delay_s']:>10.0f} s "
                   f"{row['p90_delay_s']:>7.0f} s {row['us_per_report']:>5.0f} us/report",
                   flush=True)
-    title = (f"forewarn suspected incidents: {args.customers:,} customers, {args.days} "
-             f"background days, {args.failures} silent failures\n(labels: false_alarms_per_day;"
-             f" {args.report_share:.0%} of cut-off customers report, mean "
-             f"{args.report_mean_s / 60:.0f} min after the failure)")
-    _plot(rows, args.days, args.plot, title)
     meta = {"customers": args.customers, "days": args.days, "failures": args.failures,
             "report_share": args.report_share, "report_mean_s": args.report_mean_s,
             "seed": args.seed, "python": platform.python_version(),
             "numpy": np.__version__, "seconds": round(time.perf_counter() - started, 1)}
+    _plot(rows, args.days, args.plot, _title(meta))
     args.plot.with_suffix(".json").write_text(
         json.dumps({"run": meta, "rows": rows}, indent=1) + "\n", encoding="utf-8")
     print(f"plot: {args.plot} ({meta['seconds']} s)", file=sys.stderr)
