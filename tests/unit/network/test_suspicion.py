@@ -248,6 +248,20 @@ def test_a_silent_cell_whose_customers_have_no_other_cell_is_suspected(
     assert suspected(events) == [(cell, tip)]
 
 
+def test_a_silent_olt_is_suspected_itself_not_one_of_its_pons(synth_100k: SynthRegion) -> None:
+    """Reports spread over the OLT's PONs reach five under the OLT before five under any
+    one PON, and no PON serves 80 % of them."""
+    index = synth_100k.index
+    olt = sorted(e for e, n in synth_100k.served.items()
+                 if index.element_type(e) == "olt" and n >= 200)[0]
+    members = members_of(index, olt)
+    start = T0 + 9 * 3600
+    failure = burst(29, members, len(members) // 5, start, 1800)
+    reports = merged(background(30, len(index), T0, DAY), failure)
+    events = feed(detector(synth_100k), synth_100k, reports, until=T0 + DAY)
+    assert suspected(events) == [(olt, tipping_time(reports, set(members), 5, 900))]
+
+
 @pytest.mark.parametrize("seed", [11, 12, 13])
 def test_a_day_of_background_contacts_raises_no_suspicion(synth_100k: SynthRegion,
                                                          seed: int) -> None:
