@@ -463,7 +463,10 @@ class SuspicionDetector:
             for element in self._reporters[customer_id].serving:
                 served_by[element] = served_by.get(element, 0) + 1
         need = EXPLAIN_SHARE * len(reporters)
-        candidates = [e for e, n in served_by.items() if n >= need - 1e-9]
+        # An element the index no longer knows (served 0: reports from before a swap) is
+        # never suspected; the element that fired always qualifies, so one is left.
+        candidates = [e for e, n in served_by.items()
+                      if n >= need - 1e-9 and self._served(e) > 0]
         return min(candidates, key=lambda e: (self._served(e), e))
 
     def _evaluate(self, at: float) -> list[SuspicionEvent]:
@@ -473,7 +476,7 @@ class SuspicionDetector:
         opened: set[str] = set()
         for element in touched:
             tracker = self._trackers.get(element)
-            if element in self._open or not tracker:
+            if element in self._open or not tracker or self._served(element) <= 0:
                 continue
             k = self.threshold(element)
             if len(tracker) < k:

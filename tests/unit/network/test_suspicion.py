@@ -179,9 +179,11 @@ def test_the_scan_bound_holds_for_a_sliding_window_where_disjoint_windows_underc
 _SERVED = {"OLT": 100, "PON-a": 10, "PON-b": 10, "CELL": 50, "SITE": 150}
 
 
-def _crafted(serving: list[tuple[str, ...]]) -> list[SuspicionEvent]:
+def _crafted(serving: list[tuple[str, ...]],
+             served: dict[str, int] | None = None) -> list[SuspicionEvent]:
     """Reports from customers ``c0, c1, ...`` served by the given elements, 1 s apart."""
-    det = SuspicionDetector(SensorSettings(), _SERVED, lambda e: e.split("-")[0].lower(), {})
+    det = SuspicionDetector(SensorSettings(), _SERVED if served is None else served,
+                            lambda e: e.split("-")[0].lower(), {})
     events: list[SuspicionEvent] = []
     for i, elements in enumerate(serving):
         events += det.report(T0 + i, f"k{i}", f"c{i}", elements)
@@ -194,6 +196,14 @@ def test_the_suspected_element_serves_at_least_80_percent_of_the_reporters() -> 
         ("suspected", "PON-a", 4)]
     three_of_five = [("PON-a", "OLT")] * 3 + [("PON-b", "OLT")] * 2
     assert suspected(_crafted(three_of_five)) == [("OLT", T0 + 4)]
+
+
+def test_an_element_the_index_no_longer_knows_is_never_suspected() -> None:
+    """Reports counted before an index swap name the elements that served them then."""
+    without_pon = {e: n for e, n in _SERVED.items() if e != "PON-a"}
+    five = [("PON-a", "OLT")] * 5
+    assert suspected(_crafted(five)) == [("PON-a", T0 + 4)]
+    assert suspected(_crafted(five, without_pon)) == [("OLT", T0 + 4)]
 
 
 def test_the_suspected_element_is_the_one_serving_fewest_customers() -> None:
