@@ -2,6 +2,7 @@
 command:
 
     python -m bench sensors [--customers 100000] [--days 100] [--failures 200]
+    python -m bench sensors --customers 1000000 --costs-only
 
 On a synthetic region (``forewarn.geo.synth``, as ``forewarn synth`` writes it), for each
 threshold setting (``min_reports`` x ``false_alarms_per_day``):
@@ -254,6 +255,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--report-mean-s", type=float, default=900.0,
                         help="mean delay of those reports after the failure")
     parser.add_argument("--plot", type=Path, default=RESULTS / "sensors.png")
+    parser.add_argument("--costs-only", action="store_true",
+                        help="only time served_counts and serving_elements on the region")
     parser.add_argument("--replot", type=Path, metavar="JSON",
                         help="only redraw the plot from an earlier run's JSON")
     args = parser.parse_args(argv)
@@ -271,6 +274,8 @@ def main(argv: list[str] | None = None) -> int:
     region = _region(args.customers, args.seed)
     print(f"region: {len(region.index):,} customers, {len(region.served):,} elements "
           f"({time.perf_counter() - started:.1f} s)", file=sys.stderr)
+    if args.costs_only:
+        return 0
     failures = _failures(region, np.random.default_rng(args.seed + 1), args.failures,
                          args.report_share, args.report_mean_s)
     rows: list[dict[str, float]] = []
