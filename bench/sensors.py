@@ -42,7 +42,8 @@ import numpy as np
 from forewarn.config import SensorSettings
 from forewarn.geo import RegionIndex, load_region, write_synthetic_region
 from forewarn.streams.network.serving import served_counts, serving_elements
-from forewarn.streams.network.suspicion import SuspicionDetector, log_window_false_alarms
+from forewarn.streams.network.suspicion import SuspicionDetector
+from forewarn.streams.network.thresholds import log_window_false_alarms
 
 __all__ = ["main"]
 
