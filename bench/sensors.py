@@ -2,6 +2,7 @@
 command:
 
     python -m bench sensors [--customers 100000] [--days 100] [--failures 200]
+    python -m bench sensors --customers 1000000 --costs-only
 
 On a synthetic region (``forewarn.geo.synth``, as ``forewarn synth`` writes it), for each
 threshold setting (``min_reports`` x ``false_alarms_per_day``):
@@ -9,8 +10,9 @@ threshold setting (``min_reports`` x ``false_alarms_per_day``):
 * **false suspicions per day**: ``--days`` simulated days of background no-service reports
   only (every customer at ``background_per_customer_day``, 0.2 % a day), through one
   detector; every suspected incident is a false one.
-* **detection delay**: ``--failures`` silent failures (half PONs, half cells; a cell's
-  affected customers are those it alone covers), each in its own stream: background for
+* **detection delay**: ``--failures`` silent failures (PONs, cells, OLTs and sites in
+  turn; a cell's or site's cut-off customers are those only it covers, a PON's or OLT's
+  all its fibre customers), each in its own stream: background for
   the surrounding hours plus, for each affected customer with probability
   ``--report-share``, one report at an exponential delay (mean ``--report-mean-s``) after the
   failure. Delay = event time from the failure's first report to the suspicion of the
@@ -40,13 +42,15 @@ import numpy as np
 from forewarn.config import SensorSettings
 from forewarn.geo import RegionIndex, load_region, write_synthetic_region
 from forewarn.streams.network.serving import served_counts, serving_elements
-from forewarn.streams.network.suspicion import SuspicionDetector, log_window_false_alarms
+from forewarn.streams.network.suspicion import SuspicionDetector
+from forewarn.streams.network.thresholds import log_window_false_alarms
 
 __all__ = ["main"]
 
 DAY = 86400.0
 T0 = 1_780_000_000.0
 HORIZON_S = 7200.0  # a failure not suspected within this long counts as missed
+KINDS = ("pon", "cell", "olt", "site")  # silent failures, in turn
 MIN_REPORTS = (1, 2, 3, 5)
 FALSE_ALARMS = (0.01, 0.1, 1.0, 10.0, 100.0)
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -80,14 +84,22 @@ def _region(customers: int, seed: int) -> Region:
     print(f"served_counts {middle - started:.2f} s; serving_elements "
           f"{(done - middle) / len(index) * 1e6:.1f} us a customer", file=sys.stderr)
     affected: dict[str, list[int]] = {}
+    site_of: dict[str, str] = {}
     for p, customer_id in enumerate(index.customer_ids):
         cells = index.covering_cells(customer_id)
         if len(cells) == 1:
             affected.setdefault(cells[0], []).append(p)
+        sites = {site_of.setdefault(c, _site(index, c)) for c in cells}
+        if len(sites) == 1:  # every covering cell on one site: that site's failure cuts it off
+            affected.setdefault(sites.pop(), []).append(p)
     for element, n in served.items():
-        if index.element_type(element) == "pon" and n:
+        if index.element_type(element) in ("pon", "olt") and n:
             affected[element] = index.dependents([element]).tolist()
     return Region(index, served, serving, affected)
+
+
+def _site(index: RegionIndex, cell: str) -> str:
+    return next((a for a in index.ancestors(cell) if index.element_type(a) == "site"), cell)
 
 
 def _background(rng: np.random.Generator, customers: int, start: float,
@@ -99,14 +111,14 @@ def _background(rng: np.random.Generator, customers: int, start: float,
 
 def _failures(region: Region, rng: np.random.Generator, count: int, share: float,
               mean_s: float) -> list[Failure]:
-    kinds = {"pon": [], "cell": []}  # type: dict[str, list[str]]
+    kinds: dict[str, list[str]] = {kind: [] for kind in KINDS}
     for element, members in sorted(region.affected.items()):
         kind = region.index.element_type(element)
         if kind in kinds and len(members) >= 10:
             kinds[kind].append(element)
     failures: list[Failure] = []
     for i in range(count):
-        pool = kinds["pon" if i % 2 == 0 else "cell"]
+        pool = kinds[KINDS[i % len(KINDS)]]
         element = pool[int(rng.integers(len(pool)))]
         members = np.asarray(region.affected[element])
         who = members[rng.random(members.size) < share]
@@ -140,6 +152,7 @@ def _measure(region: Region, settings: SensorSettings, days: int, failures: list
     false = len(_run(region, settings, noise, T0 + days * DAY + DAY, "bg"))
     per_report = (time.perf_counter() - started) / max(1, len(noise))
     delays: list[float] = []
+    by_kind: dict[str, list[float]] = {kind: [] for kind in KINDS}
     missed = elsewhere = 0
     for i, failure in enumerate(failures):
         around = _background(np.random.default_rng(seed * 7919 + i), len(region.index),
@@ -150,6 +163,7 @@ def _measure(region: Region, settings: SensorSettings, days: int, failures: list
         hits = [at for element, at in found if element == failure.element]
         if hits and failure.reports:
             delays.append(hits[0] - failure.reports[0][0])
+            by_kind[region.index.element_type(failure.element)].append(delays[-1])
         else:
             missed += 1
             elsewhere += any(at >= failure.start for _, at in found)
@@ -164,6 +178,11 @@ def _measure(region: Region, settings: SensorSettings, days: int, failures: list
         "median_delay_s": statistics.median(delays) if delays else math.nan,
         "p90_delay_s": float(np.quantile(delays, 0.9)) if delays else math.nan,
         "us_per_report": per_report * 1e6,
+        **{f"detected_{kind}": len(found) / max(1, sum(
+            region.index.element_type(f.element) == kind for f in failures))
+           for kind, found in by_kind.items()},
+        **{f"median_delay_{kind}_s": statistics.median(found) if found else math.nan
+           for kind, found in by_kind.items()},
     }
 
 
@@ -196,8 +215,9 @@ def _plot(rows: list[dict[str, float]], days: int, path: Path, title: str) -> No
                        (axes[1], [100 * r["detected"] for r in mine])):
             line, = ax.plot(xs, ys, marker="o", label=f"min_reports = {m}")
             labels: dict[tuple[float, float], list[str]] = {}
-            for r, x, y in zip(mine, xs, ys):
-                labels.setdefault((x, y), []).append(f"{r['false_alarms_per_day']:g}")
+            for r, x, y in zip(mine, xs, ys):  # nearly equal points share a label
+                key = (float(f"{x:.2g}"), round(y, 0 if ax is axes[1] else 1))
+                labels.setdefault(key, []).append(f"{r['false_alarms_per_day']:g}")
             for (x, y), names in labels.items():
                 text = names[0] if len(names) == 1 else f"{names[0]}-{names[-1]}"
                 ax.annotate(text, (x, y), textcoords="offset points", xytext=(4, 4),
@@ -217,6 +237,13 @@ def _plot(rows: list[dict[str, float]], days: int, path: Path, title: str) -> No
     plt.close(fig)
 
 
+def _title(run: dict[str, float]) -> str:
+    return (f"forewarn suspected incidents: {run['customers']:,} customers, {run['days']} "
+            f"background days, {run['failures']} silent failures\n(labels: "
+            f"false_alarms_per_day; {run['report_share']:.0%} of cut-off customers report, "
+            f"mean {run['report_mean_s'] / 60:.0f} min after the failure)")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench sensors", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -229,7 +256,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--report-mean-s", type=float, default=900.0,
                         help="mean delay of those reports after the failure")
     parser.add_argument("--plot", type=Path, default=RESULTS / "sensors.png")
+    parser.add_argument("--costs-only", action="store_true",
+                        help="only time served_counts and serving_elements on the region")
+    parser.add_argument("--replot", type=Path, metavar="JSON",
+                        help="only redraw the plot from an earlier run's JSON")
     args = parser.parse_args(argv)
+    if args.replot is not None:
+        saved = json.loads(args.replot.read_text(encoding="utf-8"))
+        run = saved["run"]
+        _plot(saved["rows"], run["days"], args.plot, _title(run))
+        return 0
     if args.customers < 1000 or args.days < 1 or args.failures < 2:
         print("bench sensors: need --customers >= 1000, --days >= 1, --failures >= 2",
               file=sys.stderr)
@@ -239,6 +275,8 @@ def main(argv: list[str] | None = None) -> int:
     region = _region(args.customers, args.seed)
     print(f"region: {len(region.index):,} customers, {len(region.served):,} elements "
           f"({time.perf_counter() - started:.1f} s)", file=sys.stderr)
+    if args.costs_only:
+        return 0
     failures = _failures(region, np.random.default_rng(args.seed + 1), args.failures,
                          args.report_share, args.report_mean_s)
     rows: list[dict[str, float]] = []
@@ -253,17 +291,14 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{m:>11} {f:>13g} {row['bound_per_day']:>9.3g} {row['false_per_day']:>9.3f} "
                   f"{row['detected']:>8.0%} "
                   f"{row['suspected_elsewhere']:>9.0%} {row['median_delay_s']:>10.0f} s "
-                  f"{row['p90_delay_s']:>7.0f} s {row['us_per_report']:>5.0f} us/report",
-                  flush=True)
-    title = (f"forewarn suspected incidents: {args.customers:,} customers, {args.days} "
-             f"background days, {args.failures} silent failures\n(labels: false_alarms_per_day;"
-             f" {args.report_share:.0%} of cut-off customers report, mean "
-             f"{args.report_mean_s / 60:.0f} min after the failure)")
-    _plot(rows, args.days, args.plot, title)
+                  f"{row['p90_delay_s']:>7.0f} s {row['us_per_report']:>5.0f} us/report  "
+                  + " ".join(f"{k} {row[f'detected_{k}']:.0%}/{row[f'median_delay_{k}_s']:.0f}s"
+                             for k in KINDS), flush=True)
     meta = {"customers": args.customers, "days": args.days, "failures": args.failures,
             "report_share": args.report_share, "report_mean_s": args.report_mean_s,
             "seed": args.seed, "python": platform.python_version(),
             "numpy": np.__version__, "seconds": round(time.perf_counter() - started, 1)}
+    _plot(rows, args.days, args.plot, _title(meta))
     args.plot.with_suffix(".json").write_text(
         json.dumps({"run": meta, "rows": rows}, indent=1) + "\n", encoding="utf-8")
     print(f"plot: {args.plot} ({meta['seconds']} s)", file=sys.stderr)

@@ -3,22 +3,9 @@
 CONTRACT §8. A report (a contact with reason ``no_service`` from a customer not in a known
 outage; the caller filters) counts for every element that serves the reporter
 (``serving.serving_elements``). Per element, the number of *distinct* reporting customers
-within a sliding window of ``window_s`` is tested against the background: under the null
-hypothesis each customer reports at ``background_per_customer_day``, so an element serving
-``n`` customers sees ``X ~ Poisson(mu)``, ``mu = n * rate * window_s / 86400`` reports in
-one window. The element fires at ``k`` distinct reporters, the smallest ``k >= min_reports``
-whose false-alarm rate per window stays below ``alpha = false_alarms_per_day / (tested
-elements * windows per day)`` (Bonferroni over every element and every window of a day:
-background reports alone then raise at most ``false_alarms_per_day`` suspicions a day over
-all elements).
-
-The window slides, so a day holds far more than ``86400 / window_s`` windows, and testing
-``P(X >= k)`` per disjoint window under-counts (the benchmark measured ~3x the promise at
-``k = 3``). The rate used instead is the scan bound ``mu * P(X >= k - 1)``: a window with
-``k`` reports starts at one of them, and the expected number of reports followed by
-``k - 1`` more within ``window_s`` is ``rate * time * P(X >= k - 1)`` (``mu`` per window
-length), an upper bound on the chance that any window of that stretch fires. For small
-``mu`` it is ``~k`` times ``P(X >= k)``.
+within a sliding window of ``window_s`` is tested against the background
+(``thresholds``: a Poisson test with a correction for every element and window of a day,
+so background reports alone raise at most ``false_alarms_per_day`` suspicions a day).
 
 When an element fires, the *suspected* element is the lowest one (fewest customers served;
 ties by id) serving at least 80 % of the reporters that made it fire: a PON's customers also
@@ -54,9 +41,16 @@ import heapq
 import math
 from collections.abc import Callable, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any
 
 from forewarn.streams.network.events import SuspicionEvent, incident_id_for
+from forewarn.streams.network.thresholds import (
+    DetectorSettings,
+    comparisons_per_day,
+    detection_threshold,
+    log_poisson_tail,
+    log_window_false_alarms,
+)
 
 __all__ = [
     "CANCELLED",
@@ -77,105 +71,9 @@ __all__ = [
 SUSPECTED, UPDATED, CONFIRMED, CANCELLED = "suspected", "updated", "confirmed", "cancelled"
 #: The suspected element serves at least this share of the reporters (CONTRACT §8).
 EXPLAIN_SHARE = 0.8
-_DAY_S = 86400.0
 _CONTACTS_KEPT = 16  # contact ids remembered per reporter, for de-duplication
 _REPORTER, _OPEN = "r:", "s:"
 _EVENT_ORDER = {UPDATED: 0, CANCELLED: 1}
-
-
-class DetectorSettings(Protocol):
-    """What the detector reads from ``forewarn.config.SensorSettings`` (``[sensors]``)."""
-
-    @property
-    def window_s(self) -> float: ...
-    @property
-    def min_reports(self) -> int: ...
-    @property
-    def background_per_customer_day(self) -> float: ...
-    @property
-    def false_alarms_per_day(self) -> float: ...
-    @property
-    def update_interval_s(self) -> float: ...
-    @property
-    def max_reports_per_element(self) -> int: ...
-    @property
-    def max_reporters(self) -> int: ...
-    @property
-    def max_open(self) -> int: ...
-
-
-# -- the test ----------------------------------------------------------------------------
-
-
-def log_poisson_tail(k: int, mu: float) -> float:
-    """``log P(X >= k)`` for ``X ~ Poisson(mu)``.
-
-    Computed from log-space terms ``-mu + j log mu - lgamma(j + 1)`` because the values that
-    matter are far outside plain floats' comfort: ``alpha`` is ~1e-8, ``mu`` runs from ~1e-5
-    (a small PON) to hundreds (a root over millions of customers), and ``mu**j / j!``
-    overflows or underflows long before the tail does. Without scipy (not a dependency):
-    above the mean the tail's terms fall at least geometrically, so it is summed until they
-    are negligible; at or below the mean it is ``1 - P(X < k)``, a short sum of terms < 1.
-    """
-    if k <= 0:
-        return 0.0
-    if mu <= 0:
-        return -math.inf
-    log_mu = math.log(mu)
-
-    def term(j: int) -> float:
-        return -mu + j * log_mu - math.lgamma(j + 1)
-
-    if k <= mu:
-        below = math.fsum(math.exp(term(j)) for j in range(k))
-        return math.log1p(-min(below, 1.0)) if below < 1.0 else -math.inf
-    first = term(k)
-    total, j, t = 0.0, k, first
-    while t > first - 50.0:  # e**-50 relative: far below a double's precision of the sum
-        total += math.exp(t - first)
-        j += 1
-        t = term(j)
-    return first + math.log(total)
-
-
-def comparisons_per_day(tested_elements: int, window_s: float) -> float:
-    """How many tests a day the correction covers: every element in every window."""
-    return max(1, tested_elements) * (_DAY_S / window_s)
-
-
-def log_window_false_alarms(k: int, mu: float) -> float:
-    """``log`` of the scan bound ``mu * P(X >= k - 1)``: the expected number of windows per
-    ``window_s`` of background that hold ``k`` reports (``k >= 1``), an upper bound on the
-    chance that a sliding window fires on background alone (module docstring)."""
-    if mu <= 0:
-        return -math.inf
-    return math.log(mu) + log_poisson_tail(k - 1, mu)
-
-
-def detection_threshold(served: int, settings: DetectorSettings, tests: float) -> int:
-    """Distinct reporters within the window that make an element serving ``served``
-    customers fire: the smallest ``k >= min_reports`` whose scan bound per window
-    (``log_window_false_alarms``) is at most ``alpha``.
-
-    Galloping then bisection over ``k`` (the bound falls with ``k``), so a root element with
-    ``mu`` in the hundreds costs a few dozen tail evaluations, not hundreds.
-    """
-    mu = served * settings.background_per_customer_day * settings.window_s / _DAY_S
-    log_alpha = math.log(settings.false_alarms_per_day / tests)
-    low = settings.min_reports
-    if log_window_false_alarms(low, mu) <= log_alpha:
-        return low
-    step, high = 1, low + 1
-    while log_window_false_alarms(high, mu) > log_alpha:
-        low, step = high, step * 2
-        high = max(high + step, math.ceil(mu))
-    while high - low > 1:  # rate(low) > alpha >= rate(high)
-        middle = (low + high) // 2
-        if log_window_false_alarms(middle, mu) <= log_alpha:
-            high = middle
-        else:
-            low = middle
-    return high
 
 
 # -- values ------------------------------------------------------------------------------
@@ -294,9 +192,10 @@ class SuspicionDetector:
 
     def rebuild(self) -> None:
         """Re-derive trackers, expiry heap and open suspicions from the state mapping (after
-        a recovery). Every tracked element is tested again at the latest report's instant,
-        which is harmless: an element that fired is open or explained, one that did not
-        is still below its threshold."""
+        a recovery). Every tracked element is tested again at the latest report's instant
+        (those reports may not have been tested before the crash), which is harmless: an
+        element that fired is open or explained, one that did not is still below its
+        threshold; at most an ``updated`` comes earlier than without the recovery."""
         self._reporters: dict[str, _Reporter] = {}
         self._open: dict[str, dict[str, Any]] = {}
         self._trackers: dict[str, dict[str, float]] = {}
@@ -462,7 +361,10 @@ class SuspicionDetector:
             for element in self._reporters[customer_id].serving:
                 served_by[element] = served_by.get(element, 0) + 1
         need = EXPLAIN_SHARE * len(reporters)
-        candidates = [e for e, n in served_by.items() if n >= need - 1e-9]
+        # An element the index no longer knows (served 0: reports from before a swap) is
+        # never suspected; the element that fired always qualifies, so one is left.
+        candidates = [e for e, n in served_by.items()
+                      if n >= need - 1e-9 and self._served(e) > 0]
         return min(candidates, key=lambda e: (self._served(e), e))
 
     def _evaluate(self, at: float) -> list[SuspicionEvent]:
@@ -472,7 +374,7 @@ class SuspicionDetector:
         opened: set[str] = set()
         for element in touched:
             tracker = self._trackers.get(element)
-            if element in self._open or not tracker:
+            if element in self._open or not tracker or self._served(element) <= 0:
                 continue
             k = self.threshold(element)
             if len(tracker) < k:

@@ -46,6 +46,18 @@ def test_the_window_may_be_a_whole_day_and_no_more(tmp_path: Path) -> None:
     assert _load(tmp_path, "window_s = 86400").window_s == 86400
 
 
+@pytest.mark.parametrize(("key", "limit", "above"), [
+    ("min_reports", "10000\nmax_reports_per_element = 10000", "10001"),
+    ("background_per_customer_day", "100", "100.5"),
+    ("false_alarms_per_day", "1000", "1000.5"),
+])
+def test_rates_and_counts_are_accepted_at_their_limit_and_refused_above(
+        tmp_path: Path, key: str, limit: str, above: str) -> None:
+    _load(tmp_path, f"{key} = {limit}")
+    with pytest.raises(ConfigError, match=f"sensors.{key}"):
+        _load(tmp_path, f"{key} = {above}\nmax_reports_per_element = 20000")
+
+
 def test_a_cap_on_reports_below_min_reports_is_refused(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match=r"max_reports_per_element.*min_reports"):
         _load(tmp_path, "min_reports = 20\nmax_reports_per_element = 19")

@@ -7,7 +7,6 @@ import itertools
 import json
 import math
 from collections.abc import Iterable, Sequence
-from fractions import Fraction
 
 import numpy as np
 import pytest
@@ -18,13 +17,8 @@ from forewarn.config import SensorSettings
 from forewarn.geo import RegionIndex
 from forewarn.streams.network.events import SuspicionEvent, incident_id_for
 from forewarn.streams.network.serving import served_counts, serving_elements
-from forewarn.streams.network.suspicion import (
-    SuspicionDetector,
-    comparisons_per_day,
-    detection_threshold,
-    log_poisson_tail,
-    log_window_false_alarms,
-)
+from forewarn.streams.network.suspicion import SuspicionDetector
+from forewarn.streams.network.thresholds import log_window_false_alarms
 from tests.unit.network.conftest import SynthRegion
 
 T0 = 1_780_000_000.0  # 2026-05-28 20:26:40 UTC
@@ -97,54 +91,7 @@ def members_of(index: RegionIndex, element: str) -> list[int]:
     return index.dependents([element]).tolist()
 
 
-# -- the test ----------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(("k", "mu"), [(0, 1.0), (1, 0.5), (3, 2.0), (5, 0.01), (7, 7.0),
-                                       (2, 9.0), (12, 3.5), (20, 0.2)])
-def test_poisson_tail_matches_the_exact_sum(k: int, mu: float) -> None:
-    exact = 1.0 - math.fsum(math.exp(-mu) * mu**j / math.factorial(j) for j in range(k))
-    if exact > 1e-6:
-        assert math.exp(log_poisson_tail(k, mu)) == pytest.approx(exact, rel=1e-9)
-    else:  # 1 - sum loses everything: compare with the upper terms summed exactly
-        upper = sum(Fraction(mu) ** j / math.factorial(j) for j in range(k, k + 60))
-        reference = math.log(upper) - mu
-        assert log_poisson_tail(k, mu) == pytest.approx(reference, rel=1e-9)
-
-
-def test_poisson_tail_stays_finite_where_plain_floats_underflow() -> None:
-    # mu**60 / 60! is ~1e-382 for mu = 1e-5: zero in doubles; the log tail is exact.
-    tail = log_poisson_tail(60, 1e-5)
-    leading = -1e-5 + 60 * math.log(1e-5) - math.lgamma(61)
-    assert math.isfinite(tail)
-    assert tail == pytest.approx(leading, rel=1e-9)
-    assert log_poisson_tail(400, 300.0) < math.log(1e-6)  # large mu, above the mean
-
-
-def test_no_customers_means_no_background_and_the_minimum_threshold() -> None:
-    assert log_poisson_tail(1, 0.0) == -math.inf
-    assert detection_threshold(0, SensorSettings(), comparisons_per_day(1000, 900)) == 5
-
-
-@pytest.mark.parametrize("served", [1, 40, 300, 5_000, 100_000, 1_000_000])
-def test_the_threshold_is_the_smallest_count_improbable_enough(served: int) -> None:
-    options = SensorSettings()
-    tests = comparisons_per_day(5000, options.window_s)
-    k = detection_threshold(served, options, tests)
-    mu = served * options.background_per_customer_day * options.window_s / DAY
-    alpha = options.false_alarms_per_day / tests
-    assert k >= options.min_reports
-    assert math.log(mu) + log_poisson_tail(k - 1, mu) <= math.log(alpha)
-    if k > options.min_reports:
-        assert math.log(mu) + log_poisson_tail(k - 2, mu) > math.log(alpha)
-
-
-def test_a_larger_element_needs_more_reports_and_min_reports_bounds_small_ones() -> None:
-    options = SensorSettings(min_reports=3)
-    tests = comparisons_per_day(5000, options.window_s)
-    ks = [detection_threshold(n, options, tests) for n in (10, 1_000, 100_000, 1_000_000)]
-    assert ks == sorted(ks)
-    assert ks[0] == 3 and ks[-1] > ks[-2] > 3
+# -- the correction's promise on the region -----------------------------------------------
 
 
 def test_background_alone_is_expected_to_raise_at_most_false_alarms_per_day(
@@ -160,28 +107,16 @@ def test_background_alone_is_expected_to_raise_at_most_false_alarms_per_day(
     assert expected <= options.false_alarms_per_day
 
 
-def test_the_scan_bound_holds_for_a_sliding_window_where_disjoint_windows_undercount() -> None:
-    """Monte Carlo: 20 window lengths of background at mu = 0.5 per window; how often does
-    some sliding window hold 4 reports? Below the scan bound, above the disjoint count."""
-    rng = np.random.default_rng(5)
-    mu, k, windows, trials = 0.5, 4, 20, 4000
-    hits = 0
-    for _ in range(trials):
-        times = np.sort(rng.uniform(0, windows, rng.poisson(mu * windows)))
-        hits += bool(times.size >= k and np.any(times[k - 1:] - times[:1 - k] < 1.0))
-    seen = hits / trials
-    disjoint = windows * math.exp(log_poisson_tail(k, mu))
-    assert disjoint < seen <= windows * math.exp(log_window_false_alarms(k, mu))
-
-
 # -- the suspected element ---------------------------------------------------------------
 
 _SERVED = {"OLT": 100, "PON-a": 10, "PON-b": 10, "CELL": 50, "SITE": 150}
 
 
-def _crafted(serving: list[tuple[str, ...]]) -> list[SuspicionEvent]:
+def _crafted(serving: list[tuple[str, ...]],
+             served: dict[str, int] | None = None) -> list[SuspicionEvent]:
     """Reports from customers ``c0, c1, ...`` served by the given elements, 1 s apart."""
-    det = SuspicionDetector(SensorSettings(), _SERVED, lambda e: e.split("-")[0].lower(), {})
+    det = SuspicionDetector(SensorSettings(), _SERVED if served is None else served,
+                            lambda e: e.split("-")[0].lower(), {})
     events: list[SuspicionEvent] = []
     for i, elements in enumerate(serving):
         events += det.report(T0 + i, f"k{i}", f"c{i}", elements)
@@ -194,6 +129,14 @@ def test_the_suspected_element_serves_at_least_80_percent_of_the_reporters() -> 
         ("suspected", "PON-a", 4)]
     three_of_five = [("PON-a", "OLT")] * 3 + [("PON-b", "OLT")] * 2
     assert suspected(_crafted(three_of_five)) == [("OLT", T0 + 4)]
+
+
+def test_an_element_the_index_no_longer_knows_is_never_suspected() -> None:
+    """Reports counted before an index swap name the elements that served them then."""
+    without_pon = {e: n for e, n in _SERVED.items() if e != "PON-a"}
+    five = [("PON-a", "OLT")] * 5
+    assert suspected(_crafted(five)) == [("PON-a", T0 + 4)]
+    assert suspected(_crafted(five, without_pon)) == [("OLT", T0 + 4)]
 
 
 def test_the_suspected_element_is_the_one_serving_fewest_customers() -> None:
@@ -246,6 +189,20 @@ def test_a_silent_cell_whose_customers_have_no_other_cell_is_suspected(
     tip = tipping_time(reports, set(members_of(index, cell)), 5, 900)
     assert tip is not None
     assert suspected(events) == [(cell, tip)]
+
+
+def test_a_silent_olt_is_suspected_itself_not_one_of_its_pons(synth_100k: SynthRegion) -> None:
+    """Reports spread over the OLT's PONs reach five under the OLT before five under any
+    one PON, and no PON serves 80 % of them."""
+    index = synth_100k.index
+    olt = sorted(e for e, n in synth_100k.served.items()
+                 if index.element_type(e) == "olt" and n >= 200)[0]
+    members = members_of(index, olt)
+    start = T0 + 9 * 3600
+    failure = burst(29, members, len(members) // 5, start, 1800)
+    reports = merged(background(30, len(index), T0, DAY), failure)
+    events = feed(detector(synth_100k), synth_100k, reports, until=T0 + DAY)
+    assert suspected(events) == [(olt, tipping_time(reports, set(members), 5, 900))]
 
 
 @pytest.mark.parametrize("seed", [11, 12, 13])
