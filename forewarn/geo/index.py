@@ -35,6 +35,7 @@ from forewarn.geo._csr import Csr, sorted_unique
 from forewarn.geo._graph import ElementGraph
 from forewarn.geo._joins import join_region
 from forewarn.geo._places import points_inside
+from forewarn.geo._serving import served_counts, serving_elements
 from forewarn.geo._state import IndexState, state_from_region
 from forewarn.geo.region import Region
 
@@ -152,6 +153,16 @@ class RegionIndex:
         positions = np.asarray(positions, dtype=np.int64)
         ids = self.customer_ids
         return [ids[p] for p in positions[np.argsort(self._rank[positions])]]
+
+    def serving_elements(self, position: int) -> tuple[str, ...]:
+        """Every element serving the customer at ``position`` (covering cells, serving fibre
+        nodes and all their ancestors), once each, in element order."""
+        return serving_elements(self._state, position)
+
+    def served_counts(self) -> np.ndarray:
+        """Customers served by each element (attached to it or below it), aligned with
+        ``element_ids``."""
+        return served_counts(self._state)
 
     # -- elements ----------------------------------------------------------------------
 

@@ -297,6 +297,17 @@ class SlicedIndex(RegionIndex):
             groups.append((np.flatnonzero(owner == k), int(self._base[k]), part))
         return groups
 
+    def serving_elements(self, position: int) -> tuple[str, ...]:
+        ((_, base, part),) = self._split(np.asarray([position], dtype=np.int64))
+        return part.serving_elements(position - base)
+
+    def served_counts(self) -> np.ndarray:
+        """Summed over the loaded slices (each counts its own customers)."""
+        counts = np.zeros(len(self._graph.ids), dtype=np.int64)
+        for _, part in self._parts():
+            counts += part.served_counts()
+        return counts
+
     # -- impact --------------------------------------------------------------------------
 
     def dependents(self, element_ids: Iterable[str]) -> np.ndarray:

@@ -68,6 +68,10 @@ def assert_same_answers(sliced: RegionIndex, built: RegionIndex, seed: int,
         assert sliced.serving_nodes(customer_id) == built.serving_nodes(customer_id)
         assert sliced.timezone_of(customer_id) == built.timezone_of(customer_id)
         assert sliced.customer_ids[sliced.position(customer_id)] == customer_id
+        assert sliced.serving_elements(sliced.position(customer_id)) == \
+            built.serving_elements(built.position(customer_id))
+    if only is None:  # every customer loaded: the same population behind every element
+        assert sliced.served_counts().tolist() == built.served_counts().tolist()
 
 
 @pytest.mark.parametrize("partitions", [1, 4])

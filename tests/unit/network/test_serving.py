@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from forewarn.geo import RegionIndex
-from forewarn.streams.network import serving as serving_module
+from forewarn.geo import _serving as serving_module
 from forewarn.streams.network.serving import served_counts, serving_elements
 from tests.unit.network.conftest import SynthRegion
 
