@@ -181,7 +181,7 @@ def _encode(payload: dict[str, Any], body: str | None = None) -> str:
     if body is None or len(body) < 64:
         return json.dumps(payload)
     keys = [key for key, value in payload.items() if value is body]
-    if not keys or any(value == _BODY_MARK for value in payload.values()):
+    if not keys or _BODY_MARK in payload or any(v == _BODY_MARK for v in payload.values()):
         return json.dumps(payload)
     marked = {key: (_BODY_MARK if value is body else value) for key, value in payload.items()}
     return json.dumps(marked).replace(_BODY_MARK_JSON, _dumps_cached(body))

@@ -111,3 +111,5 @@ def test_payload_encoding_is_exactly_json_dumps(
     assert _encode(with_body, body) == json.dumps(with_body)
     assert _encode({**with_body, "y": "fwbodymark7x"}, body) == json.dumps(
         {**with_body, "y": "fwbodymark7x"})
+    assert _encode({"fwbodymark7x": [], **with_body}, body) == json.dumps(
+        {"fwbodymark7x": [], **with_body})
