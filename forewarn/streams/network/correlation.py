@@ -69,6 +69,7 @@ from forewarn.streams.network.index_swap import (
     reconcile_incidents,
     swap_changes,
 )
+from forewarn.streams.network.operator_zone import operator_zone
 from forewarn.streams.network.refusals import TOO_MANY_OPEN_ALARMS, RecordRefused
 from forewarn.streams.network.service_states import (
     PLANNED,
@@ -131,8 +132,12 @@ class NetworkCorrelator:
         flapping: FlapDetector | None = None,
         cuts: MutableMapping[str, dict[str, Any]] | None = None,
         event_time: EventTimeGuard | None = None,
+        zone: str | None = None,
     ) -> None:
         self.index = index
+        # Incident ids name local date and time in the zone the pages show (kept when an
+        # index version is swapped in, so ids stay stable for the worker's life).
+        self.zone = zone or operator_zone(index)
         self.elements = elements
         self.windows = windows if windows is not None else MaintenanceSchedule({})
         self.incidents: MutableMapping[str, dict[str, Any]] = (
@@ -186,8 +191,10 @@ class NetworkCorrelator:
         self._ancestor_cache = {}
         self.counts.index_swaps += 1
         self.clock = max(self.clock, at)
-        events: list[NetworkEvent] = list(reconcile_incidents(old, index, down, self.incidents, at))
-        impact = swap_changes(old, index, down, self.windows.active_windows(), self.incidents, at)
+        events: list[NetworkEvent] = list(reconcile_incidents(old, index, down, self.incidents, at,
+                                                                  zone=self.zone))
+        impact = swap_changes(old, index, down, self.windows.active_windows(), self.incidents, at,
+                              zone=self.zone)
         if len(impact):
             events.append(impact)
         windows = [_window_of(entry) for _, entry in sorted(self.windows.state.items())]
@@ -273,7 +280,7 @@ class NetworkCorrelator:
         else:
             root = self.index.root_cause(change.element_id, before)
             incident_id = (self.incidents.get(root, {}).get("incident_id")
-                           or incident_id_for(root, change.at))
+                           or incident_id_for(root, change.at, self.zone))
             self._root_came_back(change.element_id, after)
         positions = self.index.dependents([change.element_id])
         maintenance = self.windows.active_elements()
@@ -300,8 +307,9 @@ class NetworkCorrelator:
         """Register ``element`` as a new root if nothing above it is down; merge roots below it."""
         root = self.index.root_cause(element, down)
         if root != element:
-            return self.incidents.get(root, {}).get("incident_id") or incident_id_for(root, at), []
-        incident_id = incident_id_for(element, at)
+            return (self.incidents.get(root, {}).get("incident_id")
+                    or incident_id_for(root, at, self.zone)), []
+        incident_id = incident_id_for(element, at, self.zone)
         cause_type = self.index.element_type(element)
         self.incidents[element] = {
             "incident_id": incident_id, "since": at, "cause_type": cause_type}
@@ -355,7 +363,7 @@ class NetworkCorrelator:
         root = next((self.index.root_cause(e, down) for e in window.elements
                      if e in down or set(self.index.ancestors(e)) & down), None)
         incident_id = (self.incidents.get(root, {}).get("incident_id") if root else None) \
-            or incident_id_for(window.maintenance_id, event.at)
+            or incident_id_for(window.maintenance_id, event.at, self.zone)
         events = self._transitions(positions, (down, active | set(window.elements)),
                                    (down, active), event.at, incident_id,
                                    root or window.elements[0], None,
