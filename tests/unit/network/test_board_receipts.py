@@ -112,3 +112,30 @@ def test_a_refused_record_changes_no_count() -> None:
         board.record_receipt(bad)
     assert board.incident("INC-1")["told"] == {}
     assert board.record_receipt(receipt("007")) is True  # its valid twin still counts
+
+
+def test_a_new_owner_reading_every_receipt_from_the_start_reaches_the_same_counts() -> None:
+    planned = {"kind": "planned", "at": T0, "maintenance_id": "MW-1", "elements": ["S-A"],
+               "start": T0 + 3600, "end": T0 + 7200, "announced": T0,
+               "customers": {"mobile": ["007", "0012"]}}
+    log = [receipt("007", stage="planned", incident="MW-1"),
+           receipt("0012", stage="planned", incident="MW-1", channel="email"),
+           receipt("007", stage="planned", incident="MW-1"),  # repeated after a crash
+           receipt("c-east", incident="INC-2"), receipt("c-east", incident="INC-2")]
+    old = IncidentBoard()  # saw the window and the incident as they happened
+    old.record_window(planned)
+    for record in log[:3]:
+        old.record_receipt(record)
+    old.record_changes([out("007", "MW-1", T0 + 3600, "maintenance"),
+                        out("c-east", "INC-2", T0 + 3700)])
+    for record in log[3:]:
+        old.record_receipt(record)
+    new = IncidentBoard()  # took over: reads the whole log before the incidents reach it
+    for record in log:
+        new.record_receipt(record)
+    new.record_changes([out("007", "MW-1", T0 + 3600, "maintenance"),
+                        out("c-east", "INC-2", T0 + 3700)])
+    for incident in ("MW-1", "INC-2"):
+        assert new.incident(incident)["told"] == old.incident(incident)["told"]
+    assert old.incident("MW-1")["told"]["planned"]["channels"] == {"sms": 1, "email": 1}
+    assert old.incident("INC-2")["told"]["outage"]["count"] == 1
