@@ -397,8 +397,7 @@ class IncidentBoard:
                                            len(target.affected[service]))
                 for customer in customers:
                     self._customer_incident[(customer, service)] = into_incident
-            for stage, n in source.told.items():
-                target.told[stage] = target.told.get(stage, 0) + n
+            _add_counts(target, source)  # per stage, channel and first delivery
             target.started_at = min(target.started_at, source.started_at)
             self._aliases[from_incident] = into_incident  # its customers' links still work
             while len(self._aliases) > 10 * KEEP_ENDED:

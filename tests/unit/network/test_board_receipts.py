@@ -139,3 +139,16 @@ def test_a_new_owner_reading_every_receipt_from_the_start_reaches_the_same_count
         assert new.incident(incident)["told"] == old.incident(incident)["told"]
     assert old.incident("MW-1")["told"]["planned"]["channels"] == {"sms": 1, "email": 1}
     assert old.incident("INC-2")["told"]["outage"]["count"] == 1
+
+
+def test_a_merge_carries_per_channel_counts_into_the_root_incident() -> None:
+    board = IncidentBoard()
+    board.record_changes([out("007", "INC-cell"), out("0012", "INC-site")])
+    board.record_receipt(receipt("007", incident="INC-cell", channel="email"))
+    board.record_receipt(receipt("0012", incident="INC-site"))
+    board.record_merge("INC-cell", "INC-site")
+    assert board.incident("INC-site")["told"]["outage"] == {
+        "count": 2, "channels": {"sms": 1, "email": 1},
+        "first_at": "2023-11-14T22:15:21+00:00"}
+    board.record_receipt(receipt("c-east", incident="INC-cell"))  # late, under the old id
+    assert board.incident("INC-site")["told"]["outage"]["channels"] == {"sms": 2, "email": 1}
