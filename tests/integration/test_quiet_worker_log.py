@@ -1,9 +1,10 @@
 """A worker's log, with stderr a pipe and no --verbose: routine lines are INFO, nothing is a
 WARNING or worse during a normal outage story, and no terminal escape code appears.
 
-Why not ten minutes: Faust's fetch-request check that complained about the network feed's
-own topic fires only after ``stream_processing_timeout`` (300 s); that part is proved by
-``tests/unit/test_quiet_logs.py`` on the check itself."""
+The ten-minute live run (Faust's fetch-request check that complained about the network
+feed's own topic fires only after ``stream_processing_timeout``, 300 s) is
+``test_ten_minute_worker_log.py``, on a worker that runs in the background for the whole
+session; ``tests/unit/kafka/test_quiet_logs.py`` tests the check itself."""
 
 from __future__ import annotations
 

@@ -1,5 +1,7 @@
 """Two worker processes in one consumer group share the partitions: every customer is told
-exactly once, and a customer lookup on either worker answers from the customer's owner.
+exactly once, a customer lookup on either worker answers from the customer's owner, and the
+desk's "customers told" (total and per channel) counts every worker's deliveries: it equals
+the distinct receipts on ``notifications.delivered`` for the incident.
 
 The alarm is sent once the group has settled, as each worker's log shows it: the latest
 assignments of the two split the ``impacts`` partitions between them (disjoint, together all),
@@ -7,6 +9,7 @@ and both answer ready. No sleep stands in for that."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import re
@@ -15,6 +18,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from aiokafka import AIOKafkaConsumer
 
 from forewarn.geo import RegionIndex, load_region
 from forewarn.streams.partitioning import partition_of
@@ -39,6 +43,46 @@ def lookup(port: int, customer_id: str) -> dict:
                                      headers={"Authorization": f"Bearer {TOKEN}"})
     with urllib.request.urlopen(request, timeout=10) as response:
         return json.loads(response.read())
+
+
+def incidents(port: int) -> list[dict]:
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v1/incidents",
+                                timeout=10) as response:
+        return json.loads(response.read())["incidents"]
+
+
+async def _receipts_async(bootstrap: str, topic: str) -> list[dict]:
+    """Every receipt on ``topic`` (all partitions, control records skipped), read until a
+    poll of 1 s brings nothing new."""
+    consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, group_id=None,
+                                auto_offset_reset="earliest", enable_auto_commit=False)
+    await consumer.start()
+    found: list[dict] = []
+    try:
+        while batch := await consumer.getmany(timeout_ms=1000):
+            found += [json.loads(m.value) for messages in batch.values() for m in messages
+                      if not any(key == "forewarn-control" for key, _ in m.headers or ())]
+    finally:
+        await consumer.stop()
+    return found
+
+
+def told_by_receipts(bootstrap: str, topic: str, incident_id: str) -> dict[str, dict]:
+    """Stage -> {"count", "channels"} of the distinct receipts of ``incident_id``."""
+    distinct = {r["notification_id"]: r for r in asyncio.run(_receipts_async(bootstrap, topic))
+                if r.get("incident_id") == incident_id}
+    told: dict[str, dict] = {}
+    for receipt in distinct.values():
+        stage = told.setdefault(receipt["stage"], {"count": 0, "channels": {}})
+        stage["count"] += 1
+        stage["channels"][receipt["channel"]] = stage["channels"].get(receipt["channel"], 0) + 1
+    return told
+
+
+def desk_told(port: int, incident_id: str) -> dict[str, dict]:
+    (incident,) = [i for i in incidents(port) if i["incident_id"] == incident_id]
+    return {stage: {"count": t["count"], "channels": t["channels"]}
+            for stage, t in incident["told"].items()}
 
 
 def latest_assignment(log: Path, topic: str) -> set[int] | None:
@@ -98,6 +142,9 @@ def test_two_workers_split_the_work_and_tell_everyone_once(
                  "both workers to hold a share of the partitions and be ready")
         shares = [latest_assignment(log, f"{tag}.impacts") for log in logs]
         assert shares[0] and shares[1] and not shares[0] & shares[1], shares
+        on_partitions = {partition_of(c, 4) for c in reachable}
+        assert on_partitions & shares[0] and on_partitions & shares[1], \
+            "the incident's customers live on both workers' partitions"
         produce(embedded_broker.bootstrap, f"{tag}.alarms.raw", [native("P", power, "raised")])
         wait_for(lambda: {r["customer_id"] for r in read_records(out)
                           if r["stage"] == "outage"} == reachable, 90, "outage notices")
@@ -108,9 +155,26 @@ def test_two_workers_split_the_work_and_tell_everyone_once(
         assert answers[0]["affected"] and answers[0]["partition"] == partition_of(customer, 4)
         assert any(n["stage"] == "outage" for n in answers[0]["notifications"])
 
+        (incident_id,) = {r["incident_id"] for r in read_records(out)}
+        delivered = f"{tag}.notifications.delivered"
+
+        def desk_matches_receipts(stages: set[str]) -> bool:
+            expected = told_by_receipts(embedded_broker.bootstrap, delivered, incident_id)
+            if set(expected) != stages:
+                return False
+            return all(desk_told(port, incident_id) == expected for port in (port_a, port_b))
+
+        wait_for(lambda: desk_matches_receipts({"outage"}), 60,
+                 "the desk's outage counts to equal the receipts")
+        told = desk_told(port_a, incident_id)["outage"]
+        assert told["count"] == len(reachable), "every worker's deliveries are counted"
+        assert sum(told["channels"].values()) == told["count"]
+
         produce(embedded_broker.bootstrap, f"{tag}.alarms.raw", [native("P", power, "cleared")])
         wait_for(lambda: {r["customer_id"] for r in read_records(out)
                           if r["stage"] == "resolved"} == reachable, 90, "resolved notices")
+        wait_for(lambda: desk_matches_receipts({"outage", "resolved"}), 60,
+                 "the desk's outage and resolved counts to equal the receipts")
         time.sleep(2)
     finally:
         stop_worker(first)

@@ -119,9 +119,17 @@ def outage(worker: tuple[int, Path], story: dict) -> dict:
     assert status == 202
     wait_for(lambda: {r["customer_id"] for r in read_records(out) if r["stage"] == "outage"}
              == set(story["reachable"]), 60, "outage notices")
-    _, body = get_json(port, "/api/v1/incidents")
-    (incident,) = [i for i in body["incidents"] if i["cause_element"] == ELEMENT]
-    return incident
+
+    def incident() -> dict:
+        _, body = get_json(port, "/api/v1/incidents")
+        (found,) = [i for i in body["incidents"] if i["cause_element"] == ELEMENT]
+        return found
+
+    # The board counts receipts as it reads them back from notifications.delivered: moments
+    # after the file has them. An overcount never matches, so the wait cannot hide one.
+    wait_for(lambda: incident()["notifications"].get("outage") == len(story["reachable"]), 30,
+             "the board to count every receipt")
+    return incident()
 
 
 def test_customer_data_and_writes_need_a_token(worker: tuple[int, Path]) -> None:

@@ -22,9 +22,9 @@ from forewarn.streams.kafka.delivery_ledger import DeliveryLedger
 from forewarn.streams.kafka.hooks import PipelineHooks
 from forewarn.streams.kafka.network_feed import NetworkFeed
 from forewarn.streams.kafka.network_journal import StateJournal
+from forewarn.streams.kafka.receipt_feed import ReceiptFeed
 from forewarn.streams.kafka.topics import TopicNames
 from forewarn.streams.kafka.topology import PipelineTopics
-from forewarn.streams.network.incident_board import IncidentBoard
 from forewarn.streams.network.index_reload import IndexReloader
 
 __all__ = ["CustomerAgent", "DeliveryAgent", "HttpSink", "IndexReloadTimer",
@@ -71,16 +71,16 @@ class CustomerAgent:
 class DeliveryAgent:
     """``notifications.outbox`` -> delivery stage -> ``notifications.delivered``.
 
-    Per notification, inside its delivery slot (``receipt``): the incident board and the
-    customer's history, then the receipt, durable (acknowledged) before the stage records
-    it as sent. A drain record is passed on to ``notifications.delivered`` (with the
-    control header, so consumers skip it) once everything before it is delivered."""
+    Per notification, inside its delivery slot (``receipt``): the customer's history, then
+    the receipt, durable (acknowledged) before the stage records it as sent. The incident
+    board counts receipts from the topic (``receipt_feed``), every worker's, not here. A
+    drain record is passed on to ``notifications.delivered`` (with the control header, so
+    consumers skip it) once everything before it is delivered."""
 
-    def __init__(self, stage: DeliveryStage, ledger: DeliveryLedger, board: IncidentBoard,
-                 history: Any, topics: PipelineTopics, hooks: PipelineHooks) -> None:
+    def __init__(self, stage: DeliveryStage, ledger: DeliveryLedger, history: Any,
+                 topics: PipelineTopics, hooks: PipelineHooks) -> None:
         self.stage = stage
         self.ledger = ledger
-        self.board = board
         self.history = history
         self.topics = topics
         self.hooks = hooks
@@ -105,7 +105,6 @@ class DeliveryAgent:
             self.hooks.on_drained(partition, result.drain.token)
 
     async def receipt(self, notification: Notification, partition: int) -> None:
-        self.board.record_delivery(notification)
         self.history[notification.customer_id] = remember_delivery(
             self.history.get(notification.customer_id), notification)
         await (await self.topics.delivered.send(key=notification.customer_id,
@@ -115,15 +114,16 @@ class DeliveryAgent:
 
 
 class NetworkOwnership:
-    """Partition signals: the network feed runs exactly while this worker owns
-    ``alarms.raw``; revoked customer partitions forget their in-memory state; on shutdown
-    our own clients close."""
+    """Partition signals: the network feed and the board's receipt feed run exactly while
+    this worker owns ``alarms.raw``; revoked customer partitions forget their in-memory
+    state; on shutdown our own clients close."""
 
-    def __init__(self, names: TopicNames, feed: NetworkFeed, state_topic: Any,
-                 customers: CustomerStage, delivery: DeliveryStage, ledger: DeliveryLedger,
-                 journal: StateJournal) -> None:
+    def __init__(self, names: TopicNames, feed: NetworkFeed, receipts: ReceiptFeed,
+                 state_topic: Any, customers: CustomerStage, delivery: DeliveryStage,
+                 ledger: DeliveryLedger, journal: StateJournal) -> None:
         self.names = names
         self.feed = feed
+        self.receipts = receipts
         self.state_topic = state_topic
         self.customers = customers
         self.delivery = delivery
@@ -135,14 +135,17 @@ class NetworkOwnership:
         self.delivery.forget({tp.partition for tp in revoked if tp.topic == self.names.outbox})
         if any(tp.topic == self.names.alarms_raw for tp in revoked):
             await self.feed.stop()
+            await self.receipts.stop()
 
     async def on_assigned(self, sender: Any, assigned: Any, **_: Any) -> None:
         if any(tp.topic == self.names.alarms_raw for tp in assigned):
             await self.state_topic.maybe_declare()  # before the journal's first write
             self.feed.start()
+            self.receipts.start()
 
     async def on_shutdown(self, sender: Any, **_: Any) -> None:
         await self.feed.stop()
+        await self.receipts.stop()
         await self.ledger.close()
         await self.journal.reader.close()
 

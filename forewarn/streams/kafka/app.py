@@ -43,6 +43,7 @@ from forewarn.streams.kafka.hooks import NO_HOOKS, PipelineHooks
 from forewarn.streams.kafka.network_feed import NetworkFeed, batch_envelopes
 from forewarn.streams.kafka.network_journal import StateJournal
 from forewarn.streams.kafka.network_step import NetworkStep
+from forewarn.streams.kafka.receipt_feed import ReceiptFeed
 from forewarn.streams.kafka.suspicion_webhook import SuspicionWebhook
 from forewarn.streams.kafka.tls import aiokafka_security, faust_credentials
 from forewarn.streams.kafka.topics import COMPRESSION, TopicNames
@@ -158,8 +159,13 @@ def build_pipeline(index: Any, options: PipelineOptions) -> Pipeline:
                        client_id=f"{app.conf.id}-network")
     app.network_feed = feed  # readiness and liveness (runner.worker_ready, worker_failure)
 
-    ownership = NetworkOwnership(names, feed, topics.network_state, stages.customers,
-                                 stages.delivery, ledger, journal)
+    # "Customers told" on the board: every worker's receipts, read where the board is.
+    receipts = ReceiptFeed(bootstrap=options.bootstrap, topic=names.delivered,
+                           record=stages.board.record_receipt, client_options=security,
+                           fetch_max_wait_ms=kafka.fetch_max_wait_ms,
+                           client_id=f"{app.conf.id}-receipts")
+    ownership = NetworkOwnership(names, feed, receipts, topics.network_state,
+                                 stages.customers, stages.delivery, ledger, journal)
     # Faust types a receiver as (sender, *args, signal=..., **kwargs); ours name the one
     # argument each signal sends.
     app.on_partitions_revoked.connect(ownership.on_revoked)  # type: ignore[arg-type]
@@ -175,8 +181,7 @@ def build_pipeline(index: Any, options: PipelineOptions) -> Pipeline:
         CustomerAgent(stages.customers, topics.outbox, topics.notifications_dead_letter,
                       options.hooks))
     app.agent(topics.outbox, name="delivery")(
-        DeliveryAgent(stages.delivery, ledger, stages.board, tables.history, topics,
-                      options.hooks))
+        DeliveryAgent(stages.delivery, ledger, tables.history, topics, options.hooks))
     if options.live:
         app.timer(interval=options.tick_interval_s, on_leader=True)(
             TickTimer(topics.alarms_raw, options.clock))

@@ -180,10 +180,15 @@ class _Consumer(faust_aiokafka.Consumer):
         await super().perform_seek()
 
     def verify_event_path(self, now: float, tp: Any) -> None:
-        """Faust's liveness check of a partition, except for fed topics: Faust never fetches
-        them (they are paused above; ``network_feed`` reads them), so the check would log
-        "Aiokafka has not sent fetch request ... since start" for them every few seconds."""
+        """Faust's liveness check of a partition, except for partitions Faust does not fetch
+        on purpose, for which it would log "Aiokafka has not sent fetch request ... since
+        start" every few seconds once ``stream_processing_timeout`` (300 s) has passed: fed
+        topics (paused above; ``network_feed`` reads them) and the changelogs of the tables
+        this worker owns, which Faust reads only while recovering (then
+        ``verify_recovery_event_path`` watches them) and pauses afterwards."""
         if tp.topic in client_settings(self.app).fed_topics:
+            return None
+        if tp in self._paused_partitions and self._is_changelog_tp(tp):
             return None
         return super().verify_event_path(now, tp)
 

@@ -41,6 +41,8 @@ class Suspicions(Protocol):
     Every method returns the events it decides, at the event time it is given; state lives
     in a JSON-able mapping the caller persists (``rebuild`` re-derives the rest)."""
 
+    zone: str  # the zone whose local time the suspected incidents' ids name
+
     def report(self, at: float, contact_id: str, customer_id: str,
                serving: Sequence[str]) -> list[SuspicionEvent]:
         """A ``no_service`` contact of a customer in no known outage, served by ``serving``."""

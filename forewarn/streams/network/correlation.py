@@ -97,6 +97,7 @@ from forewarn.streams.network.index_swap import (
     reconcile_incidents,
     swap_changes,
 )
+from forewarn.streams.network.operator_zone import operator_zone
 from forewarn.streams.network.refusals import TOO_MANY_OPEN_ALARMS, RecordRefused
 from forewarn.streams.network.service_states import (
     PLANNED,
@@ -171,8 +172,12 @@ class NetworkCorrelator:
         event_time: EventTimeGuard | None = None,
         suspicion: Suspicions | None = None,
         country: str = "",
+        zone: str | None = None,
     ) -> None:
         self.index = index
+        # Incident ids name local date and time in the zone the pages show (kept when an
+        # index version is swapped in, so ids stay stable for the worker's life).
+        self.zone = zone or operator_zone(index)
         self.elements = elements
         self.windows = windows if windows is not None else MaintenanceSchedule({})
         self.incidents: MutableMapping[str, dict[str, Any]] = (
@@ -187,6 +192,8 @@ class NetworkCorrelator:
         self._degraded = DegradedView()
         self.event_time = event_time if event_time is not None else EventTimeGuard()
         self.suspicion = suspicion  # None: contacts are seen, nothing is suspected
+        if suspicion is not None:  # suspected incidents' ids read like the others
+            suspicion.zone = self.zone
         self.customers = CustomerFinder(index, country)
         self._contact_at: int | None = None  # the position ``_admit`` resolved
 
@@ -234,8 +241,10 @@ class NetworkCorrelator:
         self._ancestor_cache = {}
         self.counts.index_swaps += 1
         self.clock = max(self.clock, at)
-        events: list[NetworkEvent] = list(reconcile_incidents(old, index, down, self.incidents, at))
-        impact = swap_changes(old, index, down, self.windows.active_windows(), self.incidents, at)
+        events: list[NetworkEvent] = list(reconcile_incidents(old, index, down, self.incidents, at,
+                                                                  zone=self.zone))
+        impact = swap_changes(old, index, down, self.windows.active_windows(), self.incidents, at,
+                              zone=self.zone)
         if len(impact):
             events.append(impact)
         windows = [_window_of(entry) for _, entry in sorted(self.windows.state.items())]
@@ -402,7 +411,7 @@ class NetworkCorrelator:
         else:
             root = self.index.root_cause(change.element_id, before)
             incident_id = (self.incidents.get(root, {}).get("incident_id")
-                           or incident_id_for(root, change.at))
+                           or incident_id_for(root, change.at, self.zone))
             self._root_came_back(change.element_id, after)
         positions = self.index.dependents([change.element_id])
         maintenance = self.windows.active_elements()
@@ -431,8 +440,9 @@ class NetworkCorrelator:
         ``suspected_id``: the suspected incident this outage confirms; a new root keeps it."""
         root = self.index.root_cause(element, down)
         if root != element:
-            return self.incidents.get(root, {}).get("incident_id") or incident_id_for(root, at), []
-        incident_id = suspected_id or incident_id_for(element, at)
+            return (self.incidents.get(root, {}).get("incident_id")
+                    or incident_id_for(root, at, self.zone)), []
+        incident_id = suspected_id or incident_id_for(element, at, self.zone)
         cause_type = self.index.element_type(element)
         self.incidents[element] = {
             "incident_id": incident_id, "since": at, "cause_type": cause_type}
@@ -486,7 +496,7 @@ class NetworkCorrelator:
         root = next((self.index.root_cause(e, down) for e in window.elements
                      if e in down or set(self.index.ancestors(e)) & down), None)
         incident_id = (self.incidents.get(root, {}).get("incident_id") if root else None) \
-            or incident_id_for(window.maintenance_id, event.at)
+            or incident_id_for(window.maintenance_id, event.at, self.zone)
         events = self._transitions(positions, (down, active | set(window.elements)),
                                    (down, active), event.at, incident_id,
                                    root or window.elements[0], None,

@@ -14,11 +14,12 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
 import numpy as np
 
 from forewarn.domain import ImpactChange, MaintenanceWindow
+from forewarn.streams.network.operator_zone import DEFAULT_ZONE, zone_info
 from forewarn.streams.network.service_states import OK, PLANNED, SERVICE_NAMES, Cause
 
 __all__ = [
@@ -34,9 +35,15 @@ __all__ = [
 ]
 
 
-def incident_id_for(root_element: str, since: float) -> str:
-    """A readable, stable incident id: ``INC-<date>-<HHMM>-<6 hex of root and instant>``."""
-    when = datetime.fromtimestamp(since, tz=UTC)
+def incident_id_for(root_element: str, since: float, zone: str = DEFAULT_ZONE) -> str:
+    """A readable, stable incident id: ``INC-<date>-<HHMM>-<6 hex of root and instant>``.
+
+    Date and minute are the operator's local time (``zone``, as the pages show times:
+    ``operator_zone``), so "INC-20250314-1402" reads like the page's "since 14:02"; the
+    digest is of the root and the instant, so two incidents never share an id, not even
+    in the hour a DST change repeats.
+    """
+    when = datetime.fromtimestamp(since, tz=zone_info(zone))
     digest = hashlib.sha256(f"{root_element}|{since:.3f}".encode()).hexdigest()[:6]
     return f"INC-{when:%Y%m%d}-{when:%H%M}-{digest}"
 

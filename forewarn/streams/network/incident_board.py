@@ -2,7 +2,9 @@
 
 Fed by the network stage (who went out or came back, for which incident; NOC news and
 merges when the agent hands over every ``impacts`` record via :meth:`IncidentBoard.record`)
-and by delivery (who was told what, and when). It lives in memory on the worker that owns
+and by the receipts on ``notifications.delivered`` (who was told what, and when:
+:meth:`IncidentBoard.record_receipt`, every worker's deliveries, each ``notification_id``
+counted once; ``receipts``). It lives in memory on the worker that owns
 the single ``alarms`` partition; the web layer routes incident questions to that worker
 (see ``forewarn.streams.web.routes``). ``version`` grows with every change, so derived views
 (area status, map, CAP) are recomputed only when something changed.
@@ -24,13 +26,14 @@ list keeps its final summary in an archive for ``keep_ended_s`` of event time (a
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Collection, Iterable
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from forewarn.domain import SERVICES, ImpactChange, Notification, to_iso
 from forewarn.streams import records
+from forewarn.streams.network.receipts import SeenIds, receipt_notification
 
 __all__ = ["KEEP_ENDED", "KEEP_NEWS", "Incident", "IncidentBoard", "PlannedWindow"]
 
@@ -202,6 +205,7 @@ class IncidentBoard:
         self._aliases: dict[str, str] = {}  # merged incident id -> the id it was merged into
         self._pending: dict[str, _Told] = {}  # deliveries of incidents not on the board yet
         self._suspicions: dict[str, dict[str, Any]] = {}  # open suspected incidents by id
+        self._receipts = SeenIds()  # notification ids already counted (receipts repeat)
         self._lock = threading.Lock()
         self.version = 0
 
@@ -393,15 +397,26 @@ class IncidentBoard:
                                            len(target.affected[service]))
                 for customer in customers:
                     self._customer_incident[(customer, service)] = into_incident
-            for stage, n in source.told.items():
-                target.told[stage] = target.told.get(stage, 0) + n
+            _add_counts(target, source)  # per stage, channel and first delivery
             target.started_at = min(target.started_at, source.started_at)
             self._aliases[from_incident] = into_incident  # its customers' links still work
             while len(self._aliases) > 10 * KEEP_ENDED:
                 del self._aliases[next(iter(self._aliases))]
             self.version += 1
 
+    def record_receipt(self, receipt: Mapping[str, Any]) -> bool:
+        """One record of ``notifications.delivered`` (CONTRACT §6): counted as a delivery
+        the first time its ``notification_id`` comes, False for a repeat. Raises
+        ``receipts.ReceiptError`` naming the field of a record that is not a receipt."""
+        notification = receipt_notification(receipt)
+        with self._lock:
+            if not self._receipts.first_time(notification.notification_id):
+                return False
+        self.record_delivery(notification)
+        return True
+
     def record_delivery(self, notification: Notification) -> None:
+        """Count one delivery (no dedupe: ``record_receipt`` is the path that has one)."""
         with self._lock:
             incident: Incident | PlannedWindow | None = self._incidents.get(
                 notification.incident_id)

@@ -30,6 +30,7 @@ import numpy as np
 
 from forewarn.domain import MaintenanceWindow
 from forewarn.streams.network.events import Impact, IncidentMerge, PlannedNotice, incident_id_for
+from forewarn.streams.network.operator_zone import DEFAULT_ZONE
 from forewarn.streams.network.service_states import (
     OK,
     PLANNED,
@@ -71,7 +72,7 @@ class SwapIndex(Protocol):
 
 def reconcile_incidents(old: SwapIndex, new: SwapIndex, down: AbstractSet[str],
                         incidents: MutableMapping[str, dict[str, Any]],
-                        at: float) -> list[IncidentMerge]:
+                        at: float, *, zone: str = DEFAULT_ZONE) -> list[IncidentMerge]:
     """Re-root ``incidents`` (root element -> entry) under the new topology.
 
     A down element that becomes a root keeps the incident of its root under the old
@@ -82,7 +83,7 @@ def reconcile_incidents(old: SwapIndex, new: SwapIndex, down: AbstractSet[str],
     for root in sorted(roots - set(incidents)):
         entry = incidents.get(old.root_cause(root, down))
         incidents[root] = dict(entry) if entry else {
-            "incident_id": incident_id_for(root, at), "since": at,
+            "incident_id": incident_id_for(root, at, zone), "since": at,
             "cause_type": new.element_type(root)}
     merges: dict[tuple[str, str], IncidentMerge] = {}
     for element in sorted(set(incidents) - roots):
@@ -99,7 +100,8 @@ def reconcile_incidents(old: SwapIndex, new: SwapIndex, down: AbstractSet[str],
 
 def swap_changes(old: SwapIndex, new: SwapIndex, down: AbstractSet[str],
                  windows: Mapping[str, tuple[str, ...]],
-                 incidents: Mapping[str, Mapping[str, Any]], at: float) -> Impact:
+                 incidents: Mapping[str, Mapping[str, Any]], at: float, *,
+                 zone: str = DEFAULT_ZONE) -> Impact:
     """Per-customer changes between what ``old`` and ``new`` say for the same down sets,
     in (customer id, service) order.
 
@@ -129,7 +131,8 @@ def swap_changes(old: SwapIndex, new: SwapIndex, down: AbstractSet[str],
         else:
             cause, index = cause_new.get(customer), new
         if cause is None:
-            incident_id, element, mid = incident_id_for(UNEXPLAINED, at), UNEXPLAINED, None
+            incident_id, element, mid = (incident_id_for(UNEXPLAINED, at, zone),
+                                          UNEXPLAINED, None)
         elif cause[0] == WINDOW:
             incident_id, element, mid = cause[1], windows[cause[1]][0], cause[1]
         else:

@@ -44,6 +44,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from forewarn.streams.network.events import SuspicionEvent, incident_id_for
+from forewarn.streams.network.operator_zone import DEFAULT_ZONE
 from forewarn.streams.network.thresholds import (
     DetectorSettings,
     comparisons_per_day,
@@ -134,8 +135,9 @@ class SuspicionDetector:
                  served: Mapping[str, int] | Callable[[str], int],
                  element_type: Callable[[str], str],
                  state: MutableMapping[str, dict[str, Any]], *,
-                 tested_elements: int | None = None) -> None:
+                 tested_elements: int | None = None, zone: str = DEFAULT_ZONE) -> None:
         self.settings = settings
+        self.zone = zone  # incident ids name local time there (the correlator sets its own)
         self.state = state
         self.counts = SuspicionCounts()
         self.clock = -math.inf
@@ -398,7 +400,7 @@ class SuspicionDetector:
     def _suspect(self, element: str, at: float) -> SuspicionEvent:
         tracker = self._trackers.get(element, {})
         entry = {
-            "incident_id": incident_id_for(element, at), "element_id": element,
+            "incident_id": incident_id_for(element, at, self.zone), "element_id": element,
             "cause_type": self.element_type(element), "since": at,
             "last_report": max(tracker.values(), default=at), "reports": len(tracker),
             "customers": self._served(element), "last_event_at": at, "pending": False,

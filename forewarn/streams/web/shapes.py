@@ -19,9 +19,10 @@ import geopandas as gpd
 import numpy as np
 import shapely
 
+from forewarn.streams.network.operator_zone import DEFAULT_ZONE, operator_zone
+
 __all__ = ["DEFAULT_ZONE", "MAP_TOLERANCE_DEG", "RegionShapes"]
 
-DEFAULT_ZONE = "Europe/Berlin"  # CONTRACT §2's default customer timezone
 MAP_TOLERANCE_DEG = 0.0001  # ~10 m: invisible on a desk map, shrinks large polygons a lot
 _SPACE = re.compile(r"\s+")
 
@@ -70,9 +71,7 @@ class RegionShapes:
         self._cells = _wgs84(region.cells)
         self._fibre = _wgs84(region.fibre_areas)
         customers = region.customers
-        zones = customers["timezone"].value_counts() if "timezone" in customers else None
-        if zones is not None and len(zones):
-            self.display_zone = str(zones.index[0])
+        self.display_zone = operator_zone(self.index)  # the zone incident ids are named in
         if self._areas is None:
             return
         areas = self._areas

@@ -23,11 +23,16 @@ class _Thread:
         self.checked.append(tp)
 
 
-def _consumer(fed: frozenset[str]) -> Any:
+class _Tables:
+    changelog_topics = frozenset({"t.episodes-changelog"})
+
+
+def _consumer(fed: frozenset[str], paused: frozenset[TP] = frozenset()) -> Any:
     consumer = object.__new__(_Consumer)  # no transport: only the check itself is exercised
-    app = object.__new__(WorkerApp)  # no Faust app behind it: only its client settings
+    app = object.__new__(WorkerApp)  # no Faust app behind it: its client settings, tables
     app.clients = ClientSettings(fed_topics=fed)
-    consumer.__dict__.update(app=app, _thread=_Thread())
+    app.__dict__["tables"] = _Tables()
+    consumer.__dict__.update(app=app, _thread=_Thread(), _paused_partitions=set(paused))
     return consumer
 
 
@@ -41,6 +46,23 @@ def test_other_topics_are_still_checked() -> None:
     consumer = _consumer(frozenset({"t.alarms.raw"}))
     consumer.verify_event_path(1000.0, TP("t.impacts", 3))
     assert consumer._thread.checked == [TP("t.impacts", 3)]
+
+
+def test_a_paused_changelog_of_an_owned_table_is_not_checked() -> None:
+    """After recovery Faust pauses the changelogs of the tables it owns and never fetches
+    them again: the check logged an error per partition every 7 s after 300 s."""
+    changelog = TP("t.episodes-changelog", 1)
+    consumer = _consumer(frozenset({"t.alarms.raw"}), paused=frozenset({changelog}))
+    consumer.verify_event_path(1000.0, changelog)
+    assert consumer._thread.checked == []
+
+
+def test_a_changelog_being_read_and_a_paused_stream_are_still_checked() -> None:
+    reading, held = TP("t.episodes-changelog", 0), TP("t.impacts", 0)
+    consumer = _consumer(frozenset({"t.alarms.raw"}), paused=frozenset({held}))
+    consumer.verify_event_path(1000.0, reading)
+    consumer.verify_event_path(1000.0, held)
+    assert consumer._thread.checked == [reading, held]
 
 
 class _Tty(io.StringIO):
