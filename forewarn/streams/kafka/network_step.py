@@ -3,7 +3,8 @@
 What the ``NetworkFeed`` calls per record (``network_feed.Process``): parse it (bad input:
 dead letters), correlate each parsed record (refused or failed: a dead letter, the rest goes
 on), record every impact message on the incident board, and encode what goes to
-``impacts`` and ``alarms.dead-letter``. The decisions are the stages'; this only connects
+``impacts``, ``alarms.dead-letter`` and (after the impacts are acknowledged)
+``incidents.events``. The decisions are the stages'; this only connects
 them and the hooks (``hooks.PipelineHooks.on_record``).
 """
 
@@ -23,7 +24,9 @@ from forewarn.streams.input.stage import NormaliseStage
 from forewarn.streams.kafka.hooks import PipelineHooks
 from forewarn.streams.kafka.network_feed import Outgoing
 from forewarn.streams.kafka.topics import TopicNames
+from forewarn.streams.network.calls_saved import split_contacts
 from forewarn.streams.network.incident_board import IncidentBoard
+from forewarn.streams.network.incident_lifecycle import IncidentEvent
 from forewarn.streams.network.refusals import RecordRefused
 from forewarn.streams.network.stage import NetworkStage, correlation_failure
 
@@ -74,9 +77,24 @@ class NetworkStep:
                 if record.get("kind") == "impact":
                     record["ingested_at"] = timestamp  # seconds (hooks.on_impact's latency)
                 out.append(Outgoing(names.impacts, partition, encode_json(record)))
+        out += [self._incident_event(e) for e in self.network.take_incident_events()]
         if not any(_is_tick(v) for v in accepted):
             self.hooks.on_record(timestamp)
         return out
+
+    def _incident_event(self, event: IncidentEvent) -> Outgoing:
+        """An incident event for ``incidents.events``, keyed by incident id. A final one is
+        split by who the board has seen told so far (live calls saved; replay splits again
+        from its notifications), and its counts go on the desk's incident."""
+        told = self.board.told_at(*event.told_ids) if event.final else None
+        record = event.record(told)
+        if event.final and event.contacts is not None and event.merged_into is None:
+            saved = split_contacts(event.contacts, told or {}, event.opened_at, event.at)
+            self.board.record_contacts(event.incident_id, saved, final=True,
+                                       told_ids=event.told_ids)
+        self.hooks.on_incident_event(event)
+        return Outgoing(self.names.incidents_events, None, encode_json(record),
+                        key=event.incident_id.encode(), after_ack=True)
 
 
 def _refusal(value: Any, refused: RecordRefused) -> dict[str, Any]:

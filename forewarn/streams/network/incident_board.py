@@ -29,8 +29,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from forewarn.domain import SERVICES, ImpactChange, Notification, to_iso
+from forewarn.domain import SERVICES, ImpactChange, Notification, from_iso, to_iso
 from forewarn.streams import records
+from forewarn.streams.network.calls_saved import CallsSaved, ToldLedger
 
 __all__ = ["KEEP_ENDED", "KEEP_NEWS", "Incident", "IncidentBoard", "PlannedWindow"]
 
@@ -156,6 +157,7 @@ class Incident:
     merged_into: str | None = None
     window: PlannedWindow | None = None
     news: list[dict[str, Any]] = field(default_factory=list)  # at, eta, message (ISO times)
+    contacts: CallsSaved | None = None  # calls saved (CONTRACT §8), once known
 
     @property
     def active(self) -> bool:
@@ -186,7 +188,16 @@ class Incident:
             "upcoming": False,
             "window": self.window.as_dict() if self.window is not None else None,
             "news": [dict(n) for n in self.news],
+            "contacts": _contacts(self.contacts),
         }
+
+
+def _contacts(saved: CallsSaved | None) -> dict[str, int] | None:
+    """The API's ``contacts`` of an incident: before / after notice and never told."""
+    if saved is None:
+        return None
+    return {"before_notice": saved.before_notice, "after_notice": saved.after_notice,
+            "never_told": saved.never_told}
 
 
 class IncidentBoard:
@@ -204,6 +215,7 @@ class IncidentBoard:
         self._suspicions: dict[str, dict[str, Any]] = {}  # open suspected incidents by id
         self._lock = threading.Lock()
         self.version = 0
+        self.told_ledger = ToldLedger()  # who was told when, per incident (calls saved)
 
     # -- writes (network agent, delivery agent, HTTP ingest) ----------------------------
 
@@ -403,6 +415,8 @@ class IncidentBoard:
 
     def record_delivery(self, notification: Notification) -> None:
         with self._lock:
+            self.told_ledger.note(notification.incident_id, notification.customer_id,
+                                  notification.stage, from_iso(notification.decided_at) or 0.0)
             incident: Incident | PlannedWindow | None = self._incidents.get(
                 notification.incident_id)
             if incident is None:  # planned notices go out before the window starts
@@ -433,6 +447,24 @@ class IncidentBoard:
                 self._suspicions.pop(incident_id, None)
             else:
                 self._suspicions[incident_id] = dict(suspicion)
+            self.version += 1
+
+    def told_at(self, *incident_ids: str) -> dict[str, float]:
+        """Customer id -> first told instant over ``incident_ids`` (deliveries seen so far)."""
+        with self._lock:
+            return self.told_ledger.told_at(*incident_ids)
+
+    def record_contacts(self, incident_id: str, saved: CallsSaved, *,
+                        final: bool = False, told_ids: Iterable[str] = ()) -> None:
+        """An incident's calls saved so far (or final: then its told-at entries go)."""
+        with self._lock:
+            found = self._incidents.get(incident_id)
+            if found is not None:
+                found.contacts = saved
+            elif incident_id in self._archive:
+                self._archive[incident_id]["contacts"] = _contacts(saved)
+            if final:
+                self.told_ledger.forget(incident_id, *told_ids)
             self.version += 1
 
     # -- reads (web handlers) ------------------------------------------------------------

@@ -25,6 +25,7 @@ from forewarn.streams.network.correlation import (
     PlannedNotice,
     WindowEnd,
 )
+from forewarn.streams.network.incident_lifecycle import IncidentEvent, IncidentLifecycle
 from forewarn.streams.partitioning import partitions_of
 
 __all__ = ["TICK_EVERY_S", "Input", "NetworkStage", "correlation_failure"]
@@ -59,6 +60,13 @@ class NetworkStage:
         self._last_tick = -math.inf
         self.records = 0
         self._table_ids, self._partition_table = self._index_partitions()
+        self.lifecycle = IncidentLifecycle()  # CONTRACT §8 incident events, in network order
+        self.incident_events: list[IncidentEvent] = []  # taken by the caller after each record
+
+    def take_incident_events(self) -> list[IncidentEvent]:
+        """The incident events of the records handled since the last call."""
+        taken, self.incident_events = self.incident_events, []
+        return taken
 
     def handle(self, value: Input, received_at: float | None = None) -> Out:
         """Everything one record (or control record) sends to ``impacts``.
@@ -122,6 +130,7 @@ class NetworkStage:
         return by_partition
 
     def _messages(self, events: list[NetworkEvent]) -> Out:
+        self.incident_events += self.lifecycle.feed(events)
         out: Out = []
         for event in events:
             if isinstance(event, Impact):

@@ -26,6 +26,9 @@ class StubNetwork:
     def __init__(self) -> None:
         self.seen: list[Any] = []
 
+    def take_incident_events(self) -> list[Any]:
+        return []
+
     def handle(self, value: Any, received_at: float | None = None) -> list[tuple[int, Any]]:
         self.seen.append(value)
         if isinstance(value, records.WallClock):
