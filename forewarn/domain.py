@@ -138,8 +138,6 @@ class CableCut:
     source_format: str = "cable_cut"
 
 
-InputRecord = Alarm | MaintenanceWindow | IncidentUpdate | CableCut
-
 CONTACT_CHANNELS: tuple[str, ...] = ("call", "ivr", "app", "chat", "desk")
 CONTACT_REASONS: tuple[str, ...] = ("no_service", "degraded", "other")
 
@@ -163,6 +161,9 @@ class Contact:
     lon: float | None = None
     lat: float | None = None
     source_format: str = "contact"
+
+
+InputRecord = Alarm | MaintenanceWindow | IncidentUpdate | CableCut | Contact
 
 
 @dataclass(frozen=True, slots=True)

@@ -39,7 +39,7 @@ from typing import Any
 
 from forewarn.domain import Alarm, InputRecord
 from forewarn.errors import AlarmFormatError
-from forewarn.streams.input.formats import alertmanager, cut, native, noc, tmf642, ves
+from forewarn.streams.input.formats import alertmanager, contact, cut, native, noc, tmf642, ves
 from forewarn.streams.input.formats.common import (
     Parsed,
     Record,
@@ -67,7 +67,8 @@ __all__ = [
     "raw_text",
 ]
 
-EXPECTED = "native, TMF642, VES 7, Alertmanager, maintenance, incident_update or cable_cut"
+EXPECTED = ("native, TMF642, VES 7, Alertmanager, maintenance, incident_update, cable_cut or "
+            "contact")
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,7 +89,8 @@ class InputFormat:
 @dataclass(frozen=True, slots=True)
 class ParseResult:
     """What one payload yielded. ``format`` is the detected format's name (``native``,
-    ``tmf642``, ``ves``, ``alertmanager``, ``maintenance``, ``incident_update``, ``unknown``;
+    ``tmf642``, ``ves``, ``alertmanager``, ``maintenance``, ``incident_update``, ``cable_cut``,
+    ``contact``, ``unknown``;
     ``mixed`` for an array whose items differ); each record also names its own
     ``source_format``, so accepted counts per format need only the records."""
 
@@ -118,6 +120,10 @@ FORMATS: tuple[InputFormat, ...] = (
     InputFormat(
         "cable_cut", 'a cable cut (type "cable_cut")', cut.looks_cable_cut, cut.parse_cable_cut,
     ),
+    InputFormat(
+        "contact", 'a customer contact (type "contact")',
+        contact.looks_contact, contact.parse_contact,
+    ),
     _NATIVE,
     InputFormat("tmf642", "a TM Forum TMF642 alarm", tmf642.looks_tmf642, tmf642.parse),
     InputFormat("ves", "an ONAP VES 7 event", ves.looks_ves, ves.parse),
@@ -133,7 +139,7 @@ def _unknown(obj: Record, path: str) -> Parsed:
     kind = obj.get("type")
     if kind is not None:
         problem = (f"unknown record type {shown(kind)} "
-                   "(expected maintenance, incident_update or cable_cut)")
+                   "(expected maintenance, incident_update, cable_cut or contact)")
         return Parsed(errors=[AlarmFormatError(at(path, "type"), problem)])
     problem = f"not a recognised alarm format (expected {EXPECTED})"
     return Parsed(errors=[AlarmFormatError(where(path), problem)])

@@ -1,0 +1,43 @@
+"""Contacts reach the network stage in its one order (issue 15 item 1). Until the contact
+handling is wired into the correlator, a contact only moves event time: it must neither
+fail nor change anybody's service."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from forewarn.domain import Contact, MaintenanceWindow
+from forewarn.geo import RegionIndex
+from forewarn.streams import records
+from forewarn.streams.network.stage import NetworkStage
+from tests.unit.network.network_helpers import changes, correlator
+
+
+def contact(at: float, customer_id: str = "C1") -> Contact:
+    return Contact("c-1", "app", "no_service", at, customer_id=customer_id)
+
+
+def test_contact_moves_event_time_and_changes_no_service(tiny_index: RegionIndex) -> None:
+    net = correlator(tiny_index)
+    assert net.apply(contact(500.0)) == []
+    assert net.clock == 500.0
+
+
+def test_contact_after_a_window_start_starts_the_window(tiny_index: RegionIndex) -> None:
+    net = correlator(tiny_index)
+    net.apply(MaintenanceWindow("M1", ("S-A",), 100, 1000, None, 0))
+    started = net.apply(contact(150.0))
+    planned = changes(started)
+    assert planned and all(c.planned and c.at == 100 for c in planned)  # at the window's start
+    assert net.clock == 150.0
+
+
+def test_network_stage_takes_a_normalised_contact_off_alarms_raw(
+    tiny_index: RegionIndex,
+) -> None:
+    stage = NetworkStage(correlator(tiny_index), 2)
+    wire: dict[str, Any] = records.normalised(contact(2_000_000_000.0))
+    out = stage.handle(wire)
+    assert stage.records == 1
+    assert {m["kind"] for _, m in out} == {"tick"}  # time reached every partition
+    assert stage.correlator.clock == 2_000_000_000.0
