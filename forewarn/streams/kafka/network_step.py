@@ -30,7 +30,12 @@ from forewarn.streams.network.incident_lifecycle import IncidentEvent
 from forewarn.streams.network.refusals import RecordRefused
 from forewarn.streams.network.stage import NetworkStage, correlation_failure
 
-__all__ = ["NetworkStep", "encode_json"]
+__all__ = ["CONTACTS_EVERY_S", "NetworkStep", "encode_json"]
+
+#: The desk's calls saved of open incidents are recomputed at most this often (each time
+#: over all of the incident's contacts: a call storm must not make that quadratic); live
+#: workers' wall-clock ticks pass here every second, so the last contacts show too.
+CONTACTS_EVERY_S = 1.0
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +58,8 @@ class NetworkStep:
         self.clock = clock
         self.hooks = hooks
         self._wall_clock = clock is time.time
+        self._pending_contacts: set[str] = set()  # open incidents whose desk counts are stale
+        self._contacts_due = 0.0
 
     def __call__(self, raw: bytes, timestamp: float) -> list[Outgoing]:
         """Parse and correlate one raw record: what it sends to dead letters and impacts."""
@@ -78,6 +85,12 @@ class NetworkStep:
                     record["ingested_at"] = timestamp  # seconds (hooks.on_impact's latency)
                 out.append(Outgoing(names.impacts, partition, encode_json(record)))
         out += [self._incident_event(e) for e in self.network.take_incident_events()]
+        self._pending_contacts.update(self.network.lifecycle.take_contacted())
+        if self._pending_contacts and time.monotonic() >= self._contacts_due:
+            self._contacts_due = time.monotonic() + CONTACTS_EVERY_S
+            for incident_id in sorted(self._pending_contacts):
+                self._contacts_so_far(incident_id)
+            self._pending_contacts.clear()
         if not any(_is_tick(v) for v in accepted):
             self.hooks.on_record(timestamp)
         return out
@@ -86,7 +99,9 @@ class NetworkStep:
         """An incident event for ``incidents.events``, keyed by incident id. A final one is
         split by who the board has seen told so far (live calls saved; replay splits again
         from its notifications), and its counts go on the desk's incident."""
-        told = self.board.told_at(*event.told_ids) if event.final else None
+        told = (self.board.told_at(*event.told_ids,
+                                   customers={c.customer_id for c in event.contacts or ()})
+                if event.final else None)
         record = event.record(told)
         if event.final and event.contacts is not None and event.merged_into is None:
             saved = split_contacts(event.contacts, told or {}, event.opened_at, event.at)
@@ -95,6 +110,16 @@ class NetworkStep:
         self.hooks.on_incident_event(event)
         return Outgoing(self.names.incidents_events, None, encode_json(record),
                         key=event.incident_id.encode(), after_ack=True)
+
+    def _contacts_so_far(self, incident_id: str) -> None:
+        """The desk's calls saved of an open incident (callers not told yet count as never
+        told until it ends)."""
+        known = self.network.lifecycle.contacts(incident_id)
+        if known is None:
+            return
+        told_ids, opened_at, contacts = known
+        told = self.board.told_at(*told_ids, customers={c.customer_id for c in contacts})
+        self.board.record_contacts(incident_id, split_contacts(contacts, told, opened_at))
 
 
 def _refusal(value: Any, refused: RecordRefused) -> dict[str, Any]:

@@ -216,6 +216,7 @@ class IncidentBoard:
         self._lock = threading.Lock()
         self.version = 0
         self.told_ledger = ToldLedger()  # who was told when, per incident (calls saved)
+        self._contacts_total = dict.fromkeys(("before_notice", "after_notice", "never_told"), 0)
 
     # -- writes (network agent, delivery agent, HTTP ingest) ----------------------------
 
@@ -449,14 +450,18 @@ class IncidentBoard:
                 self._suspicions[incident_id] = dict(suspicion)
             self.version += 1
 
-    def told_at(self, *incident_ids: str) -> dict[str, float]:
-        """Customer id -> first told instant over ``incident_ids`` (deliveries seen so far)."""
+    def told_at(self, *incident_ids: str,
+                customers: Iterable[str] | None = None) -> dict[str, float]:
+        """Customer id -> first told instant over ``incident_ids`` (deliveries seen so far),
+        only for ``customers`` when given."""
         with self._lock:
-            return self.told_ledger.told_at(*incident_ids)
+            return self.told_ledger.told_at(*incident_ids, customers=customers)
 
     def record_contacts(self, incident_id: str, saved: CallsSaved, *,
                         final: bool = False, told_ids: Iterable[str] = ()) -> None:
-        """An incident's calls saved so far (or final: then its told-at entries go)."""
+        """An incident's calls saved so far (not told yet counts as never told until the
+        end), or its final counts: then they add to the totals (metrics) and its told-at
+        entries go."""
         with self._lock:
             found = self._incidents.get(incident_id)
             if found is not None:
@@ -465,7 +470,15 @@ class IncidentBoard:
                 self._archive[incident_id]["contacts"] = _contacts(saved)
             if final:
                 self.told_ledger.forget(incident_id, *told_ids)
+                for when, n in (_contacts(saved) or {}).items():
+                    self._contacts_total[when] = self._contacts_total.get(when, 0) + n
             self.version += 1
+
+    def contacts_total(self) -> dict[str, int]:
+        """Contacts of ended incidents' affected customers, by ``before_notice`` /
+        ``after_notice`` / ``never_told`` (the metric ``forewarn_incident_contacts``)."""
+        with self._lock:
+            return dict(self._contacts_total)
 
     # -- reads (web handlers) ------------------------------------------------------------
 

@@ -161,6 +161,7 @@ class IncidentLifecycle:
         self._free: list[int] = []
         self._lookup: pd.Index | None = None  # customer id -> position in _ids, built on use
         self._mapped: tuple[np.ndarray, np.ndarray] | None = None  # foreign ids -> positions
+        self.contacted: set[str] = set()  # open incidents with new contacts (for the desk)
 
     # -- reads -----------------------------------------------------------------------
 
@@ -174,12 +175,19 @@ class IncidentLifecycle:
         return self._customers(found.code) if found is not None else dict.fromkeys(
             SERVICE_NAMES, 0)
 
-    def contacts(self, incident_id: str) -> tuple[tuple[str, ...], list[ContactNote]]:
-        """An open incident's told ids (itself and merged ids) and contacts so far."""
+    def contacts(self, incident_id: str
+                 ) -> tuple[tuple[str, ...], float, list[ContactNote]] | None:
+        """An open incident's told ids (itself and merged ids), ``opened_at`` and contacts
+        so far; None when it is not open."""
         found = self._open.get(incident_id)
         if found is None:
-            return (incident_id,), []
-        return (incident_id, *found.aliases), list(found.contacts.values())
+            return None
+        return (incident_id, *found.aliases), found.opened_at, list(found.contacts.values())
+
+    def take_contacted(self) -> list[str]:
+        """Open incidents that got contacts since the last call (their counts so far changed)."""
+        taken, self.contacted = sorted(self.contacted), set()
+        return [i for i in taken if i in self._open]
 
     # -- the one entry point -------------------------------------------------------------
 
@@ -408,6 +416,7 @@ class IncidentLifecycle:
             found.unrecorded += 1
             return
         found.contacts[note.contact_id] = note
+        self.contacted.add(found.incident_id)
 
     # -- after a takeover --------------------------------------------------------------
 

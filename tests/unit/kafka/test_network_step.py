@@ -14,6 +14,7 @@ from forewarn.streams.kafka.hooks import NO_HOOKS, PipelineHooks
 from forewarn.streams.kafka.network_step import NetworkStep
 from forewarn.streams.kafka.topics import TopicNames
 from forewarn.streams.network.incident_board import IncidentBoard
+from forewarn.streams.network.incident_lifecycle import IncidentLifecycle
 
 NAMES = TopicNames("t.")
 ALARM = {"alarm_id": "a-1", "element_id": "S-A", "state": "raised", "severity": "critical",
@@ -25,6 +26,7 @@ class StubNetwork:
 
     def __init__(self) -> None:
         self.seen: list[Any] = []
+        self.lifecycle = IncidentLifecycle()
 
     def take_incident_events(self) -> list[Any]:
         return []
