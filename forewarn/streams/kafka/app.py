@@ -141,7 +141,8 @@ def build_pipeline(index: Any, options: PipelineOptions) -> Pipeline:
     feed = NetworkFeed(bootstrap=options.bootstrap, topic=names.alarms_raw, journal=journal,
                        process=NetworkStep(stages.normalise, stages.network, stages.board,
                                            names, clock=options.clock, hooks=options.hooks),
-                       on_loaded=stages.correlator.rebuild, on_failure=crash,
+                       on_loaded=functools.partial(_rebuild_network, stages.network),
+                       on_failure=crash,
                        pack=functools.partial(batch_envelopes, names.impacts),
                        client_options=security, fetch_max_wait_ms=kafka.fetch_max_wait_ms,
                        client_id=f"{app.conf.id}-network")
@@ -186,6 +187,13 @@ def build_pipeline(index: Any, options: PipelineOptions) -> Pipeline:
                             "incidents": journal.table("incidents"),
                             "episodes": tables.episodes, "sent": tables.sent,
                             "history": tables.history})
+
+
+def _rebuild_network(network: NetworkStage) -> None:
+    """After the journal is loaded: the correlator's in-memory views, then the incident
+    lifecycle from them."""
+    network.correlator.rebuild()
+    network.rebuild_lifecycle()
 
 
 def _faust_app(options: PipelineOptions, clients: ClientSettings) -> WorkerApp:

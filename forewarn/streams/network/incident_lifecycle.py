@@ -38,14 +38,18 @@ under which incident is an ``int32`` code per customer and service (8 bytes per 
 aligned with the region index's id array, not a Python object per customer. Index versions:
 a row whose ids are another array is mapped by id once per array (cached).
 
-State: in memory, rebuilt by :meth:`IncidentLifecycle.rebuild` from the correlator's view
-after a takeover (open incidents and who is out under each); contacts and suspicions seen
-before the takeover are not in the journal, so they are lost (counts restart at zero).
+State: in memory. After a takeover it is rebuilt (:meth:`IncidentLifecycle.rebuild`, called
+by ``NetworkStage.rebuild_lifecycle`` once the journal is loaded) from the journalled open
+incidents and who is out under each now, so their ``updated`` / ``resolved`` events go on and
+no ``opened`` repeats; records after the journal's offset are processed again and may repeat
+their events. Contacts and suspicions seen before the takeover are not journalled: their
+counts restart at zero (a suspected incident reappears when the detector reports it again).
+Bounded: one code per customer and service (the region's size), the open incidents, and
+``MAX_CONTACTS`` contacts per incident.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -424,16 +428,20 @@ class IncidentLifecycle:
                 out: Mapping[str, Mapping[str, np.ndarray]]) -> None:
         """Start again from the network's state: ``incidents`` open now as ``(incident_id,
         element_id, cause_type, since)``, and per incident id and service the positions in
-        ``ids`` out under it. Emits nothing (those incidents were opened before)."""
+        ``ids`` out under it (a position named by two incidents goes to the first). Emits
+        nothing: those incidents were opened before."""
         self._reset()
         self._align(ids)
         for incident_id, element, cause_type, since in incidents:
+            if incident_id in self._open:
+                continue
             found = self._start(incident_id, element, cause_type, since)
             for s, service in enumerate(SERVICE_NAMES):
                 positions = np.asarray(out.get(incident_id, {}).get(service, []), np.int64)
+                positions = positions[self._codes[s, positions] == _NONE]
                 self._codes[s, positions] = found.code
                 self._counts[found.code, s] = len(positions)
             self._note_peak(found)
         for found in list(self._open.values()):
             if not self._counts[found.code].any():
-                self._close(found, "resolved", math.inf)  # nothing out: nothing to follow
+                self._close(found, "resolved", found.opened_at)  # nobody out: nothing to follow

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from forewarn.domain import IncidentUpdate, MaintenanceWindow
@@ -16,6 +18,7 @@ from forewarn.streams.network.events import (
 )
 from forewarn.streams.network.incident_lifecycle import IncidentEvent, IncidentLifecycle
 from forewarn.streams.network.service_states import OK, OUT, Cause
+from forewarn.streams.network.stage import NetworkStage
 from tests.unit.network.network_helpers import cleared, correlator, raised
 
 T0 = 1_780_000_000.0
@@ -223,3 +226,18 @@ def test_a_large_impact_is_counted_without_a_python_object_per_customer() -> Non
     life = IncidentLifecycle()
     assert life.feed([out])[0].customers == {"mobile": n, "fibre": 0}
     assert kinds(life.feed([back])) == [("INC-big", "resolved")]
+
+
+def test_after_a_takeover_open_incidents_go_on_from_the_journalled_state(
+        tiny_index: RegionIndex) -> None:
+    state: dict[str, dict[str, Any]] = {"elements": {}, "windows": {}, "incidents": {},
+                                        "cuts": {}}
+    before = NetworkStage(correlator(tiny_index, state), 2)
+    before.handle(raised("x", "S-A", T0))
+    opened = before.take_incident_events()
+    after = NetworkStage(correlator(tiny_index, state), 2)  # new owner, same journal
+    after.rebuild_lifecycle()
+    assert after.take_incident_events() == []  # opened before: not again
+    assert after.lifecycle.customers(opened[0].incident_id) == opened[0].customers
+    after.handle(cleared("x", "S-A", T0 + 600))
+    assert kinds(after.take_incident_events()) == [(opened[0].incident_id, "resolved")]
