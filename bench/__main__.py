@@ -15,6 +15,7 @@ BENCHMARKS = {
     "lookup": "bench.lookup",  # service-desk customer lookup latency, 1M customers
     "ingest-hostile": "bench.ingest_hostile",  # 50k invalid records in one 1 MB request
     "messages": "bench.messages",  # cost of typed internal messages on the fan-out path
+    "lifecycle": "bench.lifecycle",  # what incident events add to the network stage
 }
 
 
