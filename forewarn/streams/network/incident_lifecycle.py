@@ -230,7 +230,8 @@ class IncidentLifecycle:
         out_rows = impact.states == OUT
         cause_codes = np.full(len(impact.causes), _NONE, dtype=np.int64)
         opened: list[_Open] = []
-        for c in np.unique(impact.cause_of[out_rows]).tolist():
+        used = np.bincount(impact.cause_of[out_rows], minlength=len(impact.causes))
+        for c in np.flatnonzero(used).tolist():
             at, incident_id, element, cause_type, _ = impact.causes[c]
             found = self._open.get(incident_id)
             if found is None:
@@ -250,8 +251,9 @@ class IncidentLifecycle:
         for found in opened:
             self._note_peak(found)
             out.append(self._event(found, "opened", at))
-        touched = np.unique(np.concatenate([old[old >= 0], new[new >= 0]])).tolist()
-        for code in touched:
+        touched = np.flatnonzero(np.bincount(old[old >= 0], minlength=len(self._counts))
+                                 + np.bincount(new[new >= 0], minlength=len(self._counts)))
+        for code in touched.tolist():
             found = self._by_code[code]
             if found in opened:
                 continue
@@ -265,10 +267,8 @@ class IncidentLifecycle:
     def _positions(self, impact: Impact) -> np.ndarray:
         """Rows of ``impact`` as positions in the ids the codes are aligned with."""
         ids = impact.customer_ids
-        if self._ids is None:
-            lookup = pd.Index(ids, dtype=object)  # needed for contacts anyway; ids must be unique
-            self._align(ids if lookup.is_unique else np.asarray([], dtype=object))
-            self._lookup = lookup if lookup.is_unique else None
+        if self._ids is None:  # usually the index's id array: no copy, no hashing
+            self._align(ids)
         if ids is self._ids:
             positions: np.ndarray = impact.positions
             return positions
@@ -300,15 +300,33 @@ class IncidentLifecycle:
         return np.asarray(positions, dtype=np.int64)
 
     def _index(self) -> pd.Index:
+        """Customer id -> position, hashed on first use (a contact, another id array)."""
         if self._lookup is None:
             assert self._ids is not None
-            self._lookup = pd.Index(self._ids, dtype=object)
+            lookup = pd.Index(self._ids, dtype=object)
+            if not lookup.is_unique:  # rows of ``Impact.of`` repeat a customer per service
+                lookup = self._dedupe(lookup)
+            self._lookup = lookup
         return self._lookup
+
+    def _dedupe(self, lookup: pd.Index) -> pd.Index:
+        """Re-align the codes to the distinct ids (each customer once)."""
+        unique: pd.Index = pd.Index(pd.unique(np.asarray(self._ids, dtype=object)),
+                                    dtype=object)
+        moved = unique.get_indexer(lookup)
+        codes = np.full((len(SERVICE_NAMES), len(unique)), _NONE, dtype=np.int32)
+        for s in range(len(SERVICE_NAMES)):
+            held = self._codes[s] >= 0
+            codes[s, moved[held]] = self._codes[s, held]
+        self._ids, self._codes, self._mapped = np.asarray(unique, dtype=object), codes, None
+        return unique
 
     def _add(self, codes: np.ndarray, services: np.ndarray, sign: int) -> None:
         keep = codes >= 0
-        if keep.any():
-            np.add.at(self._counts, (codes[keep], services[keep]), sign)
+        if keep.any():  # one bincount over (code, service) cells, not a slow np.add.at
+            cells = codes[keep].astype(np.int64) * len(SERVICE_NAMES) + services[keep]
+            added = np.bincount(cells, minlength=self._counts.size)
+            self._counts += sign * added.reshape(self._counts.shape)
 
     def _customers(self, code: int) -> dict[str, int]:
         return dict(zip(SERVICE_NAMES, self._counts[code].tolist(), strict=True))

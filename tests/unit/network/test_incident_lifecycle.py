@@ -241,3 +241,15 @@ def test_after_a_takeover_open_incidents_go_on_from_the_journalled_state(
     assert after.lifecycle.customers(opened[0].incident_id) == opened[0].customers
     after.handle(cleared("x", "S-A", T0 + 600))
     assert kinds(after.take_incident_events()) == [(opened[0].incident_id, "resolved")]
+
+
+def test_a_customer_out_of_both_services_counts_one_contact_once() -> None:
+    life = IncidentLifecycle()
+    c = cause("INC-1", T0)
+    life.feed([impact([("a", "mobile", OUT, c), ("a", "fibre", OUT, c)])])
+    life.feed([contact("k1", "a", T0 + 10)])
+    life.feed([impact([("a", "mobile", OK, cause("INC-1", T0 + 50))])])
+    life.feed([contact("k2", "a", T0 + 60)])  # still out of fibre: the incident's
+    done = life.feed([impact([("a", "fibre", OK, cause("INC-1", T0 + 70))])])
+    assert kinds(done) == [("INC-1", "resolved")]
+    assert done[0].record({})["contacts_never_told"] == 2
