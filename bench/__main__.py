@@ -16,6 +16,7 @@ BENCHMARKS = {
     "ingest-hostile": "bench.ingest_hostile",  # 50k invalid records in one 1 MB request
     "messages": "bench.messages",  # cost of typed internal messages on the fan-out path
     "lifecycle": "bench.lifecycle",  # what incident events add to the network stage
+    "sensors": "bench.sensors",  # suspected incidents: detection delay vs false suspicions
 }
 
 

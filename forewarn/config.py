@@ -36,6 +36,7 @@ __all__ = [
     "KafkaSettings",
     "LegalSettings",
     "NotifySettings",
+    "SensorSettings",
     "Settings",
     "WebSettings",
     "load_settings",
@@ -138,6 +139,48 @@ class LegalSettings(_Section):
             raise ValueError("'report' needs customer contacts (not yet supported); "
                              "use 'outage'")
         return value
+
+
+class SensorSettings(_Section):
+    """Customers as sensors (``[sensors]``, CONTRACT §8): when no-service reports of customers
+    not in a known outage make an element *suspected* (``streams.network.suspicion``).
+
+    ``window_s``: the sliding window reports are counted in, and how long a suspicion lives
+    without a new report or a confirmation. ``min_reports``: the fewest distinct reporting
+    customers that can ever raise a suspicion. ``background_per_customer_day``: the rate at
+    which a customer reports no service when nothing is wrong (the null hypothesis of the
+    test). ``false_alarms_per_day``: how many suspicions a day background reports alone may
+    raise over all elements; the per-element threshold follows from it.
+    ``update_interval_s``: at most one ``updated`` event per suspicion this often.
+    ``max_reports_per_element``, ``max_reporters``, ``max_open``: memory bounds (reporters
+    tracked per element, reporting customers tracked overall, open suspicions); beyond them
+    the oldest reporters are forgotten and new suspicions are refused (counted).
+    ``alertmanager_url``: where suspected incidents are POSTed as Alertmanager webhooks
+    (``streams.kafka.suspicion_webhook``; "" = off), ``alertmanager_timeout_s`` per attempt,
+    ``alertmanager_attempts`` in all.
+    """
+
+    window_s: float = Field(900.0, gt=0, le=86400)
+    min_reports: int = Field(5, ge=1, le=10_000)
+    background_per_customer_day: float = Field(0.002, gt=0, le=100)
+    false_alarms_per_day: float = Field(0.01, gt=0, le=1000)
+    update_interval_s: float = Field(60.0, ge=0)
+    max_reports_per_element: int = Field(1000, ge=1)
+    max_reporters: int = Field(100_000, ge=1)
+    max_open: int = Field(1000, ge=1)
+    # Suspected incidents out to the NOC as Alertmanager webhooks (v4); "" = off. May carry
+    # credentials: never logged.
+    alertmanager_url: str = ""
+    alertmanager_timeout_s: float = Field(5.0, gt=0, le=60)  # per attempt
+    alertmanager_attempts: int = Field(3, ge=1, le=10)  # then the payload is given up (counted)
+
+    @model_validator(mode="after")
+    def _caps_above_min_reports(self) -> SensorSettings:
+        if self.max_reports_per_element < self.min_reports:
+            raise ValueError(f"sensors.max_reports_per_element = {self.max_reports_per_element}"
+                             f" is below sensors.min_reports = {self.min_reports}: "
+                             "no element could ever be suspected")
+        return self
 
 
 class IndexSettings(_Section):
@@ -246,6 +289,7 @@ class Settings(_Section):
     legal: LegalSettings = Field(LegalSettings(), validate_default=True)  # quiet-hours check
     index: IndexSettings = IndexSettings()
     web: WebSettings = WebSettings()
+    sensors: SensorSettings = SensorSettings()
     channels: dict[str, ChannelSettings] = {}
 
     @field_validator("legal")

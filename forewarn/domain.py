@@ -105,7 +105,11 @@ class MaintenanceWindow:
 
 @dataclass(frozen=True, slots=True)
 class IncidentUpdate:
-    """News from the NOC about an incident, named by its id or by one of its elements."""
+    """News from the NOC about an incident, named by its id or by one of its elements.
+
+    ``confirm``: the NOC confirms a *suspected* incident (CONTRACT §8: customers' reports,
+    no alarm) named by its id or element; it becomes an outage of that element from
+    ``event_time``."""
 
     event_time: float
     incident_id: str | None = None
@@ -113,6 +117,7 @@ class IncidentUpdate:
     eta: float | None = None
     message: str | None = None
     source_format: str = "native"
+    confirm: bool = False
 
 
 @dataclass(frozen=True, slots=True)

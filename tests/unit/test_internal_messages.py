@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from forewarn.domain import Alarm, MaintenanceWindow
+from forewarn.domain import Alarm, IncidentUpdate, MaintenanceWindow
 from forewarn.streams import records
 from forewarn.streams.input.stage import NormaliseStage
 from forewarn.streams.records import (
@@ -134,3 +134,11 @@ def test_an_impact_message_counts_its_changes_without_building_them() -> None:
     message = ImpactMessage(1.0, "i", "e", "site", {"mobile": ["a", "b"]}, {"fibre": ["c"]},
                             {"mobile": ["d"]})
     assert message.changes() == 4
+
+
+def test_a_noc_confirmation_keeps_confirm_on_alarms_raw_and_an_ordinary_update_travels_as_before():
+    confirm = IncidentUpdate(1_700_000_000.0, incident_id="INC-1", confirm=True)
+    plain = IncidentUpdate(1_700_000_000.0, element_id="PON-1", message="crew on site")
+    assert records.input_from_record(records.input_to_record(confirm)) == confirm
+    assert "confirm" not in records.input_to_record(plain)
+    assert records.input_from_record(records.input_to_record(plain)) == plain

@@ -41,6 +41,7 @@ from forewarn.streams.kafka.hooks import NO_HOOKS, PipelineHooks
 from forewarn.streams.kafka.network_feed import NetworkFeed, batch_envelopes
 from forewarn.streams.kafka.network_journal import StateJournal
 from forewarn.streams.kafka.network_step import NetworkStep
+from forewarn.streams.kafka.suspicion_webhook import SuspicionWebhook
 from forewarn.streams.kafka.tls import aiokafka_security, faust_credentials
 from forewarn.streams.kafka.topics import COMPRESSION, TopicNames
 from forewarn.streams.kafka.topology import (
@@ -56,7 +57,9 @@ from forewarn.streams.network.event_time import EventTimeGuard
 from forewarn.streams.network.flapping import FlapDetector
 from forewarn.streams.network.incident_board import IncidentBoard
 from forewarn.streams.network.index_reload import IndexReloader, LiveIndex, ReloadingNetworkStage
+from forewarn.streams.network.serving import served_counts
 from forewarn.streams.network.stage import NetworkStage
+from forewarn.streams.network.suspicion import SuspicionDetector
 from forewarn.streams.network.windows import MaintenanceSchedule
 from forewarn.templates import MessageRenderer
 
@@ -138,9 +141,14 @@ def build_pipeline(index: Any, options: PipelineOptions) -> Pipeline:
     async def crash(exc: BaseException) -> None:
         await app.crash(exc)  # state in memory may be ahead of the journal: start afresh
 
+    sensors = settings.sensors
+    webhook = (SuspicionWebhook(sensors.alertmanager_url, timeout_s=sensors.alertmanager_timeout_s,
+                                attempts=sensors.alertmanager_attempts)
+               if sensors.alertmanager_url else None)  # suspected incidents to the NOC
     feed = NetworkFeed(bootstrap=options.bootstrap, topic=names.alarms_raw, journal=journal,
                        process=NetworkStep(stages.normalise, stages.network, stages.board,
-                                           names, clock=options.clock, hooks=options.hooks),
+                                           names, clock=options.clock, hooks=options.hooks,
+                                           webhook=webhook),
                        on_loaded=functools.partial(_rebuild_network, stages.network),
                        on_failure=crash,
                        pack=functools.partial(batch_envelopes, names.impacts),
@@ -155,6 +163,8 @@ def build_pipeline(index: Any, options: PipelineOptions) -> Pipeline:
     app.on_partitions_revoked.connect(ownership.on_revoked)  # type: ignore[arg-type]
     app.on_partitions_assigned.connect(ownership.on_assigned)  # type: ignore[arg-type]
     app.on_before_shutdown.connect(ownership.on_shutdown)  # type: ignore[arg-type]
+    if webhook is not None:
+        app.on_before_shutdown.connect(_stopper(webhook))
 
     app.agent(topics.alarms_raw, name="network")(ignore_raw_records)
     app.agent(topics.impacts, name="customers")(
@@ -178,13 +188,15 @@ def build_pipeline(index: Any, options: PipelineOptions) -> Pipeline:
                        tables={"episodes": tables.episodes, "history": tables.history},
                        network_topic=names.alarms_raw, partitions=kafka.partitions,
                        stages={"normalise": stages.normalise, "network": stages.network,
-                               "customers": stages.customers, "delivery": stages.delivery})
+                               "customers": stages.customers, "delivery": stages.delivery,
+                               "webhook": webhook})
 
     return Pipeline(app, names, stages.board, stages.normalise, stages.network,
                     stages.customers, stages.delivery,
                     tables={"elements": journal.table("elements"),
                             "windows": journal.table("windows"),
                             "incidents": journal.table("incidents"),
+                            "suspicions": journal.table("suspicions"),
                             "episodes": tables.episodes, "sent": tables.sent,
                             "history": tables.history})
 
@@ -194,6 +206,15 @@ def _rebuild_network(network: NetworkStage) -> None:
     lifecycle from them."""
     network.correlator.rebuild()
     network.rebuild_lifecycle()
+
+
+def _stopper(webhook: SuspicionWebhook) -> Callable[..., Awaitable[None]]:
+    """A shutdown-signal receiver that stops the webhook's sender."""
+
+    async def stop(sender: Any, **_: Any) -> None:
+        await webhook.stop()
+
+    return stop
 
 
 def _faust_app(options: PipelineOptions, clients: ClientSettings) -> WorkerApp:
@@ -245,6 +266,10 @@ def _stages(index: Any, options: PipelineOptions, journal: StateJournal,
         cuts=journal.table("cuts"),  # raised cable cuts by cut_id
         event_time=EventTimeGuard(correlation.max_future_skew_s, correlation.max_age_s,
                                   live=options.live),
+        # Customers as sensors: reporters in the window and open suspicions, journalled.
+        suspicion=SuspicionDetector(settings.sensors, served_counts(index), index.element_type,
+                                    journal.table("suspicions")),
+        country=settings.legal.country,
     )
     live = LiveIndex(index)  # customer lookups follow index versions (hot reload)
     reloader = IndexReloader(Path(settings.index.dir), live) if settings.index.dir else None

@@ -4,8 +4,10 @@ What the ``NetworkFeed`` calls per record (``network_feed.Process``): parse it (
 dead letters), correlate each parsed record (refused or failed: a dead letter, the rest goes
 on), record every impact message on the incident board, and encode what goes to
 ``impacts``, ``alarms.dead-letter`` and (after the impacts are acknowledged)
-``incidents.events``. The decisions are the stages'; this only connects
-them and the hooks (``hooks.PipelineHooks.on_record``).
+``incidents.events``. Suspected incidents (which send nothing to ``impacts``) go to the
+board and, when configured, to the NOC's Alertmanager webhook (``suspicion_webhook``,
+queued: never on this path's clock). The decisions are the stages'; this only connects them
+and the hooks (``hooks.PipelineHooks.on_record``).
 """
 
 from __future__ import annotations
@@ -23,14 +25,16 @@ from forewarn.streams.input.normalise import dead_letter
 from forewarn.streams.input.stage import NormaliseStage
 from forewarn.streams.kafka.hooks import PipelineHooks
 from forewarn.streams.kafka.network_feed import Outgoing
+from forewarn.streams.kafka.suspicion_webhook import SuspicionWebhook
 from forewarn.streams.kafka.topics import TopicNames
 from forewarn.streams.network.calls_saved import split_contacts
+from forewarn.streams.network.events import SuspicionEvent
 from forewarn.streams.network.incident_board import IncidentBoard
 from forewarn.streams.network.incident_lifecycle import IncidentEvent
 from forewarn.streams.network.refusals import RecordRefused
 from forewarn.streams.network.stage import NetworkStage, correlation_failure
 
-__all__ = ["CONTACTS_EVERY_S", "NetworkStep", "encode_json"]
+__all__ = ["CONTACTS_EVERY_S", "NetworkStep", "encode_json", "suspicion_entry"]
 
 #: The desk's calls saved of open incidents are recomputed at most this often (each time
 #: over all of the incident's contacts: a call storm must not make that quadratic); live
@@ -50,13 +54,15 @@ class NetworkStep:
     """
 
     def __init__(self, normalise: NormaliseStage, network: NetworkStage, board: IncidentBoard,
-                 names: TopicNames, *, clock: Callable[[], float], hooks: PipelineHooks) -> None:
+                 names: TopicNames, *, clock: Callable[[], float], hooks: PipelineHooks,
+                 webhook: SuspicionWebhook | None = None) -> None:
         self.normalise = normalise
         self.network = network
         self.board = board
         self.names = names
         self.clock = clock
         self.hooks = hooks
+        self.webhook = webhook
         self._wall_clock = clock is time.time
         self._pending_contacts: set[str] = set()  # open incidents whose desk counts are stale
         self._contacts_due = 0.0
@@ -84,6 +90,7 @@ class NetworkStep:
                 if record.get("kind") == "impact":
                     record["ingested_at"] = timestamp  # seconds (hooks.on_impact's latency)
                 out.append(Outgoing(names.impacts, partition, encode_json(record)))
+            self._sensed()
         out += [self._incident_event(e) for e in self.network.take_incident_events()]
         self._pending_contacts.update(self.network.lifecycle.take_contacted())
         if self._pending_contacts and time.monotonic() >= self._contacts_due:
@@ -120,6 +127,22 @@ class NetworkStep:
         told_ids, opened_at, contacts = known
         told = self.board.told_at(*told_ids, customers={c.customer_id for c in contacts})
         self.board.record_contacts(incident_id, split_contacts(contacts, told, opened_at))
+
+
+    def _sensed(self) -> None:
+        """Suspicion events to the board (the desk) and the NOC's webhook."""
+        for event in self.network.take_sensed():
+            if isinstance(event, SuspicionEvent):
+                self.board.record_suspicion(suspicion_entry(event))
+                if self.webhook is not None:
+                    self.webhook.submit(event)
+
+
+def suspicion_entry(event: SuspicionEvent) -> dict[str, Any]:
+    """What the board keeps of a suspicion event (``IncidentBoard.record_suspicion``)."""
+    return {"incident_id": event.incident_id, "element_id": event.element_id,
+            "cause_type": event.cause_type, "event": event.event, "at": event.at,
+            "reports": event.reports, "customers": event.customers}
 
 
 def _refusal(value: Any, refused: RecordRefused) -> dict[str, Any]:

@@ -28,6 +28,25 @@ Beyond CONTRACT §3 (issue 3):
   emitting exactly the differences between what the old and the new index say
   (``forewarn.streams.network.index_swap``).
 
+Customers as sensors (CONTRACT §8, issue 15):
+
+* a ``Contact`` is resolved to its customer (``network/contacts.py``; unknown: refused naming
+  ``customer_id`` / ``phone``), emitted as ``ContactSeen`` (with whether the customer was in
+  a known outage at that instant), and a ``no_service`` contact of a customer in no known
+  outage is reported to the suspicion detector with every element that serves them;
+  the detector's ``SuspicionEvent``s (suspected / updated / cancelled) are emitted in order,
+  and it advances wherever event time does;
+* an ``IncidentUpdate`` with ``confirm`` that names an open suspicion (by incident or element
+  id) turns it into an outage: a synthetic critical alarm, alarm id = the suspected
+  incident's id, takes the element down at the update's event time (the NOC ends it with a
+  native clear of that ``alarm_id`` on that element), and the incident registered for that
+  root carries the suspected incident's id. A confirm that names no open suspicion is
+  counted (``counts.unmatched_confirms``) and changes nothing;
+* an alarm that takes a suspected element down joins its suspicion: ``confirmed``, and the
+  alarm-backed incident keeps the suspected id (when that element is the root); an alarm on
+  an ancestor confirms the suspicions below it, whose customers go out under the ancestor's
+  incident.
+
 State lives in the mappings passed in (Faust tables in production): element alarms,
 windows, incidents per root, raised cuts. Everything else is derived and rebuilt from them.
 """
@@ -38,27 +57,36 @@ import logging
 import math
 from collections.abc import MutableMapping
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 import numpy as np
 
 from forewarn.domain import (
     Alarm,
     CableCut,
+    Contact,
     IncidentUpdate,
     InputRecord,
     MaintenanceWindow,
+)
+from forewarn.streams.network.contacts import (
+    NO_SERVICE,
+    CustomerFinder,
+    Suspicions,
+    known_outage,
 )
 from forewarn.streams.network.cuts import CableCuts
 from forewarn.streams.network.degraded import DegradedView
 from forewarn.streams.network.elements import ElementStates
 from forewarn.streams.network.event_time import EventTimeGuard
 from forewarn.streams.network.events import (
+    ContactSeen,
     Impact,
     IncidentMerge,
     IncidentNews,
     NetworkEvent,
     PlannedNotice,
+    SuspicionEvent,
     WindowEnd,
     incident_id_for,
 )
@@ -77,9 +105,12 @@ from forewarn.streams.network.service_states import (
     service_states,
     service_states_each,
 )
+from forewarn.streams.network.serving import served_counts, serving_elements
 from forewarn.streams.network.windows import MaintenanceSchedule, WindowEvent
 
 __all__ = [
+    "CONFIRMED_CAUSE",
+    "ContactSeen",
     "Impact",
     "ImpactIndex",
     "IncidentMerge",
@@ -87,11 +118,15 @@ __all__ = [
     "NetworkCorrelator",
     "NetworkEvent",
     "PlannedNotice",
+    "SuspicionEvent",
     "WindowEnd",
     "incident_id_for",
 ]
 
 log = logging.getLogger(__name__)
+
+#: probable cause of the alarm a NOC confirmation of a suspected incident raises
+CONFIRMED_CAUSE = "suspected outage confirmed by the NOC"
 
 
 class ImpactIndex(SwapIndex, Protocol):
@@ -115,6 +150,9 @@ class _Counts:
     index_swaps: int = 0
     per_kind: dict[str, int] = field(default_factory=dict)
     refused: dict[str, int] = field(default_factory=dict)  # RecordRefused.reason -> count
+    unmatched_confirms: int = 0  # confirmations that named no open suspicion
+    contacts: dict[tuple[str, str], int] = field(default_factory=dict)  # (channel, reason)
+    suspicions: dict[str, int] = field(default_factory=dict)  # SuspicionEvent.event -> count
 
 
 class NetworkCorrelator:
@@ -131,6 +169,8 @@ class NetworkCorrelator:
         flapping: FlapDetector | None = None,
         cuts: MutableMapping[str, dict[str, Any]] | None = None,
         event_time: EventTimeGuard | None = None,
+        suspicion: Suspicions | None = None,
+        country: str = "",
     ) -> None:
         self.index = index
         self.elements = elements
@@ -146,6 +186,9 @@ class NetworkCorrelator:
         self._ancestor_cache: dict[str, frozenset[str]] = {}
         self._degraded = DegradedView()
         self.event_time = event_time if event_time is not None else EventTimeGuard()
+        self.suspicion = suspicion  # None: contacts are seen, nothing is suspected
+        self.customers = CustomerFinder(index, country)
+        self._contact_at: int | None = None  # the position ``_admit`` resolved
 
     def _ancestors(self, element: str) -> frozenset[str]:
         cached = self._ancestor_cache.get(element)
@@ -165,6 +208,8 @@ class NetworkCorrelator:
         """After a table recovery: re-derive in-memory views from the state mappings."""
         self.elements.rebuild()
         self.windows.rebuild()
+        if self.suspicion is not None:
+            self.suspicion.rebuild()
 
     # -- index versions ----------------------------------------------------------------
 
@@ -183,6 +228,9 @@ class NetworkCorrelator:
         old = self.index
         down = self.elements.down_elements()
         self.index = index
+        self.customers.swap(index)
+        if self.suspicion is not None:
+            self.suspicion.swap(served_counts(cast(Any, index)), index.element_type)
         self._ancestor_cache = {}
         self.counts.index_swaps += 1
         self.clock = max(self.clock, at)
@@ -236,6 +284,8 @@ class NetworkCorrelator:
         elif isinstance(record, CableCut):
             for alarm in self.cuts.apply(record, self.index):
                 events.extend(self._alarm(alarm))
+        elif isinstance(record, Contact):
+            events.extend(self._contact(record))
         return events
 
     def _admit(self, record: InputRecord, received_at: float | None) -> None:
@@ -244,18 +294,94 @@ class NetworkCorrelator:
             why = self.elements.refusal(record)
             if why is not None:
                 raise RecordRefused(TOO_MANY_OPEN_ALARMS, "alarm_id", why)
+        elif isinstance(record, Contact):
+            self._contact_at = self.customers.position(record)
 
     def advance(self, now: float) -> list[NetworkEvent]:
-        """Move event time to ``now``: windows that start or end by then do so, in order."""
+        """Move event time to ``now``: windows that start or end by then do so, in order,
+        then the suspicion detector's timers (expiry, cancellation)."""
         events: list[NetworkEvent] = []
         for window_event in self.windows.advance(now):
             events.extend(self._window_event(window_event))
         self.clock = max(self.clock, now)
+        if self.suspicion is not None:
+            events.extend(self._suspected(self.suspicion.advance(now)))
         return events
+
+    # -- contacts and suspicions (CONTRACT §8) -----------------------------------------
+
+    def _contact(self, contact: Contact) -> list[NetworkEvent]:
+        position = self._contact_at
+        self._contact_at = None
+        assert position is not None  # resolved by _admit, which refuses unknown customers
+        customer_id = str(self.index.customer_ids[position])
+        key = (contact.channel, contact.reason)
+        self.counts.contacts[key] = self.counts.contacts.get(key, 0) + 1
+        known = known_outage(self.index, position, self.elements.down_elements(),
+                             self.windows.active_elements())
+        at = contact.event_time
+        events: list[NetworkEvent] = [ContactSeen(at, contact.contact_id, customer_id,
+                                                  contact.channel, contact.reason, known)]
+        if contact.reason == NO_SERVICE and not known and self.suspicion is not None:
+            serving = serving_elements(cast(Any, self.index), position)
+            events.extend(self._suspected(self.suspicion.report(
+                at, contact.contact_id, customer_id, serving)))
+        return events
+
+    def _suspected(self, events: list[SuspicionEvent]) -> list[NetworkEvent]:
+        """The detector's events, counted (``forewarn_suspicions_total``)."""
+        for event in events:
+            self.counts.suspicions[event.event] = self.counts.suspicions.get(event.event, 0) + 1
+        return list(events)
+
+    def _confirm(self, update: IncidentUpdate) -> list[NetworkEvent]:
+        """A NOC confirmation: the suspected element goes down by a synthetic alarm whose id
+        is the suspected incident's, and its incident keeps that id (see the module doc)."""
+        found = None
+        if self.suspicion is not None:
+            found = self.suspicion.confirm(update.event_time, incident_id=update.incident_id,
+                                           element_id=update.element_id)
+        if found is None:
+            self.counts.unmatched_confirms += 1
+            log.warning("confirmation for %s matches no open suspected incident; ignored",
+                        update.incident_id or update.element_id)
+            return []
+        events: list[NetworkEvent] = self._suspected([found])
+        alarm = Alarm(found.incident_id, found.element_id, "raised",
+                      self.elements.down_severity, update.event_time, CONFIRMED_CAUSE,
+                      text=update.message, source_format="confirmation")
+        events.extend(self._alarm(alarm, suspected_id=found.incident_id))
+        if update.eta is not None or update.message:
+            events.append(IncidentNews(update.event_time, found.incident_id, update.eta,
+                                       update.message))
+        return events
+
+    def _join(self, element: str, at: float) -> tuple[str | None, list[NetworkEvent]]:
+        """``element`` went down by an alarm: its own open suspicion is confirmed (its id
+        returned: the incident keeps it), and so are suspicions of elements below it."""
+        if self.suspicion is None:
+            return None, []
+        joined: list[SuspicionEvent] = []
+        own = self.suspicion.join(element, at)
+        if own is not None:
+            joined.append(own)
+        for other in self._suspected_below(element):
+            event = self.suspicion.join(other, at)
+            if event is not None:
+                joined.append(event)
+        return (own.incident_id if own is not None else None), self._suspected(joined)
+
+    def _suspected_below(self, element: str) -> list[str]:
+        """Elements below ``element`` with an open suspicion (few: the detector caps them)."""
+        opened = getattr(self.suspicion, "open", None)
+        if opened is None:
+            return []
+        below = [s.element_id for s in opened() if s.element_id != element]
+        return sorted(e for e in below if element in self._ancestors(e))
 
     # -- alarms ------------------------------------------------------------------------
 
-    def _alarm(self, alarm: Alarm) -> list[NetworkEvent]:
+    def _alarm(self, alarm: Alarm, *, suspected_id: str | None = None) -> list[NetworkEvent]:
         if not self.index.has_element(alarm.element_id):
             self.counts.unknown_elements += 1
         change = self.elements.apply(alarm)
@@ -266,7 +392,10 @@ class NetworkCorrelator:
         before = after - {change.element_id} if change.is_down else after | {change.element_id}
         events: list[NetworkEvent] = []
         if change.is_down:
-            incident_id, merges = self._root_went_down(change.element_id, after, change.at)
+            joined_id, joined = self._join(change.element_id, change.at)
+            events.extend(joined)
+            incident_id, merges = self._root_went_down(change.element_id, after, change.at,
+                                                       suspected_id or joined_id)
             events.extend(merges)
             root = self.index.root_cause(change.element_id, after)
             incident_id = self.incidents.get(root, {}).get("incident_id", incident_id)
@@ -295,13 +424,15 @@ class NetworkCorrelator:
         return bool(self.unstable & ({element} | self._ancestors(element)))
 
     def _root_went_down(
-        self, element: str, down: set[str], at: float
+        self, element: str, down: set[str], at: float, suspected_id: str | None = None
     ) -> tuple[str, list[NetworkEvent]]:
-        """Register ``element`` as a new root if nothing above it is down; merge roots below it."""
+        """Register ``element`` as a new root if nothing above it is down; merge roots below it.
+
+        ``suspected_id``: the suspected incident this outage confirms; a new root keeps it."""
         root = self.index.root_cause(element, down)
         if root != element:
             return self.incidents.get(root, {}).get("incident_id") or incident_id_for(root, at), []
-        incident_id = incident_id_for(element, at)
+        incident_id = suspected_id or incident_id_for(element, at)
         cause_type = self.index.element_type(element)
         self.incidents[element] = {
             "incident_id": incident_id, "since": at, "cause_type": cause_type}
@@ -375,6 +506,8 @@ class NetworkCorrelator:
     # -- updates -----------------------------------------------------------------------
 
     def _update(self, update: IncidentUpdate) -> list[NetworkEvent]:
+        if update.confirm:
+            return self._confirm(update)
         incident_ids: list[str] = []
         if update.incident_id:
             incident_ids.append(update.incident_id)

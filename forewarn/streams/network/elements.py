@@ -103,6 +103,14 @@ class ElementStates:
         self._down: set[str] = set()
         self.max_open = max_open
 
+    @property
+    def down_severity(self) -> str:
+        """A severity that takes an element down (``critical`` when it does): what an alarm
+        forewarn makes itself (a confirmed suspicion) is raised with."""
+        if "critical" in self._down_severities:
+            return "critical"
+        return min(self._down_severities)
+
     def rebuild(self) -> None:
         """Re-derive the down set from the state mapping (after table recovery)."""
         self._down = {

@@ -160,4 +160,5 @@ class ContactSeen:
     known_outage: bool
 
 
-NetworkEvent = Impact | PlannedNotice | WindowEnd | IncidentNews | IncidentMerge
+NetworkEvent = (Impact | PlannedNotice | WindowEnd | IncidentNews | IncidentMerge | SuspicionEvent
+                | ContactSeen)

@@ -441,13 +441,15 @@ class IncidentBoard:
         ``incident_id``, ``element_id``, ``event`` (``suspected`` | ``updated`` | ``confirmed``
         | ``cancelled``), ``at``, ``reports`` and whatever else describes it. Confirmed or
         cancelled ones leave the list of open suspicions (a confirmed one continues as an
-        ordinary incident)."""
+        ordinary incident). ``since`` is the ``at`` of its first event, kept across updates."""
         with self._lock:
             incident_id = str(suspicion["incident_id"])
             if suspicion.get("event") in ("confirmed", "cancelled"):
                 self._suspicions.pop(incident_id, None)
             else:
-                self._suspicions[incident_id] = dict(suspicion)
+                previous = self._suspicions.get(incident_id, {})
+                since = previous.get("since", suspicion.get("since", suspicion.get("at")))
+                self._suspicions[incident_id] = {**suspicion, "since": since}
             self.version += 1
 
     def told_at(self, *incident_ids: str,

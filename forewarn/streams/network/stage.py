@@ -3,6 +3,11 @@
 The Kafka shell (``kafka/network_feed``) only decodes, calls ``NetworkStage.handle``, and
 sends what it returns, so every decision here is testable with dicts instead of tables and
 without a broker. It returns ``(partition, value)`` pairs for the ``impacts`` topic.
+
+Customers' contacts and suspected incidents (``ContactSeen``, ``SuspicionEvent``) send
+nothing to ``impacts`` (a suspicion notifies nobody): they are kept, in order, for the
+wiring to take after each record (:meth:`NetworkStage.take_sensed`) and hand to the incident
+board, metrics and the NOC's webhook.
 """
 
 from __future__ import annotations
@@ -17,23 +22,28 @@ from forewarn.domain import InputRecord
 from forewarn.streams import records
 from forewarn.streams.input.normalise import dead_letter, raw_text
 from forewarn.streams.network.correlation import (
+    ContactSeen,
     Impact,
     IncidentMerge,
     IncidentNews,
     NetworkCorrelator,
     NetworkEvent,
     PlannedNotice,
+    SuspicionEvent,
     WindowEnd,
 )
 from forewarn.streams.network.incident_lifecycle import IncidentEvent, IncidentLifecycle
 from forewarn.streams.network.service_states import OUT, SERVICE_NAMES, service_states
 from forewarn.streams.partitioning import partitions_of
 
-__all__ = ["TICK_EVERY_S", "Input", "NetworkStage", "correlation_failure"]
+__all__ = ["MAX_SENSED", "TICK_EVERY_S", "Input", "NetworkStage", "Sensed", "correlation_failure"]
 
 log = logging.getLogger(__name__)
 
 TICK_EVERY_S = 1.0  # event-time watermark cadence towards customer partitions
+#: Sensed events kept for ``take_sensed`` (a caller that never takes them loses the oldest).
+MAX_SENSED = 10_000
+Sensed = SuspicionEvent | ContactSeen
 Out = list[tuple[int, dict[str, Any]]]
 # A parsed record or a typed control record; a dict is decoded first (``handle``).
 Input = InputRecord | records.RawControl | dict[str, Any]
@@ -63,6 +73,7 @@ class NetworkStage:
         self._table_ids, self._partition_table = self._index_partitions()
         self.lifecycle = IncidentLifecycle()  # CONTRACT §8 incident events, in network order
         self.incident_events: list[IncidentEvent] = []  # taken by the caller after each record
+        self.sensed: list[Sensed] = []  # contacts and suspicions since the last take
 
     def rebuild_lifecycle(self) -> None:
         """After a takeover: the lifecycle starts from the open incidents in the journal and
@@ -87,6 +98,11 @@ class NetworkStage:
     def take_incident_events(self) -> list[IncidentEvent]:
         """The incident events of the records handled since the last call."""
         taken, self.incident_events = self.incident_events, []
+        return taken
+
+    def take_sensed(self) -> list[Sensed]:
+        """Contacts and suspicion events since the last call, in the network's order."""
+        taken, self.sensed = self.sensed, []
         return taken
 
     def handle(self, value: Input, received_at: float | None = None) -> Out:
@@ -174,4 +190,8 @@ class NetworkStage:
                 merge = records.MergeMessage(event.at, event.from_incident, event.into_incident,
                                              event.cause_element, event.cause_type)
                 out.extend((p, merge.to_wire()) for p in range(self.partitions))
+            elif isinstance(event, SuspicionEvent | ContactSeen):
+                self.sensed.append(event)
+        if len(self.sensed) > MAX_SENSED:
+            del self.sensed[:-MAX_SENSED]
         return out

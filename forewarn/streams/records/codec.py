@@ -87,6 +87,8 @@ def input_to_record(record: InputRecord) -> dict[str, Any]:
     data = {f.name: getattr(record, f.name) for f in fields(record)}
     if isinstance(record, MaintenanceWindow):
         data["elements"] = list(record.elements)
+    elif isinstance(record, IncidentUpdate) and not record.confirm:
+        del data["confirm"]  # an ordinary update travels exactly as before confirmations
     return {"record": kind, **data}
 
 

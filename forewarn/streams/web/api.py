@@ -25,7 +25,13 @@ from forewarn.streams.network.incident_board import IncidentBoard
 from forewarn.streams.partitioning import partition_of
 from forewarn.streams.web.cap import CapFeed
 from forewarn.streams.web.desk import PhoneBook, customer_status
-from forewarn.streams.web.desk_banners import DeskBanners, IncidentPlaces, desk_banners
+from forewarn.streams.web.desk_banners import (
+    DeskBanners,
+    IncidentPlaces,
+    desk_banners,
+    suspected_banners,
+    suspected_incident,
+)
 from forewarn.streams.web.i18n import LANGUAGES, strings
 from forewarn.streams.web.incident_page import MAX_INCIDENT_ID, IncidentPages
 from forewarn.streams.web.language import negotiate_language
@@ -41,6 +47,7 @@ __all__ = ["HTML", "JSON", "Reply", "WebApi"]
 JSON = "application/json"
 HTML = "text/html; charset=utf-8"
 MAX_QUERY = 200  # characters of a search text worth looking at
+MAX_SERVED_PLACES = 100  # suspected elements whose places the desk keeps (oldest dropped)
 
 
 @dataclass
@@ -127,13 +134,16 @@ class WebApi:
                            language=settings.notify.default_language, clock=clock)
         self.phones = PhoneBook(index, settings.legal.country)
         self._places = IncidentPlaces()
+        self._served_places: dict[str, list[dict[str, str]]] = {}  # element -> its areas
         self.pages = IncidentPages(self.status, visible_s=settings.web.resolved_visible_s,
                                    clock=clock)
 
     # -- JSON API --------------------------------------------------------------------------
 
     def incidents(self) -> Reply:
-        return Reply(200, {"incidents": self.board.incidents()})
+        """Incidents, and beside them the open suspected ones (no alarm, nobody told)."""
+        return Reply(200, {"incidents": self.board.incidents(),
+                           "suspected": [suspected_incident(s) for s in self.board.suspicions()]})
 
     def incident(self, incident_id: str) -> Reply:
         found = self.board.incident(incident_id)
@@ -202,11 +212,31 @@ class WebApi:
         places = self._places.update(self.board.version, self.status,
                                      self.board.upcoming_customers)
         desk = desk_banners(incidents, upcoming, places)
+        desk.suspected = suspected_banners(self.board.suspicions(), self._element_places,
+                                           self.settings.sensors.window_s)
         order = [language, *(lang for lang in LANGUAGES if lang != language)]
         zone, now = self.status.shapes.display_zone, self.clock()
         for banner in desk.unplanned + desk.planned:
             banner["scripts"] = readout_scripts(self.renderer, banner, order, zone, now)
         return desk
+
+    def _element_places(self, element_id: str) -> list[dict[str, str]]:
+        """The areas of the customers ``element_id`` serves (a suspected element: nobody is
+        out, so the board knows no places for it); kept per element, a few at most."""
+        found = self._served_places.get(element_id)
+        if found is None:
+            found = []
+            shapes = self.status.shapes
+            if self.index is not None and shapes.has_areas:
+                try:
+                    ids = self.index.ids_of(self.index.dependents([element_id]))
+                except (KeyError, ValueError):
+                    ids = []
+                found = [shapes.describe(i) for i in shapes.areas_of_customers(ids)]
+            self._served_places[element_id] = found
+            while len(self._served_places) > MAX_SERVED_PLACES:
+                del self._served_places[next(iter(self._served_places))]
+        return found
 
     @functools.cached_property
     def renderer(self) -> MessageRenderer:

@@ -7,46 +7,22 @@ already masked). Both tables are keyed by customer id on the customer's partitio
 web layer routes the request to the worker owning that partition before calling this.
 
 ``PhoneBook`` maps what an agent types ("0151 1234-5678", "+49 151 12345678",
-"004915112345678") to customer ids. It is built lazily, once, from the index (a million
+"004915112345678") to customer ids (``normalise_phone`` lives in ``input/phones.py``, shared
+with the network stage's contact resolution). It is built lazily, once, from the index (a million
 customers take about a second, off the event loop) because most workers never need it.
 """
 
 from __future__ import annotations
 
-import re
 import threading
 from collections.abc import Mapping
 from typing import Any
 
 from forewarn.domain import SERVICES, to_iso
 from forewarn.notifiers import mask_address
+from forewarn.streams.input.phones import COUNTRY_CODES, normalise_phone
 
 __all__ = ["COUNTRY_CODES", "PhoneBook", "customer_status", "normalise_phone"]
-
-# Legal country (``legal.country``) -> calling code, for numbers typed in national form.
-COUNTRY_CODES: dict[str, str] = {"DE": "49", "GB": "44", "UK": "44", "AT": "43", "CH": "41",
-                                 "NL": "31", "FR": "33"}
-_NOT_DIGIT = re.compile(r"\D")
-_PHONE_LIKE = re.compile(r"^\s*\(?(\+|00|0)[\d\s()./-]{5,}$")
-
-
-def normalise_phone(text: str, country_code: str | None = None) -> str | None:
-    """Digits of the international number (no ``+``), or None when it is no phone number.
-
-    Spaces, dashes, dots, slashes and brackets are ignored; ``00`` and ``+`` mean
-    international; a single leading ``0`` is national and takes ``country_code``.
-    """
-    raw = text.strip().lstrip("(")
-    if not _PHONE_LIKE.match(raw):
-        return None
-    digits = _NOT_DIGIT.sub("", raw)
-    if raw.startswith("+"):
-        return digits
-    if digits.startswith("00"):
-        return digits[2:]
-    if country_code:
-        return country_code + digits[1:]
-    return digits
 
 
 class PhoneBook:

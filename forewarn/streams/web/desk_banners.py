@@ -8,6 +8,12 @@ section, by start. Totals on top count customers out now per service over the un
 incidents (the board maps each customer and service to one incident, so the sum is exact).
 Each banner names its places (the region's ``areas`` layer) rather than equipment: an
 agent matches a caller's address to a place name, not to "PWR-002".
+
+Suspected incidents (CONTRACT §8: customers' reports, no alarm) are a section of their own,
+never mixed with alarm-backed ones: nobody has been told about them and the network has not
+confirmed them, so an agent must not say "we know". Each names the suspected element, the
+places of the customers it serves, how many reported no service and since when, most
+reports first (:func:`suspected_banners`); :func:`suspected_incident` is their API form.
 """
 
 from __future__ import annotations
@@ -17,10 +23,10 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from forewarn.domain import SERVICES
+from forewarn.domain import SERVICES, to_iso
 
 __all__ = ["MAX_PLACES", "MAX_REMEMBERED", "DeskBanners", "IncidentPlaces", "banner_places",
-           "desk_banners"]
+           "desk_banners", "suspected_banners", "suspected_incident"]
 
 MAX_PLACES = 4  # place names shown per banner; the rest as "+N more"
 MAX_REMEMBERED = 1000  # incidents whose places are kept after they end (oldest dropped)
@@ -71,6 +77,7 @@ class DeskBanners:
     active: int
     unplanned: list[dict[str, Any]] = field(default_factory=list)
     planned: list[dict[str, Any]] = field(default_factory=list)
+    suspected: list[dict[str, Any]] = field(default_factory=list)
 
 
 def _now(incident: Mapping[str, Any]) -> int:
@@ -116,3 +123,27 @@ def desk_banners(incidents: Iterable[Mapping[str, Any]], upcoming: Iterable[Mapp
 def _desc(iso: str | None) -> tuple[int, ...]:
     """Sort key putting later ISO times first (ISO strings of one offset compare as text)."""
     return tuple(-ord(c) for c in (iso or ""))
+
+
+def _iso(value: Any) -> str | None:
+    return to_iso(float(value)) if isinstance(value, int | float) else value
+
+
+def suspected_incident(entry: Mapping[str, Any]) -> dict[str, Any]:
+    """A board suspicion (``IncidentBoard.suspicions``) as the API shows it: ISO times."""
+    return {"incident_id": str(entry["incident_id"]), "element_id": str(entry.get("element_id")),
+            "cause_type": str(entry.get("cause_type") or "unknown"), "suspected": True,
+            "reports": int(entry.get("reports") or 0),
+            "customers": int(entry.get("customers") or 0),
+            "since": _iso(entry.get("since", entry.get("at"))), "updated_at": _iso(entry.get("at"))}
+
+
+def suspected_banners(suspicions: Iterable[Mapping[str, Any]],
+                      places: Callable[[str], Sequence[Mapping[str, str]]],
+                      window_s: float) -> list[dict[str, Any]]:
+    """Open suspicions for the desk, most reports first (then oldest): the API form plus the
+    places of the customers the element serves and the window the reports fall in (min)."""
+    banners = [dict(suspected_incident(s), places=banner_places(places(str(s["element_id"]))),
+                    window_min=max(1, round(window_s / 60))) for s in suspicions]
+    banners.sort(key=lambda b: (-b["reports"], b["since"] or "", b["incident_id"]))
+    return banners

@@ -23,6 +23,10 @@ Families (``_total`` added by the exposition for counters):
 * ``forewarn_consumer_lag{topic, partition}``: end offset minus read offset, as Faust's
   monitor last saw them (no broker round trip);
 * ``forewarn_index_info{version}`` and ``forewarn_index_customers``;
+* customers as sensors (CONTRACT §8): ``forewarn_contacts{channel, reason}`` (contacts the
+  network saw), ``forewarn_suspicions{event}`` (suspected / updated / confirmed /
+  cancelled), ``forewarn_suspected_incidents_open`` (from the board),
+  ``forewarn_suspicion_webhooks{outcome}`` (sent / failed / dropped: the NOC's webhook);
 * from delivery: ``forewarn_notifications{channel, stage, outcome}``,
   ``forewarn_decision_to_delivery_seconds`` (histogram, buckets explained in
   ``forewarn.notifiers.metrics``) and the per-attempt families.
@@ -50,13 +54,14 @@ class StreamMetrics:
     def __init__(self, registry: CollectorRegistry | None = None, *, board: Any = None,
                  index: Any = None, normalise: Any = None, network: Any = None,
                  delivery_registries: Iterable[CollectorRegistry] = (),
-                 lag: LagSource | None = None) -> None:
+                 lag: LagSource | None = None, webhook: Any = None) -> None:
         self.registry = registry if registry is not None else CollectorRegistry()
         self.board = board
         self.index = index
         self.normalise = normalise
         self.network = network
         self.lag = lag
+        self.webhook = webhook  # the suspicion webhook sender, when configured
         self._delivery = list({id(r): r for r in delivery_registries}.values())
         self._http: Counter[tuple[str, str]] = Counter()
         self._http_dead = 0
@@ -87,6 +92,7 @@ class StreamMetrics:
         yield dead_letters
         yield from self._board()
         yield from self._network()
+        yield from self._sensors()
         yield from self._index()
         yield self._lag()
         yield from merged
@@ -154,6 +160,30 @@ class StreamMetrics:
         unstable = GaugeMetricFamily("forewarn_elements_unstable", "Elements flapping now.")
         unstable.add_metric([], len(getattr(correlator, "unstable", ())))
         yield unstable
+
+    def _sensors(self) -> Iterator[Metric]:
+        """Contacts, suspicions and the NOC's webhook (the correlator's counts, the board)."""
+        counts = getattr(getattr(self.network, "correlator", None), "counts", None)
+        contacts = CounterMetricFamily("forewarn_contacts", "Customer contacts the network "
+                                       "saw, by channel and reason.", labels=["channel", "reason"])
+        for (channel, reason), n in sorted((getattr(counts, "contacts", None) or {}).items()):
+            contacts.add_metric([channel, reason], n)
+        yield contacts
+        events = CounterMetricFamily("forewarn_suspicions", "Suspected-incident events.",
+                                     labels=["event"])
+        for event, n in sorted((getattr(counts, "suspicions", None) or {}).items()):
+            events.add_metric([event], n)
+        yield events
+        open_ = GaugeMetricFamily("forewarn_suspected_incidents_open", "Suspected incidents "
+                                  "(customers' reports, no alarm) open now.")
+        open_.add_metric([], len(self.board.suspicions()) if self.board is not None else 0)
+        yield open_
+        if self.webhook is not None:
+            hooks = CounterMetricFamily("forewarn_suspicion_webhooks", "Suspicion webhooks to "
+                                        "the NOC by outcome.", labels=["outcome"])
+            for outcome in ("sent", "failed", "dropped"):
+                hooks.add_metric([outcome], getattr(self.webhook, outcome, 0))
+            yield hooks
 
     def _index(self) -> Iterator[Metric]:
         if self.index is None:

@@ -70,7 +70,22 @@ _SCHEMAS: dict[str, Any] = {
                   "until the incident ends)",
                   "properties": {k: {"type": "integer", "minimum": 0} for k in
                                  ("before_notice", "after_notice", "never_told")}}),
-    "IncidentList": _obj(["incidents"], incidents={"type": "array", "items": _ref("Incident")}),
+    "SuspectedIncident": _obj(
+        ["incident_id", "element_id", "cause_type", "suspected", "reports", "customers",
+         "since"],
+        incident_id={"type": "string"},
+        element_id={"type": "string", "description": "the suspected element: the lowest one "
+                    "serving at least 80 % of the reporting customers"},
+        cause_type={"type": "string"}, suspected={"const": True},
+        reports={"type": "integer", "minimum": 0,
+                 "description": "distinct customers who reported no service in the window"},
+        customers={"type": "integer", "minimum": 0,
+                   "description": "customers the element serves"},
+        since=_TIME, updated_at=_TIME),
+    "IncidentList": _obj(["incidents"], incidents={"type": "array", "items": _ref("Incident")},
+                         suspected={"type": "array", "items": _ref("SuspectedIncident"),
+                                    "description": "open suspected incidents (customers' "
+                                    "reports, no alarm): nobody has been told"}),
     "Episode": _obj(
         ["service", "state", "incident_id", "notified", "told"],
         service={"type": "string"}, state={"enum": ["out", "recovering", "planned"]},
@@ -175,7 +190,8 @@ def openapi_document() -> dict[str, Any]:
     customer = _path("customer_id", "Customer id (routes to the owning worker's partition).")
     incident = _path("incident_id", "Incident id, e.g. INC-20240101-1402-3fa2b1.")
     paths: dict[str, Any] = {
-        "/api/v1/incidents": {"get": {"summary": "Incidents, active first (from the worker "
+        "/api/v1/incidents": {"get": {"summary": "Incidents, active first, and the open "
+                                      "suspected incidents beside them (from the worker "
                                       "owning the alarms partition).", "responses": {
             "200": _json(_ref("IncidentList"), "Incidents."), "503": _STARTING}}},
         "/api/v1/incidents/{incident_id}": {"get": {
@@ -183,7 +199,10 @@ def openapi_document() -> dict[str, Any]:
                 "200": _json(_ref("Incident"), "The incident."),
                 "404": _err("No such incident."), "503": _STARTING}}},
         "/api/v1/incidents/{incident_id}/updates": _ingest(
-            "NOC news for an incident: {eta?, message?, event_time?}.", [incident]),
+            "NOC news for an incident: {eta?, message?, event_time?, confirm?}. "
+            "\"confirm\": true (a JSON boolean) confirms the suspected incident of that id: it "
+            "becomes an outage of its element from event_time (ended by a native clear with "
+            "alarm_id = the incident id).", [incident]),
         "/api/v1/customers/{customer_id}/status": {"get": {
             "summary": "Active episodes per service and notification history of a customer.",
             "security": [{"bearer": []}], "parameters": [customer], "responses": {

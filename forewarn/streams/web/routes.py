@@ -89,7 +89,7 @@ def register_pages(app: WorkerApp, *, board: IncidentBoard, settings: Settings, 
     metrics = StreamMetrics(registry, board=board, index=index, normalise=stages.get("normalise"),
                             network=stages.get("network"),
                             delivery_registries=_delivery_registries(stages),
-                            lag=functools.partial(_lag, app))
+                            lag=functools.partial(_lag, app), webhook=stages.get("webhook"))
     api = WebApi(board=board, index=index, settings=settings, tables=tables,
                  partitions=partitions, metrics=metrics)
     api.status.shapes.prepare()  # at start-up, on this thread (see _register_read)

@@ -13,6 +13,7 @@ from forewarn.streams.input.stage import NormaliseStage
 from forewarn.streams.kafka.hooks import NO_HOOKS, PipelineHooks
 from forewarn.streams.kafka.network_step import NetworkStep
 from forewarn.streams.kafka.topics import TopicNames
+from forewarn.streams.network.events import ContactSeen, SuspicionEvent
 from forewarn.streams.network.incident_board import IncidentBoard
 from forewarn.streams.network.incident_lifecycle import IncidentLifecycle
 
@@ -27,9 +28,14 @@ class StubNetwork:
     def __init__(self) -> None:
         self.seen: list[Any] = []
         self.lifecycle = IncidentLifecycle()
+        self.sensed: list[Any] = []  # what the next take_sensed hands over
 
     def take_incident_events(self) -> list[Any]:
         return []
+
+    def take_sensed(self) -> list[Any]:
+        taken, self.sensed = self.sensed, []
+        return taken
 
     def handle(self, value: Any, received_at: float | None = None) -> list[tuple[int, Any]]:
         self.seen.append(value)
@@ -47,10 +53,20 @@ class Recording(PipelineHooks):
         self.records.append(timestamp)
 
 
-def step(hooks: PipelineHooks = NO_HOOKS) -> tuple[NetworkStep, StubNetwork]:
+class StubWebhook:
+    def __init__(self) -> None:
+        self.submitted: list[SuspicionEvent] = []
+
+    def submit(self, event: SuspicionEvent) -> None:
+        self.submitted.append(event)
+
+
+def step(hooks: PipelineHooks = NO_HOOKS, webhook: StubWebhook | None = None,
+         board: IncidentBoard | None = None) -> tuple[NetworkStep, StubNetwork]:
     network = StubNetwork()
-    return NetworkStep(NormaliseStage(), network, IncidentBoard(), NAMES,  # type: ignore[arg-type]
-                       clock=time.time, hooks=hooks), network
+    return NetworkStep(NormaliseStage(), network,  # type: ignore[arg-type]
+                       board if board is not None else IncidentBoard(), NAMES,
+                       clock=time.time, hooks=hooks, webhook=webhook), network  # type: ignore[arg-type]
 
 
 def test_a_record_is_reported_once_and_its_impact_carries_the_ingest_timestamp() -> None:
@@ -78,3 +94,25 @@ def test_an_unknown_control_record_goes_to_the_dead_letters_not_to_the_network()
     assert network.seen == []
     assert [o.topic for o in out] == [NAMES.alarms_dead_letter]
     assert "flush" in json.loads(out[0].value)["reason"]
+
+
+def suspicion(event: str, at: float, reports: int) -> SuspicionEvent:
+    return SuspicionEvent(event, "INC-20261122-1300-abcdef", "PON-1", "pon", at, reports, 40)
+
+
+def test_suspicion_events_reach_the_board_and_the_noc_webhook_and_contacts_do_not() -> None:
+    board, webhook = IncidentBoard(), StubWebhook()
+    network_step, network = step(webhook=webhook, board=board)
+    network.sensed = [ContactSeen(10.0, "k-1", "c-1", "app", "no_service", False),
+                      suspicion("suspected", 10.0, 5)]
+    network_step(json.dumps(ALARM).encode(), 10.0)
+    network.sensed = [suspicion("updated", 70.0, 7)]
+    network_step(json.dumps(ALARM).encode(), 70.0)
+    [open_one] = board.suspicions()
+    assert (open_one["event"], open_one["reports"], open_one["since"], open_one["at"]) == (
+        "updated", 7, 10.0, 70.0)
+    assert [e.event for e in webhook.submitted] == ["suspected", "updated"]
+    network.sensed = [suspicion("confirmed", 90.0, 7)]
+    network_step(json.dumps(ALARM).encode(), 90.0)
+    assert board.suspicions() == []
+    assert [e.event for e in webhook.submitted] == ["suspected", "updated", "confirmed"]

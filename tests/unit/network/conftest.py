@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -44,3 +45,26 @@ def region_variant(tmp_path: Path) -> RegionVariant:
         return RegionIndex.build(load_region(folder))
 
     return build
+
+
+@dataclass(frozen=True)
+class SynthRegion:
+    """A synthetic region's index with what the suspicion tests ask of it each time."""
+
+    index: RegionIndex
+    served: dict[str, int]
+    serving: list[tuple[str, ...]]  # serving elements per customer position
+
+
+@pytest.fixture(scope="session")
+def synth_100k(tmp_path_factory: pytest.TempPathFactory) -> SynthRegion:
+    """A 100,000-customer region from ``forewarn.geo.synth`` (as ``forewarn synth`` writes
+    it), built once per session: the sizes CONTRACT §8's detection is specified for."""
+    from forewarn.geo import write_synthetic_region
+    from forewarn.streams.network.serving import served_counts, serving_elements
+
+    folder = tmp_path_factory.mktemp("synth100k")
+    write_synthetic_region(folder, 100_000, 15)
+    index = RegionIndex.build(load_region(folder))
+    serving = [serving_elements(index, p) for p in range(len(index))]
+    return SynthRegion(index, served_counts(index), serving)

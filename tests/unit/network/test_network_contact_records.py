@@ -1,6 +1,5 @@
-"""Contacts reach the network stage in its one order (issue 15 item 1). Until the contact
-handling is wired into the correlator, a contact only moves event time: it must neither
-fail nor change anybody's service."""
+"""Contacts reach the network stage in its one order (issue 15 item 1): a contact moves event
+time and changes nobody's service (what the network makes of it: test_network_contacts)."""
 
 from __future__ import annotations
 
@@ -13,13 +12,13 @@ from forewarn.streams.network.stage import NetworkStage
 from tests.unit.network.network_helpers import changes, correlator
 
 
-def contact(at: float, customer_id: str = "C1") -> Contact:
+def contact(at: float, customer_id: str = "007") -> Contact:
     return Contact("c-1", "app", "no_service", at, customer_id=customer_id)
 
 
 def test_contact_moves_event_time_and_changes_no_service(tiny_index: RegionIndex) -> None:
     net = correlator(tiny_index)
-    assert net.apply(contact(500.0)) == []
+    assert changes(net.apply(contact(500.0))) == []
     assert net.clock == 500.0
 
 
@@ -40,4 +39,5 @@ def test_network_stage_takes_a_normalised_contact_off_alarms_raw(
     out = stage.handle(wire)
     assert stage.records == 1
     assert {m["kind"] for _, m in out} == {"tick"}  # time reached every partition
+    assert [s.contact_id for s in stage.take_sensed()] == ["c-1"]  # seen, for lifecycles
     assert stage.correlator.clock == 2_000_000_000.0

@@ -3,14 +3,21 @@ totals on top, places named, told counts exact although deliveries arrive early.
 
 from __future__ import annotations
 
+import json
+
 import pytest
+from jsonschema import Draft202012Validator
+from referencing import Registry, Resource
+from referencing.jsonschema import DRAFT202012
 
 from forewarn.config import Settings
+from forewarn.domain import to_iso
 from forewarn.geo import RegionIndex
 from forewarn.streams.network.incident_board import MAX_PENDING, IncidentBoard
 from forewarn.streams.web.api import WebApi
 from forewarn.streams.web.desk_banners import MAX_PLACES, banner_places, desk_banners
 from forewarn.streams.web.metrics import StreamMetrics
+from forewarn.streams.web.openapi import openapi_document
 from tests.unit.web.web_helpers import T0, change, delivered
 
 
@@ -122,3 +129,63 @@ def test_announced_window_names_the_places_of_its_customers(
     assert 'data-incident="MW-1"' in planned and "in Mitte West (10115)" in planned
     # the window in local time (T0 = 23:13 in Berlin; start + 1 h, end + 2 h)
     assert "Arbeiten von 15.11. 00:13 bis 15.11. 01:13." in planned
+
+
+def _suspect(board: IncidentBoard, incident_id: str, element: str, reports: int,
+             at: float = T0) -> None:
+    board.record_suspicion({"incident_id": incident_id, "element_id": element,
+                            "cause_type": "pon", "event": "suspected", "at": at,
+                            "reports": reports, "customers": 3})
+
+
+def test_a_suspected_incident_has_its_own_section_naming_element_places_and_reports(
+        api: WebApi, board: IncidentBoard) -> None:
+    board.record_changes([change("007", incident="INC-1")])
+    _suspect(board, "INC-S", "PON-1", 7)
+    page = api.banners({"lang": "en"}).payload().decode()
+    section = page[page.index('id="suspected"'):page.index('id="h-planned"')]
+    assert 'data-incident="INC-S"' in section and 'data-incident="INC-1"' not in section
+    assert ("7 customers served by PON-1 (Mitte West (10115)) reported no service within "
+            "15 min; no alarm") in section
+    assert 'data-incident="INC-S"' not in page[:page.index('id="suspected"')]
+    german = api.banners({"lang": "de"}).payload().decode()
+    assert "7 Kunden, versorgt über PON-1 (Mitte West (10115))" in german
+
+
+def test_no_suspicion_no_section_and_a_confirmed_one_leaves_it(
+        api: WebApi, board: IncidentBoard) -> None:
+    assert 'id="suspected"' not in api.banners({"lang": "en"}).payload().decode()
+    _suspect(board, "INC-S", "PON-1", 5)
+    board.record_suspicion({"incident_id": "INC-S", "event": "confirmed", "at": T0 + 60})
+    assert 'id="suspected"' not in api.banners({"lang": "en"}).payload().decode()
+
+
+def test_suspicions_are_listed_beside_the_incidents_since_their_first_event_desk_by_reports(
+        api: WebApi, board: IncidentBoard) -> None:
+    _suspect(board, "INC-A", "PON-1", 5)
+    _suspect(board, "INC-B", "PON-3", 6, at=T0 + 10)
+    board.record_suspicion({"incident_id": "INC-A", "element_id": "PON-1", "cause_type": "pon",
+                            "event": "updated", "at": T0 + 120, "reports": 8, "customers": 3})
+    body = api.incidents().body
+    assert body["incidents"] == []
+    listed = {s["incident_id"]: s for s in body["suspected"]}
+    assert {i: s["reports"] for i, s in listed.items()} == {"INC-A": 8, "INC-B": 6}
+    first = listed["INC-A"]
+    assert (first["since"], first["updated_at"]) == (to_iso(T0), to_iso(T0 + 120))
+    assert [b["incident_id"] for b in api.desk_model("en").suspected] == ["INC-A", "INC-B"]
+
+
+def test_the_incident_list_with_suspicions_matches_its_openapi_schema(
+        api: WebApi, board: IncidentBoard) -> None:
+    board.record_changes([change("007", incident="INC-1")])
+    _suspect(board, "INC-S", "PON-1", 5)
+    document = openapi_document()
+    schemas = document["components"]["schemas"]
+    registry = Registry().with_resource(
+        "urn:forewarn", Resource.from_contents({"components": {"schemas": schemas}},
+                                               default_specification=DRAFT202012))
+    validator = Draft202012Validator(
+        {"$ref": "urn:forewarn#/components/schemas/IncidentList"}, registry=registry)
+    body = json.loads(api.incidents().payload())
+    assert body["suspected"]
+    validator.validate(body)

@@ -9,6 +9,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from forewarn.geo import RegionIndex
 from forewarn.notifiers import DeliveryMetrics
+from forewarn.streams.network.correlation import _Counts
 from forewarn.streams.network.incident_board import IncidentBoard
 from forewarn.streams.web.metrics import StreamMetrics
 from tests.unit.web.web_helpers import change
@@ -63,3 +64,26 @@ def test_scrape_survives_a_failing_lag_source(board: IncidentBoard) -> None:
 
     metrics = StreamMetrics(board=board, lag=broken)
     assert b"forewarn_consumer_lag" in metrics.exposition()
+
+
+def test_contacts_suspicions_and_the_noc_webhook_are_exported(board: IncidentBoard) -> None:
+    class Network:
+        class correlator:
+            counts = _Counts(contacts={("ivr", "no_service"): 4, ("app", "other"): 1},
+                             suspicions={"suspected": 2, "cancelled": 1})
+
+    class Webhook:
+        sent, failed, dropped = 3, 1, 0
+
+    board.record_suspicion({"incident_id": "INC-S1", "element_id": "PON-1", "event":
+                            "suspected", "at": 10.0, "reports": 5})
+    board.record_suspicion({"incident_id": "INC-S2", "element_id": "PON-2", "event":
+                            "suspected", "at": 20.0, "reports": 5})
+    board.record_suspicion({"incident_id": "INC-S2", "event": "cancelled", "at": 30.0})
+    metrics = StreamMetrics(CollectorRegistry(), board=board, network=Network(),
+                            webhook=Webhook())
+    got = samples(metrics)
+    assert got[("forewarn_contacts_total", (("channel", "ivr"), ("reason", "no_service")))] == 4
+    assert got[("forewarn_suspicions_total", (("event", "suspected"),))] == 2
+    assert got[("forewarn_suspected_incidents_open", ())] == 1
+    assert got[("forewarn_suspicion_webhooks_total", (("outcome", "failed"),))] == 1

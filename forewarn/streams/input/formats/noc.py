@@ -9,6 +9,8 @@
   "event_time"}`` -> :class:`~forewarn.domain.IncidentUpdate`. At least one of the two names is
   required; both may be given (the incident id then names the incident, the element is kept
   for the operator's view). ``eta`` and ``message`` are both optional, as the contract says.
+  ``"confirm": true`` (CONTRACT §8, a JSON boolean; default false) confirms a suspected
+  incident: the network turns it into an outage of its element from ``event_time``.
 
 Ids and texts are held to :mod:`.limits`. A record with several problems is rejected naming
 every one of them (a missing ``maintenance_id`` *and* an ``end`` before ``start`` are both
@@ -22,7 +24,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import AfterValidator
+from pydantic import AfterValidator, Strict
 
 from forewarn.domain import IncidentUpdate, InputRecord, MaintenanceWindow
 from forewarn.streams.input.formats.common import (
@@ -82,6 +84,7 @@ class IncidentUpdateRecord(Schema):
     event_time: IsoTime
     eta: OptIsoTime = None
     message: OptText = None
+    confirm: Annotated[bool, Strict()] = False  # "true" or 1 are no confirmation
 
 
 class _WindowTimes(Schema):
@@ -145,6 +148,7 @@ def _incident_update(obj: Record, path: str) -> list[InputRecord]:
             eta=model.eta,
             message=model.message,
             source_format=INCIDENT_UPDATE,
+            confirm=model.confirm,
         )
     ]
 

@@ -90,3 +90,19 @@ def test_incident_update_message_without_eta_is_kept():
 def test_unknown_record_type_is_rejected_naming_type():
     [error] = parse_records({"type": "outage_report", "site": "x"}).errors
     assert error.field == "type"
+
+
+def test_incident_update_confirm_true_confirms_a_suspected_incident():
+    [record] = parse_records(update(incident_id="INC-1", confirm=True)).records
+    assert isinstance(record, IncidentUpdate) and record.confirm is True
+
+
+def test_incident_update_without_confirm_is_no_confirmation():
+    [record] = parse_records(update(incident_id="INC-1")).records
+    assert isinstance(record, IncidentUpdate) and record.confirm is False
+
+
+@pytest.mark.parametrize("value", ["true", 1, "yes", None])
+def test_incident_update_confirm_other_than_a_json_boolean_is_rejected_naming_confirm(value):
+    [error] = parse_records(update(element_id="PON-1", confirm=value)).errors
+    assert error.field == "confirm"
