@@ -89,3 +89,36 @@ def test_incidents_output_gives_the_exact_before_and_after_notice_counts(
     told = {(n["customer_id"], n["stage"]) for n in read_records(notifications)}
     assert (site_out[0], "outage") in told and (site_out[1], "outage") in told
     assert not any(c == "c-diag" for c, _ in told)
+
+
+def test_a_suspected_incident_writes_its_lifecycle_and_counts_its_reporters(
+        tmp_path: Path) -> None:
+    """The silent PON story of ``test_replay_suspicion`` (six reports, the fifth tips it; the
+    NOC confirms at +600 s, the notice follows at +720 s, the confirmation is cleared at
+    +3700 s): the reports from the tipping one on count as contacts before notice."""
+    from forewarn.streams.network.events import incident_id_for
+    from tests.forewarn_testing import SAMPLE
+
+    pon = "PON-0003"
+    index = RegionIndex.build(load_region(SAMPLE))
+    reporters = sorted(index.impact([pon])["fibre"])[:6]
+    suspected_id = incident_id_for(pon, (T0 + timedelta(seconds=240)).timestamp())
+    lines = [contact(f"k-{n}", c, n * 60) for n, c in enumerate(reporters)]
+    lines += [json.dumps({"type": "incident_update", "element_id": pon, "confirm": True,
+                          "event_time": at(600)}),
+              json.dumps({"alarm_id": suspected_id, "element_id": pon, "state": "cleared",
+                          "severity": "critical", "event_time": at(3700)})]
+    story_file = tmp_path / "story.jsonl"
+    story_file.write_text("\n".join(lines) + "\n")
+    incidents = tmp_path / "incidents.jsonl"
+    proc = subprocess.run([*forewarn_exe(), "replay", str(SAMPLE), str(story_file), "--out",
+                           str(tmp_path / "out.jsonl"), "--incidents", str(incidents)],
+                          check=False, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    events = [e for e in read_records(incidents) if e["incident_id"] == suspected_id]
+    lifecycle = [(e["event"], e["at"]) for e in events if e["event"] != "updated"]
+    assert lifecycle == [("suspected", at(240)), ("confirmed", at(600)), ("resolved", at(3700))]
+    assert events[0]["element_id"] == pon and events[0]["reports"] == 5
+    resolved = events[-1]
+    assert (resolved["contacts_before_notice"], resolved["contacts_after_notice"],
+            resolved["contacts_never_told"]) == (2, 0, 0)

@@ -28,9 +28,12 @@ a customer in a started window is *planned*, not out (CONTRACT §4), and their n
 ``planned`` / ``completed``, not an incident's.
 
 Contacts (``ContactSeen``) count for every open incident the customer is out under at the
-contact's time (either service); at most ``MAX_CONTACTS`` distinct contact ids per incident
-(more are counted in ``contacts_unrecorded``). The split into before / after notice / never
-told is ``calls_saved.split_contacts``, done when the event is written
+contact's time (either service), and for a suspected incident from every customer its element
+serves (``served``; at most ``MAX_WATCHED``), from its ``suspected`` instant on (the last
+``MAX_RECENT`` contacts are kept, so the report that tipped it counts even when the detector
+reports the suspicion with a later record). At most ``MAX_CONTACTS`` distinct contact ids
+per incident (more are counted in ``contacts_unrecorded``). The split into before / after
+notice / never told is ``calls_saved.split_contacts``, done when the event is written
 (:meth:`IncidentEvent.record`), by replay from its notifications and live from the board.
 
 Cost: a 200,000-customer ``Impact`` is a few numpy gathers and ``bincount``s; who is out
@@ -50,7 +53,8 @@ Bounded: one code per customer and service (the region's size), the open inciden
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections import deque
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -72,6 +76,8 @@ __all__ = ["EVENTS", "MAX_CONTACTS", "IncidentEvent", "IncidentLifecycle"]
 
 EVENTS = ("opened", "suspected", "confirmed", "updated", "resolved", "cancelled")
 MAX_CONTACTS = 100_000  # distinct contacts kept per incident (contact id, customer, time)
+MAX_WATCHED = 100_000  # customers of a suspected element whose contacts count for it
+MAX_RECENT = 10_000  # latest contacts kept for a suspicion reported after its instant
 _NONE = -1
 
 
@@ -147,13 +153,16 @@ class _Open:
     aliases: list[str] = field(default_factory=list)
     contacts: dict[str, ContactNote] = field(default_factory=dict)
     unrecorded: int = 0
+    watch: frozenset[str] = frozenset()  # a suspected element's customers
 
 
 class IncidentLifecycle:
     """Incident events from the network's events; see the module docstring."""
 
-    def __init__(self, max_contacts: int = MAX_CONTACTS) -> None:
+    def __init__(self, max_contacts: int = MAX_CONTACTS,
+                 served: Callable[[str], Iterable[str]] | None = None) -> None:
         self.max_contacts = max_contacts
+        self.served = served  # element -> ids of the customers it serves (suspicions)
         self._reset()
 
     def _reset(self) -> None:
@@ -166,6 +175,7 @@ class IncidentLifecycle:
         self._lookup: pd.Index | None = None  # customer id -> position in _ids, built on use
         self._mapped: tuple[np.ndarray, np.ndarray] | None = None  # foreign ids -> positions
         self.contacted: set[str] = set()  # open incidents with new contacts (for the desk)
+        self._recent: deque[ContactNote] = deque(maxlen=MAX_RECENT)
 
     # -- reads -----------------------------------------------------------------------
 
@@ -199,6 +209,7 @@ class IncidentLifecycle:
         """The incident events that one record's network events cause, in order."""
         out: list[IncidentEvent] = []
         changed: dict[str, float] = {}  # open incident -> latest instant its counts changed
+        contacts: list[ContactSeen] = []  # last: the suspicion a contact tipped counts it
         for event in events:
             if isinstance(event, Impact):
                 self._impact(event, out, changed)
@@ -212,7 +223,9 @@ class IncidentLifecycle:
             elif isinstance(event, SuspicionEvent):
                 self._suspicion(event, out, changed)
             elif isinstance(event, ContactSeen):
-                self._contact(event)
+                contacts.append(event)
+        for contact in contacts:
+            self._contact(contact)
         for incident_id, at in changed.items():
             found = self._open.get(incident_id)
             if found is not None:
@@ -403,6 +416,12 @@ class IncidentLifecycle:
             found = self._start(news.incident_id, news.element_id, news.cause_type, news.at,
                                 suspected=True)
             found.reports = news.reports
+            if self.served is not None:
+                served = list(self.served(news.element_id))
+                found.watch = frozenset(served[:MAX_WATCHED])
+                for note in self._recent:  # the detector may report after the tipping report
+                    if note.at >= news.at and note.customer_id in found.watch:
+                        self._keep_contact(found, note)
             out.append(self._event(found, "suspected", news.at))
             return
         if found is None:
@@ -420,13 +439,18 @@ class IncidentLifecycle:
     # -- contacts ----------------------------------------------------------------------
 
     def _contact(self, contact: ContactSeen) -> None:
-        if self._ids is None or not self._open:
+        note = ContactNote(contact.contact_id, contact.customer_id, contact.at)
+        self._recent.append(note)
+        if not self._open:
+            return
+        for found in [f for f in self._open.values() if contact.customer_id in f.watch]:
+            self._keep_contact(found, note)
+        if self._ids is None:
             return
         position = int(self._index().get_indexer(pd.Index([contact.customer_id],
                                                           dtype=object))[0])
         if position < 0:
             return
-        note = ContactNote(contact.contact_id, contact.customer_id, contact.at)
         for code in dict.fromkeys(self._codes[:, position].tolist()):
             if code >= 0:
                 self._keep_contact(self._by_code[code], note)

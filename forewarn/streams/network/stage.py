@@ -71,7 +71,8 @@ class NetworkStage:
         self._last_tick = -math.inf
         self.records = 0
         self._table_ids, self._partition_table = self._index_partitions()
-        self.lifecycle = IncidentLifecycle()  # CONTRACT §8 incident events, in network order
+        # CONTRACT §8 incident events, in network order
+        self.lifecycle = IncidentLifecycle(served=self._served_ids)
         self.incident_events: list[IncidentEvent] = []  # taken by the caller after each record
         self.sensed: list[Sensed] = []  # contacts and suspicions since the last take
 
@@ -94,6 +95,12 @@ class NetworkStage:
             incidents.append((incident_id, root, str(entry.get("cause_type") or ""),
                               float(entry["since"])))
         self.lifecycle.rebuild(c.index.customer_id_array, incidents, out)
+
+    def _served_ids(self, element_id: str) -> list[str]:
+        """Ids of the customers ``element_id`` serves (a suspected incident's customers)."""
+        index = self.correlator.index
+        ids: list[str] = index.customer_id_array[index.dependents([element_id])].tolist()
+        return ids
 
     def take_incident_events(self) -> list[IncidentEvent]:
         """The incident events of the records handled since the last call."""

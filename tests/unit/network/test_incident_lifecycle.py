@@ -253,3 +253,16 @@ def test_a_customer_out_of_both_services_counts_one_contact_once() -> None:
     done = life.feed([impact([("a", "fibre", OK, cause("INC-1", T0 + 70))])])
     assert kinds(done) == [("INC-1", "resolved")]
     assert done[0].record({})["contacts_never_told"] == 2
+
+
+def test_a_suspected_incident_counts_contacts_of_its_elements_customers_from_the_tipping_one(
+        ) -> None:
+    life = IncidentLifecycle(served=lambda element: ["r1", "r2", "r3"] if element == "PON-1"
+                             else [])
+    life.feed([contact("k0", "r1", T0 - 60)])  # before the suspicion: not its
+    life.feed([contact("k1", "r2", T0),  # the report that tips it
+               SuspicionEvent("suspected", "SUS-1", "PON-1", "pon", T0, 5, 3)])
+    life.feed([contact("k2", "stranger", T0 + 10), contact("k3", "r3", T0 + 20)])
+    done = life.feed([SuspicionEvent("cancelled", "SUS-1", "PON-1", "pon", T0 + 900, 5, 3)])
+    assert done[0].record({})["contacts_never_told"] == 2
+    assert done[0].record({"r3": T0 + 5})["contacts_after_notice"] == 1
