@@ -370,6 +370,8 @@ class IncidentLifecycle:
                             contacts=tuple(found.contacts.values()))
         del self._open[found.incident_id]
         del self._by_code[found.code]
+        if self._counts[found.code].any():  # ended with customers still out (a cancellation)
+            self._codes[self._codes == found.code] = _NONE
         self._counts[found.code] = 0
         self._free.append(found.code)
         return final

@@ -266,3 +266,15 @@ def test_a_suspected_incident_counts_contacts_of_its_elements_customers_from_the
     done = life.feed([SuspicionEvent("cancelled", "SUS-1", "PON-1", "pon", T0 + 900, 5, 3)])
     assert done[0].record({})["contacts_never_told"] == 2
     assert done[0].record({"r3": T0 + 5})["contacts_after_notice"] == 1
+
+
+def test_an_incident_cancelled_with_customers_out_frees_them_for_the_next_one() -> None:
+    life = IncidentLifecycle()
+    life.feed([SuspicionEvent("suspected", "SUS-1", "PON-1", "pon", T0, 5, 3)])
+    life.feed([impact([("a", "fibre", OUT, cause("SUS-1", T0 + 1, "PON-1", "pon"))])])
+    assert kinds(life.feed([SuspicionEvent("cancelled", "SUS-1", "PON-1", "pon", T0 + 900, 5,
+                                           3)])) == [("SUS-1", "cancelled")]
+    opened = life.feed([impact([("a", "fibre", OUT, cause("INC-2", T0 + 950))])])
+    assert kinds(opened) == [("INC-2", "opened")] and opened[0].customers["fibre"] == 1
+    assert kinds(life.feed([impact([("a", "fibre", OK, cause("INC-2", T0 + 999))])])) == [
+        ("INC-2", "resolved")]
