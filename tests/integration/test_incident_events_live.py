@@ -1,18 +1,22 @@
 """A live worker sends its incident events (CONTRACT §8) to ``incidents.events``, keyed by
-incident id, and its desk record carries the final calls-saved counts."""
+incident id, and its desk record carries the final calls-saved counts: a customer who calls
+after their outage notice was delivered counts as a contact after notice."""
 
 from __future__ import annotations
 
 import asyncio
 import json
 import os
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
+from forewarn.geo import RegionIndex, load_region
 from tests.forewarn_testing import (
+    TINY,
     get_json,
     healthy,
     native,
@@ -65,6 +69,22 @@ def test_live_worker_sends_opened_and_resolved_keyed_by_incident(
         key, opened = read_topic(embedded_broker.bootstrap, topic)[0]
         assert opened["event"] == "opened" and opened["element_id"] == "S-A"
         assert key == opened["incident_id"].encode()
+        incident_url = f"http://127.0.0.1:{port}/api/v1/incidents/{opened['incident_id']}"
+        index = RegionIndex.build(load_region(TINY))
+        caller = next(c for c in sorted(index.impact(["S-A"])["mobile"])
+                      if index.customer(c).first_channel())
+
+        def told() -> bool:
+            record = get_json(incident_url)
+            return isinstance(record, dict) and bool(record["told"].get("outage"))
+
+        wait_for(told, 90, "the outage notices on the board")
+        contact = {"type": "contact", "contact_id": "live-1", "customer_id": caller,
+                   "channel": "call", "reason": "no_service",
+                   "event_time": datetime.now(UTC).isoformat()}
+        produce(embedded_broker.bootstrap, f"{tag}.alarms.raw", [json.dumps(contact).encode()])
+        wait_for(lambda: (get_json(incident_url) or {}).get("contacts"), 60,  # type: ignore[union-attr]
+                 "the contact on the desk")
         produce(embedded_broker.bootstrap, f"{tag}.alarms.raw", [native("E1", "S-A", "cleared")])
         wait_for(lambda: any(v["event"] == "resolved" for _, v in
                              read_topic(embedded_broker.bootstrap, topic)), 90, "resolved")
@@ -72,10 +92,10 @@ def test_live_worker_sends_opened_and_resolved_keyed_by_incident(
                     if v["event"] == "resolved"]
         assert resolved[0]["incident_id"] == opened["incident_id"]
         assert (resolved[0]["contacts_before_notice"], resolved[0]["contacts_after_notice"],
-                resolved[0]["contacts_never_told"]) == (0, 0, 0)
-        record = get_json(f"http://127.0.0.1:{port}/api/v1/incidents/{opened['incident_id']}")
+                resolved[0]["contacts_never_told"]) == (0, 1, 0)
+        record = get_json(incident_url)
         assert isinstance(record, dict)
-        assert record["contacts"] == {"before_notice": 0, "after_notice": 0, "never_told": 0}
+        assert record["contacts"] == {"before_notice": 0, "after_notice": 1, "never_told": 0}
     finally:
         stderr = stop_worker(proc)
     assert proc.returncode == 0, stderr[-3000:]
