@@ -5,9 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+import pytest
 
 from forewarn.domain import IncidentUpdate, MaintenanceWindow
 from forewarn.geo import RegionIndex
+from forewarn.streams.network import incident_lifecycle
 from forewarn.streams.network.correlation import NetworkCorrelator
 from forewarn.streams.network.events import (
     ContactSeen,
@@ -278,3 +280,17 @@ def test_an_incident_cancelled_with_customers_out_frees_them_for_the_next_one() 
     assert kinds(opened) == [("INC-2", "opened")] and opened[0].customers["fibre"] == 1
     assert kinds(life.feed([impact([("a", "fibre", OK, cause("INC-2", T0 + 999))])])) == [
         ("INC-2", "resolved")]
+
+
+def test_recent_contacts_and_watched_customers_stop_at_their_limits(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(incident_lifecycle, "MAX_RECENT", 2)
+    monkeypatch.setattr(incident_lifecycle, "MAX_WATCHED", 3)
+    served = ["r0", "r1", "r2", "r3"]  # one more than watched
+    life = IncidentLifecycle(served=lambda element: served)
+    # three reports at the suspected instant, reported later: only the last two are kept
+    life.feed([contact("k0", "r0", T0), contact("k1", "r1", T0), contact("k2", "r2", T0)])
+    life.feed([SuspicionEvent("suspected", "SUS-1", "PON-1", "pon", T0, 5, 4)])
+    life.feed([contact("k3", "r3", T0 + 5)])  # beyond the watched customers: not counted
+    done = life.feed([SuspicionEvent("cancelled", "SUS-1", "PON-1", "pon", T0 + 900, 5, 4)])
+    assert done[0].record({})["contacts_never_told"] == 2
