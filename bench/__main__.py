@@ -16,6 +16,7 @@ BENCHMARKS = {
     "callers": "bench.callers",  # IVR caller lookup latency, 1M customers
     "ingest-hostile": "bench.ingest_hostile",  # 50k invalid records in one 1 MB request
     "messages": "bench.messages",  # cost of typed internal messages on the fan-out path
+    "lifecycle": "bench.lifecycle",  # what incident events add to the network stage
     "sensors": "bench.sensors",  # suspected incidents: detection delay vs false suspicions
     "slices": "bench.slices",  # sliced index: streaming build of 10M customers, per-slice load
 }

@@ -118,10 +118,13 @@ def replay(
     region: Annotated[Path, typer.Argument(help="Region folder.")],
     alarms: Annotated[Path, typer.Argument(help="Alarm log: one JSON object per line.")],
     out: Annotated[Path, typer.Option("--out", help="Where to write the notifications (JSONL).")],
+    incidents: Annotated[Path | None, typer.Option(
+        "--incidents", help="Where to write the incident events (JSONL, CONTRACT §8).")] = None,
     config: ConfigOption = None,
     verbose: VerboseOption = False,
 ) -> None:
-    """Feed an alarm log through the real pipeline in event time; write every notification."""
+    """Feed an alarm log through the real pipeline in event time; write every notification
+    (and with --incidents every incident event)."""
     _setup_logging(verbose)
     from forewarn.config import load_settings
     from forewarn.geo import RegionIndex, load_region
@@ -131,9 +134,9 @@ def replay(
 
     try:
         settings = load_settings(config)
-        check_paths(alarms, out)
+        check_paths(alarms, out, incidents)
         index = RegionIndex.build(load_region(region))
-        summary = run_replay(index, alarms, out, settings)
+        summary = run_replay(index, alarms, out, settings, incidents)
     except Interrupted as exc:
         _interrupted(exc)
     except (ForewarnError, OSError) as exc:
@@ -141,7 +144,9 @@ def replay(
     typer.echo(
         f"replayed {summary.lines} lines: {summary.notifications} notifications written to "
         f"{out}, {summary.rejected} lines rejected (see alarms.dead-letter), "
-        f"{summary.unknown_elements} alarms on unknown elements",
+        f"{summary.unknown_elements} alarms on unknown elements"
+        + (f", {summary.incident_events} incident events written to {incidents}"
+           if incidents is not None else ""),
         err=True,
     )
 

@@ -95,6 +95,8 @@ create "${TOPIC_PREFIX}impacts" "$PARTITIONS"
 create "${TOPIC_PREFIX}notifications.outbox" "$PARTITIONS"
 create "${TOPIC_PREFIX}notifications.delivered" "$PARTITIONS"
 create "${TOPIC_PREFIX}notifications.dead-letter" "$PARTITIONS" "retention.ms=$DEAD_LETTER_RETENTION_MS"
+# Incident lifecycle events (CONTRACT §8), keyed by incident id; one partition keeps their order.
+create "${TOPIC_PREFIX}incidents.events" 1
 # State, compacted: deleting old records would delete state. The network stage's journal
 # (element alarms, windows, incidents, cuts, the alarms.raw offset) on one partition; the
 # customer tables (Faust: APP_ID-TABLE-changelog) on PARTITIONS.

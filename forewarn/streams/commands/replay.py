@@ -7,6 +7,10 @@ ticks); the drain fires every pending decision at its rule's instant. Delivery i
 every delivered record is written to ``--out``, sorted, so the same input gives the same file
 (all fields but ``delivered_at``).
 
+``--incidents`` writes the network stage's incident events (CONTRACT §8), sorted by (``at``,
+``incident_id``, ``event``). Their calls-saved counts are split after the drain from the
+notifications delivered (``decided_at``: event time), so they are deterministic too.
+
 Paths are checked before the broker starts (``forewarn.paths``); the output is written to a
 ``.tmp`` beside it and renamed, and the ``.tmp`` is removed on every failure. SIGTERM/SIGINT
 end a replay within ``signals.EXIT_BOUND_S`` with ``Interrupted`` and no output.
@@ -34,8 +38,11 @@ from forewarn.streams.kafka.input_producer import InputProducer
 from forewarn.streams.kafka.runner import run_command, running_worker
 from forewarn.streams.kafka.signals import StopRequest
 from forewarn.streams.kafka.tls import aiokafka_security
+from forewarn.streams.network.calls_saved import told_at_from
+from forewarn.streams.network.incident_lifecycle import IncidentEvent
 
-__all__ = ["ReplaySummary", "check_paths", "ordered_lines", "replay", "write_atomically"]
+__all__ = ["ReplaySummary", "check_paths", "incident_records", "ordered_lines", "replay",
+           "write_atomically"]
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +53,7 @@ class ReplaySummary:
     rejected: int
     notifications: int
     unknown_elements: int
+    incident_events: int = 0
 
 
 async def _dry_run(notification: Notification) -> Notification:
@@ -67,25 +75,32 @@ def ordered_lines(path: Path) -> list[str]:
     return [line for _, _, line in keyed]
 
 
-def check_paths(alarms: Path, out: Path) -> None:
-    """Raise ``PathError`` naming the path unless the log can be read and ``out`` written."""
+def check_paths(alarms: Path, out: Path, incidents: Path | None = None) -> None:
+    """Raise ``PathError`` naming the path unless the log can be read and ``out`` (and
+    ``incidents``) written."""
     read_utf8(alarms, "alarm log")
     output_file(out, "--out")
     output_file(_tmp_of(out), "--out temporary file")
+    if incidents is not None:
+        output_file(incidents, "--incidents")
+        output_file(_tmp_of(incidents), "--incidents temporary file")
 
 
-def replay(region_index: object, alarms: Path, out: Path, settings: Settings) -> ReplaySummary:
-    """Run the replay and write ``out``; returns counts for the caller to report."""
-    check_paths(alarms, out)
-    return run_command(_replay(region_index, alarms, out, settings))
+def replay(region_index: object, alarms: Path, out: Path, settings: Settings,
+           incidents: Path | None = None) -> ReplaySummary:
+    """Run the replay and write ``out`` (and ``incidents``); returns counts for the caller
+    to report."""
+    check_paths(alarms, out, incidents)
+    return run_command(_replay(region_index, alarms, out, settings, incidents))
 
 
 def _tmp_of(out: Path) -> Path:
     return out.with_name(out.name + ".tmp")
 
 
-def write_atomically(out: Path, records: list[dict[str, object]]) -> None:
-    """JSON lines to ``out`` via ``out.tmp`` and a rename; the ``.tmp`` never stays behind."""
+def write_atomically(out: Path, records: list[dict[str, object]], option: str = "--out") -> None:
+    """JSON lines to ``out`` via ``out.tmp`` and a rename; the ``.tmp`` never stays behind.
+    ``option`` names the path in an error."""
     tmp = _tmp_of(out)
     try:
         with tmp.open("w", encoding="utf-8") as handle:
@@ -93,7 +108,7 @@ def write_atomically(out: Path, records: list[dict[str, object]]) -> None:
                 handle.write(json.dumps(record, ensure_ascii=False) + "\n")
         tmp.replace(out)
     except OSError as exc:
-        raise PathError(describe_os_error(exc, "cannot write --out", out)) from None
+        raise PathError(describe_os_error(exc, f"cannot write {option}", out)) from None
     finally:
         tmp.unlink(missing_ok=True)
 
@@ -106,11 +121,15 @@ class _ReplayHooks(PipelineHooks):
         self.token = token
         self.partitions = partitions
         self.delivered: list[dict[str, object]] = []
+        self.incident_events: list[IncidentEvent] = []
         self.drained: set[int] = set()
         self.all_drained = asyncio.Event()
 
     def on_delivered(self, notification: Notification) -> None:
         self.delivered.append(notification.record())
+
+    def on_incident_event(self, event: IncidentEvent) -> None:
+        self.incident_events.append(event)
 
     def on_drained(self, partition: int, token: str) -> None:
         if token == self.token:
@@ -119,7 +138,23 @@ class _ReplayHooks(PipelineHooks):
                 self.all_drained.set()
 
 
-async def _replay(index: object, alarms: Path, out: Path, settings: Settings) -> ReplaySummary:
+def incident_records(events: list[IncidentEvent],
+                     notifications: list[dict[str, object]]) -> list[dict[str, object]]:
+    """The incident events as written: calls saved split by the notifications' ``decided_at``
+    (who was told, and when, in event time), sorted by (``at``, ``incident_id``, ``event``)."""
+    told = told_at_from(notifications)
+    written: list[dict[str, object]] = []
+    for event in sorted(events, key=IncidentEvent.sort_key):
+        told_at: dict[str, float] = {}
+        for incident_id in event.told_ids if event.final else ():
+            for customer, at in told.get(incident_id, {}).items():
+                told_at[customer] = min(at, told_at.get(customer, at))
+        written.append(event.record(told_at))
+    return written
+
+
+async def _replay(index: object, alarms: Path, out: Path, settings: Settings,
+                  incidents: Path | None = None) -> ReplaySummary:
     stop = StopRequest()
     stop.install()
     lines = ordered_lines(alarms)
@@ -149,4 +184,7 @@ async def _replay(index: object, alarms: Path, out: Path, settings: Settings) ->
     delivered.sort(key=lambda r: (str(r["decided_at"]), str(r["customer_id"]), str(r["stage"]),
                                   str(r["notification_id"])))
     write_atomically(out, delivered)
-    return ReplaySummary(len(lines), rejected, len(delivered), unknown)
+    events = hooks.incident_events
+    if incidents is not None:
+        write_atomically(incidents, incident_records(events, delivered), "--incidents")
+    return ReplaySummary(len(lines), rejected, len(delivered), unknown, len(events))

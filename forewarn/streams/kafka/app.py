@@ -153,7 +153,8 @@ def build_pipeline(index: Any, options: PipelineOptions) -> Pipeline:
                        process=NetworkStep(stages.normalise, stages.network, stages.board,
                                            names, clock=options.clock, hooks=options.hooks,
                                            webhook=webhook),
-                       on_loaded=stages.correlator.rebuild, on_failure=crash,
+                       on_loaded=functools.partial(_rebuild_network, stages.network),
+                       on_failure=crash,
                        pack=functools.partial(batch_envelopes, names.impacts),
                        client_options=security, fetch_max_wait_ms=kafka.fetch_max_wait_ms,
                        client_id=f"{app.conf.id}-network")
@@ -210,6 +211,13 @@ def build_pipeline(index: Any, options: PipelineOptions) -> Pipeline:
                             "suspicions": journal.table("suspicions"),
                             "episodes": tables.episodes, "sent": tables.sent,
                             "history": tables.history})
+
+
+def _rebuild_network(network: NetworkStage) -> None:
+    """After the journal is loaded: the correlator's in-memory views, then the incident
+    lifecycle from them."""
+    network.correlator.rebuild()
+    network.rebuild_lifecycle()
 
 
 def _stopper(webhook: SuspicionWebhook) -> Callable[..., Awaitable[None]]:

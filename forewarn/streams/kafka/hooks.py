@@ -14,6 +14,7 @@ must not raise (a hook that raises fails the message like a bug in the stage wou
 from __future__ import annotations
 
 from forewarn.domain import Decision, Notification
+from forewarn.streams.network.incident_lifecycle import IncidentEvent
 
 __all__ = ["NO_HOOKS", "PipelineHooks"]
 
@@ -27,6 +28,11 @@ class PipelineHooks:
     def on_record(self, timestamp: float) -> None:
         """A raw input record (not a live wall-clock tick) was correlated by the network
         stage; ``timestamp`` is its Kafka timestamp (POSIX seconds)."""
+
+    def on_incident_event(self, event: IncidentEvent) -> None:
+        """The network stage produced an incident event (CONTRACT §8), in network order;
+        final events carry their contacts, to be split by who was told (replay does it from
+        the notifications it writes)."""
 
     def on_impact(self, ingested_at: float, changes: int) -> None:
         """An ``impact`` message reached its customer partition; ``ingested_at`` is the

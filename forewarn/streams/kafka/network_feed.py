@@ -40,11 +40,16 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True, slots=True)
 class Outgoing:
-    """One message a record produces: JSON-ready ``value`` to ``topic`` [``partition``]."""
+    """One message a record produces: JSON-ready ``value`` to ``topic`` [``partition``].
+
+    ``after_ack``: sent only once everything its fetched batch sent before is acknowledged
+    (incident events follow the impacts they describe)."""
 
     topic: str
     partition: int | None
     value: bytes
+    key: bytes | None = None
+    after_ack: bool = False
 
 
 Process = Callable[[bytes, float], list[Outgoing]]
@@ -195,9 +200,17 @@ class NetworkFeed:
                 for message in batch:
                     produced += self.process(message.value, message.timestamp / 1000.0)
                     next_offset = message.offset + 1
+                later = [out for out in produced if out.after_ack]
+                if later:
+                    produced = [out for out in produced if not out.after_ack]
                 for out in self.pack(produced):
-                    pending.append(await producer.send(out.topic, out.value,
+                    pending.append(await producer.send(out.topic, out.value, key=out.key,
                                                        partition=out.partition))
+                if later:
+                    await asyncio.gather(*pending)  # this batch's impacts acknowledged first
+                    for out in later:
+                        pending.append(await producer.send(out.topic, out.value, key=out.key,
+                                                           partition=out.partition))
                 idle = not batch
                 due = loop.time() - last_commit >= self.commit_interval_s
                 if next_offset is not None and (idle or due):

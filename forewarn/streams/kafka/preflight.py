@@ -71,7 +71,8 @@ def expected_partitions(names: TopicNames, partitions: int) -> dict[str, int]:
     return {names.alarms_raw: 1, names.contacts_raw: 1, names.network_state: 1,
             names.alarms_dead_letter: 1,
             names.notifications_dead_letter: 1, names.impacts: partitions,
-            names.outbox: partitions, names.delivered: partitions}
+            names.outbox: partitions, names.delivered: partitions,
+            names.incidents_events: 1}
 
 
 async def check_topics(bootstrap: str, names: TopicNames, partitions: int,

@@ -52,6 +52,11 @@ class TopicNames:
         return self._name("notifications.dead-letter")
 
     @property
+    def incidents_events(self) -> str:
+        """Incident lifecycle events (CONTRACT §8), keyed by incident id, one partition."""
+        return self._name("incidents.events")
+
+    @property
     def network_state(self) -> str:
         """The network stage's journal (compacted; see ``kafka.network_journal``)."""
         return self._name("network.state")

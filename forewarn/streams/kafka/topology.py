@@ -33,6 +33,7 @@ class PipelineTopics:
     delivered: Any
     notifications_dead_letter: Any
     network_state: Any  # written by the network feed's journal, not by Faust
+    incidents_events: Any  # CONTRACT §8 incident events, written by the network feed
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +61,7 @@ def declare_topics(app: faust.App, names: TopicNames, partitions: int) -> Pipeli
         delivered=topic(names.delivered, partitions, "json"),
         notifications_dead_letter=topic(names.notifications_dead_letter, partitions, "json"),
         network_state=topic(names.network_state, 1, "raw", compacting=True),
+        incidents_events=topic(names.incidents_events, 1, "json"),
     )
 
 

@@ -31,8 +31,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from forewarn.domain import SERVICES, ImpactChange, Notification, to_iso
+from forewarn.domain import SERVICES, ImpactChange, Notification, from_iso, to_iso
 from forewarn.streams import records
+from forewarn.streams.network.calls_saved import CallsSaved, ToldLedger
 from forewarn.streams.network.receipts import SeenIds, receipt_notification
 
 __all__ = ["KEEP_ENDED", "KEEP_NEWS", "Incident", "IncidentBoard", "PlannedWindow"]
@@ -159,6 +160,7 @@ class Incident:
     merged_into: str | None = None
     window: PlannedWindow | None = None
     news: list[dict[str, Any]] = field(default_factory=list)  # at, eta, message (ISO times)
+    contacts: CallsSaved | None = None  # calls saved (CONTRACT §8), once known
 
     @property
     def active(self) -> bool:
@@ -189,7 +191,16 @@ class Incident:
             "upcoming": False,
             "window": self.window.as_dict() if self.window is not None else None,
             "news": [dict(n) for n in self.news],
+            "contacts": _contacts(self.contacts),
         }
+
+
+def _contacts(saved: CallsSaved | None) -> dict[str, int] | None:
+    """The API's ``contacts`` of an incident: before / after notice and never told."""
+    if saved is None:
+        return None
+    return {"before_notice": saved.before_notice, "after_notice": saved.after_notice,
+            "never_told": saved.never_told}
 
 
 class IncidentBoard:
@@ -208,6 +219,8 @@ class IncidentBoard:
         self._receipts = SeenIds()  # notification ids already counted (receipts repeat)
         self._lock = threading.Lock()
         self.version = 0
+        self.told_ledger = ToldLedger()  # who was told when, per incident (calls saved)
+        self._contacts_total = dict.fromkeys(("before_notice", "after_notice", "never_told"), 0)
 
     # -- writes (network agent, delivery agent, HTTP ingest) ----------------------------
 
@@ -418,6 +431,8 @@ class IncidentBoard:
     def record_delivery(self, notification: Notification) -> None:
         """Count one delivery (no dedupe: ``record_receipt`` is the path that has one)."""
         with self._lock:
+            self.told_ledger.note(notification.incident_id, notification.customer_id,
+                                  notification.stage, from_iso(notification.decided_at) or 0.0)
             incident: Incident | PlannedWindow | None = self._incidents.get(
                 notification.incident_id)
             if incident is None:  # planned notices go out before the window starts
@@ -451,6 +466,36 @@ class IncidentBoard:
                 since = previous.get("since", suspicion.get("since", suspicion.get("at")))
                 self._suspicions[incident_id] = {**suspicion, "since": since}
             self.version += 1
+
+    def told_at(self, *incident_ids: str,
+                customers: Iterable[str] | None = None) -> dict[str, float]:
+        """Customer id -> first told instant over ``incident_ids`` (deliveries seen so far),
+        only for ``customers`` when given."""
+        with self._lock:
+            return self.told_ledger.told_at(*incident_ids, customers=customers)
+
+    def record_contacts(self, incident_id: str, saved: CallsSaved, *,
+                        final: bool = False, told_ids: Iterable[str] = ()) -> None:
+        """An incident's calls saved so far (not told yet counts as never told until the
+        end), or its final counts: then they add to the totals (metrics) and its told-at
+        entries go."""
+        with self._lock:
+            found = self._incidents.get(incident_id)
+            if found is not None:
+                found.contacts = saved
+            elif incident_id in self._archive:
+                self._archive[incident_id]["contacts"] = _contacts(saved)
+            if final:
+                self.told_ledger.forget(incident_id, *told_ids)
+                for when, n in (_contacts(saved) or {}).items():
+                    self._contacts_total[when] = self._contacts_total.get(when, 0) + n
+            self.version += 1
+
+    def contacts_total(self) -> dict[str, int]:
+        """Contacts of ended incidents' affected customers, by ``before_notice`` /
+        ``after_notice`` / ``never_told`` (the metric ``forewarn_incident_contacts``)."""
+        with self._lock:
+            return dict(self._contacts_total)
 
     # -- reads (web handlers) ------------------------------------------------------------
 

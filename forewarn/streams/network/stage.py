@@ -32,6 +32,8 @@ from forewarn.streams.network.correlation import (
     SuspicionEvent,
     WindowEnd,
 )
+from forewarn.streams.network.incident_lifecycle import IncidentEvent, IncidentLifecycle
+from forewarn.streams.network.service_states import OUT, SERVICE_NAMES, service_states
 from forewarn.streams.partitioning import partitions_of
 
 __all__ = ["MAX_SENSED", "TICK_EVERY_S", "Input", "NetworkStage", "Sensed", "correlation_failure"]
@@ -69,7 +71,41 @@ class NetworkStage:
         self._last_tick = -math.inf
         self.records = 0
         self._table_ids, self._partition_table = self._index_partitions()
+        # CONTRACT §8 incident events, in network order
+        self.lifecycle = IncidentLifecycle(served=self._served_ids)
+        self.incident_events: list[IncidentEvent] = []  # taken by the caller after each record
         self.sensed: list[Sensed] = []  # contacts and suspicions since the last take
+
+    def rebuild_lifecycle(self) -> None:
+        """After a takeover: the lifecycle starts from the open incidents in the journal and
+        who is out under each now (one index lookup per incident root), so their events go
+        on; contacts and suspicions before the takeover are not journalled and start at 0."""
+        c = self.correlator
+        down, maintenance = c.elements.down_elements(), c.windows.active_elements()
+        incidents: list[tuple[str, str, str, float]] = []
+        out: dict[str, dict[str, np.ndarray]] = {}
+        for root, entry in sorted(c.incidents.items(), key=lambda item: item[1]["since"]):
+            incident_id = str(entry["incident_id"])
+            positions = c.index.dependents([root])
+            states = service_states(c.index, positions, down, maintenance)
+            mine = out.setdefault(incident_id, {})
+            for service in SERVICE_NAMES:
+                hit = positions[states[service] == OUT]
+                mine[service] = np.concatenate([mine.get(service, hit[:0]), hit])
+            incidents.append((incident_id, root, str(entry.get("cause_type") or ""),
+                              float(entry["since"])))
+        self.lifecycle.rebuild(c.index.customer_id_array, incidents, out)
+
+    def _served_ids(self, element_id: str) -> list[str]:
+        """Ids of the customers ``element_id`` serves (a suspected incident's customers)."""
+        index = self.correlator.index
+        ids: list[str] = index.customer_id_array[index.dependents([element_id])].tolist()
+        return ids
+
+    def take_incident_events(self) -> list[IncidentEvent]:
+        """The incident events of the records handled since the last call."""
+        taken, self.incident_events = self.incident_events, []
+        return taken
 
     def take_sensed(self) -> list[Sensed]:
         """Contacts and suspicion events since the last call, in the network's order."""
@@ -138,6 +174,7 @@ class NetworkStage:
         return by_partition
 
     def _messages(self, events: list[NetworkEvent]) -> Out:
+        self.incident_events += self.lifecycle.feed(events)
         out: Out = []
         for event in events:
             if isinstance(event, Impact):

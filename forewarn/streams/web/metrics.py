@@ -15,6 +15,9 @@ Families (``_total`` added by the exposition for counters):
   ``notifications.dead-letter``;
 * ``forewarn_incidents_open{kind}`` (``outage``/``planned``) and
   ``forewarn_customers_affected{service}``: from the incident board;
+* ``forewarn_incident_contacts{when}`` (``before_notice``/``after_notice``/``never_told``):
+  contacts of ended incidents' affected customers, split by whether they had been told
+  (calls saved, CONTRACT §8; the README says how to read it);
 * ``forewarn_network_records_refused{reason}``: parsed records the network stage refused
   (implausible event time, too many open alarms on one element), each also a dead letter;
 * ``forewarn_consumer_lag{topic, partition}``: end offset minus read offset, as Faust's
@@ -129,6 +132,13 @@ class StreamMetrics:
             affected.add_metric([service], totals.get(service, 0))
         yield open_
         yield affected
+        contacts = CounterMetricFamily("forewarn_incident_contacts", "Contacts of ended "
+                                       "incidents' affected customers, by whether they had "
+                                       "been told before.", labels=["when"])
+        totals_of = getattr(self.board, "contacts_total", None)
+        for when, n in sorted((totals_of() if totals_of is not None else {}).items()):
+            contacts.add_metric([when], n)
+        yield contacts
 
     def _network(self) -> Iterator[Metric]:
         """What the correlator noticed: alarms on elements the region does not know (a sign

@@ -66,7 +66,13 @@ _SCHEMAS: dict[str, Any] = {
         affected_now=_COUNTS, affected_peak=_COUNTS,
         notifications={**_COUNTS, "description": "stage -> notifications delivered"},
         told={"type": "object", "additionalProperties": _ref("Told")},
-        eta=_TIME, message=_NULL_STR, updated_at=_TIME, ended_at=_TIME),
+        eta=_TIME, message=_NULL_STR, updated_at=_TIME, ended_at=_TIME,
+        contacts={"type": ["object", "null"], "description": "calls saved: contacts of its "
+                  "affected customers before their notice, after it, and from customers never "
+                  "told (null until the first contact; not told yet counts as never told "
+                  "until the incident ends)",
+                  "properties": {k: {"type": "integer", "minimum": 0} for k in
+                                 ("before_notice", "after_notice", "never_told")}}),
     "SuspectedIncident": _obj(
         ["incident_id", "element_id", "cause_type", "suspected", "reports", "customers",
          "since"],

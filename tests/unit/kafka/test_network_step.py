@@ -16,6 +16,7 @@ from forewarn.streams.kafka.network_step import NetworkStep
 from forewarn.streams.kafka.topics import TopicNames
 from forewarn.streams.network.events import ContactSeen, SuspicionEvent
 from forewarn.streams.network.incident_board import IncidentBoard
+from forewarn.streams.network.incident_lifecycle import IncidentLifecycle
 from forewarn.streams.network.stage import NetworkStage
 from tests.forewarn_testing import TINY
 from tests.unit.network.network_helpers import correlator
@@ -30,7 +31,11 @@ class StubNetwork:
 
     def __init__(self) -> None:
         self.seen: list[Any] = []
+        self.lifecycle = IncidentLifecycle()
         self.sensed: list[Any] = []  # what the next take_sensed hands over
+
+    def take_incident_events(self) -> list[Any]:
+        return []
 
     def take_sensed(self) -> list[Any]:
         taken, self.sensed = self.sensed, []
