@@ -2,12 +2,15 @@
 
 ::
 
-    NOC systems ─▶ alarms.raw (1 partition: the network's one order)
-                    │
-      input/        parse any of the four alarm formats, maintenance windows, NOC updates
-                    │  (HTTP ingest parses here too; bad input ─▶ alarms.dead-letter)
+    NOC systems ─▶ alarms.raw (1 partition: the network's one order) ◀─ contacts.raw
+                    │                                     (call centre, IVR, app, desk)
+      input/        parse any of the four alarm formats, maintenance windows, NOC updates,
+                    │  customers' contacts (HTTP ingest parses here too; bad input ─▶
+                    │  alarms.dead-letter)
       network/      element states, windows, cable cuts, incidents, degraded service:
-                    │  which customers' services are out, ok or planned, in event time
+                    │  which customers' services are out, ok or planned, in event time;
+                    │  suspected incidents from customers' reports; incident lifecycle
+                    │  events ─▶ incidents.events
                     ▼
                   impacts (P partitions, by customer)
                     │
@@ -19,7 +22,7 @@
       delivery/     policy (channel, quiet hours, deferral), rendering, idempotent delivery,
                     │  what each customer was told
                     ▼
-                  notifications.delivered
+                  notifications.delivered ─▶ the incident board's "customers told"
 
     kafka/     the only modules that import faust or aiokafka: the app and its topics and
                tables, the network feed, journals, fences, transport, embedded broker
