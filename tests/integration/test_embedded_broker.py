@@ -109,7 +109,8 @@ async def test_preflight_creates_the_topics_forewarn_only_writes_with_their_part
                   for t in expected_partitions(names, 2) if t != names.network_state}
     finally:
         await consumer.stop()
-    assert counts == {names.alarms_raw: 1, names.contacts_raw: 1, names.alarms_dead_letter: 1,
+    assert counts == {names.alarms_raw: 1, names.contacts_raw: 1, names.incidents_events: 1,
+                      names.alarms_dead_letter: 1,
                       names.notifications_dead_letter: 1, names.impacts: 2, names.outbox: 2,
                       names.delivered: 2}
     await check_topics(embedded_broker.bootstrap, names, 2)  # a second start is fine
