@@ -9,6 +9,7 @@ from forewarn.domain import Contact, MaintenanceWindow
 from forewarn.geo import RegionIndex
 from forewarn.streams import records
 from forewarn.streams.network.stage import NetworkStage
+from forewarn.streams.partitioning import partitions_of
 from tests.unit.network.network_helpers import changes, correlator
 
 
@@ -38,6 +39,12 @@ def test_network_stage_takes_a_normalised_contact_off_alarms_raw(
     wire: dict[str, Any] = records.normalised(contact(2_000_000_000.0))
     out = stage.handle(wire)
     assert stage.records == 1
-    assert {m["kind"] for _, m in out} == {"tick"}  # time reached every partition
+    # time reached every partition: the customer's by the contact itself (legal clocks from
+    # the report live there), every other by a tick
+    home = int(partitions_of(["007"], 2)[0])
+    assert sorted((p, m["kind"]) for p, m in out) == sorted(
+        (p, "contact" if p == home else "tick") for p in range(2))
+    assert dict(out)[home] == {"kind": "contact", "at": 2_000_000_000.0, "customer_id": "007",
+                               "contact_id": "c-1", "channel": "app", "reason": "no_service"}
     assert [s.contact_id for s in stage.take_sensed()] == ["c-1"]  # seen, for lifecycles
     assert stage.correlator.clock == 2_000_000_000.0
