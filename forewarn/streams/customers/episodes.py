@@ -148,6 +148,7 @@ class OutageRules:
             report = first_report(entry, t, self.notices.report_lead_s)
             if report is not None:  # the customer called before the alarm
                 episode["report"] = report
+                book.reasons[Reason.FIRST_REPORT] += 1
             episodes[service] = episode
             book.index(customer_id, service, episode)
             book.arm_episode(customer_id, service, episode, t + self.confirm_after_s, CONFIRM)
