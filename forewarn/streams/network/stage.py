@@ -145,7 +145,8 @@ class NetworkStage:
         if not math.isfinite(now) or (not force and now - self._last_tick < TICK_EVERY_S):
             return []
         self._last_tick = now
-        touched = {p for p, _ in out}
+        # (a contact carries its own event time, which may lag the network's: not a tick)
+        touched = {p for p, m in out if m.get("kind") != "contact"}
         return [(p, records.EventTick(now).to_wire()) for p in range(self.partitions)
                 if p not in touched]
 
