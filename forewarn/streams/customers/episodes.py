@@ -29,7 +29,8 @@ unnotified or notified, or *planned* (out, but a started maintenance window expl
       planned ── back ──▶ ok, or back, notified for a held one (owed its ``resolved``)
 
 Timers, one per slot: *confirm* while out and unnotified, *end* while back, *clock* (legal,
-ETA passed) while notified, *planned* / *forget* per maintenance window. Order at one instant:
+ETA passed) while notified, *planned* / *forget* per maintenance window, *forget_reports* while
+the customer's recent reports are kept (``reports.py``). Order at one instant:
 timers fire before a change at the same instant is applied. So out for exactly
 ``confirm_after_s`` IS notified, and a gap of exactly ``resolve_after_s`` does NOT join.
 
@@ -39,7 +40,8 @@ and incident index are its :class:`~forewarn.streams.customers.episode_book.Epis
 decisions with named reasons: :class:`OutageRules` here (open, join, confirm, resolve, drop,
 hold), :class:`~forewarn.streams.customers.notices.WindowRules` (``planned``, ``completed``)
 and :class:`~forewarn.streams.customers.notices.UpdateRules` (NOC news, merges, ETA passed,
-legal clocks) in ``notices.py``.
+legal clocks) in ``notices.py``, and :class:`~forewarn.streams.customers.reports.ReportRules`
+(the customer's first report, where ``clock_start = "report"`` starts the legal clocks).
 """
 
 from __future__ import annotations

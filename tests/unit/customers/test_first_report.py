@@ -292,3 +292,10 @@ def test_the_contact_message_round_trips_and_a_malformed_one_is_a_dead_letter() 
     assert "customer_id is not a string" in letters[0]["reason"]
     assert "'reason'" in letters[1]["reason"]
     assert dict(stage.state) == {}
+
+
+def test_the_stage_refuses_an_unknown_clock_start_and_a_negative_lead() -> None:
+    with pytest.raises(ValueError, match=r"clock_start must be one of outage, report, got 'alarm'"):
+        make_stage("alarm")
+    with pytest.raises(ValueError, match=r"report_lead_s must not be negative"):
+        CustomerStage({}, 1, 120, 300, report_lead_s=-1)
