@@ -112,8 +112,11 @@ class LegalSettings(_Section):
     country's default). ``holidays``: extra non-working days (dates) for working-day clocks.
     ``notice_hour`` (0-23, local): the only hour a legal notice goes out at; it must lie
     outside ``[notify] quiet_hours`` (checked at start-up). ``clock_start``: D is the day the
-    outage began (``"outage"``) or the customer first reported it (``"report"``: needs
-    customer contacts, which forewarn does not read yet, so it is refused at start-up).
+    outage began (``"outage"``) or the customer first reported it (``"report"``: the first
+    ``no_service`` / ``degraded`` contact while the episode is open, or less than
+    ``report_lead_s`` before it began, since customers call before the alarm; no report, no
+    legal clock). ``report_lead_s`` (at most 7 days): also how long a report of a customer
+    who is not out is kept.
     """
 
     country: str = "DE"
@@ -121,6 +124,7 @@ class LegalSettings(_Section):
     holidays: tuple[date, ...] = ()
     notice_hour: int = Field(9, ge=0, le=23)
     clock_start: Literal["outage", "report"] = "outage"
+    report_lead_s: float = Field(3600.0, ge=0, le=7 * 86400)
 
     @field_validator("country")
     @classmethod
@@ -131,14 +135,6 @@ class LegalSettings(_Section):
 
         legal_policy(value)  # raises ValueError naming the country
         return value.strip().upper()
-
-    @field_validator("clock_start")
-    @classmethod
-    def _supported_clock_start(cls, value: str) -> str:
-        if value == "report":  # honest failure: no contacts input exists to know the report
-            raise ValueError("'report' needs customer contacts (not yet supported); "
-                             "use 'outage'")
-        return value
 
 
 class SensorSettings(_Section):

@@ -69,6 +69,14 @@ class Reason(StrEnum):
     #: A legal clock instant fell while the service was back (not yet confirmed resolved):
     #: "still not fixed" would be untrue, so that legal notice is not sent.
     LEGAL_SERVICE_BACK = "legal_service_back"
+    #: A ``no_service`` / ``degraded`` contact became an open episode's first report, where a
+    #: legal clock starts with ``clock_start = "report"``.
+    FIRST_REPORT = "first_report"
+    #: A contact that is no report (reason ``other``) or repeats a contact id: ignored.
+    CONTACT_IGNORED = "contact_ignored"
+    #: An outage was notified with ``clock_start = "report"`` and no report: no legal clock
+    #: (yet; the first report starts it).
+    LEGAL_NO_REPORT = "legal_no_report"
 
 
 #: Reasons of the scheduled ``update`` notices, strongest first: when several fall on one

@@ -2,8 +2,10 @@
 the same event-time order, so a replay with contacts runs, exits 0 and is deterministic; a
 bad contact line is dead-lettered naming its field and the replay goes on.
 
-Until the network stage acts on contacts, they must not change a single notification: the
-replay with contacts interleaved writes exactly what the same alarms alone write."""
+With the default ``[legal] clock_start = "outage"`` contacts must not change a single
+notification (they reach the customer stage, where only ``clock_start = "report"`` uses
+them: test_replay_report_clock): the replay with contacts interleaved writes exactly what
+the same alarms alone write."""
 
 from __future__ import annotations
 

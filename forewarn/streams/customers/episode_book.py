@@ -17,12 +17,15 @@ State, keyed by customer id; keys marked * appear only when used::
                              "deadline": 130.0,      # armed timer (confirm if out, else end)
                              "clocks": [[86400.0, "legal_day1"]],  # * pending clock updates
                              "eta": 9000.0, "message": "...",      # * latest NOC news
-                             "aliases": ["inc-0"]}},              # * merged incident ids
+                             "aliases": ["inc-0"],                # * merged incident ids
+                             "report": 95.0}},    # * the customer's first report (reports.py)
      "planned": {"fibre": "mw-7"},       # * services out because of a started window
      "windows": {"mw-7": {"at": 50.0, "start": 90.0, "end": 400.0, "text": null,  # *
                           "services": ["fibre"], "sent": false,
                           "ended": 400.0, "waiting": [], "done": ["fibre"]},  # * once ended
-                 "mw-6": {"end": 90.0, "forget_at": 604890.0}}}  # * done: tombstone
+                 "mw-6": {"end": 90.0, "forget_at": 604890.0}},  # * done: tombstone
+     "reports": {"forget_at": 3695.0,    # * recent reports, kept report_lead_s for an
+                 "seen": [[95.0, "k-1"]]}}   # episode that begins after them (reports.py)
 
 Values are written back with ``state[key] = value`` after every change (tables changelog only
 on set) and the key is deleted when nothing is open. This layout is what a restarted worker
@@ -33,7 +36,8 @@ Timers ``(deadline, customer, service rank, slot, kind)`` sit in one in-memory
 re-arming or cancelling only updates ``armed[(customer, slot)]``, stale entries are skipped
 when they come due. Slots per customer: ``<service>`` (*confirm* while out and not notified,
 *end* while back), ``~<service>`` (*clock*: the episode's next scheduled update) and
-``@<maintenance id>`` (*planned* notice, later *forget* the window's tombstone). Every step
+``@<maintenance id>`` (*planned* notice, later *forget* the window's tombstone) and
+``!reports`` (*forget_reports*: drop the reports older than the lead). Every step
 is O(log n) at most, so 200,000 customers going out at once, and all being confirmed at one
 deadline, costs no scan. The index ``incident id -> {(customer, service)}`` of the open
 episodes lets NOC updates and merges touch only that incident's customers. Timers and index
@@ -55,7 +59,10 @@ __all__ = [
     "CONFIRM",
     "END",
     "FORGET",
+    "FORGET_REPORTS",
     "PLANNED",
+    "REPORTS_RANK",
+    "REPORTS_SLOT",
     "WINDOW_RANK",
     "Clocks",
     "EpisodeBook",
@@ -66,9 +73,13 @@ __all__ = [
 #: Timer kinds: an episode's confirmation (while out) or end (while back), its next clock
 #: update, a window's planned notice, and the forgetting of a done window's tombstone.
 CONFIRM, END, CLOCK, PLANNED, FORGET = "confirm", "end", "clock", "planned", "forget"
+#: Timer kind and slot that forget a customer's reports once they are older than the lead.
+FORGET_REPORTS, REPORTS_SLOT = "forget_reports", "!reports"
 
 #: Rank of window timers: after every service's timers of the customer at one instant.
 WINDOW_RANK = len(SERVICES) + 1
+#: Rank of the reports' timer: last of the customer's timers at one instant.
+REPORTS_RANK = WINDOW_RANK + 1
 
 Clocks = list[list[Any]]  # [[instant, reason], ...], ascending, JSON-friendly
 
@@ -89,6 +100,8 @@ def incident_names(episode: dict[str, Any]) -> list[str]:
 def _slot_rank(slot: str) -> int:
     if slot.startswith("@"):
         return WINDOW_RANK
+    if slot == REPORTS_SLOT:
+        return REPORTS_RANK
     return service_rank(slot.removeprefix("~"))
 
 
@@ -116,7 +129,8 @@ class EpisodeBook:
 
     def store(self, customer_id: str, entry: dict[str, Any]) -> None:
         """Write ``entry`` back, or delete it when nothing is open any more."""
-        if entry["episodes"] or entry.get("planned") or entry.get("windows"):
+        if (entry["episodes"] or entry.get("planned") or entry.get("windows")
+                or entry.get("reports")):
             self.state[customer_id] = entry
         elif customer_id in self.state:
             del self.state[customer_id]
@@ -238,4 +252,8 @@ class EpisodeBook:
                 elif not window["sent"] and "ended" not in window:
                     self.push(customer_id, "@" + maintenance_id, WINDOW_RANK,
                               window["at"], PLANNED)
+            reports = entry.get("reports")
+            if reports:
+                self.push(customer_id, REPORTS_SLOT, REPORTS_RANK, reports["forget_at"],
+                          FORGET_REPORTS)
         return latest

@@ -29,7 +29,8 @@ unnotified or notified, or *planned* (out, but a started maintenance window expl
       planned ── back ──▶ ok, or back, notified for a held one (owed its ``resolved``)
 
 Timers, one per slot: *confirm* while out and unnotified, *end* while back, *clock* (legal,
-ETA passed) while notified, *planned* / *forget* per maintenance window. Order at one instant:
+ETA passed) while notified, *planned* / *forget* per maintenance window, *forget_reports* while
+the customer's recent reports are kept (``reports.py``). Order at one instant:
 timers fire before a change at the same instant is applied. So out for exactly
 ``confirm_after_s`` IS notified, and a gap of exactly ``resolve_after_s`` does NOT join.
 
@@ -39,7 +40,8 @@ and incident index are its :class:`~forewarn.streams.customers.episode_book.Epis
 decisions with named reasons: :class:`OutageRules` here (open, join, confirm, resolve, drop,
 hold), :class:`~forewarn.streams.customers.notices.WindowRules` (``planned``, ``completed``)
 and :class:`~forewarn.streams.customers.notices.UpdateRules` (NOC news, merges, ETA passed,
-legal clocks) in ``notices.py``.
+legal clocks) in ``notices.py``, and :class:`~forewarn.streams.customers.reports.ReportRules`
+(the customer's first report, where ``clock_start = "report"`` starts the legal clocks).
 """
 
 from __future__ import annotations
@@ -55,7 +57,9 @@ from forewarn.streams.customers.episode_book import (
     CONFIRM,
     END,
     FORGET,
+    FORGET_REPORTS,
     PLANNED,
+    Clocks,
     EpisodeBook,
 )
 from forewarn.streams.customers.notices import (
@@ -64,6 +68,7 @@ from forewarn.streams.customers.notices import (
     WindowRules,
     merge_decisions,
 )
+from forewarn.streams.customers.reports import ReportRules, first_report
 from forewarn.streams.customers.timer_queue import Timer, TimerQueue
 from forewarn.streams.reasons import Reason
 
@@ -142,6 +147,10 @@ class OutageRules:
                 "notified": False,
                 "deadline": None,
             }
+            report = first_report(entry, t, self.notices.report_lead_s)
+            if report is not None:  # the customer called before the alarm
+                episode["report"] = report
+                book.reasons[Reason.FIRST_REPORT] += 1
             episodes[service] = episode
             book.index(customer_id, service, episode)
             book.arm_episode(customer_id, service, episode, t + self.confirm_after_s, CONFIRM)
@@ -189,8 +198,14 @@ class OutageRules:
         entry["t"] = max(entry.get("t", -math.inf), deadline)
         episode["deadline"] = None
         episode["notified"] = True
-        clocks, covered = self.notices.legal_clocks(customer_id, service, episode["since"],
-                                                    deadline)
+        origin = self.notices.clock_origin(episode)
+        clocks: Clocks
+        if origin is None:  # clock_start = "report" and no report yet: its report starts it
+            clocks, covered = [], 0
+            if service in self.notices.legal.services:
+                book.reasons[Reason.LEGAL_NO_REPORT] += 1
+        else:
+            clocks, covered = self.notices.legal_clocks(customer_id, service, origin, deadline)
         if covered:
             book.reasons[Reason.LEGAL_COVERED] += covered
         book.set_clocks(customer_id, service, episode, clocks)
@@ -263,6 +278,7 @@ class EpisodeTracker:
                                     self.resolve_after_s)
         self._windows = WindowRules(book, self.notices)
         self._updates = UpdateRules(book, self.notices)
+        self._reports = ReportRules(book, self.notices)
         # Each timer kind belongs to the rule that armed it, which gets the slot's subject:
         # the slot without its prefix (``~<service>``, ``@<maintenance id>``) if it has one.
         self._on_timer: dict[str, tuple[_TimerRule, int]] = {
@@ -271,6 +287,7 @@ class EpisodeTracker:
             CLOCK: (self._updates.send_clock, 1),
             PLANNED: (self._windows.send_planned, 1),
             FORGET: (self._windows.forget, 1),
+            FORGET_REPORTS: (self._reports.forget, 1),
         }
 
     @property
@@ -433,6 +450,14 @@ class EpisodeTracker:
         outage of ``incident_id`` (or of an incident merged with it)."""
         fired = self.advance(at)
         return fired + self._updates.noc_update(incident_id, at, eta, message)
+
+    def contact(self, customer_id: str, at: float, contact_id: str, reason: str) -> list[Decision]:
+        """Advance to ``at``, then note the customer's contact: a ``no_service`` / ``degraded``
+        one is a report (the first of an open episode may start its legal clock); see
+        :class:`~forewarn.streams.customers.reports.ReportRules`."""
+        fired = self.advance(at)
+        self._reports.report(customer_id, at, contact_id, reason)
+        return fired
 
     def merge(
         self, from_incident: str, into_incident: str, cause_type: str | None, at: float

@@ -60,6 +60,7 @@ from forewarn.streams.customers.legal_clocks import (
     LEGAL_REASONS,
     LegalPolicy,
     NoLegalClocks,
+    clock_origin,
 )
 from forewarn.streams.reasons import CLOCK_REASONS, Reason
 
@@ -136,7 +137,9 @@ class NoticeRules:
     ``legal`` is the country's policy (default: none); ``eta_passed`` turns the automatic
     "still working on it" update on; ``timezone(customer_id)`` names the customer's IANA zone
     (legal clocks count the customer's calendar days) and may raise ``LookupError`` for an
-    unknown customer, which falls back to Europe/Berlin.
+    unknown customer, which falls back to Europe/Berlin. ``clock_start`` says where a legal
+    clock starts (``legal_clocks.clock_origin``: the outage, or the customer's first report);
+    ``report_lead_s`` how long before an episode a report still counts (``reports.py``).
     """
 
     def __init__(
@@ -145,9 +148,16 @@ class NoticeRules:
         *,
         eta_passed: bool = True,
         timezone: Callable[[str], str] | None = None,
+        clock_start: str = "outage",
+        report_lead_s: float = 3600.0,
     ) -> None:
         self.legal: LegalPolicy = legal if legal is not None else NoLegalClocks()
         self.eta_passed = eta_passed
+        clock_origin(clock_start, 0.0, None)  # raises ValueError naming the choices
+        if report_lead_s < 0:
+            raise ValueError(f"report_lead_s must not be negative, got {report_lead_s}")
+        self.clock_start = clock_start
+        self.report_lead_s = float(report_lead_s)
         self._timezone = timezone
         # The customers of one incident share the outage start, the confirmation instant and
         # mostly the zone: date arithmetic once per (since, zone, notified) keeps confirming
@@ -180,6 +190,15 @@ class NoticeRules:
             kept = [[instant, str(reason)] for instant, reason in clocks if instant > notified_at]
             found = self._clocks[key] = (kept, len(clocks) - len(kept))
         return found
+
+    def clock_origin(self, episode: dict[str, Any]) -> float | None:
+        """Where the episode's legal clock starts; None: not (yet: no report)."""
+        return clock_origin(self.clock_start, episode["since"], episode.get("report"))
+
+    @staticmethod
+    def with_legal(clocks: Clocks, legal: Clocks) -> Clocks:
+        """``clocks`` (e.g. an ETA-passed one) joined by the legal clocks ``legal``."""
+        return sorted([*clocks, *legal], key=lambda c: (c[0], _STRENGTH[c[1]]))
 
     def with_eta(self, clocks: Clocks, eta: float, now: float) -> Clocks:
         """``clocks`` with the ETA-passed instant replaced by ``eta`` (if on and ahead)."""

@@ -15,6 +15,8 @@ named belongs to the partition the message is on)::
     {"kind": "update", "at", "incident_id", "eta"?, "message"?}        # to every partition
     {"kind": "merge", "at", "from_incident", "into_incident", "cause_element"?,
      "cause_type"?}                                                    # to every partition
+    {"kind": "contact", "at", "customer_id", "contact_id", "channel", "reason"}
+                                       # the customer got in touch (reports.py: legal clocks)
     {"control": "drain", "token"}      # decide everything the input decided, then forward
     {"kind": "batch", "messages": [message, ...]}      # several of the above, in order
 
@@ -95,8 +97,10 @@ class CustomerStage:
     One ``EpisodeTracker`` per partition shares the episode table; each rebuilds its timers
     from the table the first time it sees its partition after an assignment. ``customer``
     looks a customer up (for their timezone: legal clocks count their calendar days);
-    ``legal`` is the country's legal-clock policy; ``eta_passed_update`` turns the automatic
-    "still working on it" update on. :meth:`from_settings` reads all of it from settings.
+    ``legal`` is the country's legal-clock policy, ``clock_start`` where its clocks start
+    (the outage, or the customer's first report no more than ``report_lead_s`` before it);
+    ``eta_passed_update`` turns the automatic "still working on it" update on.
+    :meth:`from_settings` reads all of it from settings.
 
     ``journal``: changelog the episode state in batches (``episode_journal.py``), one record
     per up to 500 customers a message changed instead of one per customer; default: when
@@ -116,6 +120,8 @@ class CustomerStage:
         legal: LegalPolicy | None = None,
         eta_passed_update: bool = True,
         journal: bool | None = None,
+        clock_start: str = "outage",
+        report_lead_s: float = 3600.0,
     ) -> None:
         self.table = state
         if journal is None:
@@ -133,6 +139,8 @@ class CustomerStage:
             legal if legal is not None else GermanyTkg58(),
             eta_passed=eta_passed_update,
             timezone=self._timezone if customer is not None else None,
+            clock_start=clock_start,
+            report_lead_s=report_lead_s,
         )
         self.skipped: Counter[str] = Counter()  # unknown messages rejected, by kind
         self.dead_letters: list[dict[str, Any]] = []  # their dead letters, until taken
@@ -166,6 +174,8 @@ class CustomerStage:
             legal=legal_policy(legal.country, services=legal.services, holidays=legal.holidays,
                                notice_hour=legal.notice_hour),
             eta_passed_update=settings.notify.eta_passed_update,
+            clock_start=legal.clock_start,
+            report_lead_s=legal.report_lead_s,
         )
 
     def _timezone(self, customer_id: str) -> str:
@@ -275,6 +285,9 @@ class CustomerStage:
             case records.UpdateMessage():
                 return tracker.update(message.incident_id, message.at,
                                       eta=_epoch(message.eta), message=message.message)
+            case records.ContactMessage():
+                return tracker.contact(message.customer_id, message.at, message.contact_id,
+                                       message.reason)
             case records.MergeMessage():
                 return tracker.merge(message.from_incident, message.into_incident,
                                      message.cause_type, message.at)

@@ -4,10 +4,12 @@ The Kafka shell (``kafka/network_feed``) only decodes, calls ``NetworkStage.hand
 sends what it returns, so every decision here is testable with dicts instead of tables and
 without a broker. It returns ``(partition, value)`` pairs for the ``impacts`` topic.
 
-Customers' contacts and suspected incidents (``ContactSeen``, ``SuspicionEvent``) send
-nothing to ``impacts`` (a suspicion notifies nobody): they are kept, in order, for the
-wiring to take after each record (:meth:`NetworkStage.take_sensed`) and hand to the incident
-board, metrics and the NOC's webhook.
+Customers' contacts and suspected incidents (``ContactSeen``, ``SuspicionEvent``) are kept,
+in order, for the wiring to take after each record (:meth:`NetworkStage.take_sensed`) and
+hand to the incident board, metrics and the NOC's webhook. A suspicion sends nothing to
+``impacts`` (it notifies nobody); each contact also goes to its customer's partition as a
+``contact`` message, in order with that partition's other messages (legal clocks from the
+customer's report, ``customers/reports.py``).
 """
 
 from __future__ import annotations
@@ -143,7 +145,8 @@ class NetworkStage:
         if not math.isfinite(now) or (not force and now - self._last_tick < TICK_EVERY_S):
             return []
         self._last_tick = now
-        touched = {p for p, _ in out}
+        # (a contact carries its own event time, which may lag the network's: not a tick)
+        touched = {p for p, m in out if m.get("kind") != "contact"}
         return [(p, records.EventTick(now).to_wire()) for p in range(self.partitions)
                 if p not in touched]
 
@@ -173,6 +176,12 @@ class NetworkStage:
                     ids[i] for i in np.flatnonzero(parts == p).tolist()]
         return by_partition
 
+    def _contact(self, seen: ContactSeen) -> tuple[int, dict[str, Any]]:
+        """The contact, to its customer's partition (where a legal clock may start from it)."""
+        partition = int(partitions_of([seen.customer_id], self.partitions)[0])
+        return partition, records.ContactMessage(seen.at, seen.customer_id, seen.contact_id,
+                                                 seen.channel, seen.reason).to_wire()
+
     def _messages(self, events: list[NetworkEvent]) -> Out:
         self.incident_events += self.lifecycle.feed(events)
         out: Out = []
@@ -197,7 +206,10 @@ class NetworkStage:
                 merge = records.MergeMessage(event.at, event.from_incident, event.into_incident,
                                              event.cause_element, event.cause_type)
                 out.extend((p, merge.to_wire()) for p in range(self.partitions))
-            elif isinstance(event, SuspicionEvent | ContactSeen):
+            elif isinstance(event, ContactSeen):
+                out.append(self._contact(event))
+                self.sensed.append(event)
+            elif isinstance(event, SuspicionEvent):
                 self.sensed.append(event)
         if len(self.sensed) > MAX_SENSED:
             del self.sensed[:-MAX_SENSED]

@@ -46,6 +46,7 @@ from forewarn.streams.records.codec import (
 from forewarn.streams.records.impact_rows import IMPACT_CHUNK, impact_records
 from forewarn.streams.records.messages import (
     Batch,
+    ContactMessage,
     Decisions,
     Drain,
     EventTick,
@@ -78,6 +79,7 @@ __all__ = [
     "NORMALISED",
     "TICK",
     "Batch",
+    "ContactMessage",
     "Decisions",
     "Drain",
     "EventTick",

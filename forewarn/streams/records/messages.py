@@ -32,6 +32,7 @@ from forewarn.streams.records.codec import input_from_record, input_to_record
 
 __all__ = [
     "Batch",
+    "ContactMessage",
     "Decisions",
     "Drain",
     "EventTick",
@@ -262,6 +263,23 @@ class MergeMessage:
 
 
 @dataclass(slots=True)
+class ContactMessage:
+    """A customer of this partition got in touch at ``at`` (CONTRACT §8): the customer stage
+    keeps their first ``no_service`` / ``degraded`` report per episode, where a legal clock
+    may start (``[legal] clock_start = "report"``)."""
+
+    at: float
+    customer_id: str
+    contact_id: str
+    channel: str
+    reason: str
+
+    def to_wire(self) -> dict[str, Any]:
+        return {"kind": "contact", "at": self.at, "customer_id": self.customer_id,
+                "contact_id": self.contact_id, "channel": self.channel, "reason": self.reason}
+
+
+@dataclass(slots=True)
 class Batch:
     """Several ``impacts`` messages of one partition, in order (the network feed packs
     them; ``codec.join_batch`` writes the envelope from their encoded bytes)."""
@@ -273,7 +291,7 @@ class Batch:
 
 
 ImpactsMessage = (ImpactMessage | EventTick | PlannedMessage | WindowEndMessage | UpdateMessage
-                  | MergeMessage | Drain)
+                  | MergeMessage | ContactMessage | Drain)
 
 
 def decode_impacts(value: Any) -> list[ImpactsMessage | UnknownRecord]:
@@ -325,7 +343,19 @@ def _decode_impacts_message(value: Any) -> ImpactsMessage:
     if kind == "merge":
         return MergeMessage(float(value["at"]), value["from_incident"], value["into_incident"],
                             value.get("cause_element"), value.get("cause_type"))
+    if kind == "contact":
+        return ContactMessage(float(value["at"]), _text(value, "customer_id"),
+                              _text(value, "contact_id"), _text(value, "channel"),
+                              _text(value, "reason"))
     raise UnknownRecord("impacts", f"unknown kind {kind!r}", value)
+
+
+def _text(value: dict[str, Any], field: str) -> str:
+    """The string ``value[field]``; anything else is a malformed message naming the field."""
+    found = value[field]
+    if not isinstance(found, str):
+        raise TypeError(f"{field} is not a string: {type(found).__name__}")
+    return found
 
 
 def _number(value: Any) -> Any:

@@ -261,18 +261,35 @@ def test_notice_hour_outside_0_to_23_fails_at_start_up_with_the_key(
         load_settings(config)
 
 
-def test_clock_start_report_fails_at_start_up_until_contacts_are_read(tmp_path: Path) -> None:
+def test_clock_start_report_is_accepted_with_its_lead(tmp_path: Path) -> None:
+    config = tmp_path / "forewarn.toml"
+    config.write_text('[legal]\nclock_start = "report"\nreport_lead_s = 1800\n',
+                      encoding="utf-8")
+    legal = load_settings(config).legal
+    assert (legal.clock_start, legal.report_lead_s) == ("report", 1800.0)
+
+
+def test_report_lead_defaults_to_an_hour(tmp_path: Path) -> None:
     config = tmp_path / "forewarn.toml"
     config.write_text('[legal]\nclock_start = "report"\n', encoding="utf-8")
-    with pytest.raises(ConfigError, match=r"legal.clock_start.*needs customer contacts "
-                                          r"\(not yet supported\)"):
-        load_settings(config)
+    assert load_settings(config).legal.report_lead_s == 3600.0
+
+
+@pytest.mark.parametrize(("lead", "accepted"), [(604800, True), (604801, False), (-1, False)])
+def test_report_lead_is_limited_to_a_week(tmp_path: Path, lead: int, accepted: bool) -> None:
+    config = tmp_path / "forewarn.toml"
+    config.write_text(f"[legal]\nreport_lead_s = {lead}\n", encoding="utf-8")
+    if accepted:
+        assert load_settings(config).legal.report_lead_s == lead
+    else:
+        with pytest.raises(ConfigError, match=r"legal\.report_lead_s"):
+            load_settings(config)
 
 
 def test_an_unknown_clock_start_fails_at_start_up_with_the_key(tmp_path: Path) -> None:
     config = tmp_path / "forewarn.toml"
     config.write_text('[legal]\nclock_start = "alarm"\n', encoding="utf-8")
-    with pytest.raises(ConfigError, match=r"legal\.clock_start"):
+    with pytest.raises(ConfigError, match=r"legal\.clock_start.*'outage' or 'report'"):
         load_settings(config)
 
 

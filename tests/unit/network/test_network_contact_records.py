@@ -9,6 +9,7 @@ from forewarn.domain import Contact, MaintenanceWindow
 from forewarn.geo import RegionIndex
 from forewarn.streams import records
 from forewarn.streams.network.stage import NetworkStage
+from forewarn.streams.partitioning import partitions_of
 from tests.unit.network.network_helpers import changes, correlator
 
 
@@ -38,6 +39,25 @@ def test_network_stage_takes_a_normalised_contact_off_alarms_raw(
     wire: dict[str, Any] = records.normalised(contact(2_000_000_000.0))
     out = stage.handle(wire)
     assert stage.records == 1
-    assert {m["kind"] for _, m in out} == {"tick"}  # time reached every partition
+    # the contact goes to its customer's partition (legal clocks from the report live there),
+    # and time reaches every partition by a tick
+    home = int(partitions_of(["007"], 2)[0])
+    assert [(p, m) for p, m in out if m["kind"] != "tick"] == [(home, {
+        "kind": "contact", "at": 2_000_000_000.0, "customer_id": "007", "contact_id": "c-1",
+        "channel": "app", "reason": "no_service"})]
+    assert sorted(p for p, m in out if m["kind"] == "tick") == [0, 1]
     assert [s.contact_id for s in stage.take_sensed()] == ["c-1"]  # seen, for lifecycles
     assert stage.correlator.clock == 2_000_000_000.0
+
+
+def test_a_contact_keeps_its_own_time_and_does_not_stand_in_for_its_partitions_tick(
+    tiny_index: RegionIndex,
+) -> None:
+    stage = NetworkStage(correlator(tiny_index), 1)
+    first = stage.handle(records.normalised(contact(1000.0)))
+    assert [(m["kind"], m["at"]) for _, m in first] == [("contact", 1000.0), ("tick", 1000.0)]
+    late = stage.handle(records.normalised(
+        Contact("c-2", "call", "no_service", 990.0, customer_id="007")))
+    # a late contact goes with its own event time; the network's (1000) is not moved
+    assert [(m["kind"], m["at"]) for _, m in late] == [("contact", 990.0)]
+    assert stage.correlator.clock == 1000.0

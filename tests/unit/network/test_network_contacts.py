@@ -25,6 +25,7 @@ from forewarn.streams.network.serving import served_counts
 from forewarn.streams.network.stage import MAX_SENSED, NetworkStage
 from forewarn.streams.network.suspicion import SuspicionDetector
 from forewarn.streams.network.windows import MaintenanceSchedule
+from forewarn.streams.partitioning import partitions_of
 from tests.forewarn_testing import SAMPLE
 from tests.unit.network.network_helpers import changes, cleared, raised
 
@@ -263,14 +264,19 @@ def test_a_new_owner_confirms_a_suspicion_opened_before_the_restart(
 # -- the stage -------------------------------------------------------------------------------
 
 
-def test_contacts_and_suspicions_send_nothing_to_impacts_and_are_handed_on_in_order(
+def test_suspicions_send_nothing_to_impacts_contacts_go_to_their_partition_in_order(
         sample: RegionIndex, pon_customers: list[str]) -> None:
     stage = NetworkStage(sensing(sample), 4)
     out = []
     for n, customer in enumerate(pon_customers[:6]):
         out += stage.handle(report(customer, T0 + n * 60, n))
     out += stage.handle(report("C0000001", T0 + 400, 99, "other"))
-    assert {m["kind"] for _, m in out} <= {"tick"}
+    assert {m["kind"] for _, m in out} <= {"tick", "contact"}
+    contacts = [(p, m) for p, m in out if m["kind"] == "contact"]
+    reporters = [*pon_customers[:6], "C0000001"]
+    assert [m["customer_id"] for _, m in contacts] == reporters  # each once, in order
+    assert [p for p, _ in contacts] == partitions_of(reporters, 4).tolist()
+    assert [m["reason"] for _, m in contacts] == ["no_service"] * 6 + ["other"]
     sensed = stage.take_sensed()
     # the fifth report tips it, decided once time moves past that instant (the sixth)
     assert [getattr(e, "event", "contact") for e in sensed] == ["contact"] * 5 + [
