@@ -2,9 +2,11 @@
 
 Why apart from ``forewarn.geo``: the index answers impact questions with arrays and keeps
 no polygons at alarm time; the pages need the polygons themselves (to search areas by
-name, to test a point, to draw a map). Everything is built on first use from
-``index.region`` (one STRtree query joins customers to areas) and kept; an index loaded
-from an artifact has no region, and then there are no areas and no footprints.
+name, to test a point, to draw a map). Everything is built on first use from the index's
+``page_layers()`` (``geo.page_layers``: the region's layers for an index built from a
+region, the shared part's GeoParquet for a sliced index) and ``customer_lonlat()`` (one
+STRtree query joins the customers the index holds to areas) and kept. A whole-region index
+artifact carries no polygons: then there are no areas and no footprints.
 """
 
 from __future__ import annotations
@@ -40,7 +42,7 @@ def _norm(text: Any) -> str:
 
 
 class RegionShapes:
-    """Lazily prepared areas, cells and fibre areas of ``index.region`` (thread-safe)."""
+    """Lazily prepared areas, cells and fibre areas of ``index.page_layers()`` (thread-safe)."""
 
     def __init__(self, index: Any) -> None:
         self.index = index
@@ -64,13 +66,10 @@ class RegionShapes:
         return self
 
     def _build(self) -> None:
-        region = getattr(self.index, "region", None)
-        if region is None:
-            return
-        self._areas = _wgs84(region.areas)
-        self._cells = _wgs84(region.cells)
-        self._fibre = _wgs84(region.fibre_areas)
-        customers = region.customers
+        layers = self.index.page_layers()
+        self._areas = _wgs84(layers.areas)
+        self._cells = _wgs84(layers.cells)
+        self._fibre = _wgs84(layers.fibre_areas)
         self.display_zone = operator_zone(self.index)  # the zone incident ids are named in
         if self._areas is None:
             return
@@ -82,9 +81,9 @@ class RegionShapes:
                                areas["postcode"] if has_postcode else areas["area_id"])
         ]
         tree = shapely.STRtree(np.asarray(areas.geometry.values, dtype=object))
-        points = shapely.points(customers["lon"].to_numpy(float), customers["lat"].to_numpy(float))
-        pairs = tree.query(points, predicate="intersects")
-        self._pairs = (pairs[0].astype(np.int64), pairs[1].astype(np.int64))
+        positions, lonlat = self.index.customer_lonlat()
+        pairs = tree.query(shapely.points(lonlat[:, 0], lonlat[:, 1]), predicate="intersects")
+        self._pairs = (positions[pairs[0]].astype(np.int64), pairs[1].astype(np.int64))
 
     # -- areas -------------------------------------------------------------------------
 
