@@ -71,9 +71,11 @@ def synthetic_region(customers: int, seed: int) -> Path:
 
 
 @contextlib.contextmanager
-def running_worker(region: Path, config: Path | None = None) -> Iterator[int]:
-    """A real ``forewarn worker`` (embedded broker) on ``region`` with the bench token (and
-    ``config``), ready; yields its web port and stops it afterwards."""
+def running_worker(region: Path, config: Path | None = None,
+                   index: Path | None = None) -> Iterator[int]:
+    """A real ``forewarn worker`` (embedded broker) on ``region`` (or started from the index
+    folder ``index`` instead) with the bench token (and ``config``), ready; yields its web
+    port and stops it afterwards."""
     from forewarn.streams.kafka.embedded_broker import free_port
 
     port = free_port()
@@ -81,9 +83,9 @@ def running_worker(region: Path, config: Path | None = None) -> Iterator[int]:
     env.pop("FOREWARN_BROKER", None)
     exe = Path(sys.executable).with_name("forewarn")
     extra = ["--config", str(config)] if config is not None else []
-    proc = subprocess.Popen([str(exe), "worker", "--region", str(region), "--web-port", str(port),
-                             *extra], env=env, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
+    source = ["--index", str(index)] if index is not None else ["--region", str(region)]
+    proc = subprocess.Popen([str(exe), "worker", *source, "--web-port", str(port), *extra],
+                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         started = time.monotonic()
         while time.monotonic() - started < 900:
