@@ -53,6 +53,7 @@ class RegionShapes:
         self._fibre: gpd.GeoDataFrame | None = None
         self._pairs = (np.zeros(0, np.int64), np.zeros(0, np.int64))  # customer, area
         self._keys: list[tuple[str, ...]] = []
+        self._held: tuple[int, ...] | None = None  # the slices the pairs were joined for
         self.display_zone = DEFAULT_ZONE
         self.footprint = lru_cache(maxsize=4096)(self._footprint)
         self._units = lru_cache(maxsize=100_000)(self._units_uncached)
@@ -80,7 +81,15 @@ class RegionShapes:
             for a, n, p in zip(areas["area_id"], areas["name"],
                                areas["postcode"] if has_postcode else areas["area_id"])
         ]
-        tree = shapely.STRtree(np.asarray(areas.geometry.values, dtype=object))
+        self._join_customers()
+
+    def _join_customers(self) -> None:
+        """Customer position -> area pairs for the customers the index holds now (a sliced
+        index may map or drop slices later: ``areas_of_customers`` joins again then)."""
+        self._held = getattr(self.index, "loaded", None)
+        if self._areas is None:
+            return
+        tree = shapely.STRtree(np.asarray(self._areas.geometry.values, dtype=object))
         positions, lonlat = self.index.customer_lonlat()
         pairs = tree.query(shapely.points(lonlat[:, 0], lonlat[:, 1]), predicate="intersects")
         self._pairs = (positions[pairs[0]].astype(np.int64), pairs[1].astype(np.int64))
@@ -132,8 +141,13 @@ class RegionShapes:
         return [int(i) for i in np.flatnonzero(hit)]
 
     def areas_of_customers(self, customer_ids: Iterable[str]) -> list[int]:
-        """Areas containing any of these customers (unknown ids are skipped)."""
+        """Areas containing any of these customers (unknown ids, and customers of slices
+        this worker does not hold, are skipped)."""
         self.prepare()
+        if getattr(self.index, "loaded", None) != self._held:
+            with self._lock:
+                if getattr(self.index, "loaded", None) != self._held:
+                    self._join_customers()
         customers, areas = self._pairs
         if customers.size == 0:
             return []

@@ -13,6 +13,7 @@ from forewarn.geo.slice_build import build_slices
 from forewarn.geo.slices import SlicedIndex, load_slices
 from forewarn.streams.network.incident_board import IncidentBoard
 from forewarn.streams.network.operator_zone import operator_zone
+from forewarn.streams.partitioning import partition_of
 from forewarn.streams.web.api import WebApi
 from forewarn.streams.web.metrics import StreamMetrics
 from tests.unit.web.web_helpers import T0, change
@@ -91,3 +92,16 @@ def test_operator_zone_counts_every_partition_even_with_one_slice_held(
     one = SlicedIndex(sliced.path, partitions=[1])
     assert one.timezone_counts() == sliced.timezone_counts() == index.timezone_counts()
     assert operator_zone(one) == operator_zone(index) == "Europe/Berlin"
+
+
+def test_areas_follow_the_slices_a_worker_maps_and_drops(index: RegionIndex,
+                                                         sliced: SlicedIndex) -> None:
+    partial = SlicedIndex(sliced.path, partitions=[])
+    status = _api(partial).status
+    owner = partition_of("007", PARTITIONS)
+    assert status.shapes.areas_of_customers(["007"]) == []  # not held: no place known here
+    partial.add_slice(owner)
+    (west,) = status.shapes.areas_of_customers(["007"])
+    assert status.shapes.describe(west)["name"] == "Mitte West"
+    partial.drop_slice(owner)
+    assert status.shapes.areas_of_customers(["007"]) == []
