@@ -35,7 +35,7 @@ from pathlib import Path
 
 import aiohttp
 
-from bench.lookup import TOKEN, percentiles, running_worker, synthetic_region
+from bench.lookup import TOKEN, percentiles, running_worker, sliced_index, synthetic_region
 
 __all__ = ["main"]
 
@@ -96,18 +96,6 @@ def _take_down(port: int, element: str, notices: Path, timeout: float = 300) -> 
         time.sleep(0.5)
     lines = notices.read_text().splitlines() if notices.exists() else []
     return sorted({r["customer_id"] for r in map(json.loads, lines) if r["stage"] == "outage"})
-
-
-def sliced_index(region: Path, partitions: int) -> Path:
-    """The sliced index of ``region`` with ``partitions`` slices (built once, reused)."""
-    from forewarn.geo.slice_build import build_slices
-
-    folder = region.with_name(f"{region.name}-callers-slices-{partitions}")
-    if not (folder / "CURRENT").exists():
-        started = time.monotonic()
-        build_slices(region, folder, partitions)
-        print(f"sliced index built in {time.monotonic() - started:.0f} s", flush=True)
-    return folder
 
 
 def main(argv: list[str] | None = None) -> int:

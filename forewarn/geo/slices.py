@@ -8,7 +8,9 @@ the partitions it owns. ``forewarn index build REGION --out DIR --partitions P``
     DIR/v.../manifest.json           format "forewarn-index-slices", partitions, counts,
                                      element ids and types, crs, notes, fibre routes
     DIR/v.../shared/                 up/down element graph (CSR), tech, places, routes CSR,
-                                     cells / fibre_areas / areas as GeoParquet, shared.json
+                                     the phone -> (partition, position) map (``phone_map``),
+                                     cells / fibre_areas / areas as GeoParquet (the pages'
+                                     ``page_layers``), shared.json
     DIR/v.../p0000 .. p{P-1}/        one slice: slice.json (counts, vocabularies, file sizes)
                                      and .npy arrays: customer_id / phone / email / push_token
                                      (UTF-8 bytes + offsets), services / language / channels
@@ -112,7 +114,8 @@ def _pack(folder: Path, meta_file: str) -> tuple[dict[str, Any], dict[str, np.nd
 
 
 class _Shared:
-    """The shared part of a version: element graph, places, routes, CRS, notes."""
+    """The shared part of a version: element graph, places, routes, CRS, notes, the phone
+    map and (read on first use) the pages' polygon layers."""
 
     def __init__(self, path: Path, manifest: dict[str, Any]) -> None:
         _, arrays = _pack(path / SHARED, "shared.json")
