@@ -1,6 +1,7 @@
 """IVR caller lookup latency with a large region loaded (issue 15), one command:
 
     python -m bench callers [--customers 1000000] [--requests 2000] [--down OLT-01]
+                            [--index --partitions 4]
 
 Starts a real worker like ``python -m bench lookup`` (its set-up: embedded broker, the same
 synthetic region; here with ``confirm_after_s = 2`` and the channels writing to a temporary
@@ -13,6 +14,11 @@ baselines, interleaved in the same run on the same server: the customer status l
 the same customers (``/api/v1/customers/{id}/status``) and ``GET /healthz``. The first
 requests (warm-up, not counted) build the phone book and compile the templates.
 Target: p99 under 20 ms.
+
+``--index``: the worker starts from a sliced index of the region (``forewarn index build
+--partitions P``, built once into the temporary folder and reused) instead of the region
+files: callers are then found through the shared part's phone -> partition map and the
+customers read from the slices (one worker holding every slice).
 """
 
 from __future__ import annotations
@@ -29,7 +35,7 @@ from pathlib import Path
 
 import aiohttp
 
-from bench.lookup import TOKEN, percentiles, running_worker, synthetic_region
+from bench.lookup import TOKEN, percentiles, running_worker, sliced_index, synthetic_region
 
 __all__ = ["main"]
 
@@ -99,6 +105,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--requests", type=int, default=2000)
     parser.add_argument("--down", default="OLT-01", help="element to take out first")
+    parser.add_argument("--index", action="store_true",
+                        help="start the worker from a sliced index of the region")
+    parser.add_argument("--partitions", type=int, default=4, help="slices (with --index)")
     args = parser.parse_args(argv)
 
     region = synthetic_region(args.customers, args.seed)
@@ -114,9 +123,11 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="forewarn-bench-callers-") as tmp:
         notices = Path(tmp) / "notifications.jsonl"
         config = Path(tmp) / "bench.toml"
-        config.write_text("[correlation]\nconfirm_after_s = 2\n" + "".join(
+        kafka = f"[kafka]\npartitions = {args.partitions}\n" if args.index else ""
+        config.write_text("[correlation]\nconfirm_after_s = 2\n" + kafka + "".join(
             f'[channels.{c}]\nfile = "{notices}"\n' for c in ("sms", "email", "push")))
-        with running_worker(region, config) as port:
+        index = sliced_index(region, args.partitions) if args.index else None
+        with running_worker(region, config, index) as port:
             print(f"{len(people):,} customers with a phone number", flush=True)
             told = _take_down(port, args.down, notices)
             out = [(c, phones[c]) for c in told if c in phones]

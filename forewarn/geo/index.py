@@ -27,6 +27,7 @@ from functools import cached_property
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pyproj
 import shapely
 
@@ -37,7 +38,10 @@ from forewarn.geo._joins import join_region
 from forewarn.geo._places import points_inside
 from forewarn.geo._serving import served_counts, serving_elements
 from forewarn.geo._state import IndexState, state_from_region
+from forewarn.geo.page_layers import PageLayers
+from forewarn.geo.phone_map import PhoneMap
 from forewarn.geo.region import Region
+from forewarn.streams.partitioning import partitions_of
 
 __all__ = ["RegionIndex"]
 
@@ -163,6 +167,51 @@ class RegionIndex:
         """Customers served by each element (attached to it or below it), aligned with
         ``element_ids``."""
         return served_counts(self._state)
+
+    def id_at(self, position: int) -> str:
+        """The id of the customer at ``position`` (``KeyError`` when this index does not
+        hold it)."""
+        if not 0 <= position < len(self.customer_ids):
+            raise KeyError(position)
+        return self.customer_ids[position]
+
+    def phone_map(self, partitions: int) -> PhoneMap:
+        """Phone number -> (partition of ``partitions``, position) of every customer with a
+        number (``geo.phone_map``); built on first use, once per partition count."""
+        maps: dict[int, PhoneMap] = self.__dict__.setdefault("_phone_maps", {})
+        if partitions not in maps:
+            numbers = [None if p is None or p != p else str(p) for p in self._rows["phone"]]
+            owner = (np.zeros(len(numbers), dtype=np.int32) if partitions == 1
+                     else partitions_of(self.customer_ids, partitions))
+            maps[partitions] = PhoneMap.build(
+                numbers, owner,
+                np.arange(len(self.customer_ids), dtype=np.int64))
+        return maps[partitions]
+
+    # -- what the pages draw -----------------------------------------------------------
+
+    def page_layers(self) -> PageLayers:
+        """Cells, fibre areas and named areas for the web pages (``geo.page_layers``): the
+        region's own layers; none for an index artifact without a region."""
+        if self.region is None:
+            return PageLayers()
+        return PageLayers(self.region.cells, self.region.fibre_areas, self.region.areas)
+
+    def customer_lonlat(self) -> tuple[np.ndarray, np.ndarray]:
+        """(positions, lon/lat) of the customers this index holds (the status page's join
+        of customers to named areas)."""
+        lonlat = np.asarray(self._state.lonlat, dtype=np.float64).reshape(-1, 2)
+        return np.arange(len(lonlat), dtype=np.int64), lonlat
+
+    def timezone_counts(self) -> dict[str, int]:
+        """Customers per ``timezone`` value (the operator's zone is the most common one)."""
+        values = self._rows.get("timezone")
+        if values is None:
+            return {}
+        codes, names = pd.factorize(np.asarray(list(values), dtype=object),
+                                    use_na_sentinel=True)
+        counts = np.bincount(codes[codes >= 0], minlength=len(names))
+        return {str(z): int(n) for z, n in zip(names, counts.tolist()) if z}
 
     # -- elements ----------------------------------------------------------------------
 

@@ -34,7 +34,7 @@ import shapely
 
 from forewarn.errors import RegionError
 from forewarn.geo._chunks import customer_chunks
-from forewarn.geo._columns import encode_strings, fixed_width, intern_codes
+from forewarn.geo._columns import StringColumn, encode_strings, fixed_width, intern_codes
 from forewarn.geo._coverage import _tolerance, resolve_crs, spatial_order
 from forewarn.geo._csr import Csr
 from forewarn.geo._customers import OPTIONAL_COLUMNS, validate_customers
@@ -45,8 +45,17 @@ from forewarn.geo._routes import RouteIndex, split_feeds
 from forewarn.geo._state import service_masks
 from forewarn.geo._technology import cell_ranks
 from forewarn.geo.artifact import new_version, publish, region_checksum
+from forewarn.geo.phone_map import PhoneMap
 from forewarn.geo.region import Region, load_network
-from forewarn.geo.slices import CODED, FORMAT, FORMAT_VERSION, SHARED, STRINGS, slice_name
+from forewarn.geo.slices import (
+    CODED,
+    FORMAT,
+    FORMAT_VERSION,
+    PHONE_KEYS,
+    SHARED,
+    STRINGS,
+    slice_name,
+)
 from forewarn.streams.partitioning import partitions_of
 
 __all__ = ["DEFAULT_CHUNK_ROWS", "MAX_PARTITIONS", "build_slices"]
@@ -163,14 +172,22 @@ def build_slices(region_dir: Path, out: Path, partitions: int, *,
         graph = build_graph(network.cells, network.fibre_areas, network.topology, sorted(nodes),
                             topology_file)
         explicit = np.asarray([graph.position[e] for e in prepared.explicit], dtype=np.int64)
-        sizes = [_finish_slice(spill, k, tmp / slice_name(k), graph, len(join_graph.ids), explicit,
-                               vocab, customers_file.name) for k in range(partitions)]
+        sizes: list[int] = []
+        phones: list[PhoneMap] = []
+        zones = np.zeros(len(vocab["timezone"]), dtype=np.int64)
+        for k in range(partitions):
+            size, phone_map, zone_codes = _finish_slice(
+                spill, k, tmp / slice_name(k), graph, len(join_graph.ids), explicit, vocab,
+                customers_file.name, base=sum(sizes))
+            sizes.append(size)
+            phones.append(phone_map)
+            zones += np.bincount(zone_codes, minlength=len(zones))
         shutil.rmtree(spill)
         crs = counts.crs()
         notes = _notes(network, counts)
         for level, note in notes:
             log.log(level, "region %s: %s", region_dir, note)
-        _write_shared(tmp / SHARED, network, graph, crs)
+        _write_shared(tmp / SHARED, network, graph, crs, PhoneMap.concat(phones))
         manifest: dict[str, Any] = {
             "format": FORMAT, "format_version": FORMAT_VERSION, "version": version,
             "region_checksum": checksum, "region": str(region_dir),
@@ -179,7 +196,9 @@ def build_slices(region_dir: Path, out: Path, partitions: int, *,
             "notes": [note for _, note in notes],
             "elements": {"ids": graph.ids, "types": graph.types},
             "counts": {"customers": int(sum(sizes)), "elements": len(graph.ids),
-                       "per_partition": sizes},
+                       "per_partition": sizes,
+                       "timezones": {zone: int(zones[code])
+                                     for zone, code in vocab["timezone"].items()}},
         }
         if network.fibre_routes is not None and len(network.fibre_routes):
             routes = RouteIndex.build(network.fibre_routes, graph.position, crs)
@@ -295,8 +314,10 @@ def _notes(network: Region, counts: _Counts) -> list[tuple[int, str]]:
 
 
 def _finish_slice(spill: Path, k: int, folder: Path, graph: ElementGraph, n_joined: int,
-                  explicit: np.ndarray, vocab: dict[str, dict[str, int]], file: str) -> int:
-    """Assemble partition ``k`` from its spills into ``folder``; returns its customer count.
+                  explicit: np.ndarray, vocab: dict[str, dict[str, int]], file: str, *,
+                  base: int) -> tuple[int, PhoneMap, np.ndarray]:
+    """Assemble partition ``k`` from its spills into ``folder``; returns its customer count,
+    the phone map rows of its customers (positions from ``base``) and their timezone codes.
 
     Serving entries ``>= n_joined`` are explicit nodes by code (``explicit``: their final
     positions); every other element position is already final."""
@@ -320,6 +341,10 @@ def _finish_slice(spill: Path, k: int, folder: Path, graph: ElementGraph, n_join
         if name == "customer_id":
             order = _order_without_duplicates(data, offsets, rows, file)
             pack.add("order", order)
+        if name == "phone":
+            numbers = StringColumn(offsets, data).to_list()
+            phone_map = PhoneMap.build(numbers, np.full(len(numbers), k, dtype=np.int32),
+                                       base + np.arange(len(numbers), dtype=np.int64))
     for name in CODED:
         pack.add(name, joined(name, np.uint16))
     pack.add("priority", joined("priority", np.int64))
@@ -348,7 +373,7 @@ def _finish_slice(spill: Path, k: int, folder: Path, graph: ElementGraph, n_join
             "vocab": {name: sorted(codes, key=codes.__getitem__)
                       for name, codes in vocab.items()}}
     (folder / "slice.json").write_text(json.dumps(meta), encoding="utf-8")
-    return len(rows)
+    return len(rows), phone_map, joined("timezone", np.uint16)
 
 
 def _order_without_duplicates(data: np.ndarray, offsets: np.ndarray, rows: np.ndarray,
@@ -368,9 +393,11 @@ def _order_without_duplicates(data: np.ndarray, offsets: np.ndarray, rows: np.nd
     return order
 
 
-def _write_shared(folder: Path, network: Region, graph: ElementGraph, crs: pyproj.CRS) -> None:
+def _write_shared(folder: Path, network: Region, graph: ElementGraph, crs: pyproj.CRS,
+                  phones: PhoneMap) -> None:
     """What every worker needs whatever partitions it owns: the element graph, technology
-    ranks and places of elements, fibre routes, and the polygon layers (cells, fibre areas,
+    ranks and places of elements, fibre routes, the phone -> partition map (a worker routes
+    a caller to the owner of the partition), and the polygon layers (cells, fibre areas,
     named areas) as GeoParquet for the pages."""
     folder.mkdir()
     pack = PackWriter(folder / "shared.bin")
@@ -384,6 +411,9 @@ def _write_shared(folder: Path, network: Region, graph: ElementGraph, crs: pypro
         routes = RouteIndex.build(network.fibre_routes, graph.position, crs)
         pack.add("routes.indptr", routes.feeds.indptr)
         pack.add("routes.indices", routes.feeds.indices)
+    pack.add(PHONE_KEYS, phones.keys)
+    pack.add("phones.partition", phones.partition)
+    pack.add("phones.position", phones.position)
     for layer in ("cells", "fibre_areas", "areas"):
         frame = getattr(network, layer)
         if frame is not None:

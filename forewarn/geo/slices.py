@@ -8,7 +8,9 @@ the partitions it owns. ``forewarn index build REGION --out DIR --partitions P``
     DIR/v.../manifest.json           format "forewarn-index-slices", partitions, counts,
                                      element ids and types, crs, notes, fibre routes
     DIR/v.../shared/                 up/down element graph (CSR), tech, places, routes CSR,
-                                     cells / fibre_areas / areas as GeoParquet, shared.json
+                                     the phone -> (partition, position) map (``phone_map``),
+                                     cells / fibre_areas / areas as GeoParquet (the pages'
+                                     ``page_layers``), shared.json
     DIR/v.../p0000 .. p{P-1}/        one slice: slice.json (counts, vocabularies, file sizes)
                                      and .npy arrays: customer_id / phone / email / push_token
                                      (UTF-8 bytes + offsets), services / language / channels
@@ -49,9 +51,11 @@ from forewarn.geo._pack import open_pack
 from forewarn.geo._routes import RouteIndex
 from forewarn.geo._state import IndexState
 from forewarn.geo.index import _SPARSE_SHARE, RegionIndex
+from forewarn.geo.page_layers import PageLayers, read_page_layers
+from forewarn.geo.phone_map import PhoneMap
 from forewarn.streams.partitioning import partition_of
 
-__all__ = ["CODED", "FORMAT", "FORMAT_VERSION", "SHARED", "STRINGS", "SlicedIndex",
+__all__ = ["CODED", "FORMAT", "FORMAT_VERSION", "PHONE_KEYS", "SHARED", "STRINGS", "SlicedIndex",
            "is_sliced", "load_slices", "read_manifest", "slice_name"]
 
 FORMAT = "forewarn-index-slices"
@@ -59,6 +63,7 @@ FORMAT_VERSION = 1
 SHARED = "shared"
 STRINGS = ("phone", "email", "push_token")
 CODED = ("services", "language", "channels", "timezone")
+PHONE_KEYS = "phones.keys"  # with phones.partition, phones.position: the ``PhoneMap``
 
 
 def slice_name(partition: int) -> str:
@@ -109,7 +114,8 @@ def _pack(folder: Path, meta_file: str) -> tuple[dict[str, Any], dict[str, np.nd
 
 
 class _Shared:
-    """The shared part of a version: element graph, places, routes, CRS, notes."""
+    """The shared part of a version: element graph, places, routes, CRS, notes, the phone
+    map and (read on first use) the pages' polygon layers."""
 
     def __init__(self, path: Path, manifest: dict[str, Any]) -> None:
         _, arrays = _pack(path / SHARED, "shared.json")
@@ -126,6 +132,18 @@ class _Shared:
             self.routes = RouteIndex(list(manifest["routes"]["ids"]), _csr(arrays, "routes"),
                                      np.asarray(lines, dtype=object), self.crs)
         self.notes = tuple(manifest["notes"])
+        self.phones: PhoneMap | None = None
+        if PHONE_KEYS in arrays:
+            self.phones = PhoneMap(arrays[PHONE_KEYS], arrays["phones.partition"],
+                                   arrays["phones.position"])
+        self.folder = path / SHARED
+        self._layers: PageLayers | None = None
+
+    def layers(self) -> PageLayers:
+        """The shared part's polygon layers, read on first use (only the pages need them)."""
+        if self._layers is None:
+            self._layers = read_page_layers(self.folder)
+        return self._layers
 
     def state(self, customer_ids: list[str], fields: dict[str, Any], arrays: dict[str, Any]
               ) -> IndexState:
@@ -267,6 +285,47 @@ class SlicedIndex(RegionIndex):
 
     def serving_nodes(self, customer_id: str) -> tuple[str, ...]:
         return self._owner(customer_id)[1].serving_nodes(customer_id)
+
+    def id_at(self, position: int) -> str:
+        ((_, base, part),) = self._split(np.asarray([position], dtype=np.int64))
+        return part.customer_ids[position - base]
+
+    def phone_map(self, partitions: int) -> PhoneMap:
+        """The shared part's map (every partition's customers, loaded or not); an index
+        built before the map existed gets one over the loaded slices."""
+        if partitions != self.partitions:
+            raise RegionError(str(self.path), f"index has {self.partitions} partitions, "
+                              f"not {partitions}")
+        if self._shared.phones is None:
+            self._shared.phones = PhoneMap.concat(
+                PhoneMap.build(list(part._rows["phone"]), np.full(len(part), k),
+                               base + np.arange(len(part), dtype=np.int64))
+                for k, (base, part) in zip(sorted(self._slices), self._parts()))
+        return self._shared.phones
+
+    def page_layers(self) -> PageLayers:
+        return self._shared.layers()
+
+    def customer_lonlat(self) -> tuple[np.ndarray, np.ndarray]:
+        parts = self._parts()
+        if not parts:
+            return np.zeros(0, dtype=np.int64), np.zeros((0, 2))
+        return (np.concatenate([base + np.arange(len(p), dtype=np.int64) for base, p in parts]),
+                np.concatenate([np.asarray(p._state.lonlat, dtype=np.float64).reshape(-1, 2)
+                                for _, p in parts]))
+
+    def timezone_counts(self) -> dict[str, int]:
+        """Over every partition (from the manifest), so that every worker, whatever slices
+        it holds, names incidents in the same zone; summed over the loaded slices for an
+        index built before the manifest carried them."""
+        counts = self.manifest["counts"].get("timezones")
+        if counts is not None:
+            return {str(z): int(n) for z, n in counts.items() if z}
+        total: dict[str, int] = {}
+        for _, part in self._parts():
+            for zone, n in part.timezone_counts().items():
+                total[zone] = total.get(zone, 0) + n
+        return total
 
     def ids_of(self, positions: np.ndarray) -> list[str]:
         positions = np.asarray(positions, dtype=np.int64)

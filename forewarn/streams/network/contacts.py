@@ -5,9 +5,10 @@ resolves either to the customer's position in the region index; a contact naming
 customer is refused *before* it changes anything (``RecordRefused`` naming the field, so the
 stage dead-letters it and counts it like every other refusal). Phone numbers are compared
 as the service desk compares them (``input/phones.normalise_phone``, national numbers in the
-country of ``[legal] country``); the number -> position map is built on the first contact
-by phone and once per index version (a million customers take about a second, and most
-contacts name the customer id).
+country of ``[legal] country``) through the index's phone map (``geo.phone_map``: mapped
+from a sliced index's shared part, built on the first contact by phone for an index built
+from a region, once per index version: a million customers take about a second, and most
+contacts name the customer id). A shared number resolves to its first customer by position.
 
 "In a known outage at that instant" (:func:`known_outage`) is the same question the
 impacts answer, asked for one customer: any of their services out or planned under the
@@ -25,7 +26,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from forewarn.domain import Contact
-from forewarn.streams.input.phones import COUNTRY_CODES, normalise_phone
+from forewarn.streams.input.phones import COUNTRY_CODES
 from forewarn.streams.network.events import SuspicionEvent
 from forewarn.streams.network.refusals import UNKNOWN_CUSTOMER, RecordRefused
 from forewarn.streams.network.service_states import OK, SERVICE_NAMES, OutageIndex, service_states
@@ -76,12 +77,10 @@ class CustomerFinder:
     def __init__(self, index: Any, country: str = "") -> None:
         self.index = index
         self.country_code = COUNTRY_CODES.get(country.upper())
-        self._phones: dict[str, int] | None = None
 
     def swap(self, index: Any) -> None:
-        """Use ``index`` from now on (the phone map is rebuilt when next needed)."""
+        """Use ``index`` from now on (its own phone map)."""
         self.index = index
-        self._phones = None
 
     def position(self, contact: Contact) -> int:
         """The customer's position; refuses a contact naming no customer of the index."""
@@ -91,27 +90,15 @@ class CustomerFinder:
             except KeyError:
                 raise RecordRefused(UNKNOWN_CUSTOMER, "customer_id",
                                     "names no customer of this region") from None
-        key = normalise_phone(contact.phone or "", self.country_code)
-        position = self._phone_map().get(key) if key is not None else None
-        if position is None:
+        found = self._phone_map().find(contact.phone or "", self.country_code)
+        if not found:
             field = "phone" if contact.phone is not None else "customer_id"
             raise RecordRefused(UNKNOWN_CUSTOMER, field, "names no customer of this region")
-        return position
+        return int(found[0][1])  # a shared line: its first customer
 
-    def _phone_map(self) -> dict[str, int]:
-        if self._phones is None:
-            self._phones = {}
-            for position, phone in enumerate(self._numbers()):
-                key = normalise_phone(str(phone), self.country_code) if phone else None
-                if key:
-                    self._phones.setdefault(key, position)  # a shared line: its first customer
-        return self._phones
-
-    def _numbers(self) -> list[Any]:
-        region = getattr(self.index, "region", None)
-        if region is not None and "phone" in region.customers:
-            return [None if p != p else p for p in region.customers["phone"].tolist()]  # NaN
-        return [self.index.customer(c).phone for c in self.index.customer_ids]
+    def _phone_map(self) -> Any:
+        """The index's ``PhoneMap`` (a sliced index's own partition count; else one)."""
+        return self.index.phone_map(int(getattr(self.index, "partitions", 1)))
 
 
 def known_outage(index: OutageIndex, position: int, down: set[str],

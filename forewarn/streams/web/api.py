@@ -133,7 +133,7 @@ class WebApi:
         self.status = AreaStatus(board, index)
         self.cap = CapFeed(self.status, status_url=settings.notify.status_url,
                            language=settings.notify.default_language, clock=clock)
-        self.phones = PhoneBook(index, settings.legal.country)
+        self.phones = PhoneBook(index, settings.legal.country, partitions)
         self._places = IncidentPlaces()
         self._served_places: dict[str, list[dict[str, str]]] = {}  # element -> its areas
         self.pages = IncidentPages(self.status, visible_s=settings.web.resolved_visible_s,
@@ -183,8 +183,8 @@ class WebApi:
                 else:
                     return None
             return "customer_id", "names no known customer"
-        if self.index is not None and contact.phone and self.phones.lookup(contact.phone):
-            return None
+        if self.index is not None and contact.phone and self.phones.owners(contact.phone):
+            return None  # a customer of any partition, held here or not
         return "phone", "no known customer has this number"
 
     @property
@@ -205,6 +205,14 @@ class WebApi:
             return None
         ids = self.phones.lookup(phone)
         return ids[0] if ids else None
+
+    def caller_partition(self, phone: str) -> int | None:
+        """The partition of the customer ``caller_customer`` answers for, known from the
+        phone map even on a worker that does not hold it (route there); None when unknown.
+        Blocking on first use (builds the phone book)."""
+        if len(phone) > MAX_PHONE or not self.phones.looks_like_phone(phone):
+            return None
+        return self.phones.partition(phone)
 
     def suspicions(self) -> Reply:
         """``/api/v1/suspicions``: the board's open suspected incidents (this worker owns the

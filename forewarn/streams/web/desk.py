@@ -7,9 +7,13 @@ already masked). Both tables are keyed by customer id on the customer's partitio
 web layer routes the request to the worker owning that partition before calling this.
 
 ``PhoneBook`` maps what an agent types ("0151 1234-5678", "+49 151 12345678",
-"004915112345678") to customer ids (``normalise_phone`` lives in ``input/phones.py``, shared
-with the network stage's contact resolution). It is built lazily, once, from the index (a million
-customers take about a second, off the event loop) because most workers never need it.
+"004915112345678") to customers (``normalise_phone`` lives in ``input/phones.py``, shared
+with the network stage's contact resolution) through the index's phone map
+(``geo.phone_map``): the sorted number -> (partition, position) arrays. A sliced index maps
+them from its shared part, so a worker holding only some slices still knows which
+partition owns a number (and routes the request there) without those customers; an index
+built from a region builds the same map on first use (a million customers take about a
+second, off the event loop), because most workers never need it.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from forewarn.domain import SERVICES, to_iso
+from forewarn.geo.phone_map import PhoneMap
 from forewarn.notifiers import mask_address
 from forewarn.streams.input.phones import COUNTRY_CODES, normalise_phone
 
@@ -26,49 +31,52 @@ __all__ = ["COUNTRY_CODES", "PhoneBook", "customer_status", "normalise_phone"]
 
 
 class PhoneBook:
-    """Phone number -> customer ids over a region index, built on first use."""
+    """Phone number -> customers over a region index's phone map, built on first use."""
 
-    def __init__(self, index: Any, country: str = "") -> None:
+    def __init__(self, index: Any, country: str = "", partitions: int = 1) -> None:
         self.index = index
+        self.partitions = partitions
         self.country_code = COUNTRY_CODES.get(country.upper())
-        self._numbers: dict[str, list[str]] | None = None
+        self._map: PhoneMap | None = None
         self._lock = threading.Lock()
 
     @property
     def ready(self) -> bool:
         """Built: ``lookup`` no longer blocks."""
-        return self._numbers is not None
+        return self._map is not None
 
     def looks_like_phone(self, text: str) -> bool:
         return normalise_phone(text, self.country_code) is not None
 
     def build(self) -> PhoneBook:
         with self._lock:
-            if self._numbers is None:
-                self._numbers = self._collect()
+            if self._map is None:
+                self._map = self.index.phone_map(self.partitions)
         return self
 
-    def _collect(self) -> dict[str, list[str]]:
-        numbers: dict[str, list[str]] = {}
-        for customer_id, phone in self._phones():
-            key = normalise_phone(str(phone), self.country_code) if phone else None
-            if key:
-                numbers.setdefault(key, []).append(customer_id)
-        return numbers
+    def owners(self, text: str) -> list[tuple[int, int]]:
+        """``(partition, position)`` of every customer with this number, in position order,
+        whether or not this worker holds their partition."""
+        phone_map = self.build()._map
+        assert phone_map is not None
+        return phone_map.find(text, self.country_code)
 
-    def _phones(self) -> list[tuple[str, Any]]:
-        region = getattr(self.index, "region", None)
-        if region is not None and "phone" in region.customers:
-            return list(zip(self.index.customer_ids, region.customers["phone"].tolist()))
-        return [(c, self.index.customer(c).phone) for c in self.index.customer_ids]
+    def partition(self, text: str) -> int | None:
+        """The partition of the first customer with this number (the one a call is answered
+        for: routing and answer agree); None for an unknown number."""
+        owners = self.owners(text)
+        return owners[0][0] if owners else None
 
     def lookup(self, text: str) -> list[str]:
-        """Customer ids with this number (usually one; a shared line gives several)."""
-        key = normalise_phone(text, self.country_code)
-        if key is None:
-            return []
-        return list(self.build()._numbers.get(key, ()))  # type: ignore[union-attr]
-
+        """Ids of the customers with this number that this worker holds (usually one; a
+        shared line gives several), in position order."""
+        found = []
+        for _, position in self.owners(text):
+            try:
+                found.append(self.index.id_at(position))
+            except KeyError:  # a partition this worker does not hold
+                continue
+        return found
 
 def _iso(value: Any) -> str | None:
     if value is None:

@@ -282,9 +282,9 @@ def _router(app: WorkerApp, topic: str, owners: Callable[[], Mapping[str, Any]],
 
 def _caller_partition(api: WebApi, phone: str, partitions: int) -> int | None:
     """The partition of the customer a call from ``phone`` is answered for; None (answer
-    here: 400 or 404) for no number or an unknown one."""
-    customer_id = api.caller_customer(phone)
-    return None if customer_id is None else partition_of(customer_id, partitions)
+    here: 400 or 404) for no number or an unknown one. From the phone map: the worker
+    asked need not hold that customer's slice."""
+    return api.caller_partition(phone)
 
 
 def _caller_router(app: WorkerApp, api: WebApi, mirror: SuspicionMirror,

@@ -2,9 +2,11 @@
 
 Why apart from ``forewarn.geo``: the index answers impact questions with arrays and keeps
 no polygons at alarm time; the pages need the polygons themselves (to search areas by
-name, to test a point, to draw a map). Everything is built on first use from
-``index.region`` (one STRtree query joins customers to areas) and kept; an index loaded
-from an artifact has no region, and then there are no areas and no footprints.
+name, to test a point, to draw a map). Everything is built on first use from the index's
+``page_layers()`` (``geo.page_layers``: the region's layers for an index built from a
+region, the shared part's GeoParquet for a sliced index) and ``customer_lonlat()`` (one
+STRtree query joins the customers the index holds to areas) and kept. A whole-region index
+artifact carries no polygons: then there are no areas and no footprints.
 """
 
 from __future__ import annotations
@@ -40,7 +42,7 @@ def _norm(text: Any) -> str:
 
 
 class RegionShapes:
-    """Lazily prepared areas, cells and fibre areas of ``index.region`` (thread-safe)."""
+    """Lazily prepared areas, cells and fibre areas of ``index.page_layers()`` (thread-safe)."""
 
     def __init__(self, index: Any) -> None:
         self.index = index
@@ -51,6 +53,7 @@ class RegionShapes:
         self._fibre: gpd.GeoDataFrame | None = None
         self._pairs = (np.zeros(0, np.int64), np.zeros(0, np.int64))  # customer, area
         self._keys: list[tuple[str, ...]] = []
+        self._held: tuple[int, ...] | None = None  # the slices the pairs were joined for
         self.display_zone = DEFAULT_ZONE
         self.footprint = lru_cache(maxsize=4096)(self._footprint)
         self._units = lru_cache(maxsize=100_000)(self._units_uncached)
@@ -64,13 +67,10 @@ class RegionShapes:
         return self
 
     def _build(self) -> None:
-        region = getattr(self.index, "region", None)
-        if region is None:
-            return
-        self._areas = _wgs84(region.areas)
-        self._cells = _wgs84(region.cells)
-        self._fibre = _wgs84(region.fibre_areas)
-        customers = region.customers
+        layers = self.index.page_layers()
+        self._areas = _wgs84(layers.areas)
+        self._cells = _wgs84(layers.cells)
+        self._fibre = _wgs84(layers.fibre_areas)
         self.display_zone = operator_zone(self.index)  # the zone incident ids are named in
         if self._areas is None:
             return
@@ -81,10 +81,18 @@ class RegionShapes:
             for a, n, p in zip(areas["area_id"], areas["name"],
                                areas["postcode"] if has_postcode else areas["area_id"])
         ]
-        tree = shapely.STRtree(np.asarray(areas.geometry.values, dtype=object))
-        points = shapely.points(customers["lon"].to_numpy(float), customers["lat"].to_numpy(float))
-        pairs = tree.query(points, predicate="intersects")
-        self._pairs = (pairs[0].astype(np.int64), pairs[1].astype(np.int64))
+        self._join_customers()
+
+    def _join_customers(self) -> None:
+        """Customer position -> area pairs for the customers the index holds now (a sliced
+        index may map or drop slices later: ``areas_of_customers`` joins again then)."""
+        self._held = getattr(self.index, "loaded", None)
+        if self._areas is None:
+            return
+        tree = shapely.STRtree(np.asarray(self._areas.geometry.values, dtype=object))
+        positions, lonlat = self.index.customer_lonlat()
+        pairs = tree.query(shapely.points(lonlat[:, 0], lonlat[:, 1]), predicate="intersects")
+        self._pairs = (positions[pairs[0]].astype(np.int64), pairs[1].astype(np.int64))
 
     # -- areas -------------------------------------------------------------------------
 
@@ -133,8 +141,13 @@ class RegionShapes:
         return [int(i) for i in np.flatnonzero(hit)]
 
     def areas_of_customers(self, customer_ids: Iterable[str]) -> list[int]:
-        """Areas containing any of these customers (unknown ids are skipped)."""
+        """Areas containing any of these customers (unknown ids, and customers of slices
+        this worker does not hold, are skipped)."""
         self.prepare()
+        if getattr(self.index, "loaded", None) != self._held:
+            with self._lock:
+                if getattr(self.index, "loaded", None) != self._held:
+                    self._join_customers()
         customers, areas = self._pairs
         if customers.size == 0:
             return []

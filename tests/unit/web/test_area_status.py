@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
 from forewarn.geo import RegionIndex
+from forewarn.geo.artifact import write_index
 from forewarn.streams.network.incident_board import IncidentBoard
 from forewarn.streams.web.status import AreaStatus
 from tests.unit.web.web_helpers import T0, change
@@ -70,12 +72,10 @@ def test_map_has_footprints_per_service_and_the_area_outlines(board: IncidentBoa
     assert all(f["geometry"]["type"] in ("Polygon", "MultiPolygon") for f in features)
 
 
-def test_index_without_region_geometry_has_no_areas(board: IncidentBoard,
-                                                    index: RegionIndex) -> None:
-    class Loaded:  # an index read from an artifact: same arrays, no region
-        region = None
-
-    status = AreaStatus(board, Loaded())
+def test_whole_region_index_artifact_without_geometry_has_no_areas(
+        board: IncidentBoard, index: RegionIndex, areas_region: Path, tmp_path: Path) -> None:
+    write_index(index, tmp_path / "index", areas_region)  # arrays only, no polygons
+    status = AreaStatus(board, RegionIndex.load(tmp_path / "index"))
     assert status.search("10115").as_dict() == {"query": "10115", "areas": [], "location": None,
                                                  "candidates": [], "areas_layer": False}
 
