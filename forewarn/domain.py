@@ -28,6 +28,7 @@ __all__ = [
     "MaintenanceWindow",
     "Notification",
     "Stage",
+    "epoch_or_none",
     "from_iso",
     "to_epoch",
     "to_iso",
@@ -266,6 +267,19 @@ def from_iso(iso: str | None) -> float | None:
     None, and so does an empty string."""
     return datetime.fromisoformat(iso).timestamp() if iso else None
 
+
+
+def epoch_or_none(value: Any) -> float | None:
+    """POSIX seconds from stored state that may hold epoch numbers or ISO-8601 text (older
+    entries, NOC news); None for None, "" or text that is not a time (a page must render)."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, int | float):
+        return float(value)
+    try:
+        return from_iso(str(value))
+    except ValueError:
+        return None
 
 def to_iso(epoch: float) -> str:
     """ISO-8601 in UTC with offset, second precision unless sub-second matters."""

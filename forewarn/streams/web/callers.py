@@ -20,11 +20,11 @@ render_ivr``), so its wording follows the tone rules; no personal data goes into
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
-from forewarn.domain import SERVICES, Customer, from_iso
+from forewarn.domain import SERVICES, Customer, epoch_or_none
 from forewarn.notifiers import mask_address
 from forewarn.streams.network.serving import serving_elements
 from forewarn.templates import RenderedMessage
@@ -43,21 +43,16 @@ class IvrRenderer(Protocol):
     def render_ivr(self, facts: IvrFacts, customer: Customer) -> RenderedMessage: ...
 
 
+def _times(episodes: Mapping[str, Any], services: Iterable[str], key: str) -> list[float]:
+    """The instants ``key`` holds in these services' episodes (unreadable ones left out)."""
+    found = (epoch_or_none(episodes[s].get(key)) for s in services)
+    return [t for t in found if t is not None]
+
+
 def serving_elements_of(index: Any, customer_id: str) -> set[str]:
     """Elements whose failure takes service from the customer: covering cells, serving fibre
     nodes, and all their ancestors (the suspicion detector's ``serving_elements``, by id)."""
     return set(serving_elements(index, index.position(customer_id)))
-
-
-def _epoch(value: Any) -> float | None:
-    if value is None or value == "":
-        return None
-    if isinstance(value, int | float):
-        return float(value)
-    try:
-        return from_iso(str(value))
-    except ValueError:
-        return None
 
 
 def _ordered(services: Collection[str]) -> tuple[str, ...]:
@@ -99,8 +94,8 @@ def caller_situation(customer: Customer, state: Mapping[str, Any] | None,
     if out:
         incident = str(episodes[out[0]].get("incident_id") or "") or None
         services = [s for s in out if episodes[s].get("incident_id") == incident]
-        starts = [t for t in (_epoch(episodes[s].get("since")) for s in services) if t is not None]
-        etas = [t for t in (_epoch(episodes[s].get("eta")) for s in services) if t is not None]
+        starts = _times(episodes, services, "since")
+        etas = _times(episodes, services, "eta")
         facts = IvrFacts("outage", _ordered(services), now, zone, since=min(starts, default=None),
                          eta=max(etas, default=None))
         return CallerSituation(facts, incident, ids_of(services), suspected)
@@ -110,14 +105,15 @@ def caller_situation(customer: Customer, state: Mapping[str, Any] | None,
         window = windows.get(window_id) or {}
         services = [s for s, w in planned.items() if w == window_id]
         facts = IvrFacts("planned", _ordered(services), now, zone,
-                         since=_epoch(window.get("start")), until=_epoch(window.get("end")))
+                         since=epoch_or_none(window.get("start")),
+                         until=epoch_or_none(window.get("end")))
         return CallerSituation(facts, window_id, frozenset({window_id}), suspected)
     if suspected is not None:
         facts = IvrFacts("suspected", _ordered(customer.services), now, zone)
         return CallerSituation(facts, suspected, suspected=suspected)
     back = [s for s in SERVICES if s in episodes]
     if back:
-        times = [t for t in (_epoch(episodes[s].get("back_since")) for s in back) if t is not None]
+        times = _times(episodes, back, "back_since")
         incident = str(episodes[back[0]].get("incident_id") or "") or None
         facts = IvrFacts("back", _ordered(back), now, zone, back=max(times, default=None))
         return CallerSituation(facts, incident, ids_of(back))
@@ -138,7 +134,7 @@ def caller_answer(customer: Customer, phone: str, state: Mapping[str, Any] | Non
             for h in (history or []) if h.get("incident_id") in situation.incident_ids]
     if told and facts.situation in KNOWN:
         facts = replace(facts, told_channel=str(told[-1]["channel"]),
-                        told_at=_epoch(told[-1]["at"]))
+                        told_at=epoch_or_none(told[-1]["at"]))
     spoken = renderer.render_ivr(facts, customer)
     answer: dict[str, Any] = {
         "phone": mask_address(phone),
