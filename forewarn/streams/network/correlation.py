@@ -91,6 +91,7 @@ from forewarn.streams.network.events import (
     incident_id_for,
 )
 from forewarn.streams.network.flapping import FlapDetector
+from forewarn.streams.network.incident_news import journal_news
 from forewarn.streams.network.index_swap import (
     SwapIndex,
     planned_additions,
@@ -289,7 +290,9 @@ class NetworkCorrelator:
         elif isinstance(record, MaintenanceWindow):
             events.extend(self._announce(record))
         elif isinstance(record, IncidentUpdate):
-            events.extend(self._update(record))
+            news = self._update(record)
+            journal_news(self.incidents, news)  # a new owner's board shows ETA and news
+            events.extend(news)
         elif isinstance(record, CableCut):
             for alarm in self.cuts.apply(record, self.index):
                 events.extend(self._alarm(alarm))
