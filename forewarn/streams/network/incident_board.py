@@ -579,6 +579,11 @@ class IncidentBoard:
             return sorted((dict(s) for s in self._suspicions.values()),
                           key=lambda s: (s.get("at") or 0.0, s["incident_id"]))
 
+    def suspicion(self, incident_id: str) -> dict[str, Any] | None:
+        """The open suspected incident ``incident_id`` (a copy), or None."""
+        with self._lock:
+            found = self._suspicions.get(incident_id)
+            return dict(found) if found is not None else None
 
     def incidents(self) -> list[dict[str, Any]]:
         with self._lock:
