@@ -215,8 +215,11 @@ class WebApi:
 
     def suspicions(self) -> Reply:
         """``/api/v1/suspicions``: the board's open suspected incidents (this worker owns the
-        board: routed here); read by the workers answering callers."""
-        return Reply(200, {"suspicions": self.board.suspicions()})
+        board: routed here), as the ``suspected`` list of ``/api/v1/incidents`` shows them;
+        read once a second by each worker answering callers, so kept apart from that list,
+        which also carries every incident with its timeline (up to megabytes)."""
+        return Reply(200, {"suspicions": [suspected_incident(s)
+                                          for s in self.board.suspicions()]})
 
     def caller(self, phone: str, suspicions: list[dict[str, Any]] | None = None) -> Reply:
         """``/api/v1/callers/{phone}``: what the IVR tells this caller (CONTRACT §8), from

@@ -6,15 +6,21 @@ in de and en, naming places, never the element, the report count or a customer."
 from __future__ import annotations
 
 import html
+import json
 import re
+from typing import Any
 
 import pytest
+from jsonschema import Draft202012Validator
+from referencing import Registry, Resource
+from referencing.jsonschema import DRAFT202012
 
 from forewarn.config import Settings
 from forewarn.geo import RegionIndex
 from forewarn.streams.network.incident_board import IncidentBoard
 from forewarn.streams.web.api import WebApi
 from forewarn.streams.web.metrics import StreamMetrics
+from forewarn.streams.web.openapi import openapi_document
 from tests.unit.web.web_helpers import T0
 
 SUSPECTED = "INC-20231114-2313-abcdef"
@@ -81,3 +87,24 @@ def test_the_public_page_of_a_suspicion_says_reports_are_being_checked(
     assert SUSPECTED in shown
     for private in ("PON-1", "007", "+49", "@example", " 8 ", " 7 "):
         assert private not in f" {shown} ", f"{private!r} is not for the public"
+
+
+def validate(body: Any, path: str) -> None:
+    """``body`` against the OpenAPI document's 200 schema of ``GET path``."""
+    document = openapi_document()
+    registry = Registry().with_resource(
+        "urn:forewarn", Resource.from_contents(
+            {"components": {"schemas": document["components"]["schemas"]}},
+            default_specification=DRAFT202012))
+    schema = document["paths"][path]["get"]["responses"]["200"]["content"][
+        "application/json"]["schema"]
+    text = json.dumps(schema).replace('"#/components', '"urn:forewarn#/components')
+    Draft202012Validator(json.loads(text), registry=registry).validate(body)
+
+
+def test_the_suspicion_answer_and_the_suspicions_feed_match_their_openapi_schemas(
+        api: WebApi, suspected: IncidentBoard) -> None:
+    validate(json.loads(api.incident(SUSPECTED).payload()), "/api/v1/incidents/{incident_id}")
+    feed = json.loads(api.suspicions().payload())
+    validate(feed, "/api/v1/suspicions")
+    assert feed["suspicions"] == api.incidents().body["suspected"], "one shape, one derivation"
