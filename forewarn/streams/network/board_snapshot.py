@@ -9,8 +9,8 @@ receipts of their notices (``IncidentBoard._pending``) until an impact arrives.
 :func:`board_snapshot` reads the stage's state (never changes it): the open incidents and
 who is out under each now (``NetworkStage.open_incidents``, the same derivation the
 incident lifecycle rebuilds from), the maintenance windows (announced and started, with
-the customers they take out), the open suspicions, and the NOC news journalled with each
-incident (``incident_news``). :meth:`IncidentBoard.rebuild` applies it.
+the customers they take out), the open suspicions, and the NOC news and merged incident ids
+journalled with each incident (``incident_news``). :meth:`IncidentBoard.rebuild` applies it.
 """
 
 from __future__ import annotations
@@ -39,6 +39,7 @@ class OpenIncident:
     eta: float | None = None
     message: str | None = None
     news: tuple[dict[str, Any], ...] = ()  # at, eta, message (ISO times), oldest first
+    merged: tuple[str, ...] = ()  # ids of incidents merged into this one (their receipts)
 
 
 @dataclass(frozen=True)
@@ -98,10 +99,12 @@ def _open_incident(incident_id: str, root: str, cause_type: str, since: float,
                    affected: dict[str, list[str]], entry: Mapping[str, Any]) -> OpenIncident:
     eta = entry.get("eta")
     news = entry.get("news")
+    merged = entry.get("merged")
     return OpenIncident(incident_id, root, cause_type, since, affected,
                         float(eta) if isinstance(eta, int | float) else None,
                         str(entry["message"]) if entry.get("message") else None,
-                        tuple(dict(n) for n in news) if isinstance(news, list) else ())
+                        tuple(dict(n) for n in news) if isinstance(news, list) else (),
+                        tuple(str(m) for m in merged) if isinstance(merged, list) else ())
 
 
 def _windows(stage: NetworkStage) -> list[OpenWindow]:

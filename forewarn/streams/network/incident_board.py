@@ -18,6 +18,8 @@ A delivery can reach the board before the message that announces its incident (p
 notices are delivered on the customers' partitions while the ``planned`` message is still on
 its way): such deliveries are held as counts (``MAX_PENDING`` incidents) and added when the
 window or incident appears, so "customers told" never undercounts.
+A new owner of ``alarms.raw`` has seen none of the impacts before its takeover: it calls
+:meth:`IncidentBoard.rebuild` with what the network journal holds (``board_snapshot``).
 The desk lists the last ``KEEP_ENDED`` ended incidents; an ended incident pruned from that
 list keeps its final summary in an archive for ``keep_ended_s`` of event time (at most
 ``MAX_ARCHIVED``), so its public page answers as long as ``web.resolved_visible_s`` says.
@@ -283,6 +285,8 @@ class IncidentBoard:
 
     def _rebuild_incident(self, item: OpenIncident) -> None:
         incident = self._incidents.get(item.incident_id)
+        if incident is None and not any(item.affected.values()):
+            return  # nobody out under it (covered by neighbours): never on the board live
         if incident is None:
             incident = self._open(item.incident_id, item.cause_element, item.cause_type,
                                   item.since)
@@ -303,6 +307,13 @@ class IncidentBoard:
         for entry in item.news:
             if entry not in incident.news:
                 incident.news.append(dict(entry))
+        for merged in item.merged:  # receipts naming a merged id count for this one
+            self._aliases[merged] = item.incident_id
+            held = self._pending.pop(merged, None)
+            if held is not None:
+                _add_counts(incident, held)
+        while len(self._aliases) > 10 * KEEP_ENDED:
+            del self._aliases[next(iter(self._aliases))]
         if item.news:
             incident.news.sort(key=lambda n: str(n.get("at")))
             del incident.news[:-KEEP_NEWS]

@@ -9,6 +9,7 @@ entry of ``NetworkCorrelator.incidents`` (root element -> ``incident_id``, ``sin
 latest given), ``message`` (the latest non-empty) and ``news`` (the board's timeline form:
 ``at``/``eta`` ISO, ``message``; at most ``KEEP_NEWS``, oldest dropped, so an entry stays
 small: 50 x 1,000-character messages is ~55 KB, well within the journal's chunking).
+The ids of the incidents merged into it are kept there too (``merged``, ``KEEP_MERGED``).
 """
 
 from __future__ import annotations
@@ -19,9 +20,13 @@ from typing import Any
 from forewarn.domain import to_iso
 from forewarn.streams.network.events import IncidentNews
 
-__all__ = ["KEEP_NEWS", "journal_news", "news_entry"]
+__all__ = ["KEEP_MERGED", "KEEP_NEWS", "journal_news", "news_entry"]
 
 KEEP_NEWS = 50  # news entries kept per incident (the board keeps as many)
+#: Ids of incidents merged into one root incident kept in its entry (``merged``, written by
+#: the correlator when a root is found above them), so a new owner's board still counts
+#: their receipts for the root; a storm of 1,000 cell incidents under one power failure fits.
+KEEP_MERGED = 1000
 
 
 def news_entry(news: IncidentNews) -> dict[str, Any]:

@@ -23,7 +23,7 @@ from forewarn.streams.network.stage import NetworkStage
 from forewarn.streams.network.suspicion import SuspicionDetector
 from forewarn.streams.network.windows import MaintenanceSchedule
 from tests.forewarn_testing import SAMPLE
-from tests.unit.network.network_helpers import cleared, raised
+from tests.unit.network.network_helpers import cleared, correlator, raised
 
 T0 = 1_795_000_000.0  # 2026-11-18
 PON = "PON-0003"
@@ -174,3 +174,34 @@ def test_a_rebuild_keeps_the_told_counts_of_an_incident_that_is_still_open() -> 
     summary = board.incident("INC-1")
     assert summary is not None
     assert summary["told"]["outage"]["count"] == 1 and summary["affected_now"]["mobile"] == 2
+
+
+def test_receipts_of_incidents_merged_into_a_root_count_for_the_root_after_a_takeover(
+        tiny_index: RegionIndex) -> None:
+    state = {"elements": {}, "windows": {}, "incidents": {}, "cuts": {}}
+    old, live = NetworkStage(correlator(tiny_index, state), PARTITIONS), IncidentBoard()
+    feed(old, live, [raised("c", "A1", T0)])
+    cell_incident = live.incidents()[0]["incident_id"]
+    feed(old, live, [raised("s", "S-A", T0 + 200)])  # the site above: A1's incident merges
+    site_incident = state["incidents"]["S-A"]["incident_id"]
+    feed(old, live, [raised("p", "PWR-1", T0 + 400)])  # and the power above the site
+    [root_entry] = state["incidents"].values()
+    assert root_entry["incident_id"] not in (cell_incident, site_incident)
+    assert set(root_entry["merged"]) == {cell_incident, site_incident}, "chains kept"
+
+    new, board = NetworkStage(correlator(tiny_index, state), PARTITIONS), IncidentBoard()
+    board.record_receipt(receipt(1, cell_incident))  # told under the cell's incident
+    board.record_receipt(receipt(2, site_incident))
+    board.rebuild(board_snapshot(new))
+    board.record_receipt(receipt(3, cell_incident))  # after the rebuild: via the alias
+    summary = board.story(cell_incident)
+    assert summary is not None and summary["incident_id"] == root_entry["incident_id"]
+    assert summary["told"]["outage"]["count"] == 3
+
+
+def test_an_open_incident_with_nobody_out_under_it_is_not_put_on_the_board() -> None:
+    board = IncidentBoard()
+    board.rebuild(BoardSnapshot(T0, (OpenIncident("INC-covered", "A1", "cell", T0, {}),
+                                     OpenIncident("INC-1", "S-A", "site", T0,
+                                                  {"mobile": ["a"]}))))
+    assert [i["incident_id"] for i in board.incidents()] == ["INC-1"]
