@@ -54,6 +54,7 @@ from forewarn.streams.kafka.topology import (
 )
 from forewarn.streams.kafka.transport import broker_url_for
 from forewarn.streams.kafka.worker_app import ClientSettings, WorkerApp
+from forewarn.streams.network.board_snapshot import board_snapshot
 from forewarn.streams.network.correlation import NetworkCorrelator
 from forewarn.streams.network.elements import ElementStates
 from forewarn.streams.network.event_time import EventTimeGuard
@@ -153,7 +154,7 @@ def build_pipeline(index: Any, options: PipelineOptions) -> Pipeline:
                        process=NetworkStep(stages.normalise, stages.network, stages.board,
                                            names, clock=options.clock, hooks=options.hooks,
                                            webhook=webhook),
-                       on_loaded=functools.partial(_rebuild_network, stages.network),
+                       on_loaded=functools.partial(_rebuild_network, stages.network, stages.board),
                        on_failure=crash,
                        pack=functools.partial(batch_envelopes, names.impacts),
                        client_options=security, fetch_max_wait_ms=kafka.fetch_max_wait_ms,
@@ -213,11 +214,12 @@ def build_pipeline(index: Any, options: PipelineOptions) -> Pipeline:
                             "history": tables.history})
 
 
-def _rebuild_network(network: NetworkStage) -> None:
+def _rebuild_network(network: NetworkStage, board: IncidentBoard) -> None:
     """After the journal is loaded: the correlator's in-memory views, then the incident
-    lifecycle from them."""
+    lifecycle and the incident board from them (a new owner shows what was running)."""
     network.correlator.rebuild()
     network.rebuild_lifecycle()
+    board.rebuild(board_snapshot(network))
 
 
 def _stopper(webhook: SuspicionWebhook) -> Callable[..., Awaitable[None]]:

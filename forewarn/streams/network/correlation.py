@@ -91,6 +91,7 @@ from forewarn.streams.network.events import (
     incident_id_for,
 )
 from forewarn.streams.network.flapping import FlapDetector
+from forewarn.streams.network.incident_news import KEEP_MERGED, journal_news
 from forewarn.streams.network.index_swap import (
     SwapIndex,
     planned_additions,
@@ -289,7 +290,9 @@ class NetworkCorrelator:
         elif isinstance(record, MaintenanceWindow):
             events.extend(self._announce(record))
         elif isinstance(record, IncidentUpdate):
-            events.extend(self._update(record))
+            news = self._update(record)
+            journal_news(self.incidents, news)  # a new owner's board shows ETA and news
+            events.extend(news)
         elif isinstance(record, CableCut):
             for alarm in self.cuts.apply(record, self.index):
                 events.extend(self._alarm(alarm))
@@ -447,11 +450,16 @@ class NetworkCorrelator:
         self.incidents[element] = {
             "incident_id": incident_id, "since": at, "cause_type": cause_type}
         merges: list[NetworkEvent] = []
+        merged: list[str] = []  # journalled: a new owner's board maps their receipts here
         for other in sorted(self._below(element) & set(self.incidents)):
             if other != element:
                 old = self.incidents[other]["incident_id"]
+                merged += [*self.incidents[other].get("merged", ()), old]
                 del self.incidents[other]
                 merges.append(IncidentMerge(at, old, incident_id, element, cause_type))
+        if merged:
+            self.incidents[element] = {**self.incidents[element],
+                                       "merged": list(dict.fromkeys(merged))[-KEEP_MERGED:]}
         return incident_id, merges
 
     def _root_came_back(self, element: str, down: set[str]) -> None:

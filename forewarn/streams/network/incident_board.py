@@ -18,6 +18,8 @@ A delivery can reach the board before the message that announces its incident (p
 notices are delivered on the customers' partitions while the ``planned`` message is still on
 its way): such deliveries are held as counts (``MAX_PENDING`` incidents) and added when the
 window or incident appears, so "customers told" never undercounts.
+A new owner of ``alarms.raw`` has seen none of the impacts before its takeover: it calls
+:meth:`IncidentBoard.rebuild` with what the network journal holds (``board_snapshot``).
 The desk lists the last ``KEEP_ENDED`` ended incidents; an ended incident pruned from that
 list keeps its final summary in an archive for ``keep_ended_s`` of event time (at most
 ``MAX_ARCHIVED``), so its public page answers as long as ``web.resolved_visible_s`` says.
@@ -25,16 +27,20 @@ list keeps its final summary in an archive for ``keep_ended_s`` of event time (a
 
 from __future__ import annotations
 
+import math
 import threading
 from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from forewarn.domain import SERVICES, ImpactChange, Notification, from_iso, to_iso
 from forewarn.streams import records
 from forewarn.streams.network.calls_saved import CallsSaved, ToldLedger
 from forewarn.streams.network.receipts import SeenIds, receipt_notification
+
+if TYPE_CHECKING:
+    from forewarn.streams.network.board_snapshot import BoardSnapshot, OpenIncident
 
 __all__ = ["KEEP_ENDED", "KEEP_NEWS", "Incident", "IncidentBoard", "PlannedWindow"]
 
@@ -242,6 +248,96 @@ class IncidentBoard:
             case records.PlannedMessage():
                 self.record_window(message)
 
+    def rebuild(self, snapshot: BoardSnapshot) -> None:
+        """After a takeover of ``alarms.raw``: the open incidents, their customers out now,
+        the maintenance windows and the open suspicions become ``snapshot``'s (the network
+        journal's, ``board_snapshot``). Counts of deliveries already on the board stay, held
+        ones land on the incidents and windows that now appear; an incident this board still
+        showed as active but the journal no longer holds ended while another worker owned
+        the network, and ends here at the snapshot's time."""
+        with self._lock:
+            for window in snapshot.windows:
+                known = self._windows.get(window.maintenance_id)
+                if known is None:
+                    known = self._windows[window.maintenance_id] = PlannedWindow(
+                        window.maintenance_id, window.elements, window.start, window.end,
+                        window.text, window.announced)
+                    held = self._pending.pop(window.maintenance_id, None)
+                    if held is not None:
+                        _add_counts(known, held)
+                for service, ids in window.customers.items():
+                    known.customers.setdefault(service, set()).update(ids)
+            open_ids = {i.incident_id for i in snapshot.incidents}
+            ended_at = snapshot.at if math.isfinite(snapshot.at) else None
+            for incident in self._incidents.values():
+                if incident.active and incident.incident_id not in open_ids:
+                    for customers in incident.affected.values():
+                        customers.clear()
+                    incident.ended_at = ended_at if ended_at is not None else \
+                        incident.last_change_at
+            self._customer_incident = {}
+            for item in snapshot.incidents:
+                self._rebuild_incident(item)
+            self._suspicions = {str(s["incident_id"]): dict(s) for s in snapshot.suspicions}
+            self._prune_windows()
+            self._prune()
+            self.version += 1
+
+    def _rebuild_incident(self, item: OpenIncident) -> None:
+        incident = self._incidents.get(item.incident_id)
+        if incident is None and not any(item.affected.values()):
+            return  # nobody out under it (covered by neighbours): never on the board live
+        if incident is None:
+            incident = self._open(item.incident_id, item.cause_element, item.cause_type,
+                                  item.since)
+        incident.cause_element, incident.cause_type = item.cause_element, item.cause_type
+        incident.started_at = min(incident.started_at, item.since)
+        for service in SERVICES:
+            ids = set(item.affected.get(service, ()))
+            incident.affected[service] = ids
+            incident.peak[service] = max(incident.peak.get(service, 0), len(ids))
+            for customer_id in ids:
+                self._customer_incident[(customer_id, service)] = item.incident_id
+        incident.ended_at = None if incident.active else (incident.ended_at or item.since)
+        incident.last_change_at = max(incident.last_change_at, item.since)
+        if item.eta is not None:
+            incident.eta = item.eta
+        if item.message:
+            incident.message = item.message
+        for entry in item.news:
+            if entry not in incident.news:
+                incident.news.append(dict(entry))
+        for merged in item.merged:  # receipts naming a merged id count for this one
+            self._aliases[merged] = item.incident_id
+            held = self._pending.pop(merged, None)
+            if held is not None:
+                _add_counts(incident, held)
+        while len(self._aliases) > 10 * KEEP_ENDED:
+            del self._aliases[next(iter(self._aliases))]
+        if item.news:
+            incident.news.sort(key=lambda n: str(n.get("at")))
+            del incident.news[:-KEEP_NEWS]
+            incident.news_at = max(incident.news_at or 0.0,
+                                   _epoch(incident.news[-1].get("at")) or 0.0)
+
+    def _open(self, incident_id: str, cause_element: str, cause_type: str,
+              at: float) -> Incident:
+        """A new incident on the board: a started window's notices and held deliveries
+        become its counts."""
+        incident = self._incidents[incident_id] = Incident(
+            incident_id, cause_element, cause_type, at)
+        window = self._windows.get(incident_id)
+        if window is not None:  # planned works start: their notices were counted
+            incident.window = window
+            window.started = True
+            incident.told = dict(window.told)
+            incident.channels = {k: dict(v) for k, v in window.channels.items()}
+            incident.first_told_at = dict(window.first_told_at)
+        held = self._pending.pop(incident_id, None)
+        if held is not None:
+            _add_counts(incident, held)
+        return incident
+
     def record_window(self, value: records.PlannedMessage | dict[str, Any]) -> None:
         """A ``planned`` message: the window and (this partition's share of) its customers.
 
@@ -309,18 +405,7 @@ class IncidentBoard:
             return
         incident = self._incidents.get(incident_id)
         if incident is None:
-            incident = self._incidents[incident_id] = Incident(
-                incident_id, cause_element, cause_type, at)
-            window = self._windows.get(incident_id)
-            if window is not None:  # planned works start: their notices were counted
-                incident.window = window
-                window.started = True
-                incident.told = dict(window.told)
-                incident.channels = {k: dict(v) for k, v in window.channels.items()}
-                incident.first_told_at = dict(window.first_told_at)
-            held = self._pending.pop(incident_id, None)
-            if held is not None:
-                _add_counts(incident, held)
+            incident = self._open(incident_id, cause_element, cause_type, at)
         affected = incident.affected.setdefault(service, set())
         owner = self._customer_incident
         for customer_id in customer_ids:
@@ -505,6 +590,11 @@ class IncidentBoard:
             return sorted((dict(s) for s in self._suspicions.values()),
                           key=lambda s: (s.get("at") or 0.0, s["incident_id"]))
 
+    def suspicion(self, incident_id: str) -> dict[str, Any] | None:
+        """The open suspected incident ``incident_id`` (a copy), or None."""
+        with self._lock:
+            found = self._suspicions.get(incident_id)
+            return dict(found) if found is not None else None
 
     def incidents(self) -> list[dict[str, Any]]:
         with self._lock:

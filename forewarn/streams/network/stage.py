@@ -82,6 +82,14 @@ class NetworkStage:
         """After a takeover: the lifecycle starts from the open incidents in the journal and
         who is out under each now (one index lookup per incident root), so their events go
         on; contacts and suspicions before the takeover are not journalled and start at 0."""
+        incidents, out = self.open_incidents()
+        self.lifecycle.rebuild(self.correlator.index.customer_id_array, incidents, out)
+
+    def open_incidents(self) -> tuple[list[tuple[str, str, str, float]],
+                                      dict[str, dict[str, np.ndarray]]]:
+        """The open incidents in the journal as ``(incident_id, root, cause_type, since)``,
+        oldest first, and per incident id and service the index positions out under it now.
+        Read-only: the one derivation the lifecycle and the incident board rebuild from."""
         c = self.correlator
         down, maintenance = c.elements.down_elements(), c.windows.active_elements()
         incidents: list[tuple[str, str, str, float]] = []
@@ -96,7 +104,7 @@ class NetworkStage:
                 mine[service] = np.concatenate([mine.get(service, hit[:0]), hit])
             incidents.append((incident_id, root, str(entry.get("cause_type") or ""),
                               float(entry["since"])))
-        self.lifecycle.rebuild(c.index.customer_id_array, incidents, out)
+        return incidents, out
 
     def _served_ids(self, element_id: str) -> list[str]:
         """Ids of the customers ``element_id`` serves (a suspected incident's customers)."""

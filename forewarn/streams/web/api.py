@@ -147,8 +147,15 @@ class WebApi:
                            "suspected": [suspected_incident(s) for s in self.board.suspicions()]})
 
     def incident(self, incident_id: str) -> Reply:
+        """One incident's record; an open suspected incident's id answers with the suspicion
+        (``"suspected": true``: no customer is out or told, no customer data)."""
         found = self.board.incident(incident_id)
-        return Reply(200, found) if found else error(404, f"no incident {incident_id!r}")
+        if found:
+            return Reply(200, found)
+        suspected = self.board.suspicion(incident_id)
+        if suspected is not None:
+            return Reply(200, suspected_incident(suspected))
+        return error(404, f"no incident {incident_id!r}")
 
     def customer(self, customer_id: str) -> Reply:
         """Status of one customer from this worker's tables (the caller routed here)."""
@@ -216,8 +223,11 @@ class WebApi:
 
     def suspicions(self) -> Reply:
         """``/api/v1/suspicions``: the board's open suspected incidents (this worker owns the
-        board: routed here); read by the workers answering callers."""
-        return Reply(200, {"suspicions": self.board.suspicions()})
+        board: routed here), as the ``suspected`` list of ``/api/v1/incidents`` shows them;
+        read once a second by each worker answering callers, so kept apart from that list,
+        which also carries every incident with its timeline (up to megabytes)."""
+        return Reply(200, {"suspicions": [suspected_incident(s)
+                                          for s in self.board.suspicions()]})
 
     def caller(self, phone: str, suspicions: list[dict[str, Any]] | None = None) -> Reply:
         """``/api/v1/callers/{phone}``: what the IVR tells this caller (CONTRACT §8), from
@@ -349,7 +359,8 @@ class WebApi:
                           now=self.clock(), incident_id=incident_id[:MAX_INCIDENT_ID],
                           hours=round(self.settings.web.resolved_visible_s / 3600))
             return Reply(404, html, HTML, headers)
-        html = render("incident.html.j2", language=language, zone=zone, now=self.clock(),
+        template = "incident_suspected.html.j2" if view.get("suspected") else "incident.html.j2"
+        html = render(template, language=language, zone=zone, now=self.clock(),
                       page=view, when=when, iso=iso)
         return Reply(200, html, HTML, headers)
 

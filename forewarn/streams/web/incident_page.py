@@ -64,6 +64,11 @@ def footprint_areas(shapes: RegionShapes, cause: str, services: list[str]) -> li
     return [shapes.describe(int(i)) for i in np.flatnonzero(hit)]
 
 
+def _epoch(value: Any) -> float | None:
+    """A board suspicion's time (epoch seconds) as a float; None when missing."""
+    return float(value) if isinstance(value, int | float) else None
+
+
 class IncidentPages:
     """View models of incident pages over the board and the area status (module docstring)."""
 
@@ -82,7 +87,7 @@ class IncidentPages:
             return None
         story = self.board.story(incident_id)
         if story is None:
-            return None
+            return self._suspected(incident_id)
         now = self._clock()
         window = story.get("window")
         start = from_iso(window["start"]) if window else None
@@ -114,6 +119,25 @@ class IncidentPages:
             "advice": advice_key(services) if state != "resolved" else None,
             "timeline": timeline,
             "updated": max([from_iso(story["updated_at"]) or 0.0] + [e["at"] for e in timeline]),
+        }
+
+    def _suspected(self, incident_id: str) -> dict[str, Any] | None:
+        """An open suspected incident's page (customers' reports, no alarm, nobody told):
+        where (the areas its element's footprint overlaps) and since when, nothing about
+        who reported; None when ``incident_id`` is no open suspicion either."""
+        suspicion = self.board.suspicion(incident_id)
+        if suspicion is None:
+            return None
+        since = _epoch(suspicion.get("since", suspicion.get("at")))
+        updated = _epoch(suspicion.get("at"))
+        return {
+            "incident_id": str(suspicion["incident_id"]),
+            "suspected": True,
+            "state": "suspected",
+            "places": self._footprint_places(str(suspicion.get("element_id") or ""), []),
+            "since": since,
+            "timeline": [{"at": since, "key": "incident.event.suspected"}] if since else [],
+            "updated": max(since or 0.0, updated or 0.0),
         }
 
     # -- parts ---------------------------------------------------------------------------

@@ -133,12 +133,9 @@ _SCHEMAS: dict[str, Any] = {
         situation={"enum": list(SITUATIONS)},
         services={"type": "array", "items": {"type": "string"}}),
     "Suspicions": _obj(["suspicions"], suspicions={
-        "type": "array", "description": "open suspected incidents (CONTRACT §8), oldest first",
-        "items": _obj(["incident_id", "element_id"], incident_id={"type": "string"},
-                      element_id={"type": "string", "description": "the suspected element"},
-                      reports={"type": "integer", "minimum": 0,
-                               "description": "distinct customers who reported no service"},
-                      at={"description": "when it was suspected or last changed (event time)"})}),
+        "type": "array", "description": "open suspected incidents (CONTRACT §8), oldest first; "
+        "the same records as the \"suspected\" list of /api/v1/incidents",
+        "items": _ref("SuspectedIncident")}),
     "CustomerMatches": _obj(["customers"], customers={
         "type": "array", "minItems": 1,
         "items": _obj(["customer_id"], customer_id={"type": "string"})}),
@@ -248,9 +245,13 @@ def openapi_document() -> dict[str, Any]:
                                       "owning the alarms partition).", "responses": {
             "200": _json(_ref("IncidentList"), "Incidents."), "503": _STARTING}}},
         "/api/v1/incidents/{incident_id}": {"get": {
-            "summary": "One incident.", "parameters": [incident], "responses": {
-                "200": _json(_ref("Incident"), "The incident."),
-                "404": _err("No such incident."), "503": _STARTING}}},
+            "summary": "One incident, or an open suspected incident (\"suspected\": true: "
+                       "customers' reports, no alarm, nobody told; no customer data).",
+            "parameters": [incident], "responses": {
+                "200": _json({"oneOf": [_ref("Incident"), _ref("SuspectedIncident")]},
+                             "The incident, or the open suspicion of that id."),
+                "404": _err("No such incident and no open suspicion of that id."),
+                "503": _STARTING}}},
         "/api/v1/incidents/{incident_id}/updates": _ingest(
             "NOC news for an incident: {eta?, message?, event_time?, confirm?}. "
             "\"confirm\": true (a JSON boolean) confirms the suspected incident of that id: it "

@@ -1,0 +1,166 @@
+"""The incident board after the owner of ``alarms.raw`` dies: with two workers in one group,
+an open incident (customers out, notices delivered, an ETA from the NOC) is on the desk; the
+owner of ``alarms.raw`` is killed (SIGKILL: no goodbye to the group), the other worker takes
+the network over, and its desk shows the same incident, with the customers out under it now,
+the ETA, and "customers told" equal to the distinct receipts on ``notifications.delivered``,
+although no impact arrives after the takeover.
+
+No sleep stands in for a state: every step waits for what the logs or the API show."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import re
+import urllib.request
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from aiokafka import AIOKafkaConsumer
+
+from forewarn.geo import RegionIndex, load_region
+from tests.forewarn_testing import (
+    healthy,
+    native,
+    produce,
+    read_records,
+    start_worker,
+    stop_worker,
+    wait_for,
+    worker_config,
+)
+
+pytestmark = pytest.mark.integration
+
+
+def incidents(port: int) -> list[dict]:
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v1/incidents",
+                                    timeout=10) as response:
+            return list(json.loads(response.read())["incidents"])
+    except OSError:  # not answering yet (or any more)
+        return []
+
+
+def latest_assignment(log: Path, topic: str) -> set[int] | None:
+    """The ``topic`` partitions of the worker's latest assignment (aiokafka's INFO line)."""
+    if not log.exists():
+        return None
+    lines = [line for line in log.read_text(errors="replace").splitlines()
+             if "Setting newly assigned partitions" in line]
+    if not lines:
+        return None
+    return {int(p) for p in re.findall(rf"topic='{re.escape(topic)}', partition=(\d+)",
+                                       lines[-1])}
+
+
+async def _receipts_async(bootstrap: str, topic: str) -> list[dict]:
+    consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, group_id=None,
+                                auto_offset_reset="earliest", enable_auto_commit=False)
+    await consumer.start()
+    found: list[dict] = []
+    try:
+        while batch := await consumer.getmany(timeout_ms=1000):
+            found += [json.loads(m.value) for messages in batch.values() for m in messages
+                      if not any(key == "forewarn-control" for key, _ in m.headers or ())]
+    finally:
+        await consumer.stop()
+    return found
+
+
+def distinct_receipts(bootstrap: str, topic: str, incident_id: str) -> dict[str, int]:
+    """Stage -> number of distinct notification ids of ``incident_id`` delivered."""
+    ids: dict[str, set[str]] = {}
+    for receipt in asyncio.run(_receipts_async(bootstrap, topic)):
+        if receipt.get("incident_id") == incident_id:
+            ids.setdefault(receipt["stage"], set()).add(receipt["notification_id"])
+    return {stage: len(found) for stage, found in ids.items()}
+
+
+def desk_view(port: int, incident_id: str) -> tuple[dict[str, int], dict[str, int], str | None]:
+    """The desk's affected-now per service, told count per stage and ETA of the incident."""
+    found = [i for i in incidents(port) if i["incident_id"] == incident_id]
+    if not found:
+        return {}, {}, None
+    incident = found[0]
+    return (dict(incident["affected_now"]),
+            {stage: t["count"] for stage, t in incident["told"].items()}, incident["eta"])
+
+
+@pytest.fixture(scope="module")
+def region(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from forewarn.geo.commands import run_synth
+
+    path = tmp_path_factory.mktemp("takeover") / "region"
+    run_synth(path, 800, 43)
+    return path
+
+
+def test_after_the_network_owner_is_killed_the_other_desk_shows_the_open_incident_and_told(
+        embedded_broker: object, region: Path, tmp_path: Path) -> None:
+    index = RegionIndex.build(load_region(region))
+    powers = sorted(e for e in index.element_ids if index.element_type(e) == "power")
+    power = max(powers, key=lambda e: len(index.impact([e])["mobile"]))
+    expected_out = {s: len(ids) for s, ids in index.impact([power]).items()}
+    assert sum(expected_out.values()) > 0
+    reachable = {c for ids in index.impact([power]).values() for c in ids
+                 if index.customer(c).first_channel()}
+
+    out = tmp_path / "notifications.jsonl"
+    tag = f"btk{os.getpid()}"
+    config = worker_config(tmp_path, tag, out,
+                           "[correlation]\nconfirm_after_s = 2\nresolve_after_s = 3\n")
+    logs = [tmp_path / "a.log", tmp_path / "b.log"]
+    workers = [start_worker(config, embedded_broker.url, region=region, log=log) for log in logs]
+    raw = f"{tag}.alarms.raw"
+    try:
+        def network_owner() -> int | None:
+            owners = [i for i, log in enumerate(logs) if latest_assignment(log, raw) == {0}]
+            others = [i for i, log in enumerate(logs) if latest_assignment(log, raw) == set()]
+            ready = all(healthy(port) for _, port in workers)
+            return owners[0] if len(owners) == 1 and len(others) == 1 and ready else None
+
+        wait_for(lambda: network_owner() is not None, 120,
+                 "both workers ready, one of them owning alarms.raw")
+        owner = network_owner()
+        assert owner is not None
+        survivor = 1 - owner
+        owner_port, survivor_port = workers[owner][1], workers[survivor][1]
+
+        eta = (datetime.now(UTC) + timedelta(hours=2)).replace(microsecond=0)
+        update = {"type": "incident_update", "element_id": power, "eta": eta.isoformat(),
+                  "message": "Techniker vor Ort",
+                  "event_time": datetime.now(UTC).isoformat()}
+        produce(embedded_broker.bootstrap, raw, [native("P", power, "raised")])
+        wait_for(lambda: {r["customer_id"] for r in read_records(out)
+                          if r["stage"] == "outage"} == reachable, 120, "outage notices")
+        (incident_id,) = {r["incident_id"] for r in read_records(out)}
+        produce(embedded_broker.bootstrap, raw, [json.dumps(update).encode()])
+        delivered = f"{tag}.notifications.delivered"
+
+        def desk_is_complete(port: int) -> bool:
+            affected, told, shown_eta = desk_view(port, incident_id)
+            receipts = distinct_receipts(embedded_broker.bootstrap, delivered, incident_id)
+            return (affected == expected_out and told == receipts and bool(receipts)
+                    and shown_eta is not None)
+
+        wait_for(lambda: desk_is_complete(owner_port), 90,
+                 "the owner's desk: the incident, who is out, told = receipts, the ETA")
+
+        workers[owner][0].kill()  # SIGKILL: the group learns it only by the session timeout
+        workers[owner][0].wait(timeout=30)
+        wait_for(lambda: latest_assignment(logs[survivor], raw) == {0}
+                 and healthy(survivor_port), 120, "the survivor to take alarms.raw over")
+        wait_for(lambda: desk_is_complete(survivor_port), 120,
+                 "the survivor's desk: the open incident, who is out, told = receipts, ETA")
+        affected, told, shown_eta = desk_view(survivor_port, incident_id)
+        assert affected == expected_out
+        assert told == distinct_receipts(embedded_broker.bootstrap, delivered, incident_id)
+        assert told["outage"] == len(reachable)
+        assert shown_eta is not None and datetime.fromisoformat(shown_eta) == eta
+    finally:
+        for proc, _ in workers:
+            if proc.poll() is None:
+                stop_worker(proc)
