@@ -31,10 +31,16 @@ import math
 import threading
 from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from forewarn.domain import SERVICES, ImpactChange, Notification, from_iso, to_iso
+from forewarn.domain import (
+    SERVICES,
+    ImpactChange,
+    Notification,
+    epoch_or_none,
+    from_iso,
+    to_iso,
+)
 from forewarn.streams import records
 from forewarn.streams.network.calls_saved import CallsSaved, ToldLedger
 from forewarn.streams.network.receipts import SeenIds, receipt_notification
@@ -48,18 +54,6 @@ KEEP_ENDED = 200  # ended incidents kept for the page and the CAP feed's Cancel 
 KEEP_NEWS = 50  # NOC news entries kept per incident (the page's timeline); oldest dropped
 MAX_ARCHIVED = 5000  # pruned incidents' summaries kept for their pages (oldest dropped first)
 MAX_PENDING = 1000  # incidents whose deliveries arrived before the incident (oldest dropped)
-
-
-def _epoch(value: Any) -> float | None:
-    """Event times arrive as epoch seconds or ISO-8601 (NOC news); None stays None."""
-    if value is None or value == "":
-        return None
-    if isinstance(value, int | float):
-        return float(value)
-    try:
-        return datetime.fromisoformat(str(value)).timestamp()
-    except ValueError:
-        return None
 
 
 @dataclass
@@ -241,8 +235,8 @@ class IncidentBoard:
             case records.ImpactMessage():
                 self._record_impact(message)
             case records.UpdateMessage():
-                self.record_news(str(message.incident_id), _epoch(message.at) or 0.0,
-                                 eta=_epoch(message.eta), message=message.message)
+                self.record_news(str(message.incident_id), epoch_or_none(message.at) or 0.0,
+                                 eta=epoch_or_none(message.eta), message=message.message)
             case records.MergeMessage():
                 self.record_merge(str(message.from_incident), str(message.into_incident))
             case records.PlannedMessage():
@@ -318,7 +312,7 @@ class IncidentBoard:
             incident.news.sort(key=lambda n: str(n.get("at")))
             del incident.news[:-KEEP_NEWS]
             incident.news_at = max(incident.news_at or 0.0,
-                                   _epoch(incident.news[-1].get("at")) or 0.0)
+                                   epoch_or_none(incident.news[-1].get("at")) or 0.0)
 
     def _open(self, incident_id: str, cause_element: str, cause_type: str,
               at: float) -> Incident:
@@ -351,10 +345,10 @@ class IncidentBoard:
         with self._lock:
             window = self._windows.get(maintenance_id)
             if window is None:
-                start, end = _epoch(message.start), _epoch(message.end)
+                start, end = epoch_or_none(message.start), epoch_or_none(message.end)
                 if start is None or end is None:
                     return
-                announced = _epoch(message.announced) or _epoch(message.at) or start
+                announced = epoch_or_none(message.announced) or epoch_or_none(message.at) or start
                 window = self._windows[maintenance_id] = PlannedWindow(
                     maintenance_id, tuple(message.elements or ()), start, end,
                     message.text, min(announced, start))
@@ -441,7 +435,7 @@ class IncidentBoard:
         self._newest = max([self._newest] + [i.ended_at or 0.0 for i in ended])
         horizon = self._newest - self.keep_ended_s
         for incident_id in [i for i, summary in self._archive.items()
-                            if (_epoch(summary["ended_at"]) or 0.0) < horizon]:
+                            if (epoch_or_none(summary["ended_at"]) or 0.0) < horizon]:
             del self._archive[incident_id]
         while len(self._archive) > MAX_ARCHIVED:
             del self._archive[next(iter(self._archive))]
