@@ -29,7 +29,7 @@ import orjson
 
 from forewarn.domain import Contact, IncidentUpdate, InputRecord
 from forewarn.errors import AlarmFormatError
-from forewarn.streams.customers.gc_pause import gc_paused
+from forewarn.gc_pause import gc_paused
 from forewarn.streams.input.formats.common import Parsed, at, json_type, where, with_excerpt
 from forewarn.streams.input.formats.contact import CONTACT, parse_contact
 from forewarn.streams.input.formats.limits import MAX_EXCERPT, excerpt, shown
