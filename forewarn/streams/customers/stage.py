@@ -44,10 +44,10 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from forewarn.domain import Customer, Decision, ImpactChange
+from forewarn.gc_pause import gc_paused
 from forewarn.streams import records
 from forewarn.streams.customers.episode_changelog import JournaledEpisodes, supports_journal
 from forewarn.streams.customers.episodes import EpisodeTracker
-from forewarn.gc_pause import gc_paused
 from forewarn.streams.customers.legal_clocks import GermanyTkg58, LegalPolicy, legal_policy
 from forewarn.streams.customers.notices import NoticeRules
 from forewarn.streams.partitioning import partition_of
