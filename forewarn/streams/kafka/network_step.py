@@ -129,7 +129,6 @@ class NetworkStep:
         told = self.board.told_at(*told_ids, customers={c.customer_id for c in contacts})
         self.board.record_contacts(incident_id, split_contacts(contacts, told, opened_at))
 
-
     def _sensed(self) -> None:
         """Suspicion events to the board (the desk) and the NOC's webhook."""
         for event in self.network.take_sensed():
