@@ -11,8 +11,11 @@ Families (``_total`` added by the exposition for counters):
 
 * ``forewarn_alarms_in{format, outcome, source}``: records accepted/rejected by the
   normaliser (``source="topic"``) and by HTTP ingest (``source="http"``);
-* ``forewarn_dead_letters{topic}``: records sent to ``alarms.dead-letter`` and
-  ``notifications.dead-letter``;
+* ``forewarn_dead_letters{topic}``: records on ``alarms.dead-letter`` and
+  ``notifications.dead-letter`` that this worker wrote and the broker acknowledged
+  (``letters``, counted in the shell); rejected records are ``forewarn_alarms_in{outcome=
+  "rejected"}`` and ``forewarn_network_records_refused``: more than the letters when a
+  request's letters were capped, a body was refused whole (413) or a letter was not stored;
 * ``forewarn_incidents_open{kind}`` (``outage``/``planned``) and
   ``forewarn_customers_affected{service}``: from the incident board;
 * ``forewarn_incident_contacts{when}`` (``before_notice``/``after_notice``/``never_told``):
@@ -54,7 +57,8 @@ class StreamMetrics:
     def __init__(self, registry: CollectorRegistry | None = None, *, board: Any = None,
                  index: Any = None, normalise: Any = None, network: Any = None,
                  delivery_registries: Iterable[CollectorRegistry] = (),
-                 lag: LagSource | None = None, webhook: Any = None) -> None:
+                 lag: LagSource | None = None, webhook: Any = None,
+                 letters: Callable[[], Mapping[str, int]] | None = None) -> None:
         self.registry = registry if registry is not None else CollectorRegistry()
         self.board = board
         self.index = index
@@ -62,9 +66,9 @@ class StreamMetrics:
         self.network = network
         self.lag = lag
         self.webhook = webhook  # the suspicion webhook sender, when configured
+        self.letters = letters  # dead letters acknowledged, by topic (kafka.dead_letters_acked)
         self._delivery = list({id(r): r for r in delivery_registries}.values())
         self._http: Counter[tuple[str, str]] = Counter()
-        self._http_dead = 0
         self._lock = threading.Lock()
         self.registry.register(_Collector(self))
 
@@ -73,8 +77,6 @@ class StreamMetrics:
         if n:
             with self._lock:
                 self._http[(format or "unknown", outcome)] += n
-                if outcome == "rejected":
-                    self._http_dead += n
 
     def exposition(self) -> bytes:
         """The text exposition of every family (ours and the merged delivery ones)."""
@@ -84,11 +86,13 @@ class StreamMetrics:
 
     def families(self) -> Iterator[Metric]:
         yield self._alarms()
-        dead_letters = CounterMetricFamily("forewarn_dead_letters", "Records sent to a "
-                                           "dead-letter topic.", labels=["topic"])
+        dead_letters = CounterMetricFamily("forewarn_dead_letters", "Records this worker "
+                                           "wrote to a dead-letter topic, acknowledged by "
+                                           "the broker.", labels=["topic"])
         merged = list(_merge(self._delivery))
-        dead_letters.add_metric(["alarms.dead-letter"], self._alarm_dead_letters())
-        dead_letters.add_metric(["notifications.dead-letter"], _outcome_sum(merged, "dead_letter"))
+        acked = dict(self.letters() if self.letters is not None else {})
+        for topic in ("alarms.dead-letter", "notifications.dead-letter"):
+            dead_letters.add_metric([topic], float(acked.get(topic, 0)))
         yield dead_letters
         yield from self._board()
         yield from self._network()
@@ -109,12 +113,6 @@ class StreamMetrics:
         for (fmt, outcome), n in sorted(http.items()):
             family.add_metric([fmt, outcome, "http"], n)
         return family
-
-    def _alarm_dead_letters(self) -> float:
-        topic = getattr(self.normalise, "rejected", 0) or 0
-        topic += sum(_refused(self.network).values())
-        with self._lock:
-            return float(topic + self._http_dead)
 
     def _board(self) -> Iterator[Metric]:
         incidents = self.board.incidents() if self.board is not None else []
@@ -244,12 +242,6 @@ def _merge(registries: list[CollectorRegistry]) -> Iterator[Metric]:
     for name, family in merged.items():
         family.samples = list(values[name].values())
         yield family
-
-
-def _outcome_sum(families: list[Metric], outcome: str) -> float:
-    return sum(s.value for f in families if f.name == "forewarn_notifications"
-               for s in f.samples if s.name.endswith("_total")
-               and s.labels.get("outcome") == outcome)
 
 
 class _Collector:

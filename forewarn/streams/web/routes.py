@@ -47,7 +47,7 @@ from forewarn.streams.input.http_ingest import (
     incident_update_body,
     ingest_body,
 )
-from forewarn.streams.kafka import WorkerApp, worker_failure, worker_ready
+from forewarn.streams.kafka import WorkerApp, dead_letters_acked, worker_failure, worker_ready
 from forewarn.streams.network.incident_board import IncidentBoard
 from forewarn.streams.partitioning import partition_of
 from forewarn.streams.web.api import Reply, WebApi, error
@@ -98,7 +98,8 @@ def register_pages(app: WorkerApp, *, board: IncidentBoard, settings: Settings, 
     metrics = StreamMetrics(registry, board=board, index=index, normalise=stages.get("normalise"),
                             network=stages.get("network"),
                             delivery_registries=_delivery_registries(stages),
-                            lag=functools.partial(_lag, app), webhook=stages.get("webhook"))
+                            lag=functools.partial(_lag, app), webhook=stages.get("webhook"),
+                            letters=functools.partial(dead_letters_acked, app))
     api = WebApi(board=board, index=index, settings=settings, tables=tables,
                  partitions=partitions, metrics=metrics)
     api.status.shapes.prepare()  # at start-up, on this thread (see _register_read)

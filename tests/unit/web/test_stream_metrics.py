@@ -39,7 +39,9 @@ def test_exposition_has_pipeline_board_index_and_delivery_families(
     board.record_changes([change("007"), change("f-geo", "fibre", incident="INC-2")])
     metrics = StreamMetrics(CollectorRegistry(), board=board, index=index, normalise=Normalise(),
                             delivery_registries=[stage.registry, dispatcher.registry],
-                            lag=lambda: {("alarms", 0): 7})
+                            lag=lambda: {("alarms", 0): 7},
+                            letters=lambda: {"alarms.dead-letter": 3,
+                                             "notifications.dead-letter": 1})
     metrics.alarm_in("alertmanager", "accepted", 2)
     metrics.alarm_in("native", "rejected")
     got = samples(metrics)
