@@ -81,6 +81,16 @@ async def raw_alarm_ids(bootstrap: str, topic: str, wanted: set[str]) -> set[str
     return seen
 
 
+def inflight_metric(port: int, name: str) -> float:
+    import urllib.request
+
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10) as response:
+        for line in response.read().decode().splitlines():
+            if line.startswith(name + " "):
+                return float(line.split()[1])
+    raise AssertionError(f"no {name} in /metrics")
+
+
 def stalled_upload(port: int, declared: int, sent: int) -> socket.socket:
     """A client that declares ``declared`` body bytes, sends ``sent`` of them and stops."""
     sock = socket.create_connection(("127.0.0.1", port), timeout=30)
@@ -123,6 +133,7 @@ def test_a_request_past_the_bound_answers_503_at_once_and_a_vanished_client_free
                                                                  False)]))[0]
             return status == 503 and answer["accepted"] == 0 and retry is not None
         wait_for(refused, 60, "a 503 while the stalled uploads hold the budget")
+        assert inflight_metric(port, "forewarn_ingest_inflight_bytes") == 3 * 990_000
         status, answer, retry = asyncio.run(post_all(port, [(padded_alarm("FULL-2"), True)]))[0]
         assert (status, answer["accepted"]) == (503, 0) and retry is not None
         assert "api.max_inflight_bytes" in answer["error"]
@@ -134,6 +145,9 @@ def test_a_request_past_the_bound_answers_503_at_once_and_a_vanished_client_free
         status, _, _ = asyncio.run(post_all(port, [(padded_alarm("AFTER-1"), False)]))[0]
         return status == 202
     wait_for(accepted, 60, "a 202 once the vanished clients released their bytes")
+    wait_for(lambda: inflight_metric(port, "forewarn_ingest_inflight_bytes") == 0, 60,
+             "every byte of the vanished uploads given back")
+    assert inflight_metric(port, "forewarn_ingest_inflight_refused_total") >= 2
     seen = asyncio.run(raw_alarm_ids(bootstrap, topic, {"AFTER-1"}))
     assert "AFTER-1" in seen and not seen & {"FULL-1", "FULL-2"}
 

@@ -26,6 +26,9 @@ Families (``_total`` added by the exposition for counters):
 * ``forewarn_consumer_lag{topic, partition}``: end offset minus read offset, as Faust's
   monitor last saw them (no broker round trip);
 * ``forewarn_index_info{version}`` and ``forewarn_index_customers``;
+* ``forewarn_ingest_inflight_bytes`` (request-body bytes held now) and
+  ``forewarn_ingest_inflight_refused`` (requests answered 503 because
+  ``api.max_inflight_bytes`` was reached): the worker-wide body budget (``web.inflight``);
 * customers as sensors (CONTRACT §8): ``forewarn_contacts{channel, reason}`` (contacts the
   network saw), ``forewarn_suspicions{event}`` (suspected / updated / confirmed /
   cancelled), ``forewarn_suspected_incidents_open`` (from the board),
@@ -58,7 +61,8 @@ class StreamMetrics:
                  index: Any = None, normalise: Any = None, network: Any = None,
                  delivery_registries: Iterable[CollectorRegistry] = (),
                  lag: LagSource | None = None, webhook: Any = None,
-                 letters: Callable[[], Mapping[str, int]] | None = None) -> None:
+                 letters: Callable[[], Mapping[str, int]] | None = None,
+                 inflight: Any = None) -> None:
         self.registry = registry if registry is not None else CollectorRegistry()
         self.board = board
         self.index = index
@@ -67,6 +71,7 @@ class StreamMetrics:
         self.lag = lag
         self.webhook = webhook  # the suspicion webhook sender, when configured
         self.letters = letters  # dead letters acknowledged, by topic (kafka.dead_letters_acked)
+        self.inflight = inflight  # the ingest's InflightBudget, when serving ingest
         self._delivery = list({id(r): r for r in delivery_registries}.values())
         self._http: Counter[tuple[str, str]] = Counter()
         self._lock = threading.Lock()
@@ -99,6 +104,7 @@ class StreamMetrics:
         yield from self._sensors()
         yield from self._index()
         yield self._lag()
+        yield from self._inflight()
         yield from merged
 
     def _alarms(self) -> Metric:
@@ -194,6 +200,18 @@ class StreamMetrics:
         size = GaugeMetricFamily("forewarn_index_customers", "Customers in the region index.")
         size.add_metric([], len(self.index))
         yield size
+
+    def _inflight(self) -> Iterator[Metric]:
+        if self.inflight is None:
+            return
+        held = GaugeMetricFamily("forewarn_ingest_inflight_bytes", "Request-body bytes the "
+                                 "ingest holds now (api.max_inflight_bytes bounds them).")
+        held.add_metric([], self.inflight.in_use)
+        yield held
+        refused = CounterMetricFamily("forewarn_ingest_inflight_refused", "Ingest requests "
+                                      "answered 503 because api.max_inflight_bytes was reached.")
+        refused.add_metric([], self.inflight.refused)
+        yield refused
 
     def _lag(self) -> Metric:
         family = GaugeMetricFamily("forewarn_consumer_lag", "Messages not yet read, per topic "

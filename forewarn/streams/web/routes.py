@@ -95,11 +95,13 @@ def register_pages(app: WorkerApp, *, board: IncidentBoard, settings: Settings, 
     tables = dict(tables or {})
     stages = dict(stages or {})
     tokens = settings.api_tokens()
+    inflight = InflightBudget(settings.api.max_inflight_bytes)  # body bytes held at once
     metrics = StreamMetrics(registry, board=board, index=index, normalise=stages.get("normalise"),
                             network=stages.get("network"),
                             delivery_registries=_delivery_registries(stages),
                             lag=functools.partial(_lag, app), webhook=stages.get("webhook"),
-                            letters=functools.partial(dead_letters_acked, app))
+                            letters=functools.partial(dead_letters_acked, app),
+                            inflight=inflight)
     api = WebApi(board=board, index=index, settings=settings, tables=tables,
                  partitions=partitions, metrics=metrics)
     api.status.shapes.prepare()  # at start-up, on this thread (see _register_read)
@@ -118,7 +120,6 @@ def register_pages(app: WorkerApp, *, board: IncidentBoard, settings: Settings, 
         return error(401, reason, **{"WWW-Authenticate": 'Bearer realm="forewarn"'})
 
     limits = IngestLimits.from_settings(settings.api)
-    inflight = InflightBudget(settings.api.max_inflight_bytes)
 
     async def answer(view: View, result: IngestAnswer, publish: Sink = sink) -> Response:
         """Publish, then answer: 202/400 only once the broker acknowledged every accepted
