@@ -202,14 +202,25 @@ class ApiSettings(_Section):
     hostile body is never held whole; ``max_depth`` (400) bounds JSON nesting (a deep body
     would otherwise exhaust the parser's recursion); ``max_records`` (413) bounds the records
     of one request; ``ack_timeout_s`` is how long a request waits for the broker to
-    acknowledge its records before answering 503 (202 means durable).
+    acknowledge its records before answering 503 (202 means durable); ``max_inflight_bytes``
+    bounds the body bytes all requests of a worker hold at once while being read and parsed
+    (a request that would pass it answers 503 with Retry-After before its body is read).
     """
 
     tokens: tuple[SecretStr, ...] = ()
     max_body_bytes: int = Field(1_000_000, gt=0)
+    max_inflight_bytes: int = Field(32_000_000, gt=0)
     max_depth: int = Field(64, ge=2)
     max_records: int = Field(10_000, gt=0)
     ack_timeout_s: float = Field(15.0, gt=0)
+
+    @model_validator(mode="after")
+    def _one_body_fits(self) -> ApiSettings:
+        if self.max_inflight_bytes < self.max_body_bytes:
+            raise ValueError(f"max_inflight_bytes ({self.max_inflight_bytes}) must be at least "
+                             f"max_body_bytes ({self.max_body_bytes}), or a body of the "
+                             "allowed size could never be accepted")
+        return self
 
 
 class KafkaSettings(_Section):

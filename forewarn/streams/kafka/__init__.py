@@ -9,10 +9,11 @@ reading a partition exactly to "now" (``fence``), topic names and checks (``topi
 embedded Tansu broker (``embedded_broker``).
 
 What the web layer may know of the shell is exported here, nothing else: whether this
-worker is ready, why it can no longer make progress, and the app type it is served on.
+worker is ready, why it can no longer make progress, the dead letters the broker acknowledged
+(``forewarn_dead_letters``), and the app type it is served on.
 """
 
 from forewarn.streams.kafka.runner import worker_failure, worker_ready
-from forewarn.streams.kafka.worker_app import WorkerApp
+from forewarn.streams.kafka.worker_app import WorkerApp, dead_letters_acked
 
-__all__ = ["WorkerApp", "worker_failure", "worker_ready"]
+__all__ = ["WorkerApp", "dead_letters_acked", "worker_failure", "worker_ready"]

@@ -130,12 +130,16 @@ def build_pipeline(index: Any, options: PipelineOptions) -> Pipeline:
         # Our transport's probe for true end offsets (table recovery) connects like the feed.
         client_options={"bootstrap_servers": options.bootstrap, **security},
         fed_topics=frozenset({names.alarms_raw}),  # read by the network feed, not by Faust
+        # Dead letters are counted for /metrics once the broker acknowledged them.
+        dead_letter_topics={names.alarms_dead_letter: "alarms.dead-letter",
+                            names.notifications_dead_letter: "notifications.dead-letter"},
     ))
     topics = declare_topics(app, names, kafka.partitions)
     # The network stage's state: journalled by the feed itself, not Faust tables.
     journal = StateJournal(FenceReader(options.bootstrap, client_id=f"{app.conf.id}-network",
                                        client_options=security),
-                           names.network_state, dead_letter_topic=names.alarms_dead_letter)
+                           names.network_state, dead_letter_topic=names.alarms_dead_letter,
+                           letters=app.letters)
     tables = declare_customer_tables(app, kafka)
     stages = _stages(index, options, journal, tables)
     # Delivered ids read back from notifications.delivered up to a fence we write ourselves:
@@ -158,7 +162,7 @@ def build_pipeline(index: Any, options: PipelineOptions) -> Pipeline:
                        on_failure=crash,
                        pack=functools.partial(batch_envelopes, names.impacts),
                        client_options=security, fetch_max_wait_ms=kafka.fetch_max_wait_ms,
-                       client_id=f"{app.conf.id}-network")
+                       client_id=f"{app.conf.id}-network", letters=app.letters)
     app.network_feed = feed  # readiness and liveness (runner.worker_ready, worker_failure)
 
     # "Customers told" on the board: every worker's receipts, read where the board is.

@@ -26,10 +26,11 @@ import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
+from forewarn.streams.kafka.letter_count import LetterCount
 from forewarn.streams.kafka.network_journal import StateJournal
 from forewarn.streams.records import join_batch
 
@@ -110,8 +111,10 @@ class NetworkFeed:
                  pack: Pack | None = None,
                  client_options: dict[str, Any] | None = None, fetch_max_wait_ms: int = 100,
                  max_records: int = 2_000, commit_interval_s: float = 0.2,
-                 client_id: str = "forewarn-network") -> None:
+                 client_id: str = "forewarn-network",
+                 letters: LetterCount | None = None) -> None:
         self.tp = TopicPartition(topic, 0)
+        self.letters = letters  # counts the dead letters the broker acknowledged
         self.source = f"{topic}/0"
         self.journal = journal
         self.process = process
@@ -204,13 +207,11 @@ class NetworkFeed:
                 if later:
                     produced = [out for out in produced if not out.after_ack]
                 for out in self.pack(produced):
-                    pending.append(await producer.send(out.topic, out.value, key=out.key,
-                                                       partition=out.partition))
+                    pending.append(await self._send(producer, out))
                 if later:
                     await asyncio.gather(*pending)  # this batch's impacts acknowledged first
                     for out in later:
-                        pending.append(await producer.send(out.topic, out.value, key=out.key,
-                                                           partition=out.partition))
+                        pending.append(await self._send(producer, out))
                 idle = not batch
                 due = loop.time() - last_commit >= self.commit_interval_s
                 if next_offset is not None and (idle or due):
@@ -220,6 +221,12 @@ class NetworkFeed:
             stop.cancel()
         if next_offset is not None:  # stopped: the batch in hand is done, commit it
             await self._commit(pending, next_offset)
+
+    async def _send(self, producer: AIOKafkaProducer, out: Outgoing) -> asyncio.Future[Any]:
+        future = await producer.send(out.topic, out.value, key=out.key, partition=out.partition)
+        if self.letters is not None:
+            self.letters.watch(out.topic, future)
+        return cast("asyncio.Future[Any]", future)
 
     async def _commit(self, pending: list[asyncio.Future[Any]], next_offset: int) -> None:
         await asyncio.gather(*pending)  # output acknowledged before the position moves

@@ -42,6 +42,7 @@ from aiokafka.errors import MessageSizeTooLargeError, RecordListTooLargeError, R
 from aiokafka.structs import ConsumerRecord
 
 from forewarn.streams.kafka.fence import FenceReader
+from forewarn.streams.kafka.letter_count import LetterCount
 
 __all__ = ["CHUNK_BYTES", "JournalTable", "StateJournal", "encode_entry"]
 
@@ -182,8 +183,9 @@ class StateJournal:
     """Named ``JournalTable``s and source positions, committed to ``topic`` partition 0."""
 
     def __init__(self, reader: FenceReader, topic: str, *, dead_letter_topic: str | None = None,
-                 chunk_bytes: int = CHUNK_BYTES) -> None:
+                 chunk_bytes: int = CHUNK_BYTES, letters: LetterCount | None = None) -> None:
         self.reader = reader
+        self.letters = letters  # counts the dead letters the broker acknowledged
         self.topic = topic
         self.dead_letter_topic = dead_letter_topic
         self.chunk_bytes = chunk_bytes
@@ -269,6 +271,9 @@ class StateJournal:
         letter = {"reason": reason, "field": None, "problem": "state record too large",
                   "raw": entry[:1000]}
         try:
-            await (await producer.send(self.dead_letter_topic, json.dumps(letter).encode()))
+            future = await producer.send(self.dead_letter_topic, json.dumps(letter).encode())
+            if self.letters is not None:
+                self.letters.watch(self.dead_letter_topic, future)
+            await future
         except _TOO_LARGE:  # cannot happen with the bounds above; never fatal anyway
             log.error("journal %s: the dead letter for %s was refused too", self.topic, name)

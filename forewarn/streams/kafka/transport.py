@@ -34,7 +34,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from faust.transport.drivers import TRANSPORTS
 from faust.transport.drivers import aiokafka as faust_aiokafka
 
-from forewarn.streams.kafka.worker_app import client_settings
+from forewarn.streams.kafka.worker_app import WorkerApp, client_settings
 
 __all__ = ["SCHEME", "Transport", "broker_url_for"]
 
@@ -214,7 +214,11 @@ class _Producer(faust_aiokafka.Producer):
         client = self._ensure_producer().client
         if topic not in client._topics:
             client.add_topic(topic)  # refreshes metadata in the background
-        return await super().send(topic, *args, **kwargs)
+        future = await super().send(topic, *args, **kwargs)
+        # Dead letters counted once acknowledged (aiokafka's send answers a Future).
+        if isinstance(self.app, WorkerApp) and isinstance(future, asyncio.Future):
+            self.app.letters.watch(topic, future)
+        return future
 
 
 class Transport(faust_aiokafka.Transport):

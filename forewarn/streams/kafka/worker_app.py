@@ -16,10 +16,13 @@ from typing import TYPE_CHECKING, Any
 
 import faust
 
+from forewarn.streams.kafka.letter_count import LetterCount
+
 if TYPE_CHECKING:
     from forewarn.streams.kafka.network_feed import NetworkFeed
 
-__all__ = ["DEFAULT_FETCH_MAX_WAIT_MS", "ClientSettings", "WorkerApp", "client_settings"]
+__all__ = ["DEFAULT_FETCH_MAX_WAIT_MS", "ClientSettings", "WorkerApp", "client_settings",
+           "dead_letters_acked"]
 
 DEFAULT_FETCH_MAX_WAIT_MS = 100
 
@@ -31,11 +34,14 @@ class ClientSettings:
     ``fetch_max_wait_ms``: the fetch wait of Faust's consumer (Faust hard-codes 1,500 ms);
     ``client_options``: how a plain aiokafka client connects (bootstrap, TLS/SASL), for the
     end-offset probe; None: no probe. ``fed_topics``: topics Faust is assigned but never
-    fetches, because our own consumer reads them (``network_feed``)."""
+    fetches, because our own consumer reads them (``network_feed``). ``dead_letter_topics``:
+    topic name -> the name ``/metrics`` shows (without the prefix); every record the broker
+    acknowledged on one of them is counted in ``WorkerApp.letters``."""
 
     fetch_max_wait_ms: int = DEFAULT_FETCH_MAX_WAIT_MS
     client_options: Mapping[str, Any] | None = None
     fed_topics: frozenset[str] = field(default_factory=frozenset)
+    dead_letter_topics: Mapping[str, str] = field(default_factory=dict)
 
 
 class WorkerApp(faust.App):
@@ -45,8 +51,16 @@ class WorkerApp(faust.App):
         super().__init__(id, **options)
         self.clients = clients
         self.network_feed: NetworkFeed | None = None
+        # Dead letters the broker acknowledged (transport._Producer, network feed, journal).
+        self.letters = LetterCount(clients.dead_letter_topics)
 
 
 def client_settings(app: object) -> ClientSettings:
     """``app``'s client settings; the defaults for a plain Faust app."""
     return app.clients if isinstance(app, WorkerApp) else ClientSettings()
+
+
+def dead_letters_acked(app: object) -> dict[str, int]:
+    """Records the broker acknowledged on each dead-letter topic, by shown name (all of
+    them, 0 for none yet); empty for a plain Faust app."""
+    return app.letters.acked() if isinstance(app, WorkerApp) else {}

@@ -11,8 +11,11 @@ Families (``_total`` added by the exposition for counters):
 
 * ``forewarn_alarms_in{format, outcome, source}``: records accepted/rejected by the
   normaliser (``source="topic"``) and by HTTP ingest (``source="http"``);
-* ``forewarn_dead_letters{topic}``: records sent to ``alarms.dead-letter`` and
-  ``notifications.dead-letter``;
+* ``forewarn_dead_letters{topic}``: records on ``alarms.dead-letter`` and
+  ``notifications.dead-letter`` that this worker wrote and the broker acknowledged
+  (``letters``, counted in the shell); rejected records are ``forewarn_alarms_in{outcome=
+  "rejected"}`` and ``forewarn_network_records_refused``: more than the letters when a
+  request's letters were capped, a body was refused whole (413) or a letter was not stored;
 * ``forewarn_incidents_open{kind}`` (``outage``/``planned``) and
   ``forewarn_customers_affected{service}``: from the incident board;
 * ``forewarn_incident_contacts{when}`` (``before_notice``/``after_notice``/``never_told``):
@@ -23,6 +26,9 @@ Families (``_total`` added by the exposition for counters):
 * ``forewarn_consumer_lag{topic, partition}``: end offset minus read offset, as Faust's
   monitor last saw them (no broker round trip);
 * ``forewarn_index_info{version}`` and ``forewarn_index_customers``;
+* ``forewarn_ingest_inflight_bytes`` (request-body bytes held now) and
+  ``forewarn_ingest_inflight_refused`` (requests answered 503 because
+  ``api.max_inflight_bytes`` was reached): the worker-wide body budget (``web.inflight``);
 * customers as sensors (CONTRACT §8): ``forewarn_contacts{channel, reason}`` (contacts the
   network saw), ``forewarn_suspicions{event}`` (suspected / updated / confirmed /
   cancelled), ``forewarn_suspected_incidents_open`` (from the board),
@@ -54,7 +60,9 @@ class StreamMetrics:
     def __init__(self, registry: CollectorRegistry | None = None, *, board: Any = None,
                  index: Any = None, normalise: Any = None, network: Any = None,
                  delivery_registries: Iterable[CollectorRegistry] = (),
-                 lag: LagSource | None = None, webhook: Any = None) -> None:
+                 lag: LagSource | None = None, webhook: Any = None,
+                 letters: Callable[[], Mapping[str, int]] | None = None,
+                 inflight: Any = None) -> None:
         self.registry = registry if registry is not None else CollectorRegistry()
         self.board = board
         self.index = index
@@ -62,9 +70,10 @@ class StreamMetrics:
         self.network = network
         self.lag = lag
         self.webhook = webhook  # the suspicion webhook sender, when configured
+        self.letters = letters  # dead letters acknowledged, by topic (kafka.dead_letters_acked)
+        self.inflight = inflight  # the ingest's InflightBudget, when serving ingest
         self._delivery = list({id(r): r for r in delivery_registries}.values())
         self._http: Counter[tuple[str, str]] = Counter()
-        self._http_dead = 0
         self._lock = threading.Lock()
         self.registry.register(_Collector(self))
 
@@ -73,8 +82,6 @@ class StreamMetrics:
         if n:
             with self._lock:
                 self._http[(format or "unknown", outcome)] += n
-                if outcome == "rejected":
-                    self._http_dead += n
 
     def exposition(self) -> bytes:
         """The text exposition of every family (ours and the merged delivery ones)."""
@@ -84,17 +91,20 @@ class StreamMetrics:
 
     def families(self) -> Iterator[Metric]:
         yield self._alarms()
-        dead_letters = CounterMetricFamily("forewarn_dead_letters", "Records sent to a "
-                                           "dead-letter topic.", labels=["topic"])
+        dead_letters = CounterMetricFamily("forewarn_dead_letters", "Records this worker "
+                                           "wrote to a dead-letter topic, acknowledged by "
+                                           "the broker.", labels=["topic"])
         merged = list(_merge(self._delivery))
-        dead_letters.add_metric(["alarms.dead-letter"], self._alarm_dead_letters())
-        dead_letters.add_metric(["notifications.dead-letter"], _outcome_sum(merged, "dead_letter"))
+        acked = dict(self.letters() if self.letters is not None else {})
+        for topic in ("alarms.dead-letter", "notifications.dead-letter"):
+            dead_letters.add_metric([topic], float(acked.get(topic, 0)))
         yield dead_letters
         yield from self._board()
         yield from self._network()
         yield from self._sensors()
         yield from self._index()
         yield self._lag()
+        yield from self._inflight()
         yield from merged
 
     def _alarms(self) -> Metric:
@@ -109,12 +119,6 @@ class StreamMetrics:
         for (fmt, outcome), n in sorted(http.items()):
             family.add_metric([fmt, outcome, "http"], n)
         return family
-
-    def _alarm_dead_letters(self) -> float:
-        topic = getattr(self.normalise, "rejected", 0) or 0
-        topic += sum(_refused(self.network).values())
-        with self._lock:
-            return float(topic + self._http_dead)
 
     def _board(self) -> Iterator[Metric]:
         incidents = self.board.incidents() if self.board is not None else []
@@ -197,6 +201,18 @@ class StreamMetrics:
         size.add_metric([], len(self.index))
         yield size
 
+    def _inflight(self) -> Iterator[Metric]:
+        if self.inflight is None:
+            return
+        held = GaugeMetricFamily("forewarn_ingest_inflight_bytes", "Request-body bytes the "
+                                 "ingest holds now (api.max_inflight_bytes bounds them).")
+        held.add_metric([], self.inflight.in_use)
+        yield held
+        refused = CounterMetricFamily("forewarn_ingest_inflight_refused", "Ingest requests "
+                                      "answered 503 because api.max_inflight_bytes was reached.")
+        refused.add_metric([], self.inflight.refused)
+        yield refused
+
     def _lag(self) -> Metric:
         family = GaugeMetricFamily("forewarn_consumer_lag", "Messages not yet read, per topic "
                                    "partition this worker consumes.", labels=["topic", "partition"])
@@ -244,12 +260,6 @@ def _merge(registries: list[CollectorRegistry]) -> Iterator[Metric]:
     for name, family in merged.items():
         family.samples = list(values[name].values())
         yield family
-
-
-def _outcome_sum(families: list[Metric], outcome: str) -> float:
-    return sum(s.value for f in families if f.name == "forewarn_notifications"
-               for s in f.samples if s.name.endswith("_total")
-               and s.labels.get("outcome") == outcome)
 
 
 class _Collector:

@@ -47,12 +47,13 @@ from forewarn.streams.input.http_ingest import (
     incident_update_body,
     ingest_body,
 )
-from forewarn.streams.kafka import WorkerApp, worker_failure, worker_ready
+from forewarn.streams.kafka import WorkerApp, dead_letters_acked, worker_failure, worker_ready
 from forewarn.streams.network.incident_board import IncidentBoard
 from forewarn.streams.partitioning import partition_of
 from forewarn.streams.web.api import Reply, WebApi, error
 from forewarn.streams.web.auth import authorised
 from forewarn.streams.web.header_logging import install_header_log_filter
+from forewarn.streams.web.inflight import InflightBudget, InflightFull, Reservation
 from forewarn.streams.web.metrics import StreamMetrics
 from forewarn.streams.web.response_headers import security_headers_middleware
 from forewarn.streams.web.suspicion_mirror import SuspicionMirror
@@ -94,10 +95,13 @@ def register_pages(app: WorkerApp, *, board: IncidentBoard, settings: Settings, 
     tables = dict(tables or {})
     stages = dict(stages or {})
     tokens = settings.api_tokens()
+    inflight = InflightBudget(settings.api.max_inflight_bytes)  # body bytes held at once
     metrics = StreamMetrics(registry, board=board, index=index, normalise=stages.get("normalise"),
                             network=stages.get("network"),
                             delivery_registries=_delivery_registries(stages),
-                            lag=functools.partial(_lag, app), webhook=stages.get("webhook"))
+                            lag=functools.partial(_lag, app), webhook=stages.get("webhook"),
+                            letters=functools.partial(dead_letters_acked, app),
+                            inflight=inflight)
     api = WebApi(board=board, index=index, settings=settings, tables=tables,
                  partitions=partitions, metrics=metrics)
     api.status.shapes.prepare()  # at start-up, on this thread (see _register_read)
@@ -134,14 +138,27 @@ def register_pages(app: WorkerApp, *, board: IncidentBoard, settings: Settings, 
 
     async def receive(view: View, request: Request, parse: Callable[[bytes], IngestAnswer],
                       publish: Sink = sink) -> Response:
-        """Authorise, read at most ``max_body_bytes``, parse off the event loop, publish."""
+        """Authorise, read at most ``max_body_bytes``, parse off the event loop, publish;
+        the body's bytes are held in the worker-wide ``inflight`` budget meanwhile (its
+        declared length up front, a chunked body as it arrives), else 503 at once."""
         denied = refused(request)
         if denied is not None:
             return _response(view, denied)
-        body = await read_bounded(request, limits.max_body_bytes)
-        if body is None:
+        declared = getattr(request, "content_length", None)
+        if declared is not None and declared > limits.max_body_bytes:
             return await answer(view, body_too_large(limits), publish)
-        return await answer(view, await asyncio.to_thread(parse, body), publish)
+        try:
+            with inflight.reserve(declared or 0) as reservation:
+                body = await read_bounded(request, limits.max_body_bytes, reservation)
+                if body is None:
+                    return await answer(view, body_too_large(limits), publish)
+                return await answer(view, await asyncio.to_thread(parse, body), publish)
+        except InflightFull as exc:
+            log.info("ingest: 503, %s", exc)
+            return view.json({"error": "too many request bodies are being read at once "
+                                       "(api.max_inflight_bytes); nothing was accepted, "
+                                       "retry later", "accepted": 0},
+                             status=503, headers={"Retry-After": "1"})
 
     # The board lives where the network stage runs: the owner of alarms.raw's partition.
     on_board = (_router(app, network_topic, app.router.external_topics_metadata, lambda p: 0)
@@ -385,13 +402,16 @@ def _register_read(app: WorkerApp, path: str, handler: Handler, router: Any,
     app.page(path, name=name)(type(name, (View,), {"get": get}))
 
 
-async def read_bounded(request: Request, limit: int) -> bytes | None:
+async def read_bounded(request: Request, limit: int,
+                       reservation: Reservation | None = None) -> bytes | None:
     """The request body, or None when it is larger than ``limit`` bytes.
 
     Faust's ``read_request_content`` reads ``request.content`` whole, so aiohttp's
     ``client_max_size`` never applies: a declared Content-Length over the limit is refused
     before reading, and a chunked (or lying) body is refused as soon as it passes the limit,
-    so no more than ``limit`` bytes of it are ever held."""
+    so no more than ``limit`` bytes of it are ever held. With a ``reservation`` (the
+    worker-wide ``InflightBudget``), every byte read is covered by it first:
+    ``InflightFull`` cuts the body off as soon as the worker holds too much at once."""
     declared = getattr(request, "content_length", None)
     if declared is not None and declared > limit:
         return None
@@ -402,6 +422,8 @@ async def read_bounded(request: Request, limit: int) -> bytes | None:
         size += len(chunk)
         if size > limit:
             return None
+        if reservation is not None:
+            reservation.cover(size)
         chunks.append(chunk)
     return b"".join(chunks)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 
+import pytest
 from prometheus_client import CollectorRegistry
 from prometheus_client.parser import text_string_to_metric_families
 
@@ -39,7 +40,9 @@ def test_exposition_has_pipeline_board_index_and_delivery_families(
     board.record_changes([change("007"), change("f-geo", "fibre", incident="INC-2")])
     metrics = StreamMetrics(CollectorRegistry(), board=board, index=index, normalise=Normalise(),
                             delivery_registries=[stage.registry, dispatcher.registry],
-                            lag=lambda: {("alarms", 0): 7})
+                            lag=lambda: {("alarms", 0): 7},
+                            letters=lambda: {"alarms.dead-letter": 3,
+                                             "notifications.dead-letter": 1})
     metrics.alarm_in("alertmanager", "accepted", 2)
     metrics.alarm_in("native", "rejected")
     got = samples(metrics)
@@ -88,3 +91,19 @@ def test_contacts_suspicions_and_the_noc_webhook_are_exported(board: IncidentBoa
     assert got[("forewarn_suspected_incidents_open", ())] == 1
     assert got[("forewarn_suspicion_webhooks_total", (("outcome", "failed"),))] == 1
     assert got[("forewarn_network_records_unmatched_total", (("kind", "unmatched_confirm"),))] == 3
+
+
+def test_the_ingest_body_budget_is_exported_as_bytes_held_and_requests_refused() -> None:
+    from forewarn.streams.web.inflight import InflightBudget, InflightFull
+
+    budget = InflightBudget(100)
+    held = budget.reserve(70)
+    for _ in range(2):
+        with pytest.raises(InflightFull):
+            budget.reserve(31)
+    got = samples(StreamMetrics(CollectorRegistry(), inflight=budget))
+    assert got[("forewarn_ingest_inflight_bytes", ())] == 70
+    assert got[("forewarn_ingest_inflight_refused_total", ())] == 2
+    held.release()
+    assert samples(StreamMetrics(CollectorRegistry(), inflight=budget))[
+        ("forewarn_ingest_inflight_bytes", ())] == 0
