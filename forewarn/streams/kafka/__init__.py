@@ -9,10 +9,12 @@ reading a partition exactly to "now" (``fence``), topic names and checks (``topi
 embedded Tansu broker (``embedded_broker``).
 
 What the web layer may know of the shell is exported here, nothing else: whether this
-worker is ready, why it can no longer make progress, and the app type it is served on.
+worker is ready, why it can no longer make progress (``StageStalled``: a stage stuck, with
+``stage_health`` per stage for the metrics), and the app type it is served on.
 """
 
 from forewarn.streams.kafka.runner import worker_failure, worker_ready
+from forewarn.streams.kafka.watchdog import StageStalled, stage_health
 from forewarn.streams.kafka.worker_app import WorkerApp
 
-__all__ = ["WorkerApp", "worker_failure", "worker_ready"]
+__all__ = ["StageStalled", "WorkerApp", "stage_health", "worker_failure", "worker_ready"]
