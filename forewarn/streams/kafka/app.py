@@ -184,7 +184,8 @@ def build_pipeline(index: Any, options: PipelineOptions) -> Pipeline:
         app, StallDetector(settings.worker.stall_after_s, settings.worker.stall_exit_s),
         progress, agent_topics={names.impacts: "customers", names.outbox: "delivery",
                                 names.contacts_raw: "contacts"},
-        feeds={"network": feed, "receipts": receipts})
+        feeds={"network": feed, "receipts": receipts},
+        work={"delivery": functools.partial(_attempts, stages.delivery)})
     app.timer(interval=min(1.0, settings.worker.stall_after_s / 4))(app.watchdog.check)
 
     app.agent(topics.alarms_raw, name="network")(ignore_raw_records)
@@ -225,6 +226,16 @@ def build_pipeline(index: Any, options: PipelineOptions) -> Pipeline:
                             "suspicions": journal.table("suspicions"),
                             "episodes": tables.episodes, "sent": tables.sent,
                             "history": tables.history})
+
+
+def _attempts(delivery: DeliveryStage) -> int:
+    """Delivery attempts that ended so far, failed ones too (the watchdog's proof that a
+    delivery retrying with backoff is working, not stuck)."""
+    metrics = getattr(delivery, "metrics", None)
+    if metrics is None:
+        return 0
+    return int(sum(sample.value for family in metrics.attempts.collect()
+                   for sample in family.samples if sample.name.endswith("_total")))
 
 
 def _rebuild_network(network: NetworkStage, board: IncidentBoard) -> None:

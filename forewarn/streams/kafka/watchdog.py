@@ -16,8 +16,10 @@ The stages and where their numbers come from:
 - ``customers`` (``impacts``), ``delivery`` (``notifications.outbox``) and ``contacts``
   (``contacts.raw``), Faust agents: the agents note in a ``ProgressLog`` the offset they
   start and finish (delivery also each notification delivered, progress inside one large
-  outbox batch); the end is Faust's fetched high watermark (``monitor.tp_end_offsets``); a
-  partition Faust has paused, or a stopped flow (rebalance, recovery), is idle on purpose.
+  outbox batch, and every delivery attempt that ended, failed ones included, so retries
+  with backoff are work, not a stall); the end is Faust's fetched high watermark
+  (``monitor.tp_end_offsets``); a partition Faust has paused, or a stopped flow
+  (rebalance, recovery), is idle on purpose.
 - ``network`` (``alarms.raw``, on its owner) and ``receipts`` (``notifications.delivered``),
   our own consumers: their ``progress()`` (position and high watermark per partition);
   not sampled while not running or while the journal loads.
@@ -83,12 +85,14 @@ class Watchdog:
 
     def __init__(self, app: Any, detector: StallDetector, progress: ProgressLog, *,
                  agent_topics: Mapping[str, str], feeds: Mapping[str, Any],
+                 work: Mapping[str, Callable[[], int]] | None = None,
                  clock: Callable[[], float] = time.monotonic) -> None:
         self.app = app
         self.detector = detector
         self.progress = progress
         self.agent_topics = dict(agent_topics)  # topic -> stage
         self.feeds = dict(feeds)  # stage -> NetworkFeed / ReceiptFeed
+        self.work = dict(work or {})  # stage -> a counter of its steps (delivery attempts)
         self.clock = clock
         self.failure: StageStalled | None = None
         self._sampled: set[tuple[str, int]] = set()
@@ -139,13 +143,15 @@ class Watchdog:
         paused_tps = set(getattr(consumer, "_paused_partitions", ()) or ())
         flowing = self.app.flow_control.is_active()
         ends = dict(self.app.monitor.tp_end_offsets)
+        work = {stage: steps() for stage, steps in self.work.items()}
         for tp in assigned:
             stage = self.agent_topics.get(tp.topic)
             if stage is None:
                 continue
             key = (stage, tp.partition)
             yield (stage, tp.partition, self.progress.positions.get(key), ends.get(tp),
-                   tp in paused_tps or not flowing, self.progress.activity[key])
+                   tp in paused_tps or not flowing,
+                   self.progress.activity[key] + work.get(stage, 0))
         for stage, feed in self.feeds.items():
             for partition, (position, end) in feed.progress().items():
                 yield stage, partition, position, end, False, 0
