@@ -88,3 +88,15 @@ def test_contacts_suspicions_and_the_noc_webhook_are_exported(board: IncidentBoa
     assert got[("forewarn_suspected_incidents_open", ())] == 1
     assert got[("forewarn_suspicion_webhooks_total", (("outcome", "failed"),))] == 1
     assert got[("forewarn_network_records_unmatched_total", (("kind", "unmatched_confirm"),))] == 3
+
+
+def test_stalled_stages_and_their_wait_are_exported_per_stage(board: IncidentBoard) -> None:
+    health = {"customers": (True, 131.0), "delivery": (False, 0.0)}
+    metrics = StreamMetrics(board=board, stages_health=lambda: health)
+    families = {f.name: f for f in text_string_to_metric_families(
+        metrics.exposition().decode())}
+    stalled = {s.labels["stage"]: s.value for s in families["forewarn_stage_stalled"].samples}
+    waiting = {s.labels["stage"]: s.value
+               for s in families["forewarn_stage_last_progress_seconds"].samples}
+    assert stalled == {"customers": 1.0, "delivery": 0.0}
+    assert waiting == {"customers": 131.0, "delivery": 0.0}
