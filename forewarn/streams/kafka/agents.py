@@ -62,6 +62,7 @@ class CustomerAgent:
             self.progress.taking("customers", partition, offset)
             for record in self.stage.handle(partition, event.value):
                 await self.outbox.send(value=record, partition=partition)
+                self.progress.active("customers", partition)  # a large fan-out moves too
             for letter in self.stage.take_dead_letters():
                 await self.dead_letters.send(value=letter, partition=partition)
             if self._reports_impacts:
