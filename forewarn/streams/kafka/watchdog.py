@@ -100,7 +100,11 @@ class Watchdog:
     async def check(self) -> None:
         """One round (a Faust timer): sample, decide, log what began or ended."""
         now = self.clock()
-        self._sample(now)
+        try:
+            self._sample(now)
+        except Exception:  # a sampling bug must not crash a worker that is fine
+            log.exception("the stall watchdog could not sample the stages; skipping a round")
+            return
         report = self.detector.check(now)
         for stall in report.began:
             log.error("stalled: %s; the worker is unhealthy and stops in %.0f s unless it "

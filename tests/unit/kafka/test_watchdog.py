@@ -174,3 +174,18 @@ async def test_delivery_retrying_with_backoff_is_working_not_stalled() -> None:
     await app.watchdog.check()
     failure = worker_failure(app)
     assert isinstance(failure, StageStalled) and failure.stage == "delivery"
+
+
+async def test_a_sampling_error_skips_the_round_and_fails_nothing(
+        caplog: pytest.LogCaptureFixture) -> None:
+    app, clock = fake_app(), Clock()
+    dog, _ = watchdog(app, clock)
+
+    def broken() -> bool:
+        raise RuntimeError("flow control gone")
+
+    app.flow_control = SimpleNamespace(is_active=broken)
+    with caplog.at_level(logging.ERROR, logger="forewarn.streams.kafka.watchdog"):
+        await dog.check()
+    assert worker_failure(app) is None
+    assert any("could not sample" in r.getMessage() for r in caplog.records)
