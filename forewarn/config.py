@@ -39,6 +39,7 @@ __all__ = [
     "SensorSettings",
     "Settings",
     "WebSettings",
+    "WorkerSettings",
     "load_settings",
 ]
 
@@ -195,6 +196,17 @@ class WebSettings(_Section):
     resolved_visible_s: float = Field(86400.0, ge=0)
 
 
+class WorkerSettings(_Section):
+    """The worker's own liveness (``[worker]``): a stage with input waiting that makes no
+    progress for ``stall_after_s`` is stalled (``/healthz`` 503 naming it); still stalled
+    ``stall_exit_s`` later, the worker stops and exits non-zero so another one takes its
+    partitions. ``stall_after_s`` must exceed the longest wait a stage takes on purpose
+    (one delivery attempt with its retries). Both at most a day."""
+
+    stall_after_s: float = Field(120.0, gt=0, le=86400)
+    stall_exit_s: float = Field(60.0, ge=0, le=86400)
+
+
 class ApiSettings(_Section):
     """HTTP API (``[api]``): bearer tokens and the limits every ingest request is held to.
 
@@ -297,6 +309,7 @@ class Settings(_Section):
     index: IndexSettings = IndexSettings()
     web: WebSettings = WebSettings()
     sensors: SensorSettings = SensorSettings()
+    worker: WorkerSettings = WorkerSettings()
     channels: dict[str, ChannelSettings] = {}
 
     @field_validator("legal")

@@ -9,11 +9,14 @@ reading a partition exactly to "now" (``fence``), topic names and checks (``topi
 embedded Tansu broker (``embedded_broker``).
 
 What the web layer may know of the shell is exported here, nothing else: whether this
-worker is ready, why it can no longer make progress, the dead letters the broker acknowledged
+worker is ready, why it can no longer make progress (``StageStalled``: a stage stuck, with
+``stage_health`` per stage for the metrics), the dead letters the broker acknowledged
 (``forewarn_dead_letters``), and the app type it is served on.
 """
 
 from forewarn.streams.kafka.runner import worker_failure, worker_ready
+from forewarn.streams.kafka.watchdog import StageStalled, stage_health
 from forewarn.streams.kafka.worker_app import WorkerApp, dead_letters_acked
 
-__all__ = ["WorkerApp", "dead_letters_acked", "worker_failure", "worker_ready"]
+__all__ = ["StageStalled", "WorkerApp", "dead_letters_acked", "stage_health", "worker_failure",
+           "worker_ready"]

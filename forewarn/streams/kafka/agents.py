@@ -25,6 +25,7 @@ from forewarn.streams.kafka.network_journal import StateJournal
 from forewarn.streams.kafka.receipt_feed import ReceiptFeed
 from forewarn.streams.kafka.topics import TopicNames
 from forewarn.streams.kafka.topology import PipelineTopics
+from forewarn.streams.kafka.watchdog import ProgressLog
 from forewarn.streams.network.index_reload import IndexReloader
 
 __all__ = ["CustomerAgent", "DeliveryAgent", "HttpSink", "IndexReloadTimer",
@@ -45,27 +46,30 @@ class CustomerAgent:
     the stage cannot decode -> ``notifications.dead-letter`` with their reason."""
 
     def __init__(self, stage: CustomerStage, outbox: Any, dead_letters: Any,
-                 hooks: PipelineHooks) -> None:
+                 hooks: PipelineHooks, progress: ProgressLog | None = None) -> None:
         self.stage = stage
         self.outbox = outbox
         self.dead_letters = dead_letters
         self.hooks = hooks
+        self.progress = progress or ProgressLog()  # what the stall watchdog samples
         # Counting a message's changes walks every customer id it names: only for a hook
         # that listens (the benchmarks'), not on every worker's hot path.
         self._reports_impacts = type(hooks).on_impact is not PipelineHooks.on_impact
 
     async def __call__(self, stream: Any) -> None:
         async for event in stream.events():
-            partition = event.message.partition
+            partition, offset = event.message.partition, event.message.offset
+            self.progress.taking("customers", partition, offset)
             for record in self.stage.handle(partition, event.value):
                 await self.outbox.send(value=record, partition=partition)
+                self.progress.active("customers", partition)  # a large fan-out moves too
             for letter in self.stage.take_dead_letters():
                 await self.dead_letters.send(value=letter, partition=partition)
-            if not self._reports_impacts:
-                continue
-            for value in records.messages_of(event.value):
-                if isinstance(value, dict) and "ingested_at" in value:
-                    self.hooks.on_impact(value["ingested_at"], _changes_in(value))
+            if self._reports_impacts:
+                for value in records.messages_of(event.value):
+                    if isinstance(value, dict) and "ingested_at" in value:
+                        self.hooks.on_impact(value["ingested_at"], _changes_in(value))
+            self.progress.done("customers", partition, offset)
 
 
 class DeliveryAgent:
@@ -78,16 +82,21 @@ class DeliveryAgent:
     consumers skip it) once everything before it is delivered."""
 
     def __init__(self, stage: DeliveryStage, ledger: DeliveryLedger, history: Any,
-                 topics: PipelineTopics, hooks: PipelineHooks) -> None:
+                 topics: PipelineTopics, hooks: PipelineHooks,
+                 progress: ProgressLog | None = None) -> None:
         self.stage = stage
         self.ledger = ledger
         self.history = history
         self.topics = topics
         self.hooks = hooks
+        self.progress = progress or ProgressLog()  # what the stall watchdog samples
 
     async def __call__(self, stream: Any) -> None:
         async for event in stream.events():
-            await self.handle(event.message.partition, event.value)
+            partition, offset = event.message.partition, event.message.offset
+            self.progress.taking("delivery", partition, offset)
+            await self.handle(partition, event.value)
+            self.progress.done("delivery", partition, offset)
 
     async def handle(self, partition: int, value: Any) -> None:
         if self.stage.needs_ledger(partition):  # first message since assignment
@@ -110,6 +119,7 @@ class DeliveryAgent:
         await (await self.topics.delivered.send(key=notification.customer_id,
                                                 value=notification.record(),
                                                 partition=partition))
+        self.progress.active("delivery", partition)  # a large batch moves one by one
         self.hooks.on_delivered(notification)
 
 

@@ -44,6 +44,7 @@ from forewarn.streams.kafka.network_feed import NetworkFeed, batch_envelopes
 from forewarn.streams.kafka.network_journal import StateJournal
 from forewarn.streams.kafka.network_step import NetworkStep
 from forewarn.streams.kafka.receipt_feed import ReceiptFeed
+from forewarn.streams.kafka.stall import StallDetector
 from forewarn.streams.kafka.suspicion_webhook import SuspicionWebhook
 from forewarn.streams.kafka.tls import aiokafka_security, faust_credentials
 from forewarn.streams.kafka.topics import COMPRESSION, TopicNames
@@ -53,6 +54,7 @@ from forewarn.streams.kafka.topology import (
     declare_topics,
 )
 from forewarn.streams.kafka.transport import broker_url_for
+from forewarn.streams.kafka.watchdog import ProgressLog, Watchdog
 from forewarn.streams.kafka.worker_app import ClientSettings, WorkerApp
 from forewarn.streams.network.board_snapshot import board_snapshot
 from forewarn.streams.network.correlation import NetworkCorrelator
@@ -180,14 +182,26 @@ def build_pipeline(index: Any, options: PipelineOptions) -> Pipeline:
     if webhook is not None:
         app.on_before_shutdown.connect(_stopper(webhook))
 
+    # A stage stuck without crashing must not look alive (``watchdog``; runner stops on it).
+    progress = ProgressLog()
+    app.watchdog = Watchdog(
+        app, StallDetector(settings.worker.stall_after_s, settings.worker.stall_exit_s),
+        progress, agent_topics={names.impacts: "customers", names.outbox: "delivery",
+                                names.contacts_raw: "contacts"},
+        feeds={"network": feed, "receipts": receipts},
+        work={"delivery": functools.partial(_attempts, stages.delivery)})
+    app.timer(interval=min(1.0, settings.worker.stall_after_s / 4))(app.watchdog.check)
+
     app.agent(topics.alarms_raw, name="network")(ignore_raw_records)
     app.agent(topics.contacts_raw, name="contacts")(  # into the network's one order
-        ContactForwardAgent(ContactForwarder(), topics.alarms_raw, topics.alarms_dead_letter))
+        ContactForwardAgent(ContactForwarder(), topics.alarms_raw, topics.alarms_dead_letter,
+                            progress))
     app.agent(topics.impacts, name="customers")(
         CustomerAgent(stages.customers, topics.outbox, topics.notifications_dead_letter,
-                      options.hooks))
+                      options.hooks, progress))
     app.agent(topics.outbox, name="delivery")(
-        DeliveryAgent(stages.delivery, ledger, tables.history, topics, options.hooks))
+        DeliveryAgent(stages.delivery, ledger, tables.history, topics, options.hooks,
+                      progress))
     if options.live:
         app.timer(interval=options.tick_interval_s, on_leader=True)(
             TickTimer(topics.alarms_raw, options.clock))
@@ -216,6 +230,16 @@ def build_pipeline(index: Any, options: PipelineOptions) -> Pipeline:
                             "suspicions": journal.table("suspicions"),
                             "episodes": tables.episodes, "sent": tables.sent,
                             "history": tables.history})
+
+
+def _attempts(delivery: DeliveryStage) -> int:
+    """Delivery attempts that ended so far, failed ones too (the watchdog's proof that a
+    delivery retrying with backoff is working, not stuck)."""
+    metrics = getattr(delivery, "metrics", None)
+    if metrics is None:
+        return 0
+    return int(sum(sample.value for family in metrics.attempts.collect()
+                   for sample in family.samples if sample.name.endswith("_total")))
 
 
 def _rebuild_network(network: NetworkStage, board: IncidentBoard) -> None:

@@ -15,6 +15,7 @@ from typing import Any
 
 from forewarn.streams import records
 from forewarn.streams.input.contact_forward import ContactForwarder
+from forewarn.streams.kafka.watchdog import ProgressLog
 
 __all__ = ["ContactForwardAgent"]
 
@@ -24,15 +25,19 @@ class ContactForwardAgent:
     ``alarms.dead-letter`` (everything else, with the reason)."""
 
     def __init__(self, forwarder: ContactForwarder, raw_topic: Any,
-                 dead_letter_topic: Any) -> None:
+                 dead_letter_topic: Any, progress: ProgressLog | None = None) -> None:
         self.forwarder = forwarder
         self.raw_topic = raw_topic
         self.dead_letter_topic = dead_letter_topic
+        self.progress = progress or ProgressLog()  # what the stall watchdog samples
 
     async def __call__(self, stream: Any) -> None:
-        async for value in stream:
-            forwards, dead_letters = self.forwarder.handle(value)
+        async for event in stream.events():
+            partition, offset = event.message.partition, event.message.offset
+            self.progress.taking("contacts", partition, offset)
+            forwards, dead_letters = self.forwarder.handle(event.value)
             for forward in forwards:  # acknowledged before the input record is
                 await (await self.raw_topic.send(value=records.encode(forward), partition=0))
             for letter in dead_letters:
                 await (await self.dead_letter_topic.send(value=letter))
+            self.progress.done("contacts", partition, offset)

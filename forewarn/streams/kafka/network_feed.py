@@ -131,10 +131,19 @@ class NetworkFeed:
         self._stopping = asyncio.Event()
         self.loaded = asyncio.Event()
         self.failure: BaseException | None = None  # why the feed died, if it did
+        self._position: int | None = None  # next offset whose state is not journalled yet
+        self._end: int | None = None  # the high watermark the consumer last saw
 
     @property
     def running(self) -> bool:
         return self._task is not None and not self._task.done()
+
+    def progress(self) -> dict[int, tuple[int | None, int | None]]:
+        """Partition 0: the next offset not journalled yet and the high watermark (the
+        stall watchdog's sample); nothing while stopped or loading the journal."""
+        if not self.running or not self.loaded.is_set():
+            return {}
+        return {0: (self._position, self._end)}
 
     def start(self) -> None:
         """Start consuming (idempotent); returns at once."""
@@ -179,6 +188,7 @@ class NetworkFeed:
                 consumer.seek(self.tp, position)
             log.info("network stage: reading %s from offset %s", self.source,
                         "the beginning" if position is None else position)
+            self._position, self._end = await consumer.position(self.tp), None
             self.loaded.set()
             await self._loop(consumer, producer)
         finally:
@@ -199,6 +209,7 @@ class NetworkFeed:
                     fetch.cancel()
                     break
                 batch = fetch.result().get(self.tp, ())
+                self._end = consumer.highwater(self.tp)
                 produced: list[Outgoing] = []
                 for message in batch:
                     produced += self.process(message.value, message.timestamp / 1000.0)
@@ -231,3 +242,4 @@ class NetworkFeed:
     async def _commit(self, pending: list[asyncio.Future[Any]], next_offset: int) -> None:
         await asyncio.gather(*pending)  # output acknowledged before the position moves
         await self.journal.commit({self.source: next_offset})
+        self._position = next_offset  # progress: output acknowledged, state journalled

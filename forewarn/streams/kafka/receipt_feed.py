@@ -50,6 +50,7 @@ class ReceiptFeed:
             fetch_max_wait_ms=fetch_max_wait_ms, **(client_options or {}))
         self.max_records = max_records
         self.positions: dict[int, int] = {}  # partition -> next offset to read
+        self.ends: dict[int, int] = {}  # partition -> high watermark last seen
         self.counted = 0
         self.repeats = 0
         self.refused = 0
@@ -59,6 +60,13 @@ class ReceiptFeed:
     @property
     def running(self) -> bool:
         return self._task is not None and not self._task.done()
+
+    def progress(self) -> dict[int, tuple[int | None, int | None]]:
+        """Per partition, the next offset to read and the high watermark, while running
+        (the stall watchdog's sample)."""
+        if not self.running:
+            return {}
+        return {p: (self.positions.get(p), end) for p, end in self.ends.items()}
 
     def start(self) -> None:
         """Start reading (idempotent); returns at once."""
@@ -135,6 +143,10 @@ class ReceiptFeed:
                 if not fetch.done():
                     fetch.cancel()
                     break
+                for tp in consumer.assignment():
+                    end = consumer.highwater(tp)
+                    if end is not None:
+                        self.ends[tp.partition] = end
                 for tp, messages in fetch.result().items():
                     for message in messages:
                         if not is_control_message(message.headers):

@@ -12,6 +12,10 @@ make progress, and must not look alive. ``worker_failure`` says why; ``/healthz`
 503 with it, ``running_worker`` stops the worker as soon as it is seen and then raises
 ``WorkerFailed`` (a ``ForewarnError``: the CLI prints one line and exits non-zero), so an
 orchestrator restarts the process instead of leaving it hanging.
+
+A stage stuck without failing (``watchdog``) takes the same path: while it is stalled
+``worker_failure`` is its ``StageStalled`` (503), and once that is final (``stall_exit_s``
+later) the worker is stopped like for a failure; a stage that moves again first clears it.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ import faust
 
 from forewarn.errors import BrokerError, ForewarnError
 from forewarn.streams.kafka.signals import StopRequest
+from forewarn.streams.kafka.watchdog import StageStalled
 from forewarn.streams.kafka.worker_app import WorkerApp
 
 __all__ = ["WorkerFailed", "is_terminal", "run_command", "running_worker", "worker_failure",
@@ -53,8 +58,8 @@ class WorkerFailed(ForewarnError):
 
 
 def worker_failure(app: WorkerApp) -> BaseException | None:
-    """Why this worker can no longer make progress (its network feed died, or the Faust app
-    crashed), or None while it can."""
+    """Why this worker can no longer make progress (its network feed died, the Faust app
+    crashed, or a stage is stalled: ``StageStalled``), or None while it can."""
     feed = app.network_feed
     failure = feed.failure if feed is not None else None
     if failure is not None:
@@ -62,12 +67,19 @@ def worker_failure(app: WorkerApp) -> BaseException | None:
     crashed = getattr(app, "crash_reason", None)  # a cancellation is a shutdown, not a crash
     if isinstance(crashed, BaseException) and not isinstance(crashed, asyncio.CancelledError):
         return crashed
-    return None
+    watchdog = getattr(app, "watchdog", None)
+    return watchdog.failure if watchdog is not None else None
+
+
+def _must_stop(app: WorkerApp) -> bool:
+    """A failure for good: any failure but a stall still within its ``stall_exit_s``."""
+    failure = worker_failure(app)
+    return failure is not None and not (isinstance(failure, StageStalled) and not failure.final)
 
 
 async def _stop_on_failure(app: WorkerApp, worker: faust.Worker) -> None:
-    """Stop ``worker`` once a stage has failed, so that its caller's wait ends."""
-    while worker_failure(app) is None:
+    """Stop ``worker`` once a stage has failed for good, so that its caller's wait ends."""
+    while not _must_stop(app):
         await asyncio.sleep(0.2)
     log.critical("a stage failed (%r); stopping the worker", worker_failure(app))
     await _within(asyncio.ensure_future(worker.stop()), STOP_TIMEOUT_S)

@@ -4,8 +4,8 @@ Faust builds its transport driver itself, from the broker URL and the app (``Tra
 app, loop)``), so the app is the only way to hand the driver our settings. Instead of
 attributes stuck onto a plain ``faust.App`` and read back with ``getattr``, they are one
 typed, frozen ``ClientSettings`` given to the constructor. The network feed, which the worker
-builds after the app (its failure handler crashes the app), is set once on ``network_feed``:
-``runner.worker_ready`` / ``worker_failure`` read it.
+builds after the app (its failure handler crashes the app), is set once on ``network_feed``,
+and the stall watchdog on ``watchdog``: ``runner.worker_ready`` / ``worker_failure`` read them.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from forewarn.streams.kafka.letter_count import LetterCount
 
 if TYPE_CHECKING:
     from forewarn.streams.kafka.network_feed import NetworkFeed
+    from forewarn.streams.kafka.watchdog import Watchdog
 
 __all__ = ["DEFAULT_FETCH_MAX_WAIT_MS", "ClientSettings", "WorkerApp", "client_settings",
            "dead_letters_acked"]
@@ -53,6 +54,7 @@ class WorkerApp(faust.App):
         self.network_feed: NetworkFeed | None = None
         # Dead letters the broker acknowledged (transport._Producer, network feed, journal).
         self.letters = LetterCount(clients.dead_letter_topics)
+        self.watchdog: Watchdog | None = None  # stalled stages (runner.worker_failure)
 
 
 def client_settings(app: object) -> ClientSettings:

@@ -52,6 +52,7 @@ __all__ = ["CONTENT_TYPE", "StreamMetrics"]
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 LagSource = Callable[[], Mapping[tuple[str, int], int]]
+HealthSource = Callable[[], Mapping[str, tuple[bool, float]]]  # stage -> (stalled, seconds)
 
 
 class StreamMetrics:
@@ -62,13 +63,14 @@ class StreamMetrics:
                  delivery_registries: Iterable[CollectorRegistry] = (),
                  lag: LagSource | None = None, webhook: Any = None,
                  letters: Callable[[], Mapping[str, int]] | None = None,
-                 inflight: Any = None) -> None:
+                 inflight: Any = None, stages_health: HealthSource | None = None) -> None:
         self.registry = registry if registry is not None else CollectorRegistry()
         self.board = board
         self.index = index
         self.normalise = normalise
         self.network = network
         self.lag = lag
+        self.stages_health = stages_health  # the stall watchdog's view, per stage
         self.webhook = webhook  # the suspicion webhook sender, when configured
         self.letters = letters  # dead letters acknowledged, by topic (kafka.dead_letters_acked)
         self.inflight = inflight  # the ingest's InflightBudget, when serving ingest
@@ -105,6 +107,7 @@ class StreamMetrics:
         yield from self._index()
         yield self._lag()
         yield from self._inflight()
+        yield from self._stalls()
         yield from merged
 
     def _alarms(self) -> Metric:
@@ -223,6 +226,21 @@ class StreamMetrics:
         for (topic, partition), n in sorted(lags.items()):
             family.add_metric([topic, str(partition)], max(0, n))
         return family
+
+
+    def _stalls(self) -> Iterator[Metric]:
+        health = dict(self.stages_health()) if self.stages_health is not None else {}
+        stalled = GaugeMetricFamily("forewarn_stage_stalled", "1 while the stage has input "
+                                    "waiting and made no progress for [worker] stall_after_s.",
+                                    labels=["stage"])
+        waiting = GaugeMetricFamily("forewarn_stage_last_progress_seconds", "Seconds the "
+                                    "stage has had input waiting without progress (0: caught "
+                                    "up, paused or moving).", labels=["stage"])
+        for stage, (is_stalled, seconds) in sorted(health.items()):
+            stalled.add_metric([stage], 1.0 if is_stalled else 0.0)
+            waiting.add_metric([stage], seconds)
+        yield stalled
+        yield waiting
 
 
 def _refused(network: Any) -> dict[str, int]:

@@ -157,7 +157,9 @@ _SCHEMAS: dict[str, Any] = {
                                   ["type", "geometry", "properties"],
                                   type={"const": "Feature"}, geometry={"type": "object"},
                                   properties={"type": "object"})}),
-    "Health": _obj(["status"], status={"type": "string"}),
+    "Health": _obj(["status"], status={"type": "string"}, error={"type": "string"},
+                   stage={"type": "string", "description": "the stalled stage"},
+                   partition={"type": "integer"}, reason={"type": "string"}),
     "Contact": {**_obj(
         ["contact_id", "channel", "reason", "event_time"],
         type={"const": "contact", "description": "optional on this path"},
@@ -347,7 +349,8 @@ def openapi_document() -> dict[str, Any]:
             "200": _text("text/plain", "Text exposition format 0.0.4.")}}},
         "/healthz": {"get": {"summary": "Liveness.", "responses": {
             "200": _json(_ref("Health"), "Serving HTTP."),
-            "503": _json(_ref("Health"), "A stage failed for good; the worker is stopping.")}}},
+            "503": _json(_ref("Health"), "A stage failed for good (the worker is stopping) "
+                         "or is stalled (status \"stalled\", naming the stage).")}}},
         "/readyz": {"get": {"summary": "Readiness: partitions assigned, tables recovered.",
                             "responses": {"200": _json(_ref("Health"), "Ready."),
                                           "503": _json(_ref("Health"), "Starting, or failed.")}}},

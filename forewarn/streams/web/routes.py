@@ -47,7 +47,14 @@ from forewarn.streams.input.http_ingest import (
     incident_update_body,
     ingest_body,
 )
-from forewarn.streams.kafka import WorkerApp, dead_letters_acked, worker_failure, worker_ready
+from forewarn.streams.kafka import (
+    StageStalled,
+    WorkerApp,
+    dead_letters_acked,
+    stage_health,
+    worker_failure,
+    worker_ready,
+)
 from forewarn.streams.network.incident_board import IncidentBoard
 from forewarn.streams.partitioning import partition_of
 from forewarn.streams.web.api import Reply, WebApi, error
@@ -101,7 +108,8 @@ def register_pages(app: WorkerApp, *, board: IncidentBoard, settings: Settings, 
                             delivery_registries=_delivery_registries(stages),
                             lag=functools.partial(_lag, app), webhook=stages.get("webhook"),
                             letters=functools.partial(dead_letters_acked, app),
-                            inflight=inflight)
+                            inflight=inflight,
+                            stages_health=functools.partial(stage_health, app))
     api = WebApi(board=board, index=index, settings=settings, tables=tables,
                  partitions=partitions, metrics=metrics)
     api.status.shapes.prepare()  # at start-up, on this thread (see _register_read)
@@ -237,11 +245,16 @@ def register_pages(app: WorkerApp, *, board: IncidentBoard, settings: Settings, 
 
     @app.page("/healthz")
     class Health(View):
-        """Liveness: the process serves HTTP and no stage has failed for good (a worker
-        whose network stage died must be restarted, not left looking alive)."""
+        """Liveness: the process serves HTTP and no stage has failed for good or is stalled
+        (a worker whose network stage died, or whose stage hangs with input waiting, must
+        be restarted, not left looking alive); a stall names its stage."""
 
         async def get(self, request: Request) -> Response:
             failure = worker_failure(app)
+            if isinstance(failure, StageStalled):
+                return self.json({"status": "stalled", "error": type(failure).__name__,
+                                  "stage": failure.stage, "partition": failure.partition,
+                                  "reason": str(failure)}, status=503)
             if failure is not None:
                 return self.json({"status": "failed", "error": type(failure).__name__},
                                  status=503)

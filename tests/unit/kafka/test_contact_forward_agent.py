@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
+from types import SimpleNamespace
 from typing import Any
 
 from forewarn.streams.input.contact_forward import ContactForwarder
@@ -14,6 +15,20 @@ from forewarn.streams.kafka.contact_forward import ContactForwardAgent
 
 CONTACT = {"type": "contact", "contact_id": "c-1", "customer_id": "007", "channel": "ivr",
            "reason": "no_service", "event_time": "2026-05-04T10:00:00Z"}
+
+
+class Stream:
+    """What the agent reads of a Faust stream: ``events()`` with value, partition, offset."""
+
+    def __init__(self, values: Callable[[], AsyncIterator[bytes]]) -> None:
+        self.values = values
+
+    async def events(self) -> AsyncIterator[SimpleNamespace]:
+        offset = 0
+        async for value in self.values():
+            yield SimpleNamespace(value=value, message=SimpleNamespace(partition=0,
+                                                                       offset=offset))
+            offset += 1
 
 
 class Topic:
@@ -40,7 +55,7 @@ async def test_next_record_is_taken_only_after_the_forward_is_acknowledged() -> 
             yield value
 
     raw, dead = Topic(), Topic()
-    agent = asyncio.create_task(ContactForwardAgent(ContactForwarder(), raw, dead)(stream()))
+    agent = asyncio.create_task(ContactForwardAgent(ContactForwarder(), raw, dead)(Stream(stream)))
     for _ in range(20):
         await asyncio.sleep(0)
     assert taken == [0] and len(raw.sent) == 1  # waiting for the broker's ack
@@ -59,7 +74,7 @@ async def test_invalid_record_goes_to_the_dead_letter_topic_not_to_alarms_raw() 
         yield json.dumps(CONTACT | {"reason": "angry"}).encode()
 
     raw, dead = Topic(), Topic()
-    agent = asyncio.create_task(ContactForwardAgent(ContactForwarder(), raw, dead)(stream()))
+    agent = asyncio.create_task(ContactForwardAgent(ContactForwarder(), raw, dead)(Stream(stream)))
     for _ in range(20):
         await asyncio.sleep(0)
     dead.acks[0].set_result(None)

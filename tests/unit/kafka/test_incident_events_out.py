@@ -79,6 +79,9 @@ class FakeConsumer:
         message = type("M", (), {"value": b"x", "timestamp": 0, "offset": 0})()
         return {tp: [message]}
 
+    def highwater(self, tp: Any) -> int:
+        return 1  # what the stall watchdog reads
+
 
 class FakeJournal:
     async def commit(self, positions: dict[str, int]) -> None:

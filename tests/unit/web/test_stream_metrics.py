@@ -107,3 +107,15 @@ def test_the_ingest_body_budget_is_exported_as_bytes_held_and_requests_refused()
     held.release()
     assert samples(StreamMetrics(CollectorRegistry(), inflight=budget))[
         ("forewarn_ingest_inflight_bytes", ())] == 0
+
+
+def test_stalled_stages_and_their_wait_are_exported_per_stage(board: IncidentBoard) -> None:
+    health = {"customers": (True, 131.0), "delivery": (False, 0.0)}
+    metrics = StreamMetrics(board=board, stages_health=lambda: health)
+    families = {f.name: f for f in text_string_to_metric_families(
+        metrics.exposition().decode())}
+    stalled = {s.labels["stage"]: s.value for s in families["forewarn_stage_stalled"].samples}
+    waiting = {s.labels["stage"]: s.value
+               for s in families["forewarn_stage_last_progress_seconds"].samples}
+    assert stalled == {"customers": 1.0, "delivery": 0.0}
+    assert waiting == {"customers": 131.0, "delivery": 0.0}
