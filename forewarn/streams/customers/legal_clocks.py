@@ -126,13 +126,29 @@ def _check_hour(hour: int) -> int:
 
 def local_midnight(day: date, zone: ZoneInfo) -> float:
     """The first instant of ``day`` in ``zone`` (where midnight is skipped: just after the gap)."""
-    return datetime.combine(day, time(0), tzinfo=zone).timestamp()
+    return at_notice_hour(day, 0, zone)
 
 
 def at_notice_hour(day: date, hour: int, zone: ZoneInfo) -> float:
     """``hour``:00 local on ``day``; a skipped hour gives the first instant after the gap and
     a repeated hour its first occurrence (module docstring: daylight saving time)."""
-    return datetime.combine(day, time(_check_hour(hour)), tzinfo=zone).timestamp()
+    wall = datetime.combine(day, time(_check_hour(hour)))
+    first = datetime.combine(day, time(hour), tzinfo=zone).timestamp()  # fold=0
+    if datetime.fromtimestamp(first, tz=zone).replace(tzinfo=None) == wall:
+        return first  # the hour exists (once, or first of two)
+    # Skipped: fold=0 reads the wall time with the offset before the gap, which lands after
+    # it by as much as the hour lies past the gap's start (a whole hour in Europe, 15 min at
+    # Pacific/Chatham's 02:45 -> 03:45); fold=1 lands before the gap. The gap's end, the
+    # first instant whose wall clock reads the hour or later, lies between the two.
+    low = int(datetime.combine(day, time(hour), tzinfo=zone).replace(fold=1).timestamp())
+    high = int(first)
+    while low < high:
+        middle = (low + high) // 2
+        if datetime.fromtimestamp(middle, tz=zone).replace(tzinfo=None) >= wall:
+            high = middle
+        else:
+            low = middle + 1
+    return float(high)
 
 
 def legal_day(instant: float, timezone: str) -> date:

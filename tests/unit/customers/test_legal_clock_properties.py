@@ -153,3 +153,13 @@ def test_legal_updates_go_out_only_at_the_named_instants_and_never_once_service_
     resolved = [d.decided_at for d in decisions if d.stage is Stage.RESOLVED]
     assert all(instant <= back for instant, _ in told)
     assert resolved == ([back + RESOLVE] if notified else [])
+
+
+def test_a_notice_hour_inside_a_gap_that_is_not_a_whole_hour_goes_out_when_the_gap_ends() -> None:
+    """Pacific/Chatham skips 02:45 -> 03:45 on 2024-09-29: a 03:00 notice goes at 03:45 local
+    (hypothesis found it: reading 03:00 with the old offset gave 04:00, the hour's end)."""
+    start = datetime(2024, 9, 28, 23, 59, 59, tzinfo=ZoneInfo("Pacific/Chatham")).timestamp()
+    clocks = GermanyTkg58(notice_hour=3).clocks(start, "Pacific/Chatham")
+    day1 = datetime.fromtimestamp(clocks[0][0], tz=ZoneInfo("Pacific/Chatham"))
+    assert (day1.date(), day1.hour, day1.minute) == (date(2024, 9, 29), 3, 45)
+    assert clocks == de_expected(start, "Pacific/Chatham", 3)
