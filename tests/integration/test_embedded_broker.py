@@ -114,3 +114,29 @@ async def test_preflight_creates_the_topics_forewarn_only_writes_with_their_part
                       names.notifications_dead_letter: 1, names.impacts: 2, names.outbox: 2,
                       names.delivered: 2}
     await check_topics(embedded_broker.bootstrap, names, 2)  # a second start is fine
+
+
+async def test_preflight_sees_the_partitions_of_a_topic_created_after_it_connected(
+        embedded_broker: object) -> None:
+    """Two workers starting together: the other one creates the topics while this one's
+    preflight is already connected. Its partition counts must come from fresh metadata (the
+    client's own view from start-up said 0 partitions until the deadline, and the worker
+    refused to start: seen in a full test run)."""
+    from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+
+    from forewarn.streams.kafka.preflight import _partition_counts
+
+    topic = f"late{os.getpid()}.impacts"
+    consumer = AIOKafkaConsumer(bootstrap_servers=embedded_broker.bootstrap)
+    await consumer.start()  # its metadata is taken before the topic exists
+    try:
+        admin = AIOKafkaAdminClient(bootstrap_servers=embedded_broker.bootstrap)
+        await admin.start()
+        try:
+            await admin.create_topics([NewTopic(topic, num_partitions=3, replication_factor=1)])
+        finally:
+            await admin.close()
+        existing, counts = await _partition_counts(consumer, {topic: 3}, settle_s=5.0)
+    finally:
+        await consumer.stop()
+    assert topic in existing and counts == {topic: 3}

@@ -108,8 +108,12 @@ async def _partition_counts(consumer: AIOKafkaConsumer, expected: dict[str, int]
     loop = asyncio.get_running_loop()
     deadline = loop.time() + settle_s
     while True:
-        existing = set(await consumer.topics())  # lists; does not auto-create anything
-        counts = {topic: len(consumer.partitions_for_topic(topic) or ())
+        # A fresh metadata answer each time: ``consumer.topics()`` fetches one but leaves the
+        # client's own cluster view (what ``partitions_for_topic`` reads) as it was at start,
+        # so a topic created since then kept 0 partitions until the deadline.
+        cluster = await consumer._client.fetch_all_metadata()  # lists; creates nothing
+        existing = set(cluster.topics())
+        counts = {topic: len(cluster.partitions_for_topic(topic) or ())
                   for topic in expected if topic in existing}
         if all(counts.values()) or loop.time() >= deadline:
             return existing, counts
