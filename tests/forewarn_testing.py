@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -17,7 +18,7 @@ from pathlib import Path
 from typing import Any, Self
 
 from aiohttp import web
-from aiokafka import AIOKafkaProducer
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
 TINY = Path(__file__).resolve().parent / "fixtures" / "regions" / "tiny"
 SAMPLE = Path(__file__).resolve().parents[1] / "forewarn" / "data" / "sample_region"
@@ -203,3 +204,37 @@ class HttpGateway:
 
     def __exit__(self, *_: object) -> None:
         self._loop.call_soon_threadsafe(self._loop.stop)
+
+
+async def _receipts_async(bootstrap: str, topic: str) -> list[dict]:
+    """Every receipt on ``topic`` (all partitions, control records skipped), read until a
+    poll of 1 s brings nothing new."""
+    consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, group_id=None,
+                                auto_offset_reset="earliest", enable_auto_commit=False)
+    await consumer.start()
+    found: list[dict] = []
+    try:
+        while batch := await consumer.getmany(timeout_ms=1000):
+            found += [json.loads(m.value) for messages in batch.values() for m in messages
+                      if not any(key == "forewarn-control" for key, _ in m.headers or ())]
+    finally:
+        await consumer.stop()
+    return found
+
+
+def receipts_on(bootstrap: str, topic: str) -> list[dict]:
+    """Every record of ``notifications.delivered``-like ``topic``, control records skipped."""
+    return asyncio.run(_receipts_async(bootstrap, topic))
+
+
+def latest_assignment(log: Path, topic: str) -> set[int] | None:
+    """The ``topic`` partitions of the worker's latest assignment (aiokafka's INFO line), or
+    None before its first."""
+    if not log.exists():
+        return None
+    lines = [line for line in log.read_text(errors="replace").splitlines()
+             if "Setting newly assigned partitions" in line]
+    if not lines:
+        return None
+    found = re.findall(rf"topic='{re.escape(topic)}', partition=(\d+)", lines[-1])
+    return {int(p) for p in found}

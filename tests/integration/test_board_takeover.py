@@ -9,23 +9,22 @@ No sleep stands in for a state: every step waits for what the logs or the API sh
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
-import re
 import urllib.request
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from aiokafka import AIOKafkaConsumer
 
 from forewarn.geo import RegionIndex, load_region
 from tests.forewarn_testing import (
     healthy,
+    latest_assignment,
     native,
     produce,
     read_records,
+    receipts_on,
     start_worker,
     stop_worker,
     wait_for,
@@ -44,36 +43,10 @@ def incidents(port: int) -> list[dict]:
         return []
 
 
-def latest_assignment(log: Path, topic: str) -> set[int] | None:
-    """The ``topic`` partitions of the worker's latest assignment (aiokafka's INFO line)."""
-    if not log.exists():
-        return None
-    lines = [line for line in log.read_text(errors="replace").splitlines()
-             if "Setting newly assigned partitions" in line]
-    if not lines:
-        return None
-    return {int(p) for p in re.findall(rf"topic='{re.escape(topic)}', partition=(\d+)",
-                                       lines[-1])}
-
-
-async def _receipts_async(bootstrap: str, topic: str) -> list[dict]:
-    consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, group_id=None,
-                                auto_offset_reset="earliest", enable_auto_commit=False)
-    await consumer.start()
-    found: list[dict] = []
-    try:
-        while batch := await consumer.getmany(timeout_ms=1000):
-            found += [json.loads(m.value) for messages in batch.values() for m in messages
-                      if not any(key == "forewarn-control" for key, _ in m.headers or ())]
-    finally:
-        await consumer.stop()
-    return found
-
-
 def distinct_receipts(bootstrap: str, topic: str, incident_id: str) -> dict[str, int]:
     """Stage -> number of distinct notification ids of ``incident_id`` delivered."""
     ids: dict[str, set[str]] = {}
-    for receipt in asyncio.run(_receipts_async(bootstrap, topic)):
+    for receipt in receipts_on(bootstrap, topic):
         if receipt.get("incident_id") == incident_id:
             ids.setdefault(receipt["stage"], set()).add(receipt["notification_id"])
     return {stage: len(found) for stage, found in ids.items()}

@@ -9,24 +9,23 @@ and both answer ready. No sleep stands in for that."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
-import re
 import time
 import urllib.request
 from pathlib import Path
 
 import pytest
-from aiokafka import AIOKafkaConsumer
 
 from forewarn.geo import RegionIndex, load_region
 from forewarn.streams.partitioning import partition_of
 from tests.forewarn_testing import (
     healthy,
+    latest_assignment,
     native,
     produce,
     read_records,
+    receipts_on,
     start_worker,
     stop_worker,
     wait_for,
@@ -51,25 +50,9 @@ def incidents(port: int) -> list[dict]:
         return json.loads(response.read())["incidents"]
 
 
-async def _receipts_async(bootstrap: str, topic: str) -> list[dict]:
-    """Every receipt on ``topic`` (all partitions, control records skipped), read until a
-    poll of 1 s brings nothing new."""
-    consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, group_id=None,
-                                auto_offset_reset="earliest", enable_auto_commit=False)
-    await consumer.start()
-    found: list[dict] = []
-    try:
-        while batch := await consumer.getmany(timeout_ms=1000):
-            found += [json.loads(m.value) for messages in batch.values() for m in messages
-                      if not any(key == "forewarn-control" for key, _ in m.headers or ())]
-    finally:
-        await consumer.stop()
-    return found
-
-
 def told_by_receipts(bootstrap: str, topic: str, incident_id: str) -> dict[str, dict]:
     """Stage -> {"count", "channels"} of the distinct receipts of ``incident_id``."""
-    distinct = {r["notification_id"]: r for r in asyncio.run(_receipts_async(bootstrap, topic))
+    distinct = {r["notification_id"]: r for r in receipts_on(bootstrap, topic)
                 if r.get("incident_id") == incident_id}
     told: dict[str, dict] = {}
     for receipt in distinct.values():
@@ -83,19 +66,6 @@ def desk_told(port: int, incident_id: str) -> dict[str, dict]:
     (incident,) = [i for i in incidents(port) if i["incident_id"] == incident_id]
     return {stage: {"count": t["count"], "channels": t["channels"]}
             for stage, t in incident["told"].items()}
-
-
-def latest_assignment(log: Path, topic: str) -> set[int] | None:
-    """The ``topic`` partitions of the worker's latest assignment (aiokafka's INFO line), or
-    None before its first."""
-    if not log.exists():
-        return None
-    lines = [line for line in log.read_text(errors="replace").splitlines()
-             if "Setting newly assigned partitions" in line]
-    if not lines:
-        return None
-    found = re.findall(rf"topic='{re.escape(topic)}', partition=(\d+)", lines[-1])
-    return {int(p) for p in found}
 
 
 def split_between(logs: list[Path], topic: str, partitions: int) -> bool:
