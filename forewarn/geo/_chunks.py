@@ -9,7 +9,6 @@ sliced index build (``slice_build``) needs only one chunk at a time.
 from __future__ import annotations
 
 import codecs
-import re
 import warnings
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -19,7 +18,7 @@ import pandas as pd
 import pyarrow.parquet as pq
 
 from forewarn.errors import RegionError
-from forewarn.geo._files import column_text
+from forewarn.geo._files import CSV_ERRORS, column_text, csv_error
 
 __all__ = ["csv_encoding", "customer_chunks"]
 
@@ -64,17 +63,8 @@ def _csv_chunks(path: Path, rows_per_chunk: int, columns: Callable[[str], bool] 
             with reader:
                 for frame in reader:
                     yield _normalised(frame)
-    except pd.errors.ParserWarning:
-        raise RegionError(path.name, "a row has more fields than the header") from None
-    except pd.errors.ParserError as exc:
-        shape = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", str(exc))
-        if shape:
-            expected, line, saw = (int(g) for g in shape.groups())
-            raise RegionError(path.name, f"row has {saw} fields but the header has {expected} "
-                              "(more fields than the header)", line) from None
-        raise RegionError(path.name, f"cannot read file: {exc}") from None
-    except (pd.errors.EmptyDataError, UnicodeDecodeError, OSError) as exc:
-        raise RegionError(path.name, f"cannot read file: {exc}") from None
+    except CSV_ERRORS as exc:
+        raise csv_error(path, exc) from exc
 
 
 def _normalised(frame: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:

@@ -55,6 +55,24 @@ def _cannot_read(path: Path, exc: BaseException) -> RegionError:
     return RegionError(path.name, f"cannot read file: {exc}")
 
 
+#: What pandas raises on a CSV file it cannot read (``csv_error`` says which in words).
+CSV_ERRORS = (pd.errors.ParserWarning, pd.errors.ParserError, pd.errors.EmptyDataError,
+              UnicodeDecodeError, OSError)
+
+
+def csv_error(path: Path, exc: BaseException) -> RegionError:
+    """The region error for one of ``CSV_ERRORS``, naming the row where pandas says one."""
+    if isinstance(exc, pd.errors.ParserWarning):
+        return RegionError(path.name, "a row has more fields than the header")
+    if isinstance(exc, pd.errors.ParserError):
+        shape = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", str(exc))
+        if shape:
+            expected, line, saw = (int(g) for g in shape.groups())
+            return RegionError(path.name, f"row has {saw} fields but the header has "
+                               f"{expected} (more fields than the header)", line)
+    return _cannot_read(path, exc)
+
+
 def read_table(path: Path) -> tuple[pd.DataFrame, np.ndarray]:
     """Read a CSV or Parquet table with every value as a stripped string ('' when empty).
 
@@ -84,17 +102,8 @@ def _read_csv(path: Path) -> pd.DataFrame:
         except UnicodeDecodeError:
             frame = _parse_csv(path, "cp1252")
             log.warning("%s: not UTF-8; read as Windows-1252", path.name)
-    except pd.errors.ParserWarning:
-        raise RegionError(path.name, "a row has more fields than the header") from None
-    except pd.errors.ParserError as exc:
-        shape = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", str(exc))
-        if shape:
-            expected, line, saw = (int(g) for g in shape.groups())
-            raise RegionError(path.name, f"row has {saw} fields but the header has {expected} "
-                              "(more fields than the header)", line) from None
-        raise _cannot_read(path, exc) from exc
-    except (pd.errors.EmptyDataError, UnicodeDecodeError, OSError) as exc:
-        raise _cannot_read(path, exc) from exc
+    except CSV_ERRORS as exc:
+        raise csv_error(path, exc) from exc
     # A list comprehension strips a million values ~15x faster than ``Series.str.strip``.
     return pd.DataFrame(
         {str(c).strip().lower(): np.array([v.strip() for v in frame[c].to_numpy(dtype=object)],
