@@ -36,6 +36,13 @@ __all__ = ["NO_SERVICE", "CustomerFinder", "Suspicions", "known_outage"]
 NO_SERVICE = "no_service"  # the only contact reason that can raise a suspicion
 
 
+class OpenSuspicion(Protocol):
+    """What the correlator reads of an open suspicion."""
+
+    @property
+    def element_id(self) -> str: ...
+
+
 class Suspicions(Protocol):
     """The suspicion detector as the correlator uses it (``network/suspicion.py``).
 
@@ -60,6 +67,10 @@ class Suspicions(Protocol):
 
     def join(self, element_id: str, at: float) -> SuspicionEvent | None:
         """An alarm took ``element_id`` down: its open suspicion (if any) is confirmed."""
+        ...
+
+    def open(self) -> Sequence[OpenSuspicion]:
+        """The open suspicions (an alarm above one confirms it: ``join``)."""
         ...
 
     def rebuild(self) -> None:

@@ -385,10 +385,9 @@ class NetworkCorrelator:
 
     def _suspected_below(self, element: str) -> list[str]:
         """Elements below ``element`` with an open suspicion (few: the detector caps them)."""
-        opened = getattr(self.suspicion, "open", None)
-        if opened is None:
+        if self.suspicion is None:
             return []
-        below = [s.element_id for s in opened() if s.element_id != element]
+        below = [s.element_id for s in self.suspicion.open() if s.element_id != element]
         return sorted(e for e in below if element in self._ancestors(e))
 
     # -- alarms ------------------------------------------------------------------------
