@@ -47,6 +47,7 @@ from forewarn.streams.customers.episode_changelog import JournaledEpisodes, supp
 from forewarn.streams.customers.episodes import EpisodeTracker
 from forewarn.streams.customers.gc_pause import gc_paused
 from forewarn.streams.customers.legal_clocks import GermanyTkg58, LegalPolicy, legal_policy
+from forewarn.streams.customers.network_view import NetworkView
 from forewarn.streams.customers.notices import NoticeRules
 from forewarn.streams.partitioning import partition_of
 
@@ -116,8 +117,12 @@ class CustomerStage:
         legal: LegalPolicy | None = None,
         eta_passed_update: bool = True,
         journal: bool | None = None,
+        network: NetworkView | None = None,
     ) -> None:
         self.table = state
+        # element-level ``network`` messages -> this partition's impacts (None: refused)
+        self.network = network
+        self.expanded: list[records.ImpactsMessage] = []  # what the last ``handle`` expanded
         if journal is None:
             journal = supports_journal(state)
         self.journal: JournaledEpisodes | None = (
@@ -181,6 +186,8 @@ class CustomerStage:
         """Drop trackers (on revocation); they rebuild from the table when next needed."""
         for p in list(self._trackers) if partitions is None else partitions:
             self._trackers.pop(p, None)
+        if self.network is not None:
+            self.network.forget(partitions)
         if self.journal is not None:
             self.journal.forget(partitions)
 
@@ -203,29 +210,59 @@ class CustomerStage:
         tracker = self.tracker(partition)
         out: list[dict[str, Any]] = []
         decided: list[Decision] = []
+        self.expanded = []
         try:
             with gc_paused():  # one burst can allocate ~1M objects (200,000 confirmations)
                 for message in records.decode_impacts(value):
-                    match message:
-                        case records.UnknownRecord():
-                            self._reject(message)
-                        case records.Drain():
-                            decided += tracker.drain()
-                            out += self._outbox(decided)
-                            out.append(message.to_wire())
-                            decided = []
-                        case records.EventTick(at=at):
-                            decided += tracker.advance(float(at))
-                            out += self._outbox(decided)
-                            out.append(message.to_wire())
-                            decided = []
-                        case _:
-                            decided += self.decide(tracker, message)
+                    if isinstance(message, records.NetworkMessage):
+                        for inner in self._expand(partition, message):
+                            if not isinstance(inner, records.UnknownRecord):
+                                self.expanded.append(inner)
+                            decided = self._take(tracker, inner, out, decided)
+                    else:
+                        decided = self._take(tracker, message, out, decided)
                 out += self._outbox(decided)
         finally:
             if self.journal is not None:
                 self.journal.flush(partition)  # this message's state changes, batched
         return out
+
+    def _expand(self, partition: int, message: records.NetworkMessage
+                ) -> list[records.ImpactsMessage | records.UnknownRecord]:
+        """An element-level message as the messages it means for ``partition``."""
+        if self.network is None:
+            return [records.UnknownRecord("impacts", "element-level network message, but this "
+                                          "stage has no index to expand it", message.to_wire())]
+        try:
+            return list(self.network.expand(partition, message))
+        except records.UnknownRecord as unknown:
+            return [unknown]
+
+    def _take(self, tracker: EpisodeTracker,
+              message: records.ImpactsMessage | records.UnknownRecord,
+              out: list[dict[str, Any]], decided: list[Decision]) -> list[Decision]:
+        """One message: decisions so far (flushed into ``out`` before a tick or drain)."""
+        match message:
+            case records.UnknownRecord():
+                self._reject(message)
+            case (records.ElementMessage() | records.WindowMessage() | records.AnnouncedMessage()
+                  | records.NetworkMessage()):
+                self._reject(records.UnknownRecord(
+                    "impacts", "element-level message outside a network message",
+                    message.to_wire()))
+            case records.Drain():
+                decided += tracker.drain()
+                out += self._outbox(decided)
+                out.append(message.to_wire())
+                return []
+            case records.EventTick(at=at):
+                decided += tracker.advance(float(at))
+                out += self._outbox(decided)
+                out.append(message.to_wire())
+                return []
+            case _:
+                decided += self.decide(tracker, message)
+        return decided
 
     def take_dead_letters(self) -> list[dict[str, Any]]:
         """The dead letters of unknown messages since the last call (the agent sends them

@@ -23,6 +23,7 @@ from forewarn.streams import records
 from forewarn.streams.input.normalise import dead_letter, raw_text
 from forewarn.streams.network.correlation import (
     ContactSeen,
+    ElementChange,
     Impact,
     IncidentMerge,
     IncidentNews,
@@ -30,6 +31,8 @@ from forewarn.streams.network.correlation import (
     NetworkEvent,
     PlannedNotice,
     SuspicionEvent,
+    WindowAnnounced,
+    WindowChange,
     WindowEnd,
 )
 from forewarn.streams.partitioning import partitions_of
@@ -108,6 +111,9 @@ class NetworkStage:
             return []
         self._last_tick = now
         touched = {p for p, _ in out}
+        for _, value in out:
+            if value.get("kind") == "network":  # told at the partition, if nothing else was
+                value["tick"] = now
         return [(p, records.EventTick(now).to_wire()) for p in range(self.partitions)
                 if p not in touched]
 
@@ -138,6 +144,13 @@ class NetworkStage:
         return by_partition
 
     def _messages(self, events: list[NetworkEvent]) -> Out:
+        if self.correlator.element_level:
+            return self._element_messages(events)
+        return self._legacy_messages(events)
+
+    def _legacy_messages(self, events: list[NetworkEvent]) -> Out:
+        """Per-customer messages, each partition's share (the path before element level;
+        at element level only for an index swap's changes), and sensed events kept."""
         out: Out = []
         for event in events:
             if isinstance(event, Impact):
@@ -165,3 +178,44 @@ class NetworkStage:
         if len(self.sensed) > MAX_SENSED:
             del self.sensed[:-MAX_SENSED]
         return out
+
+    def _element_messages(self, events: list[NetworkEvent]) -> Out:
+        """Element level (docs/architecture.md): one ``network`` message per partition with
+        what the record changed on elements, windows and incidents, the same for every
+        partition; each works out its own customers' impact. Only an index swap's changes
+        (``Impact`` / ``PlannedNotice`` from ``swap_index``) are still per customer."""
+        per: dict[int, list[dict[str, Any]]] = {p: [] for p in range(self.partitions)}
+        for event in events:
+            item = self._element_item(event)
+            if item is not None:
+                for items in per.values():
+                    items.append(item)
+            else:  # per customer (an index swap), or sensed (kept for ``take_sensed``)
+                for p, value in self._legacy_messages([event]):
+                    per[p].append(value)
+        if not any(per.values()):
+            return []
+        return [(p, records.NetworkMessage(items).to_wire()) for p, items in per.items()]
+
+    def _element_item(self, event: NetworkEvent) -> dict[str, Any] | None:
+        """The wire form of an element-level event (None: not one)."""
+        match event:
+            case ElementChange():
+                return records.ElementMessage(event.at, event.element_id, event.down,
+                                              event.incident_id, event.cause_element,
+                                              event.cause_type).to_wire()
+            case WindowChange():
+                return records.WindowMessage(event.at, event.event, event.maintenance_id,
+                                             list(event.elements), event.incident_id,
+                                             event.cause_element, event.cause_type).to_wire()
+            case WindowAnnounced(window=w):
+                return records.AnnouncedMessage(event.at, w.maintenance_id, w.start, w.end,
+                                                w.text, list(w.elements),
+                                                event.announced).to_wire()
+            case IncidentNews():
+                return records.UpdateMessage(event.at, event.incident_id, event.eta,
+                                             event.message).to_wire()
+            case IncidentMerge():
+                return records.MergeMessage(event.at, event.from_incident, event.into_incident,
+                                            event.cause_element, event.cause_type).to_wire()
+        return None
