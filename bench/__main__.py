@@ -18,6 +18,7 @@ BENCHMARKS = {
     "messages": "bench.messages",  # cost of typed internal messages on the fan-out path
     "sensors": "bench.sensors",  # suspected incidents: detection delay vs false suspicions
     "slices": "bench.slices",  # sliced index: streaming build of 10M customers, per-slice load
+    "element-bytes": "bench.element_bytes",  # network -> customer stages bytes per incident
 }
 
 

@@ -86,18 +86,19 @@ class NetworkView:
         mine: np.ndarray = positions[self._table[positions] == partition]
         return mine
 
-    def expand(self, partition: int,
-               message: records.NetworkMessage) -> list[records.ImpactsMessage]:
+    def expand(self, partition: int, message: records.NetworkMessage
+               ) -> list[records.ImpactsMessage | records.UnknownRecord]:
         """The messages ``message`` means for ``partition``, in order (a tick when nothing
-        concerned it and the network passed event time on)."""
+        concerned it and the network passed event time on). A part no decoder knows stays
+        in its place as its ``UnknownRecord`` (a dead letter); the other parts go on."""
         replica = self.replica(partition)
         changed = False
-        out: list[records.ImpactsMessage] = []
+        out: list[records.ImpactsMessage | records.UnknownRecord] = []
         for item in message.messages:
             decoded = records.decode_impacts(item)[0]
             match decoded:
                 case records.UnknownRecord():
-                    raise decoded
+                    out.append(decoded)
                 case records.ElementMessage():
                     changed = True
                     out += self._element(partition, replica, decoded, message.ingested_at)
@@ -112,12 +113,15 @@ class NetworkView:
                             decoded.at, decoded.maintenance_id, decoded.start, decoded.end,
                             decoded.text, customers, decoded.elements, decoded.announced))
                 case records.NetworkMessage() | records.Drain():
-                    raise records.UnknownRecord("impacts", "nested network message", item)
+                    out.append(records.UnknownRecord(
+                        "impacts", f"{item.get('kind') or 'drain'} inside a network message",
+                        item))
                 case _:
                     out.append(decoded)
         if changed:
             self.state[replica_key(partition)] = replica.entry()
-        if not out and message.tick is not None:
+        if message.tick is not None and all(isinstance(m, records.UnknownRecord)
+                                            for m in out):
             out.append(records.EventTick(message.tick))
         return out
 

@@ -157,6 +157,7 @@ class CustomerStage:
         customer: Callable[[str], Customer] | None = None,
         timezone_of: Callable[[str], str] | None = None,
         on_decision: Callable[[Decision], None] | None = None,
+        network: NetworkView | None = None,
     ) -> CustomerStage:
         """The stage as ``[correlation]``, ``[notify]`` and ``[legal]`` configure it."""
         legal = settings.legal
@@ -171,6 +172,7 @@ class CustomerStage:
             legal=legal_policy(legal.country, services=legal.services, holidays=legal.holidays,
                                notice_hour=legal.notice_hour),
             eta_passed_update=settings.notify.eta_passed_update,
+            network=network,
         )
 
     def _timezone(self, customer_id: str) -> str:
@@ -233,10 +235,7 @@ class CustomerStage:
         if self.network is None:
             return [records.UnknownRecord("impacts", "element-level network message, but this "
                                           "stage has no index to expand it", message.to_wire())]
-        try:
-            return list(self.network.expand(partition, message))
-        except records.UnknownRecord as unknown:
-            return [unknown]
+        return self.network.expand(partition, message)
 
     def _take(self, tracker: EpisodeTracker,
               message: records.ImpactsMessage | records.UnknownRecord,

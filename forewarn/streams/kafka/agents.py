@@ -45,8 +45,11 @@ class CustomerAgent:
     the stage cannot decode -> ``notifications.dead-letter`` with their reason."""
 
     def __init__(self, stage: CustomerStage, outbox: Any, dead_letters: Any,
-                 hooks: PipelineHooks) -> None:
+                 hooks: PipelineHooks, board: IncidentBoard | None = None) -> None:
         self.stage = stage
+        # Element-level messages are expanded here: this worker's board learns its
+        # partitions' affected customers and planned windows from what they meant.
+        self.board = board
         self.outbox = outbox
         self.dead_letters = dead_letters
         self.hooks = hooks
@@ -57,14 +60,24 @@ class CustomerAgent:
     async def __call__(self, stream: Any) -> None:
         async for event in stream.events():
             partition = event.message.partition
-            for record in self.stage.handle(partition, event.value):
+            decided = self.stage.handle(partition, event.value)
+            expanded = self.stage.expanded
+            if self.board is not None:
+                for message in expanded:
+                    if isinstance(message, records.ImpactMessage | records.PlannedMessage):
+                        self.board.record(message)
+            for record in decided:
                 await self.outbox.send(value=record, partition=partition)
             for letter in self.stage.take_dead_letters():
                 await self.dead_letters.send(value=letter, partition=partition)
             if not self._reports_impacts:
                 continue
+            for message in expanded:
+                if isinstance(message, records.ImpactMessage) and message.ingested_at is not None:
+                    self.hooks.on_impact(message.ingested_at, message.changes())
             for value in records.messages_of(event.value):
-                if isinstance(value, dict) and "ingested_at" in value:
+                if isinstance(value, dict) and value.get("kind") == "impact" \
+                        and "ingested_at" in value:
                     self.hooks.on_impact(value["ingested_at"], _changes_in(value))
 
 

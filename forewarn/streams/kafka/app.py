@@ -22,6 +22,7 @@ from typing import Any
 from forewarn.config import Settings
 from forewarn.domain import Notification
 from forewarn.notifiers import DeliveryMetrics
+from forewarn.streams.customers.network_view import NetworkView
 from forewarn.streams.customers.stage import CustomerStage
 from forewarn.streams.delivery.policy import Deferrals, DeliveryPolicy, PolicySettings
 from forewarn.streams.delivery.stage import DeliveryStage
@@ -173,7 +174,7 @@ def build_pipeline(index: Any, options: PipelineOptions) -> Pipeline:
         ContactForwardAgent(ContactForwarder(), topics.alarms_raw, topics.alarms_dead_letter))
     app.agent(topics.impacts, name="customers")(
         CustomerAgent(stages.customers, topics.outbox, topics.notifications_dead_letter,
-                      options.hooks))
+                      options.hooks, stages.board))
     app.agent(topics.outbox, name="delivery")(
         DeliveryAgent(stages.delivery, ledger, stages.board, tables.history, topics,
                       options.hooks))
@@ -269,6 +270,7 @@ def _stages(index: Any, options: PipelineOptions, journal: StateJournal,
         suspicion=SuspicionDetector(settings.sensors, served_counts(index), index.element_type,
                                     journal.table("suspicions")),
         country=settings.legal.country,
+        element_level=True,  # element changes to every partition (docs/architecture.md)
     )
     # customer lookups follow index versions (hot reload); an index loaded from a version
     # says which, so the reloader does not load that version again
@@ -276,7 +278,9 @@ def _stages(index: Any, options: PipelineOptions, journal: StateJournal,
     reloader = IndexReloader(Path(settings.index.dir), live) if settings.index.dir else None
     customers = CustomerStage.from_settings(tables.episodes, partitions, settings,
                                             customer=live.customer, timezone_of=live.timezone_of,
-                                            on_decision=options.hooks.on_decision)
+                                            on_decision=options.hooks.on_decision,
+                                            network=NetworkView(live, partitions,
+                                                                tables.network_replicas))
     delivery = DeliveryStage(
         live.customer,
         MessageRenderer(settings.notify.status_url, settings.notify.default_language),

@@ -78,7 +78,7 @@ class NetworkStep:
                 continue
             for partition, record in produced:
                 self.board.record(record)
-                if record.get("kind") == "impact":
+                if record.get("kind") in ("impact", "network"):
                     record["ingested_at"] = timestamp  # seconds (hooks.on_impact's latency)
                 out.append(Outgoing(names.impacts, partition, encode_json(record)))
             self._sensed()

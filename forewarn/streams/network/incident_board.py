@@ -215,6 +215,10 @@ class IncidentBoard:
         """
         message = records.decode_impacts(value)[0] if isinstance(value, dict) else value
         match message:
+            case records.NetworkMessage():  # element level: news and merges; the customer
+                for inner in message.messages:  # partitions record who is affected
+                    if inner.get("kind") in ("update", "merge"):
+                        self.record(inner)
             case records.ImpactMessage():
                 self._record_impact(message)
             case records.UpdateMessage():
