@@ -30,6 +30,10 @@ from forewarn.streams.partitioning import partitions_of
 
 __all__ = ["NetworkView", "replica_key"]
 
+#: Dependents lookups remembered per index version: a worker with several partitions expands
+#: the same change once per partition, one after another.
+DEPENDENTS_CACHE = 64
+
 
 def replica_key(partition: int) -> str:
     return f"network:{partition}"
@@ -64,6 +68,7 @@ class NetworkView:
         self._replicas: dict[int, _Replica] = {}
         self._table_ids: Any = None
         self._table = np.zeros(0, dtype=np.int64)
+        self._dependents: dict[tuple[str, ...], np.ndarray] = {}
 
     def forget(self, partitions: set[int] | None = None) -> None:
         """Drop in-memory replicas (on revocation); they are read back from ``state``."""
@@ -82,7 +87,14 @@ class NetworkView:
         if ids is not self._table_ids:  # once per index version
             self._table = partitions_of(self.index.customer_ids, self.partitions)
             self._table_ids = ids
-        positions: np.ndarray = self.index.dependents(elements)
+            self._dependents = {}
+        key = tuple(elements)
+        positions = self._dependents.get(key)
+        if positions is None:
+            positions = self.index.dependents(elements)
+            if len(self._dependents) >= DEPENDENTS_CACHE:
+                del self._dependents[next(iter(self._dependents))]
+            self._dependents[key] = positions
         mine: np.ndarray = positions[self._table[positions] == partition]
         return mine
 
