@@ -25,14 +25,22 @@ from typing import Any
 import numpy as np
 
 from forewarn.streams import records
-from forewarn.streams.network.transitions import planned_hit, transitions, window_customers
+from forewarn.streams.network.events import Impact
+from forewarn.streams.network.transitions import (
+    Sets,
+    planned_hit,
+    transitions,
+    window_customers,
+)
 from forewarn.streams.partitioning import partitions_of
 
 __all__ = ["NetworkView", "replica_key"]
 
-#: Dependents lookups remembered per index version: a worker with several partitions expands
-#: the same change once per partition, one after another.
+#: Dependents lookups and impacts remembered per index version: a worker with several
+#: partitions expands the same change once per partition, one after another, from replicas
+#: in the same state, so it computes the impact once and takes each partition's rows.
 DEPENDENTS_CACHE = 64
+IMPACT_CACHE = 8
 
 
 def replica_key(partition: int) -> str:
@@ -69,6 +77,7 @@ class NetworkView:
         self._table_ids: Any = None
         self._table = np.zeros(0, dtype=np.int64)
         self._dependents: dict[tuple[str, ...], np.ndarray] = {}
+        self._impact_cache: dict[tuple[Any, ...], Impact | None] = {}
 
     def forget(self, partitions: set[int] | None = None) -> None:
         """Drop in-memory replicas (on revocation); they are read back from ``state``."""
@@ -88,6 +97,13 @@ class NetworkView:
             self._table = partitions_of(self.index.customer_ids, self.partitions)
             self._table_ids = ids
             self._dependents = {}
+            self._impact_cache = {}
+        positions = self._everyone(elements)
+        mine: np.ndarray = positions[self._table[positions] == partition]
+        return mine
+
+    def _everyone(self, elements: list[str]) -> np.ndarray:
+        """Positions of every customer of the index that depends on ``elements``."""
         key = tuple(elements)
         positions = self._dependents.get(key)
         if positions is None:
@@ -95,8 +111,29 @@ class NetworkView:
             if len(self._dependents) >= DEPENDENTS_CACHE:
                 del self._dependents[next(iter(self._dependents))]
             self._dependents[key] = positions
-        mine: np.ndarray = positions[self._table[positions] == partition]
-        return mine
+        return positions
+
+    def _transitions(self, partition: int, elements: list[str], before: Sets, after: Sets,
+                     cause: tuple[float, str, str, str, str | None]) -> Impact | None:
+        """``transitions`` for this partition's customers: the rows of the impact on every
+        customer of the index, computed once per change and replica state."""
+        self._own(partition, [])  # the partition table of the current index version
+        key = (tuple(elements), frozenset(before[0]), frozenset(before[1]),
+               frozenset(after[0]), frozenset(after[1]), cause)
+        if key in self._impact_cache:
+            impact = self._impact_cache[key]
+        else:
+            impact = transitions(self.index, self._everyone(elements), before, after, *cause)
+            if len(self._impact_cache) >= IMPACT_CACHE:
+                del self._impact_cache[next(iter(self._impact_cache))]
+            self._impact_cache[key] = impact
+        if impact is None:
+            return None
+        rows = self._table[impact.positions] == partition
+        if not rows.any():
+            return None
+        return Impact(impact.customer_ids, impact.positions[rows], impact.services[rows],
+                      impact.states[rows], impact.causes, impact.cause_of[rows])
 
     def expand(self, partition: int, message: records.NetworkMessage
                ) -> list[records.ImpactsMessage | records.UnknownRecord]:
@@ -147,10 +184,10 @@ class NetworkView:
         if replica.down == before:
             return []
         maintenance = replica.maintenance()
-        positions = self._own(partition, [message.element_id])
-        impact = transitions(self.index, positions, (before, maintenance),
-                             (replica.down, maintenance), message.at, message.incident_id,
-                             message.cause_element, message.cause_type)
+        impact = self._transitions(partition, [message.element_id], (before, maintenance),
+                                   (replica.down, maintenance),
+                                   (message.at, message.incident_id, message.cause_element,
+                                    message.cause_type, None))
         return self._impacts(partition, impact, ingested_at)
 
     def _window(self, partition: int, replica: _Replica, message: records.WindowMessage,
