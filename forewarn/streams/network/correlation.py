@@ -47,6 +47,13 @@ Customers as sensors (CONTRACT §8, issue 15):
   an ancestor confirms the suspicions below it, whose customers go out under the ancestor's
   incident.
 
+Element level (issue 13, ``element_level=True``, how the pipeline runs it): instead of the
+customers' changes, the correlator reports what changed on elements (``ElementChange``,
+``WindowChange``, ``WindowAnnounced``), and each customer partition computes its own
+customers' changes with the same functions (``customers/network_view.py``,
+``network/transitions.py``). The per-customer output remains for the equivalence test and
+for an index swap's differences.
+
 State lives in the mappings passed in (Faust tables in production): element alarms,
 windows, incidents per root, raised cuts. Everything else is derived and rebuilt from them.
 """
