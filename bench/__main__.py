@@ -19,6 +19,7 @@ BENCHMARKS = {
     "lifecycle": "bench.lifecycle",  # what incident events add to the network stage
     "sensors": "bench.sensors",  # suspected incidents: detection delay vs false suspicions
     "slices": "bench.slices",  # sliced index: streaming build of 10M customers, per-slice load
+    "element-bytes": "bench.element_bytes",  # network -> customer stages bytes per incident
 }
 
 

@@ -104,6 +104,7 @@ create "${TOPIC_PREFIX}network.state" 1 cleanup.policy=compact
 create "${APP_ID}-episodes-changelog" "$PARTITIONS" cleanup.policy=compact
 create "${APP_ID}-sent-changelog" "$PARTITIONS" cleanup.policy=compact
 create "${APP_ID}-history-changelog" "$PARTITIONS" cleanup.policy=compact
+create "${APP_ID}-network_replicas-changelog" "$PARTITIONS" cleanup.policy=compact
 create "${APP_ID}-delivery_policy-changelog" "$PARTITIONS" cleanup.policy=compact
 create "${APP_ID}-deferred-changelog" "$PARTITIONS" cleanup.policy=compact
 # Faust's leader election (the leader sends the wall-clock ticks).

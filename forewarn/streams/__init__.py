@@ -8,13 +8,15 @@
                     │  customers' contacts (HTTP ingest parses here too; bad input ─▶
                     │  alarms.dead-letter)
       network/      element states, windows, cable cuts, incidents, degraded service:
-                    │  which customers' services are out, ok or planned, in event time;
+                    │  which elements are down, which windows run, in event time;
                     │  suspected incidents from customers' reports; incident lifecycle
-                    │  events ─▶ incidents.events
+                    │  events ─▶ incidents.events (counted per customer on this worker)
                     ▼
-                  impacts (P partitions, by customer)
+                  impacts (P partitions; element-level changes, the same to every one)
                     │
-      customers/    one episode per (customer, service): confirm / resolve timers,
+      customers/    this partition's customers' impacts from its replica of the down set
+                    │  and windows (network_view); one episode per (customer, service):
+                    │  confirm / resolve timers,
                     │  planned, update and legal notices; decisions with named reasons
                     ▼
                   notifications.outbox (P partitions, same partition function)

@@ -49,6 +49,7 @@ from forewarn.streams import records
 from forewarn.streams.customers.episode_changelog import JournaledEpisodes, supports_journal
 from forewarn.streams.customers.episodes import EpisodeTracker
 from forewarn.streams.customers.legal_clocks import GermanyTkg58, LegalPolicy, legal_policy
+from forewarn.streams.customers.network_view import NetworkView
 from forewarn.streams.customers.notices import NoticeRules
 from forewarn.streams.partitioning import partition_of
 
@@ -122,8 +123,12 @@ class CustomerStage:
         journal: bool | None = None,
         clock_start: str = "outage",
         report_lead_s: float = 3600.0,
+        network: NetworkView | None = None,
     ) -> None:
         self.table = state
+        # element-level ``network`` messages -> this partition's impacts (None: refused)
+        self.network = network
+        self.expanded: list[records.ImpactsMessage] = []  # what the last ``handle`` expanded
         if journal is None:
             journal = supports_journal(state)
         self.journal: JournaledEpisodes | None = (
@@ -160,6 +165,7 @@ class CustomerStage:
         customer: Callable[[str], Customer] | None = None,
         timezone_of: Callable[[str], str] | None = None,
         on_decision: Callable[[Decision], None] | None = None,
+        network: NetworkView | None = None,
     ) -> CustomerStage:
         """The stage as ``[correlation]``, ``[notify]`` and ``[legal]`` configure it."""
         legal = settings.legal
@@ -176,6 +182,7 @@ class CustomerStage:
             eta_passed_update=settings.notify.eta_passed_update,
             clock_start=legal.clock_start,
             report_lead_s=legal.report_lead_s,
+            network=network,
         )
 
     def _timezone(self, customer_id: str) -> str:
@@ -191,6 +198,8 @@ class CustomerStage:
         """Drop trackers (on revocation); they rebuild from the table when next needed."""
         for p in list(self._trackers) if partitions is None else partitions:
             self._trackers.pop(p, None)
+        if self.network is not None:
+            self.network.forget(partitions)
         if self.journal is not None:
             self.journal.forget(partitions)
 
@@ -213,29 +222,56 @@ class CustomerStage:
         tracker = self.tracker(partition)
         out: list[dict[str, Any]] = []
         decided: list[Decision] = []
+        self.expanded = []
         try:
             with gc_paused():  # one burst can allocate ~1M objects (200,000 confirmations)
                 for message in records.decode_impacts(value):
-                    match message:
-                        case records.UnknownRecord():
-                            self._reject(message)
-                        case records.Drain():
-                            decided += tracker.drain()
-                            out += self._outbox(decided)
-                            out.append(message.to_wire())
-                            decided = []
-                        case records.EventTick(at=at):
-                            decided += tracker.advance(float(at))
-                            out += self._outbox(decided)
-                            out.append(message.to_wire())
-                            decided = []
-                        case _:
-                            decided += self.decide(tracker, message)
+                    if isinstance(message, records.NetworkMessage):
+                        for inner in self._expand(partition, message):
+                            if not isinstance(inner, records.UnknownRecord):
+                                self.expanded.append(inner)
+                            decided = self._take(tracker, inner, out, decided)
+                    else:
+                        decided = self._take(tracker, message, out, decided)
                 out += self._outbox(decided)
         finally:
             if self.journal is not None:
                 self.journal.flush(partition)  # this message's state changes, batched
         return out
+
+    def _expand(self, partition: int, message: records.NetworkMessage
+                ) -> list[records.ImpactsMessage | records.UnknownRecord]:
+        """An element-level message as the messages it means for ``partition``."""
+        if self.network is None:
+            return [records.UnknownRecord("impacts", "element-level network message, but this "
+                                          "stage has no index to expand it", message.to_wire())]
+        return self.network.expand(partition, message)
+
+    def _take(self, tracker: EpisodeTracker,
+              message: records.ImpactsMessage | records.UnknownRecord,
+              out: list[dict[str, Any]], decided: list[Decision]) -> list[Decision]:
+        """One message: decisions so far (flushed into ``out`` before a tick or drain)."""
+        match message:
+            case records.UnknownRecord():
+                self._reject(message)
+            case (records.ElementMessage() | records.WindowMessage() | records.AnnouncedMessage()
+                  | records.NetworkMessage()):
+                self._reject(records.UnknownRecord(
+                    "impacts", "element-level message outside a network message",
+                    message.to_wire()))
+            case records.Drain():
+                decided += tracker.drain()
+                out += self._outbox(decided)
+                out.append(message.to_wire())
+                return []
+            case records.EventTick(at=at):
+                decided += tracker.advance(float(at))
+                out += self._outbox(decided)
+                out.append(message.to_wire())
+                return []
+            case _:
+                decided += self.decide(tracker, message)
+        return decided
 
     def take_dead_letters(self) -> list[dict[str, Any]]:
         """The dead letters of unknown messages since the last call (the agent sends them

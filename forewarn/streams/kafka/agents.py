@@ -66,8 +66,13 @@ class CustomerAgent:
             for letter in self.stage.take_dead_letters():
                 await self.dead_letters.send(value=letter, partition=partition)
             if self._reports_impacts:
+                for message in self.stage.expanded:  # what element-level messages meant
+                    if isinstance(message, records.ImpactMessage) \
+                            and message.ingested_at is not None:
+                        self.hooks.on_impact(message.ingested_at, message.changes())
                 for value in records.messages_of(event.value):
-                    if isinstance(value, dict) and "ingested_at" in value:
+                    if isinstance(value, dict) and value.get("kind") == "impact" \
+                            and "ingested_at" in value:
                         self.hooks.on_impact(value["ingested_at"], _changes_in(value))
             self.progress.done("customers", partition, offset)
 

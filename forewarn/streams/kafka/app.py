@@ -22,6 +22,7 @@ from typing import Any
 from forewarn.config import Settings
 from forewarn.domain import Notification
 from forewarn.notifiers import DeliveryMetrics
+from forewarn.streams.customers.network_view import NetworkView
 from forewarn.streams.customers.stage import CustomerStage
 from forewarn.streams.delivery.policy import Deferrals, DeliveryPolicy, PolicySettings
 from forewarn.streams.delivery.stage import DeliveryStage
@@ -66,6 +67,7 @@ from forewarn.streams.network.index_reload import IndexReloader, LiveIndex, Relo
 from forewarn.streams.network.serving import served_counts
 from forewarn.streams.network.stage import NetworkStage
 from forewarn.streams.network.suspicion import SuspicionDetector
+from forewarn.streams.network.transitions import ImpactMemo
 from forewarn.streams.network.windows import MaintenanceSchedule
 from forewarn.templates import MessageRenderer
 
@@ -300,6 +302,7 @@ def _stages(index: Any, options: PipelineOptions, journal: StateJournal,
     partitions = settings.kafka.partitions
     elements = ElementStates(journal.table("elements"), correlation.down_severities,
                              correlation.max_open_alarms_per_element)
+    memo = ImpactMemo()
     correlator = NetworkCorrelator(
         index, elements, MaintenanceSchedule(journal.table("windows")),
         journal.table("incidents"),
@@ -312,6 +315,8 @@ def _stages(index: Any, options: PipelineOptions, journal: StateJournal,
         suspicion=SuspicionDetector(settings.sensors, served_counts(index), index.element_type,
                                     journal.table("suspicions")),
         country=settings.legal.country,
+        element_level=True,  # element changes to every partition (docs/architecture.md)
+        memo=memo,  # this worker's customer partitions reuse the impacts it computes
     )
     # customer lookups follow index versions (hot reload); an index loaded from a version
     # says which, so the reloader does not load that version again
@@ -319,7 +324,10 @@ def _stages(index: Any, options: PipelineOptions, journal: StateJournal,
     reloader = IndexReloader(Path(settings.index.dir), live) if settings.index.dir else None
     customers = CustomerStage.from_settings(tables.episodes, partitions, settings,
                                             customer=live.customer, timezone_of=live.timezone_of,
-                                            on_decision=options.hooks.on_decision)
+                                            on_decision=options.hooks.on_decision,
+                                            network=NetworkView(live, partitions,
+                                                                tables.network_replicas,
+                                                                memo))
     delivery = DeliveryStage(
         live.customer,
         MessageRenderer(settings.notify.status_url, settings.notify.default_language),

@@ -86,9 +86,10 @@ class NetworkStep:
                 out.append(Outgoing(names.alarms_dead_letter, None,
                                     encode_json(correlation_failure(raw, exc))))
                 continue
-            for partition, record in produced:
+            for _, record in self.network.take_local():  # per customer, also at element level
                 self.board.record(record)
-                if record.get("kind") == "impact":
+            for partition, record in produced:
+                if record.get("kind") in ("impact", "network"):
                     record["ingested_at"] = timestamp  # seconds (hooks.on_impact's latency)
                 out.append(Outgoing(names.impacts, partition, encode_json(record)))
             self._sensed()

@@ -45,6 +45,7 @@ class CustomerTables:
     delivery_policy: Any
     deferred: Any
     history: Any
+    network_replicas: Any  # per partition: its replica of the network's down/window sets
 
 
 def declare_topics(app: faust.App, names: TopicNames, partitions: int) -> PipelineTopics:
@@ -75,4 +76,5 @@ def declare_customer_tables(app: faust.App, kafka: KafkaSettings) -> CustomerTab
 
     return CustomerTables(episodes=table("episodes"), sent=table("sent"),
                           delivery_policy=table("delivery_policy"), deferred=table("deferred"),
-                          history=table("history"))
+                          history=table("history"),
+                          network_replicas=table("network_replicas"))

@@ -47,6 +47,15 @@ Customers as sensors (CONTRACT §8, issue 15):
   an ancestor confirms the suspicions below it, whose customers go out under the ancestor's
   incident.
 
+Element level (issue 13, ``element_level=True``, how the pipeline runs it): instead of the
+customers' changes, the correlator reports what changed on elements (``ElementChange``,
+``WindowChange``, ``WindowAnnounced``), and each customer partition computes its own
+customers' changes with the same functions (``customers/network_view.py``,
+``network/transitions.py``). Each element-level event still carries the per-customer events
+it stands for (``local``): the network's own worker counts incidents from them (lifecycle,
+board) and never sends them; its customer partitions reuse the computed impact
+(``ImpactMemo``). An index swap's differences are still sent per customer.
+
 State lives in the mappings passed in (Faust tables in production): element alarms,
 windows, incidents per root, raised cuts. Everything else is derived and rebuilt from them.
 """
@@ -81,12 +90,15 @@ from forewarn.streams.network.elements import ElementStates
 from forewarn.streams.network.event_time import EventTimeGuard
 from forewarn.streams.network.events import (
     ContactSeen,
+    ElementChange,
     Impact,
     IncidentMerge,
     IncidentNews,
     NetworkEvent,
     PlannedNotice,
     SuspicionEvent,
+    WindowAnnounced,
+    WindowChange,
     WindowEnd,
     incident_id_for,
 )
@@ -100,19 +112,20 @@ from forewarn.streams.network.index_swap import (
 )
 from forewarn.streams.network.operator_zone import operator_zone
 from forewarn.streams.network.refusals import TOO_MANY_OPEN_ALARMS, RecordRefused
-from forewarn.streams.network.service_states import (
-    PLANNED,
-    SERVICE_NAMES,
-    filing,
-    service_states,
-    service_states_each,
-)
+from forewarn.streams.network.service_states import service_states
 from forewarn.streams.network.serving import served_counts, serving_elements
+from forewarn.streams.network.transitions import (
+    ImpactMemo,
+    planned_hit,
+    transitions,
+    window_customers,
+)
 from forewarn.streams.network.windows import MaintenanceSchedule, WindowEvent
 
 __all__ = [
     "CONFIRMED_CAUSE",
     "ContactSeen",
+    "ElementChange",
     "Impact",
     "ImpactIndex",
     "IncidentMerge",
@@ -121,6 +134,8 @@ __all__ = [
     "NetworkEvent",
     "PlannedNotice",
     "SuspicionEvent",
+    "WindowAnnounced",
+    "WindowChange",
     "WindowEnd",
     "incident_id_for",
 ]
@@ -174,6 +189,8 @@ class NetworkCorrelator:
         suspicion: Suspicions | None = None,
         country: str = "",
         zone: str | None = None,
+        element_level: bool = False,
+        memo: ImpactMemo | None = None,
     ) -> None:
         self.index = index
         # Incident ids name local date and time in the zone the pages show (kept when an
@@ -197,6 +214,12 @@ class NetworkCorrelator:
             suspicion.zone = self.zone
         self.customers = CustomerFinder(index, country)
         self._contact_at: int | None = None  # the position ``_admit`` resolved
+        # Element-level output (docs/architecture.md): element and window changes instead of
+        # per-customer impacts; each customer partition computes its own customers' impact.
+        # The per-customer events still ride along (``local``) for this worker's lifecycle
+        # and board, computed once per worker through ``memo``.
+        self.element_level = element_level
+        self.memo = memo if memo is not None else ImpactMemo()
 
     def _ancestors(self, element: str) -> frozenset[str]:
         cached = self._ancestor_cache.get(element)
@@ -415,10 +438,17 @@ class NetworkCorrelator:
             incident_id = (self.incidents.get(root, {}).get("incident_id")
                            or incident_id_for(root, change.at, self.zone))
             self._root_came_back(change.element_id, after)
-        positions = self.index.dependents([change.element_id])
         maintenance = self.windows.active_elements()
-        events.extend(self._transitions(positions, (before, maintenance), (after, maintenance),
-                                        change.at, incident_id, root, None))
+        element = change.element_id
+        impact = self.memo.transitions(
+            self.index, (element,), lambda: self.index.dependents([element]),
+            (before, maintenance), (after, maintenance), change.at, incident_id, root, None)
+        local: list[NetworkEvent] = [] if impact is None else [impact]
+        if self.element_level:
+            events.append(ElementChange(change.at, element, change.is_down, incident_id, root,
+                                        self.index.element_type(root), tuple(local)))
+        else:
+            events.extend(local)
         return events
 
     def _note_flapping(self, element: str, at: float) -> None:
@@ -483,13 +513,21 @@ class NetworkCorrelator:
         if announced is not None and math.isfinite(announced):
             decide_at = max(decide_at, announced)
         positions = self.index.dependents(list(window.elements))
-        hit = self.index.outages(set(window.elements), positions)
-        ids = self.index.customer_ids
-        customers = {s: [ids[p] for p in positions[hit[s]].tolist()] for s in SERVICE_NAMES}
-        customers = {s: c for s, c in customers.items() if c}
-        return [PlannedNotice(decide_at, window, customers)] if customers else []
+        customers = planned_hit(self.index, window.elements, positions)
+        local: list[NetworkEvent] = [PlannedNotice(decide_at, window, customers)] \
+            if customers else []
+        if self.element_level:
+            return [WindowAnnounced(decide_at, window, self.clock, tuple(local))]
+        return local
 
     def _window_event(self, event: WindowEvent) -> list[NetworkEvent]:
+        local = self._window_customers(event)
+        if self.element_level:
+            return [self._window_change(event, self.elements.down_elements(), local)]
+        return local
+
+    def _window_customers(self, event: WindowEvent) -> list[NetworkEvent]:
+        """A window's start or end, per customer."""
         window = event.window
         down = self.elements.down_elements()
         active = self.windows.active_elements()
@@ -499,22 +537,35 @@ class NetworkCorrelator:
             return self._transitions(positions, (down, before), (down, active), event.at,
                                      window.maintenance_id, window.elements[0], None,
                                      maintenance_id=window.maintenance_id)
-        before_state = self._states(positions, down, active | set(window.elements))
+        incident_id, cause_element = self._window_end_cause(event, down)
+        events = self._transitions(positions, (down, active | set(window.elements)),
+                                   (down, active), event.at, incident_id, cause_element, None,
+                                   maintenance_id=window.maintenance_id)
+        customers = window_customers(self.index, positions, down, active | set(window.elements))
+        if customers:
+            events.append(WindowEnd(event.at, window.maintenance_id, customers))
+        return events
+
+    def _window_end_cause(self, event: WindowEvent, down: set[str]) -> tuple[str, str]:
+        """What a window's end is filed under: the incident of an outage still holding its
+        elements down, else the window itself."""
+        window = event.window
         root = next((self.index.root_cause(e, down) for e in window.elements
                      if e in down or set(self.index.ancestors(e)) & down), None)
         incident_id = (self.incidents.get(root, {}).get("incident_id") if root else None) \
             or incident_id_for(window.maintenance_id, event.at, self.zone)
-        events = self._transitions(positions, (down, active | set(window.elements)),
-                                   (down, active), event.at, incident_id,
-                                   root or window.elements[0], None,
-                                   maintenance_id=window.maintenance_id)
-        ids = self.index.customer_ids
-        in_window = {s: [ids[p] for p in positions[before_state[s] == PLANNED].tolist()]
-                     for s in SERVICE_NAMES}
-        customers = {s: c for s, c in in_window.items() if c}
-        if customers:
-            events.append(WindowEnd(event.at, window.maintenance_id, customers))
-        return events
+        return incident_id, root or window.elements[0]
+
+    def _window_change(self, event: WindowEvent, down: set[str],
+                       local: list[NetworkEvent]) -> WindowChange:
+        window = event.window
+        if event.kind == "start":
+            incident_id, cause_element = window.maintenance_id, window.elements[0]
+        else:
+            incident_id, cause_element = self._window_end_cause(event, down)
+        return WindowChange(event.at, event.kind, window.maintenance_id, tuple(window.elements),
+                            incident_id, cause_element, self.index.element_type(cause_element),
+                            tuple(local))
 
     def _other_windows(self, maintenance_id: str) -> set[str]:
         return {e for mid, elements in self.windows.active_windows().items()
@@ -555,20 +606,9 @@ class NetworkCorrelator:
     ) -> list[NetworkEvent]:
         """The impact of going from ``before`` to ``after`` (down, maintenance) for
         ``positions``, services in ``SERVICE_NAMES`` order, customers in index order."""
-        if len(positions) == 0:
-            return []
-        was, now = service_states_each(self.index, positions, [before, after])
-        changed = [np.flatnonzero(was[service] != now[service]) for service in SERVICE_NAMES]
-        rows = np.concatenate(changed)
-        if rows.size == 0:
-            return []
-        states = np.concatenate([now[service][c] for service, c in zip(SERVICE_NAMES, changed,
-                                                                        strict=True)])
-        services = np.repeat(np.arange(len(SERVICE_NAMES)), [c.size for c in changed])
-        cause = cause_type or self.index.element_type(cause_element)
-        causes, cause_of = filing(states, at, incident_id, cause_element, cause, maintenance_id)
-        return [Impact(self.index.customer_id_array, positions[rows], services, states, causes,
-                       cause_of)]
+        impact = transitions(self.index, positions, before, after, at, incident_id,
+                             cause_element, cause_type, maintenance_id)
+        return [] if impact is None else [impact]
 
 
 def _window_of(entry: dict[str, Any]) -> MaintenanceWindow:

@@ -24,12 +24,15 @@ from forewarn.streams.network.service_states import OK, PLANNED, SERVICE_NAMES, 
 
 __all__ = [
     "ContactSeen",
+    "ElementChange",
     "Impact",
     "IncidentMerge",
     "IncidentNews",
     "NetworkEvent",
     "PlannedNotice",
     "SuspicionEvent",
+    "WindowAnnounced",
+    "WindowChange",
     "WindowEnd",
     "incident_id_for",
 ]
@@ -167,5 +170,50 @@ class ContactSeen:
     known_outage: bool
 
 
+@dataclass(frozen=True)
+class ElementChange:
+    """Element-level (docs/architecture.md): ``element_id`` went down (or came back) by its
+    own alarms at ``at``; what changes is filed under ``incident_id`` with ``cause_element``
+    (the root) of ``cause_type``. Each customer partition works out its customers' impact."""
+
+    at: float
+    element_id: str
+    down: bool
+    incident_id: str
+    cause_element: str
+    cause_type: str
+    local: tuple[NetworkEvent, ...] = ()  # what it means per customer (see ``WindowAnnounced``)
+
+
+@dataclass(frozen=True)
+class WindowChange:
+    """Element-level: the maintenance window ``maintenance_id`` on ``elements`` started or
+    ended (``event``) at ``at``; changes are filed under ``incident_id`` / ``cause_element``
+    (on an end: the incident of an outage still holding its elements down, if any)."""
+
+    at: float
+    event: str  # "start" | "end"
+    maintenance_id: str
+    elements: tuple[str, ...]
+    incident_id: str
+    cause_element: str
+    cause_type: str
+    local: tuple[NetworkEvent, ...] = ()  # what it means per customer (see ``WindowAnnounced``)
+
+
+@dataclass(frozen=True)
+class WindowAnnounced:
+    """Element-level: a window was announced; each partition tells its customers it takes
+    out at ``at`` (the notice instant). ``announced``: the network's clock then.
+
+    ``local`` (on every element-level event): the per-customer events it stands for, for the
+    network's own worker only (incident lifecycle and board counts); never sent."""
+
+    at: float
+    window: MaintenanceWindow
+    announced: float
+    local: tuple[NetworkEvent, ...] = ()
+
+
 NetworkEvent = (Impact | PlannedNotice | WindowEnd | IncidentNews | IncidentMerge | SuspicionEvent
-                | ContactSeen)
+                | ContactSeen | ElementChange | WindowChange | WindowAnnounced)

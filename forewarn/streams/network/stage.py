@@ -25,6 +25,7 @@ from forewarn.streams import records
 from forewarn.streams.input.normalise import dead_letter, raw_text
 from forewarn.streams.network.correlation import (
     ContactSeen,
+    ElementChange,
     Impact,
     IncidentMerge,
     IncidentNews,
@@ -32,6 +33,8 @@ from forewarn.streams.network.correlation import (
     NetworkEvent,
     PlannedNotice,
     SuspicionEvent,
+    WindowAnnounced,
+    WindowChange,
     WindowEnd,
 )
 from forewarn.streams.network.incident_lifecycle import IncidentEvent, IncidentLifecycle
@@ -77,6 +80,7 @@ class NetworkStage:
         self.lifecycle = IncidentLifecycle(served=self._served_ids)
         self.incident_events: list[IncidentEvent] = []  # taken by the caller after each record
         self.sensed: list[Sensed] = []  # contacts and suspicions since the last take
+        self.local: Out = []  # the last record's per-customer messages (``take_local``)
 
     def rebuild_lifecycle(self) -> None:
         """After a takeover: the lifecycle starts from the open incidents in the journal and
@@ -154,7 +158,11 @@ class NetworkStage:
             return []
         self._last_tick = now
         # (a contact carries its own event time, which may lag the network's: not a tick)
-        touched = {p for p, m in out if m.get("kind") != "contact"}
+        touched = {p for p, m in out if m.get("kind") not in ("contact", "network")}
+        for p, value in out:
+            if value.get("kind") == "network":  # told at the partition, if nothing else was
+                value["tick"] = now
+                touched.add(p)
         return [(p, records.EventTick(now).to_wire()) for p in range(self.partitions)
                 if p not in touched]
 
@@ -191,7 +199,27 @@ class NetworkStage:
                                                  seen.channel, seen.reason).to_wire()
 
     def _messages(self, events: list[NetworkEvent]) -> Out:
-        self.incident_events += self.lifecycle.feed(events)
+        self.sensed += [e for e in events if isinstance(e, SuspicionEvent | ContactSeen)]
+        if len(self.sensed) > MAX_SENSED:
+            del self.sensed[:-MAX_SENSED]
+        if not self.correlator.element_level:
+            self.incident_events += self.lifecycle.feed(events)
+            self.local = self._legacy_messages(events)
+            return self.local
+        local = _local_events(events)
+        self.incident_events += self.lifecycle.feed(local)
+        self.local = self._legacy_messages(local)
+        return self._element_messages(events)
+
+    def take_local(self) -> Out:
+        """Per-customer messages of the last record, as they would be sent per customer:
+        what this worker's incident board records (at element level they are not sent)."""
+        taken, self.local = self.local, []
+        return taken
+
+    def _legacy_messages(self, events: list[NetworkEvent]) -> Out:
+        """Per-customer messages, each partition's share (the path before element level;
+        at element level only for an index swap's changes, and the board's ``local``)."""
         out: Out = []
         for event in events:
             if isinstance(event, Impact):
@@ -216,9 +244,57 @@ class NetworkStage:
                 out.extend((p, merge.to_wire()) for p in range(self.partitions))
             elif isinstance(event, ContactSeen):
                 out.append(self._contact(event))
-                self.sensed.append(event)
-            elif isinstance(event, SuspicionEvent):
-                self.sensed.append(event)
-        if len(self.sensed) > MAX_SENSED:
-            del self.sensed[:-MAX_SENSED]
         return out
+
+    def _element_messages(self, events: list[NetworkEvent]) -> Out:
+        """Element level (docs/architecture.md): one ``network`` message per partition with
+        what the record changed on elements, windows and incidents, the same for every
+        partition; each works out its own customers' impact. Only an index swap's changes
+        (``Impact`` / ``PlannedNotice`` from ``swap_index``) are still per customer."""
+        per: dict[int, list[dict[str, Any]]] = {p: [] for p in range(self.partitions)}
+        for event in events:
+            item = self._element_item(event)
+            if item is not None:
+                for items in per.values():
+                    items.append(item)
+            else:  # per customer (an index swap), or sensed (kept for ``take_sensed``)
+                for p, value in self._legacy_messages([event]):
+                    per[p].append(value)
+        if not any(per.values()):
+            return []
+        return [(p, records.NetworkMessage(items).to_wire()) for p, items in per.items()]
+
+    def _element_item(self, event: NetworkEvent) -> dict[str, Any] | None:
+        """The wire form of an element-level event (None: not one)."""
+        match event:
+            case ElementChange():
+                return records.ElementMessage(event.at, event.element_id, event.down,
+                                              event.incident_id, event.cause_element,
+                                              event.cause_type).to_wire()
+            case WindowChange():
+                return records.WindowMessage(event.at, event.event, event.maintenance_id,
+                                             list(event.elements), event.incident_id,
+                                             event.cause_element, event.cause_type).to_wire()
+            case WindowAnnounced(window=w):
+                return records.AnnouncedMessage(event.at, w.maintenance_id, w.start, w.end,
+                                                w.text, list(w.elements),
+                                                event.announced).to_wire()
+            case IncidentNews():
+                return records.UpdateMessage(event.at, event.incident_id, event.eta,
+                                             event.message).to_wire()
+            case IncidentMerge():
+                return records.MergeMessage(event.at, event.from_incident, event.into_incident,
+                                            event.cause_element, event.cause_type).to_wire()
+        return None
+
+
+def _local_events(events: list[NetworkEvent]) -> list[NetworkEvent]:
+    """``events`` with each element-level event replaced by the per-customer events it
+    stands for (``local``), in order: what the per-customer path would have reported."""
+    local: list[NetworkEvent] = []
+    for event in events:
+        if isinstance(event, ElementChange | WindowChange | WindowAnnounced):
+            local.extend(event.local)
+        else:
+            local.append(event)
+    return local

@@ -14,7 +14,7 @@ from forewarn.streams.network.events import Impact
 from forewarn.streams.network.service_states import OK, OUT, PLANNED, SERVICE_NAMES
 from forewarn.streams.records.messages import ImpactMessage
 
-__all__ = ["IMPACT_CHUNK", "impact_records"]
+__all__ = ["IMPACT_CHUNK", "impact_messages", "impact_records"]
 
 IMPACT_CHUNK = 10_000  # customer ids per impacts message: well under Kafka's 1 MB default
 
@@ -22,6 +22,11 @@ _STATE_KEYS = {OUT: "out", OK: "back", PLANNED: "planned"}  # in message order
 
 
 def impact_records(impact: Impact, partitions: np.ndarray) -> list[tuple[int, dict[str, Any]]]:
+    """``impact_messages`` as they travel (``to_wire``)."""
+    return [(p, message.to_wire()) for p, message in impact_messages(impact, partitions)]
+
+
+def impact_messages(impact: Impact, partitions: np.ndarray) -> list[tuple[int, ImpactMessage]]:
     """``(partition, impact message)`` pairs for ``impact``, whose rows live on ``partitions``.
 
     Per partition (ascending), as few messages as fit: one per cause, and a cause's rows in
@@ -52,7 +57,7 @@ def impact_records(impact: Impact, partitions: np.ndarray) -> list[tuple[int, di
         found.setdefault(m, {}).setdefault(state, []).append(
             (first, SERVICE_NAMES[service], ids[start:end].tolist()))
         first_row[m // per_group] = min(first, first_row.get(m // per_group, first))
-    records: list[tuple[int, dict[str, Any]]] = []
+    records: list[tuple[int, ImpactMessage]] = []
     for m in sorted(found, key=lambda m: (m // per_group // n_causes, first_row[m // per_group],
                                           m % per_group)):
         partition, cause = divmod(m // per_group, n_causes)
@@ -62,7 +67,7 @@ def impact_records(impact: Impact, partitions: np.ndarray) -> list[tuple[int, di
         message = ImpactMessage(at, incident_id, cause_element, cause_type,
                                 by_state.get("out", {}), by_state.get("back", {}),
                                 by_state.get("planned"), maintenance_id)
-        records.append((partition, message.to_wire()))
+        records.append((partition, message))
     return records
 
 

@@ -31,15 +31,18 @@ from forewarn.domain import InputRecord
 from forewarn.streams.records.codec import input_from_record, input_to_record
 
 __all__ = [
+    "AnnouncedMessage",
     "Batch",
     "ContactMessage",
     "Decisions",
     "Drain",
+    "ElementMessage",
     "EventTick",
     "ImpactMessage",
     "ImpactsMessage",
     "IndexReload",
     "MergeMessage",
+    "NetworkMessage",
     "Normalised",
     "OutboxMessage",
     "PlannedMessage",
@@ -48,6 +51,7 @@ __all__ = [
     "UpdateMessage",
     "WallClock",
     "WindowEndMessage",
+    "WindowMessage",
     "decode_impacts",
     "decode_outbox",
     "decode_raw_control",
@@ -262,6 +266,86 @@ class MergeMessage:
                 "cause_type": self.cause_type}
 
 
+# -- element level (docs/architecture.md: share the small thing) -----------------------------
+
+@dataclass(slots=True)
+class ElementMessage:
+    """``element_id`` went down (``down``) or came back by its own alarms at ``at``; the
+    changes it causes are filed under ``incident_id`` / ``cause_element`` / ``cause_type``."""
+
+    at: float
+    element_id: str
+    down: bool
+    incident_id: str
+    cause_element: str
+    cause_type: str
+
+    def to_wire(self) -> dict[str, Any]:
+        return {"kind": "element", "at": self.at, "element_id": self.element_id,
+                "down": self.down, "incident_id": self.incident_id,
+                "cause_element": self.cause_element, "cause_type": self.cause_type}
+
+
+@dataclass(slots=True)
+class WindowMessage:
+    """Maintenance window ``maintenance_id`` on ``elements`` started or ended (``event``)."""
+
+    at: float
+    event: str  # "start" | "end"
+    maintenance_id: str
+    elements: list[str]
+    incident_id: str
+    cause_element: str
+    cause_type: str
+
+    def to_wire(self) -> dict[str, Any]:
+        return {"kind": "window", "at": self.at, "event": self.event,
+                "maintenance_id": self.maintenance_id, "elements": self.elements,
+                "incident_id": self.incident_id, "cause_element": self.cause_element,
+                "cause_type": self.cause_type}
+
+
+@dataclass(slots=True)
+class AnnouncedMessage:
+    """A window was announced: each partition schedules ``planned`` notices, due at ``at``,
+    for its customers the window takes out (``PlannedMessage`` fields, no customers)."""
+
+    at: float
+    maintenance_id: str
+    start: Any
+    end: Any
+    text: str | None
+    elements: list[str]
+    announced: Any
+
+    def to_wire(self) -> dict[str, Any]:
+        return {"kind": "announced", "at": self.at, "maintenance_id": self.maintenance_id,
+                "start": self.start, "end": self.end, "text": self.text,
+                "elements": self.elements, "announced": self.announced}
+
+
+@dataclass(slots=True)
+class NetworkMessage:
+    """What one network record sends a partition at element level, in order: element,
+    window, announcement, update and merge messages (the same for every partition) and,
+    rarely, per-customer ``impact`` / ``planned`` messages of that partition (an index
+    swap). ``tick``: event time to pass on if none of it concerned this partition's
+    customers (as a tick went to a partition that got nothing before). ``ingested_at``:
+    the Kafka timestamp of the raw record (latency hooks)."""
+
+    messages: list[dict[str, Any]]
+    tick: float | None = None
+    ingested_at: float | None = None
+
+    def to_wire(self) -> dict[str, Any]:
+        wire: dict[str, Any] = {"kind": "network", "messages": self.messages}
+        if self.tick is not None:
+            wire["tick"] = self.tick
+        if self.ingested_at is not None:
+            wire["ingested_at"] = self.ingested_at
+        return wire
+
+
 @dataclass(slots=True)
 class ContactMessage:
     """A customer of this partition got in touch at ``at`` (CONTRACT §8): the customer stage
@@ -291,7 +375,8 @@ class Batch:
 
 
 ImpactsMessage = (ImpactMessage | EventTick | PlannedMessage | WindowEndMessage | UpdateMessage
-                  | MergeMessage | ContactMessage | Drain)
+                  | MergeMessage | ContactMessage | Drain | NetworkMessage | ElementMessage
+                  | WindowMessage | AnnouncedMessage)
 
 
 def decode_impacts(value: Any) -> list[ImpactsMessage | UnknownRecord]:
@@ -347,6 +432,27 @@ def _decode_impacts_message(value: Any) -> ImpactsMessage:
         return ContactMessage(float(value["at"]), _text(value, "customer_id"),
                               _text(value, "contact_id"), _text(value, "channel"),
                               _text(value, "reason"))
+    if kind == "network":
+        inner = value["messages"]
+        if not isinstance(inner, list):
+            raise TypeError("messages is not a list")
+        tick = value.get("tick")
+        return NetworkMessage(inner, None if tick is None else _number(tick),
+                              value.get("ingested_at"))
+    if kind == "element":
+        return ElementMessage(float(value["at"]), str(value["element_id"]), bool(value["down"]),
+                              str(value["incident_id"]), str(value["cause_element"]),
+                              str(value["cause_type"]))
+    if kind == "window":
+        if value["event"] not in ("start", "end"):
+            raise ValueError(f"window event {value['event']!r} is neither start nor end")
+        return WindowMessage(float(value["at"]), value["event"], str(value["maintenance_id"]),
+                             [str(e) for e in value["elements"]], str(value["incident_id"]),
+                             str(value["cause_element"]), str(value["cause_type"]))
+    if kind == "announced":
+        return AnnouncedMessage(float(value["at"]), value["maintenance_id"], value["start"],
+                                value["end"], value.get("text"),
+                                [str(e) for e in value["elements"]], value.get("announced"))
     raise UnknownRecord("impacts", f"unknown kind {kind!r}", value)
 
 

@@ -41,6 +41,9 @@ class StubNetwork:
         taken, self.sensed = self.sensed, []
         return taken
 
+    def take_local(self) -> list[tuple[int, Any]]:
+        return []  # per-customer messages for the board: none
+
     def handle(self, value: Any, received_at: float | None = None) -> list[tuple[int, Any]]:
         self.seen.append(value)
         if isinstance(value, records.WallClock):

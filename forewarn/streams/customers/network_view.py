@@ -1,0 +1,220 @@
+"""Element-level network messages -> this partition's customer impacts (issue 13).
+
+The network stage publishes what changed on elements (down/up, window start/end/announced),
+the same to every customer partition, in its one order. Each partition keeps a replica of
+the two sets that decide a customer's state (elements down by their own alarms, started
+maintenance windows), updated by those messages in order, so every replica agrees with the
+network's state at every message. It then runs, for its own customers only, the very
+functions the network ran before (``network.transitions``: ``service_states_each``,
+``filing``) and builds the same ``impact`` / ``planned`` / ``window_end`` messages the
+network sent before (``records.impact_messages``), which the customer stage handles as
+always. Same inputs, same functions, same order: same decisions.
+
+The replica survives a restart or a rebalance with the partition: it is kept in ``state``
+(a changelogged table co-partitioned with ``impacts`` in production, a dict in tests) under
+``network:<partition>``, written once per ``impacts`` message that changed it. A message
+seen twice (the network re-sends what follows its last journal offset after a takeover)
+changes nothing the second time: a repeated "down" finds the element already down.
+"""
+
+from __future__ import annotations
+
+from collections.abc import MutableMapping
+from typing import Any
+
+import numpy as np
+
+from forewarn.streams import records
+from forewarn.streams.network.events import Impact
+from forewarn.streams.network.transitions import (
+    ImpactMemo,
+    Sets,
+    planned_hit,
+    transitions,
+    window_customers,
+)
+from forewarn.streams.partitioning import partitions_of
+
+__all__ = ["NetworkView", "replica_key"]
+
+#: Dependents lookups remembered per index version: a worker with several partitions
+#: expands the same change once per partition, one after another, from replicas in the same
+#: state, so it computes the impact once (``ImpactMemo``) and takes each partition's rows.
+DEPENDENTS_CACHE = 64
+
+
+def replica_key(partition: int) -> str:
+    return f"network:{partition}"
+
+
+class _Replica:
+    __slots__ = ("down", "windows")
+
+    def __init__(self, entry: dict[str, Any] | None) -> None:
+        entry = entry or {}
+        self.down: set[str] = set(entry.get("down", ()))
+        self.windows: dict[str, tuple[str, ...]] = {
+            mid: tuple(elements) for mid, elements in entry.get("windows", {}).items()}
+
+    def maintenance(self, without: str | None = None) -> set[str]:
+        return {e for mid, elements in self.windows.items() if mid != without for e in elements}
+
+    def entry(self) -> dict[str, Any]:
+        return {"down": sorted(self.down),
+                "windows": {mid: list(e) for mid, e in sorted(self.windows.items())}}
+
+
+class NetworkView:
+    """Per partition: the replica, and element-level messages turned into the messages the
+    customer stage knows. ``index``: the customers' index (a partition's slice or the whole
+    index; only this partition's customers are used)."""
+
+    def __init__(self, index: Any, partitions: int, state: MutableMapping[str, Any],
+                 memo: ImpactMemo | None = None) -> None:
+        self.index = index
+        self.memo = memo if memo is not None else ImpactMemo()
+        self.partitions = partitions
+        self.state = state
+        self._replicas: dict[int, _Replica] = {}
+        self._table_ids: Any = None
+        self._table = np.zeros(0, dtype=np.int64)
+        self._dependents: dict[tuple[str, ...], np.ndarray] = {}
+
+    def forget(self, partitions: set[int] | None = None) -> None:
+        """Drop in-memory replicas (on revocation); they are read back from ``state``."""
+        for p in list(self._replicas) if partitions is None else partitions:
+            self._replicas.pop(p, None)
+
+    def replica(self, partition: int) -> _Replica:
+        replica = self._replicas.get(partition)
+        if replica is None:
+            replica = self._replicas[partition] = _Replica(self.state.get(replica_key(partition)))
+        return replica
+
+    def _own(self, partition: int, elements: list[str]) -> np.ndarray:
+        """Positions of this partition's customers that depend on ``elements``."""
+        ids = self.index.customer_id_array
+        if ids is not self._table_ids:  # once per index version
+            self._table = partitions_of(self.index.customer_ids, self.partitions)
+            self._table_ids = ids
+            self._dependents = {}
+        positions = self._everyone(elements)
+        mine: np.ndarray = positions[self._table[positions] == partition]
+        return mine
+
+    def _everyone(self, elements: list[str]) -> np.ndarray:
+        """Positions of every customer of the index that depends on ``elements``."""
+        key = tuple(elements)
+        positions = self._dependents.get(key)
+        if positions is None:
+            positions = self.index.dependents(elements)
+            if len(self._dependents) >= DEPENDENTS_CACHE:
+                del self._dependents[next(iter(self._dependents))]
+            self._dependents[key] = positions
+        return positions
+
+    def _transitions(self, partition: int, elements: list[str], before: Sets, after: Sets,
+                     cause: tuple[float, str, str, str, str | None]) -> Impact | None:
+        """``transitions`` for this partition's customers: the rows of the impact on every
+        customer of the index, computed once per worker (``ImpactMemo``: the network stage
+        of this worker, or this worker's first partition to get the change)."""
+        self._own(partition, [])  # the partition table of the current index version
+        impact = self.memo.transitions(self.index, tuple(elements),
+                                       lambda: self._everyone(elements), before, after, *cause)
+        if impact is None:
+            return None
+        rows = self._table[impact.positions] == partition
+        if not rows.any():
+            return None
+        return Impact(impact.customer_ids, impact.positions[rows], impact.services[rows],
+                      impact.states[rows], impact.causes, impact.cause_of[rows])
+
+    def expand(self, partition: int, message: records.NetworkMessage
+               ) -> list[records.ImpactsMessage | records.UnknownRecord]:
+        """The messages ``message`` means for ``partition``, in order (a tick when nothing
+        concerned it and the network passed event time on). A part no decoder knows stays
+        in its place as its ``UnknownRecord`` (a dead letter); the other parts go on."""
+        replica = self.replica(partition)
+        changed = False
+        out: list[records.ImpactsMessage | records.UnknownRecord] = []
+        for item in message.messages:
+            decoded = records.decode_impacts(item)[0]
+            match decoded:
+                case records.UnknownRecord():
+                    out.append(decoded)
+                case records.ElementMessage():
+                    changed = True
+                    out += self._element(partition, replica, decoded, message.ingested_at)
+                case records.WindowMessage():
+                    changed = True
+                    out += self._window(partition, replica, decoded, message.ingested_at)
+                case records.AnnouncedMessage():
+                    positions = self._own(partition, decoded.elements)
+                    customers = planned_hit(self.index, decoded.elements, positions)
+                    if customers:
+                        out.append(records.PlannedMessage(
+                            decoded.at, decoded.maintenance_id, decoded.start, decoded.end,
+                            decoded.text, customers, decoded.elements, decoded.announced))
+                case records.NetworkMessage() | records.Drain():
+                    out.append(records.UnknownRecord(
+                        "impacts", f"{item.get('kind') or 'drain'} inside a network message",
+                        item))
+                case _:
+                    out.append(decoded)
+        if changed:
+            self.state[replica_key(partition)] = replica.entry()
+        if message.tick is not None and all(isinstance(m, records.UnknownRecord)
+                                            for m in out):
+            out.append(records.EventTick(message.tick))
+        return out
+
+    def _element(self, partition: int, replica: _Replica, message: records.ElementMessage,
+                 ingested_at: float | None) -> list[records.ImpactsMessage]:
+        before = set(replica.down)
+        if message.down:
+            replica.down.add(message.element_id)
+        else:
+            replica.down.discard(message.element_id)
+        if replica.down == before:
+            return []
+        maintenance = replica.maintenance()
+        impact = self._transitions(partition, [message.element_id], (before, maintenance),
+                                   (replica.down, maintenance),
+                                   (message.at, message.incident_id, message.cause_element,
+                                    message.cause_type, None))
+        return self._impacts(partition, impact, ingested_at)
+
+    def _window(self, partition: int, replica: _Replica, message: records.WindowMessage,
+                ingested_at: float | None) -> list[records.ImpactsMessage]:
+        mid, elements = message.maintenance_id, message.elements
+        positions = self._own(partition, elements)
+        down = replica.down
+        if message.event == "start":
+            before = replica.maintenance(without=mid)
+            replica.windows[mid] = tuple(elements)
+            impact = transitions(self.index, positions, (down, before),
+                                 (down, replica.maintenance()), message.at, message.incident_id,
+                                 message.cause_element, message.cause_type, mid)
+            return self._impacts(partition, impact, ingested_at)
+        replica.windows.pop(mid, None)
+        after = replica.maintenance()
+        inside = after | set(elements)
+        impact = transitions(self.index, positions, (down, inside), (down, after), message.at,
+                             message.incident_id, message.cause_element, message.cause_type,
+                             mid)
+        out = self._impacts(partition, impact, ingested_at)
+        customers = window_customers(self.index, positions, down, inside)
+        if customers:
+            out.append(records.WindowEndMessage(message.at, mid, customers))
+        return out
+
+    def _impacts(self, partition: int, impact: Any,
+                 ingested_at: float | None) -> list[records.ImpactsMessage]:
+        if impact is None:
+            return []
+        where = np.full(len(impact), partition, dtype=np.int64)
+        found: list[records.ImpactsMessage] = []
+        for _, message in records.impact_messages(impact, where):
+            message.ingested_at = ingested_at
+            found.append(message)
+        return found
