@@ -227,11 +227,22 @@ class SlicedIndex(RegionIndex):
 
     def add_slice(self, partition: int) -> None:
         """Map ``partition``'s slice (no-op when it is mapped); the others are untouched."""
+        if partition not in self._slices:
+            self.put_slice(partition, self.read_slice(partition))
+
+    def read_slice(self, partition: int) -> RegionIndex:
+        """``partition``'s slice, read but not yet in use: the slow half of ``add_slice``,
+        which a worker runs in a thread while the event loop goes on reading this index."""
         if not 0 <= partition < self.partitions:
             raise RegionError(str(self.path), f"partition {partition} is outside "
                               f"0..{self.partitions - 1} of this index")
+        return _read_slice(self.path, partition, self._shared)
+
+    def put_slice(self, partition: int, part: RegionIndex) -> None:
+        """Use ``part`` (from ``read_slice`` of this index) as ``partition``'s slice: the
+        quick half of ``add_slice`` (no-op when one is mapped)."""
         if partition not in self._slices:
-            self._slices[partition] = _read_slice(self.path, partition, self._shared)
+            self._slices[partition] = part
             self._forget()
 
     def drop_slice(self, partition: int) -> None:

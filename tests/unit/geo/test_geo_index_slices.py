@@ -293,7 +293,7 @@ def test_worker_index_with_another_partition_count_is_refused_naming_both(
             "partitions") in str(caught.value)
 
 
-def test_worker_index_with_matching_partitions_loads_and_reloads_from_there(
+def test_worker_index_maps_no_slice_before_its_assignment_and_reloads_from_there(
         tmp_path: Path) -> None:
     from forewarn.config import Settings
     from forewarn.streams.commands.worker import load_index_dir
@@ -301,5 +301,8 @@ def test_worker_index_with_matching_partitions_loads_and_reloads_from_there(
     settings = Settings()
     build_slices(TINY, tmp_path, settings.kafka.partitions)
     index, used = load_index_dir(tmp_path, settings)
-    assert isinstance(index, SlicedIndex) and len(index) == 10
+    assert isinstance(index, SlicedIndex) and index.loaded == () and len(index) == 0
+    for partition in range(index.partitions):  # what the assignment maps (kafka.slice_mapping)
+        index.add_slice(partition)
+    assert len(index) == 10
     assert used.index.dir == str(tmp_path) and index.version == current_version(tmp_path)
