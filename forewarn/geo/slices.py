@@ -210,6 +210,7 @@ class SlicedIndex(RegionIndex):
         self.region = None
         self._setup_shared(self._shared.empty())
         self._slices: dict[int, RegionIndex] = {}
+        self._id_columns: dict[int, tuple[StringColumn, np.ndarray]] = {}  # ``knows``
         for k in range(self.partitions) if partitions is None else sorted(set(partitions)):
             self.add_slice(k)
 
@@ -280,6 +281,40 @@ class SlicedIndex(RegionIndex):
         if part is None:
             raise KeyError(customer_id)
         return int(self._base[partition]), part
+
+    def knows(self, customer_id: str) -> bool:
+        """Whether any partition, its slice mapped or not, holds ``customer_id`` (HTTP
+        ingest checks a contact's customer on whichever worker takes the request). A slice
+        not mapped answers by binary search over its ids in string order (``order``), read
+        through the memory map: a few pages, nothing kept but the open arrays."""
+        partition = partition_of(customer_id, self.partitions)
+        part = self._slices.get(partition)
+        if part is not None:
+            return customer_id in part._lookup
+        ids, order = self._id_order(partition)
+        wanted = customer_id.encode("utf-8")
+        lo, hi = 0, len(order)
+        while lo < hi:  # ids are in the byte order of their UTF-8 (= code point order)
+            mid = (lo + hi) // 2
+            if _id_bytes(ids, int(order[mid])) < wanted:
+                lo = mid + 1
+            else:
+                hi = mid
+        return lo < len(order) and _id_bytes(ids, int(order[lo])) == wanted
+
+    def _id_order(self, partition: int) -> tuple[StringColumn, np.ndarray]:
+        found = self._id_columns.get(partition)
+        if found is None:
+            folder = self.path / slice_name(partition)
+            _, packed = _pack(folder, "slice.json")
+            try:
+                found = (StringColumn(packed["customer_id.offsets"], packed["customer_id.data"]),
+                         packed["order"])
+            except KeyError as exc:
+                raise RegionError(str(folder / "slice.json"),
+                                  f"corrupt index file: no {exc}") from None
+            self._id_columns[partition] = found
+        return found
 
     def position(self, customer_id: str) -> int:
         base, part = self._owner(customer_id)
@@ -427,6 +462,10 @@ class SlicedIndex(RegionIndex):
             candidates = within if candidates is None else np.intersect1d(candidates, within)
         positions = self._all_positions() if candidates is None else candidates
         return np.asarray(positions[self.degraded(down, positions)])
+
+
+def _id_bytes(ids: StringColumn, position: int) -> bytes:
+    return bytes(ids.data[int(ids.offsets[position]):int(ids.offsets[position + 1])])
 
 
 def load_slices(path: Path, partitions: Iterable[int] | None = None) -> SlicedIndex:

@@ -126,6 +126,19 @@ def test_a_slice_set_answers_only_for_its_own_customers(synthetic, tmp_path: Pat
         two.customer(stranger)
 
 
+def test_every_customer_is_known_whether_its_slice_is_mapped_or_not(synthetic,
+                                                                    tmp_path: Path) -> None:
+    folder, built = synthetic[23]
+    build_slices(folder, tmp_path, 4)
+    one = load_slices(tmp_path, [1])
+    ids = built.customer_ids
+    assert all(one.knows(c) for c in ids), "mapped and unmapped slices alike"
+    near = {c + "0" for c in ids} | {c[:-1] for c in ids} | {"", "~", "\u00e9t\u00e9"}
+    unknown = sorted(near - set(ids))
+    assert unknown and not any(one.knows(c) for c in unknown)
+    assert one.loaded == (1,), "knowing maps nothing"
+
+
 def test_adding_and_dropping_a_slice_leaves_the_others_and_positions_alone(
         synthetic, tmp_path: Path) -> None:
     folder, built = synthetic[5]
