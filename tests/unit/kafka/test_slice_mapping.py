@@ -180,3 +180,21 @@ async def test_the_network_feed_starts_only_once_every_slice_is_mapped(
                                  nothing, SliceFollower(index, NAMES))  # type: ignore[arg-type]
     await ownership.on_assigned(None, assigned(1, network=True))
     assert feed.saw == (0, 1, 2, 3)
+
+
+async def test_the_pipeline_holds_new_partitions_until_their_slices_are_mapped(
+        index_dir: Path, tmp_path: Path) -> None:
+    from forewarn.config import Settings
+    from forewarn.streams.kafka.app import PipelineOptions, build_pipeline
+
+    async def deliver(notification: Any) -> Any:
+        return notification
+
+    index = load_slices(index_dir, ())
+    settings = Settings.model_validate({"kafka": {"partitions": P, "topic_prefix": "t."}})
+    pipeline = build_pipeline(index, PipelineOptions(
+        bootstrap="localhost:9092", settings=settings, deliver=deliver, datadir=str(tmp_path)))
+    pipeline.app.consumer = _Consumer(assigned(2))  # type: ignore[assignment]
+    # Faust's recovery awaits this signal before it resumes the assigned partitions.
+    await pipeline.app.on_rebalance_complete.send()
+    assert index.loaded == (2,)
