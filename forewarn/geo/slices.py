@@ -252,7 +252,7 @@ class SlicedIndex(RegionIndex):
             self._forget()
 
     def _forget(self) -> None:
-        for name in ("customer_id_array", "customer_ids"):
+        for name in ("customer_id_array", "customer_ids", "_loaded_phones"):
             self.__dict__.pop(name, None)
 
     def _parts(self) -> list[tuple[int, RegionIndex]]:
@@ -338,16 +338,21 @@ class SlicedIndex(RegionIndex):
 
     def phone_map(self, partitions: int) -> PhoneMap:
         """The shared part's map (every partition's customers, loaded or not); an index
-        built before the map existed gets one over the loaded slices."""
+        built before the map existed gets one over the loaded slices (built again once
+        slices come or go)."""
         if partitions != self.partitions:
             raise RegionError(str(self.path), f"index has {self.partitions} partitions, "
                               f"not {partitions}")
-        if self._shared.phones is None:
-            self._shared.phones = PhoneMap.concat(
-                PhoneMap.build(list(part._rows["phone"]), np.full(len(part), k),
-                               base + np.arange(len(part), dtype=np.int64))
-                for k, (base, part) in zip(sorted(self._slices), self._parts()))
-        return self._shared.phones
+        if self._shared.phones is not None:
+            return self._shared.phones
+        return self._loaded_phones
+
+    @cached_property
+    def _loaded_phones(self) -> PhoneMap:
+        return PhoneMap.concat(
+            PhoneMap.build(list(part._rows["phone"]), np.full(len(part), k),
+                           base + np.arange(len(part), dtype=np.int64))
+            for k, (base, part) in zip(sorted(self._slices), self._parts()))
 
     def page_layers(self) -> PageLayers:
         return self._shared.layers()
