@@ -182,19 +182,38 @@ async def test_the_network_feed_starts_only_once_every_slice_is_mapped(
     assert feed.saw == (0, 1, 2, 3)
 
 
-async def test_the_pipeline_holds_new_partitions_until_their_slices_are_mapped(
-        index_dir: Path, tmp_path: Path) -> None:
+def _pipeline(index: SlicedIndex, tmp_path: Path) -> Any:
     from forewarn.config import Settings
     from forewarn.streams.kafka.app import PipelineOptions, build_pipeline
 
     async def deliver(notification: Any) -> Any:
         return notification
 
-    index = load_slices(index_dir, ())
     settings = Settings.model_validate({"kafka": {"partitions": P, "topic_prefix": "t."}})
-    pipeline = build_pipeline(index, PipelineOptions(
+    return build_pipeline(index, PipelineOptions(
         bootstrap="localhost:9092", settings=settings, deliver=deliver, datadir=str(tmp_path)))
-    pipeline.app.consumer = _Consumer(assigned(2))  # type: ignore[assignment]
+
+
+async def test_the_pipeline_holds_new_partitions_until_their_slices_are_mapped(
+        index_dir: Path, tmp_path: Path) -> None:
+    index = load_slices(index_dir, ())
+    pipeline = _pipeline(index, tmp_path)
+    pipeline.app.consumer = _Consumer(assigned(2))
     # Faust's recovery awaits this signal before it resumes the assigned partitions.
     await pipeline.app.on_rebalance_complete.send()
     assert index.loaded == (2,)
+
+
+async def test_the_network_owners_suspicion_test_counts_every_slices_customers(
+        index_dir: Path, tmp_path: Path) -> None:
+    from forewarn.streams.network.serving import served_counts
+
+    index = load_slices(index_dir, ())
+    pipeline = _pipeline(index, tmp_path)
+    suspicion = pipeline.network.correlator.suspicion
+    whole = served_counts(load_slices(index_dir))
+    busiest = max(whole, key=whole.__getitem__)
+    assert whole[busiest] > 0 and suspicion.served(busiest) == 0, "nothing mapped yet"
+    pipeline.app.consumer = _Consumer(assigned(1, network=True))
+    await pipeline.app.on_rebalance_complete.send()
+    assert all(suspicion.served(e) == n for e, n in whole.items())
