@@ -40,7 +40,8 @@ VerboseOption = Annotated[bool, typer.Option("--verbose", "-v", help="Log more t
 # lines per run). Routine lines are INFO, not WARNING, so a WARNING always means a problem;
 # per-event INFO lines (deliveries, decisions) stay behind --verbose.
 PROGRESS_LOGGERS = ("forewarn.streams.commands", "forewarn.streams.kafka.signals",
-                    "forewarn.streams.kafka.network_feed")
+                    "forewarn.streams.kafka.network_feed",
+                    "forewarn.streams.kafka.slice_mapping")  # slices mapped per rebalance
 
 
 def _setup_logging(verbose: bool) -> None:

@@ -25,6 +25,7 @@ import json
 import os
 import shutil
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -189,14 +190,16 @@ class IndexWatcher:
     version other than the one last returned, else None. Cheap (one small file read), so
     a worker can poll every few seconds between messages."""
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path,
+                 load: Callable[[Path], RegionIndex] = RegionIndex.load) -> None:
         self.folder = Path(folder)
         self.version: str | None = None
+        self.load = load  # a worker's: a sliced version with the slices it needs
 
     def poll(self) -> RegionIndex | None:
         version = current_version(self.folder)
         if version is None or version == self.version:
             return None
-        index = RegionIndex.load(self.folder / version)
+        index = self.load(self.folder / version)
         self.version = version
         return index

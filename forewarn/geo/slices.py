@@ -210,6 +210,7 @@ class SlicedIndex(RegionIndex):
         self.region = None
         self._setup_shared(self._shared.empty())
         self._slices: dict[int, RegionIndex] = {}
+        self._id_columns: dict[int, tuple[StringColumn, np.ndarray]] = {}  # ``knows``
         for k in range(self.partitions) if partitions is None else sorted(set(partitions)):
             self.add_slice(k)
 
@@ -227,11 +228,22 @@ class SlicedIndex(RegionIndex):
 
     def add_slice(self, partition: int) -> None:
         """Map ``partition``'s slice (no-op when it is mapped); the others are untouched."""
+        if partition not in self._slices:
+            self.put_slice(partition, self.read_slice(partition))
+
+    def read_slice(self, partition: int) -> RegionIndex:
+        """``partition``'s slice, read but not yet in use: the slow half of ``add_slice``,
+        which a worker runs in a thread while the event loop goes on reading this index."""
         if not 0 <= partition < self.partitions:
             raise RegionError(str(self.path), f"partition {partition} is outside "
                               f"0..{self.partitions - 1} of this index")
+        return _read_slice(self.path, partition, self._shared)
+
+    def put_slice(self, partition: int, part: RegionIndex) -> None:
+        """Use ``part`` (from ``read_slice`` of this index) as ``partition``'s slice: the
+        quick half of ``add_slice`` (no-op when one is mapped)."""
         if partition not in self._slices:
-            self._slices[partition] = _read_slice(self.path, partition, self._shared)
+            self._slices[partition] = part
             self._forget()
 
     def drop_slice(self, partition: int) -> None:
@@ -240,7 +252,7 @@ class SlicedIndex(RegionIndex):
             self._forget()
 
     def _forget(self) -> None:
-        for name in ("customer_id_array", "customer_ids"):
+        for name in ("customer_id_array", "customer_ids", "_loaded_phones"):
             self.__dict__.pop(name, None)
 
     def _parts(self) -> list[tuple[int, RegionIndex]]:
@@ -270,6 +282,40 @@ class SlicedIndex(RegionIndex):
             raise KeyError(customer_id)
         return int(self._base[partition]), part
 
+    def knows(self, customer_id: str) -> bool:
+        """Whether any partition, its slice mapped or not, holds ``customer_id`` (HTTP
+        ingest checks a contact's customer on whichever worker takes the request). A slice
+        not mapped answers by binary search over its ids in string order (``order``), read
+        through the memory map: a few pages, nothing kept but the open arrays."""
+        partition = partition_of(customer_id, self.partitions)
+        part = self._slices.get(partition)
+        if part is not None:
+            return customer_id in part._lookup
+        ids, order = self._id_order(partition)
+        wanted = customer_id.encode("utf-8")
+        lo, hi = 0, len(order)
+        while lo < hi:  # ids are in the byte order of their UTF-8 (= code point order)
+            mid = (lo + hi) // 2
+            if _id_bytes(ids, int(order[mid])) < wanted:
+                lo = mid + 1
+            else:
+                hi = mid
+        return lo < len(order) and _id_bytes(ids, int(order[lo])) == wanted
+
+    def _id_order(self, partition: int) -> tuple[StringColumn, np.ndarray]:
+        found = self._id_columns.get(partition)
+        if found is None:
+            folder = self.path / slice_name(partition)
+            _, packed = _pack(folder, "slice.json")
+            try:
+                found = (StringColumn(packed["customer_id.offsets"], packed["customer_id.data"]),
+                         packed["order"])
+            except KeyError as exc:
+                raise RegionError(str(folder / "slice.json"),
+                                  f"corrupt index file: no {exc}") from None
+            self._id_columns[partition] = found
+        return found
+
     def position(self, customer_id: str) -> int:
         base, part = self._owner(customer_id)
         return base + part.position(customer_id)
@@ -292,16 +338,21 @@ class SlicedIndex(RegionIndex):
 
     def phone_map(self, partitions: int) -> PhoneMap:
         """The shared part's map (every partition's customers, loaded or not); an index
-        built before the map existed gets one over the loaded slices."""
+        built before the map existed gets one over the loaded slices (built again once
+        slices come or go)."""
         if partitions != self.partitions:
             raise RegionError(str(self.path), f"index has {self.partitions} partitions, "
                               f"not {partitions}")
-        if self._shared.phones is None:
-            self._shared.phones = PhoneMap.concat(
-                PhoneMap.build(list(part._rows["phone"]), np.full(len(part), k),
-                               base + np.arange(len(part), dtype=np.int64))
-                for k, (base, part) in zip(sorted(self._slices), self._parts()))
-        return self._shared.phones
+        if self._shared.phones is not None:
+            return self._shared.phones
+        return self._loaded_phones
+
+    @cached_property
+    def _loaded_phones(self) -> PhoneMap:
+        return PhoneMap.concat(
+            PhoneMap.build(list(part._rows["phone"]), np.full(len(part), k),
+                           base + np.arange(len(part), dtype=np.int64))
+            for k, (base, part) in zip(sorted(self._slices), self._parts()))
 
     def page_layers(self) -> PageLayers:
         return self._shared.layers()
@@ -416,6 +467,10 @@ class SlicedIndex(RegionIndex):
             candidates = within if candidates is None else np.intersect1d(candidates, within)
         positions = self._all_positions() if candidates is None else candidates
         return np.asarray(positions[self.degraded(down, positions)])
+
+
+def _id_bytes(ids: StringColumn, position: int) -> bytes:
+    return bytes(ids.data[int(ids.offsets[position]):int(ids.offsets[position + 1])])
 
 
 def load_slices(path: Path, partitions: Iterable[int] | None = None) -> SlicedIndex:

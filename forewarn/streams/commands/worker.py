@@ -11,7 +11,8 @@ from pathlib import Path
 from forewarn.config import Settings, load_settings
 from forewarn.errors import ForewarnError
 from forewarn.geo import RegionIndex, load_region
-from forewarn.geo.slices import SlicedIndex
+from forewarn.geo.artifact import version_dir
+from forewarn.geo.slices import SlicedIndex, is_sliced, load_slices
 from forewarn.notifiers import Dispatcher
 from forewarn.streams.kafka.app import PipelineOptions, build_pipeline
 from forewarn.streams.kafka.embedded_broker import open_broker
@@ -48,14 +49,15 @@ def run_worker(region: Path | None, config: Path | None, web_port: int, web_host
 
 
 def load_index_dir(index_dir: Path, settings: Settings) -> tuple[RegionIndex, Settings]:
-    """The newest version in ``index_dir`` (all its slices, for now: mapping only the
-    assigned partitions comes with element-level impacts), and settings that hot-reload
-    from that folder.
+    """The newest version in ``index_dir``, and settings that hot-reload from that folder.
 
-    A sliced index must have as many slices as the customer topics have partitions
-    (``[kafka] partitions``): otherwise a customer's slice and their partition disagree.
+    A sliced index starts with no slice mapped: the worker maps those of the partitions it
+    is assigned, and follows rebalances (``streams.kafka.slice_mapping``). It must have as
+    many slices as the customer topics have partitions (``[kafka] partitions``): otherwise
+    a customer's slice and their partition disagree.
     """
-    index = RegionIndex.load(index_dir)
+    folder = version_dir(index_dir)
+    index = load_slices(folder, ()) if is_sliced(folder) else RegionIndex.load(folder)
     if isinstance(index, SlicedIndex) and index.partitions != settings.kafka.partitions:
         raise ForewarnError(
             f"{index_dir}: index has {index.partitions} partition slices but the topics have "
@@ -63,7 +65,11 @@ def load_index_dir(index_dir: Path, settings: Settings) -> tuple[RegionIndex, Se
             f"`forewarn index build REGION --out {index_dir} "
             f"--partitions {settings.kafka.partitions}`")
     version = getattr(index, "version", None) or "(unversioned)"
-    log.info("index %s version %s: %d customers mapped", index_dir, version, len(index))
+    if isinstance(index, SlicedIndex):
+        log.info("index %s version %s: %d partition slices, mapped once partitions are "
+                 "assigned", index_dir, version, index.partitions)
+    else:
+        log.info("index %s version %s: %d customers mapped", index_dir, version, len(index))
     if settings.index.dir and Path(settings.index.dir) != Path(index_dir):
         log.warning("[index] dir %s replaced by --index %s", settings.index.dir, index_dir)
     reload = settings.index.model_copy(update={"dir": str(index_dir)})

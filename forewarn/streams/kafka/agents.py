@@ -23,6 +23,7 @@ from forewarn.streams.kafka.hooks import PipelineHooks
 from forewarn.streams.kafka.network_feed import NetworkFeed
 from forewarn.streams.kafka.network_journal import StateJournal
 from forewarn.streams.kafka.receipt_feed import ReceiptFeed
+from forewarn.streams.kafka.slice_mapping import SliceFollower
 from forewarn.streams.kafka.topics import TopicNames
 from forewarn.streams.kafka.topology import PipelineTopics
 from forewarn.streams.kafka.watchdog import ProgressLog
@@ -131,12 +132,15 @@ class DeliveryAgent:
 class NetworkOwnership:
     """Partition signals: the network feed and the board's receipt feed run exactly while
     this worker owns ``alarms.raw``; revoked customer partitions forget their in-memory
-    state; on shutdown our own clients close."""
+    state; a sliced index maps the slices of the new assignment (``slice_mapping``); on
+    shutdown our own clients close."""
 
     def __init__(self, names: TopicNames, feed: NetworkFeed, receipts: ReceiptFeed,
                  state_topic: Any, customers: CustomerStage, delivery: DeliveryStage,
-                 ledger: DeliveryLedger, journal: StateJournal) -> None:
+                 ledger: DeliveryLedger, journal: StateJournal,
+                 slices: SliceFollower | None = None) -> None:
         self.names = names
+        self.slices = slices  # a sliced index: map the assignment's slices first
         self.feed = feed
         self.receipts = receipts
         self.state_topic = state_topic
@@ -153,6 +157,8 @@ class NetworkOwnership:
             await self.receipts.stop()
 
     async def on_assigned(self, sender: Any, assigned: Any, **_: Any) -> None:
+        if self.slices is not None:  # before the feed starts: it reads every slice
+            await self.slices.follow(assigned)
         if any(tp.topic == self.names.alarms_raw for tp in assigned):
             await self.state_topic.maybe_declare()  # before the journal's first write
             self.feed.start()

@@ -21,6 +21,8 @@ from typing import Any
 
 from forewarn.config import Settings
 from forewarn.domain import Notification
+from forewarn.geo import RegionIndex
+from forewarn.geo.slices import SlicedIndex
 from forewarn.notifiers import DeliveryMetrics
 from forewarn.streams.customers.network_view import NetworkView
 from forewarn.streams.customers.stage import CustomerStage
@@ -45,6 +47,7 @@ from forewarn.streams.kafka.network_feed import NetworkFeed, batch_envelopes
 from forewarn.streams.kafka.network_journal import StateJournal
 from forewarn.streams.kafka.network_step import NetworkStep
 from forewarn.streams.kafka.receipt_feed import ReceiptFeed
+from forewarn.streams.kafka.slice_mapping import SliceFollower
 from forewarn.streams.kafka.stall import StallDetector
 from forewarn.streams.kafka.suspicion_webhook import SuspicionWebhook
 from forewarn.streams.kafka.tls import aiokafka_security, faust_credentials
@@ -145,7 +148,12 @@ def build_pipeline(index: Any, options: PipelineOptions) -> Pipeline:
                            names.network_state, dead_letter_topic=names.alarms_dead_letter,
                            letters=app.letters)
     tables = declare_customer_tables(app, kafka)
-    stages = _stages(index, options, journal, tables)
+    # A sliced index maps only the slices this worker's partitions need (``slice_mapping``).
+    slices = SliceFollower(index, names) if isinstance(index, SlicedIndex) else None
+    stages = _stages(index, options, journal, tables, slices)
+    if slices is not None:
+        slices.on_change = functools.partial(_refresh_served, stages.correlator)
+        app.on_rebalance_complete.connect(slices.barrier)  # type: ignore[arg-type]
     # Delivered ids read back from notifications.delivered up to a fence we write ourselves:
     # exact even where table recovery is not (the embedded broker's ListOffsets).
     ledger = DeliveryLedger(options.bootstrap, names.delivered, client_options=security)
@@ -175,7 +183,7 @@ def build_pipeline(index: Any, options: PipelineOptions) -> Pipeline:
                            fetch_max_wait_ms=kafka.fetch_max_wait_ms,
                            client_id=f"{app.conf.id}-receipts")
     ownership = NetworkOwnership(names, feed, receipts, topics.network_state,
-                                 stages.customers, stages.delivery, ledger, journal)
+                                 stages.customers, stages.delivery, ledger, journal, slices)
     # Faust types a receiver as (sender, *args, signal=..., **kwargs); ours name the one
     # argument each signal sends.
     app.on_partitions_revoked.connect(ownership.on_revoked)  # type: ignore[arg-type]
@@ -244,6 +252,14 @@ def _attempts(delivery: DeliveryStage) -> int:
                    for sample in family.samples if sample.name.endswith("_total")))
 
 
+def _refresh_served(correlator: NetworkCorrelator) -> None:
+    """Slices came or went: the suspicion test's customers per element follow (it counts
+    every customer once this worker owns the network and so maps every slice)."""
+    if correlator.suspicion is not None:
+        index: Any = correlator.index  # a RegionIndex (the correlator types its port)
+        correlator.suspicion.swap(served_counts(index), index.element_type)
+
+
 def _rebuild_network(network: NetworkStage, board: IncidentBoard) -> None:
     """After the journal is loaded: the correlator's in-memory views, then the incident
     lifecycle and the incident board from them (a new owner shows what was running)."""
@@ -295,7 +311,7 @@ def _faust_app(options: PipelineOptions, clients: ClientSettings) -> WorkerApp:
 
 
 def _stages(index: Any, options: PipelineOptions, journal: StateJournal,
-            tables: CustomerTables) -> _Stages:
+            tables: CustomerTables, slices: SliceFollower | None = None) -> _Stages:
     """The pure stages on their state: the network's in the journal, customers' in tables."""
     settings = options.settings
     correlation = settings.correlation
@@ -321,7 +337,8 @@ def _stages(index: Any, options: PipelineOptions, journal: StateJournal,
     # customer lookups follow index versions (hot reload); an index loaded from a version
     # says which, so the reloader does not load that version again
     live = LiveIndex(index, getattr(index, "version", None))
-    reloader = IndexReloader(Path(settings.index.dir), live) if settings.index.dir else None
+    load = slices.load_version if slices is not None else RegionIndex.load
+    reloader = IndexReloader(Path(settings.index.dir), live, load) if settings.index.dir else None
     customers = CustomerStage.from_settings(tables.episodes, partitions, settings,
                                             customer=live.customer, timezone_of=live.timezone_of,
                                             on_decision=options.hooks.on_decision,

@@ -22,6 +22,7 @@ from __future__ import annotations
 import logging
 import math
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeGuard
 
@@ -93,10 +94,12 @@ class LiveIndex:
 class IndexReloader:
     """Watches an artifact folder (timer side) and loads the version to swap in (agent side)."""
 
-    def __init__(self, folder: Path, live: LiveIndex | None = None) -> None:
+    def __init__(self, folder: Path, live: LiveIndex | None = None,
+                 load: Callable[[Path], RegionIndex] = RegionIndex.load) -> None:
         self.folder = Path(folder)
         self.live = live
-        self.watcher = IndexWatcher(self.folder)
+        self.load = load  # a worker's maps only the slices of its partitions
+        self.watcher = IndexWatcher(self.folder, load)
         self.watcher.version = live.version if live is not None else None
         self.applied: str | None = self.watcher.version  # the version the correlator uses
         self._loaded: dict[str, RegionIndex] = {}
@@ -120,7 +123,7 @@ class IndexReloader:
             return None
         index = self._loaded.get(version)
         if index is None:  # another worker noticed it first
-            index = RegionIndex.load(self.folder / version)
+            index = self.load(self.folder / version)
             self._loaded = {version: index}
             self.watcher.version = version
             if self.live is not None:

@@ -182,6 +182,10 @@ class WebApi:
         Blocking on first use by phone (builds the phone book): called from the ingest
         thread. A number is normalised as the desk's lookup does (``desk.normalise_phone``)."""
         if contact.customer_id is not None:
+            knows = getattr(self.index, "knows", None)  # a sliced index: any partition's
+            if knows is not None:
+                return None if knows(contact.customer_id) else (
+                    "customer_id", "names no known customer")
             if self.index is not None:
                 try:
                     self.index.customer(contact.customer_id)

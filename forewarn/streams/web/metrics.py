@@ -25,7 +25,8 @@ Families (``_total`` added by the exposition for counters):
   (implausible event time, too many open alarms on one element), each also a dead letter;
 * ``forewarn_consumer_lag{topic, partition}``: end offset minus read offset, as Faust's
   monitor last saw them (no broker round trip);
-* ``forewarn_index_info{version}`` and ``forewarn_index_customers``;
+* ``forewarn_index_info{version}`` and ``forewarn_index_customers``; with a sliced index,
+  ``forewarn_index_slices_mapped`` (slices this worker maps: ``kafka.slice_mapping``);
 * ``forewarn_ingest_inflight_bytes`` (request-body bytes held now) and
   ``forewarn_ingest_inflight_refused`` (requests answered 503 because
   ``api.max_inflight_bytes`` was reached): the worker-wide body budget (``web.inflight``);
@@ -203,6 +204,13 @@ class StreamMetrics:
         size = GaugeMetricFamily("forewarn_index_customers", "Customers in the region index.")
         size.add_metric([], len(self.index))
         yield size
+        loaded = getattr(self.index, "loaded", None)  # a sliced index (``geo.slices``)
+        if loaded is not None:
+            slices = GaugeMetricFamily("forewarn_index_slices_mapped", "Partition slices of "
+                                       "the sliced index this worker maps now (those of its "
+                                       "customer partitions; all while it owns alarms.raw).")
+            slices.add_metric([], len(loaded))
+            yield slices
 
     def _inflight(self) -> Iterator[Metric]:
         if self.inflight is None:

@@ -126,6 +126,19 @@ def test_a_slice_set_answers_only_for_its_own_customers(synthetic, tmp_path: Pat
         two.customer(stranger)
 
 
+def test_every_customer_is_known_whether_its_slice_is_mapped_or_not(synthetic,
+                                                                    tmp_path: Path) -> None:
+    folder, built = synthetic[23]
+    build_slices(folder, tmp_path, 4)
+    one = load_slices(tmp_path, [1])
+    ids = built.customer_ids
+    assert all(one.knows(c) for c in ids), "mapped and unmapped slices alike"
+    near = {c + "0" for c in ids} | {c[:-1] for c in ids} | {"", "~", "\u00e9t\u00e9"}
+    unknown = sorted(near - set(ids))
+    assert unknown and not any(one.knows(c) for c in unknown)
+    assert one.loaded == (1,), "knowing maps nothing"
+
+
 def test_adding_and_dropping_a_slice_leaves_the_others_and_positions_alone(
         synthetic, tmp_path: Path) -> None:
     folder, built = synthetic[5]
@@ -293,7 +306,7 @@ def test_worker_index_with_another_partition_count_is_refused_naming_both(
             "partitions") in str(caught.value)
 
 
-def test_worker_index_with_matching_partitions_loads_and_reloads_from_there(
+def test_worker_index_maps_no_slice_before_its_assignment_and_reloads_from_there(
         tmp_path: Path) -> None:
     from forewarn.config import Settings
     from forewarn.streams.commands.worker import load_index_dir
@@ -301,5 +314,8 @@ def test_worker_index_with_matching_partitions_loads_and_reloads_from_there(
     settings = Settings()
     build_slices(TINY, tmp_path, settings.kafka.partitions)
     index, used = load_index_dir(tmp_path, settings)
-    assert isinstance(index, SlicedIndex) and len(index) == 10
+    assert isinstance(index, SlicedIndex) and index.loaded == () and len(index) == 0
+    for partition in range(index.partitions):  # what the assignment maps (kafka.slice_mapping)
+        index.add_slice(partition)
+    assert len(index) == 10
     assert used.index.dir == str(tmp_path) and index.version == current_version(tmp_path)

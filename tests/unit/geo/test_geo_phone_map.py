@@ -148,3 +148,18 @@ def test_an_index_built_before_the_map_gets_one_over_its_loaded_slices(
     phone = built.customer(built.customer_ids[3]).phone
     assert phone is not None
     assert PhoneBook(sliced, "DE", PARTITIONS).lookup(phone) == [built.customer_ids[3]]
+
+
+def test_an_older_builds_map_follows_the_slices_that_come_and_go(
+        built: RegionIndex, index_dir: Path) -> None:
+    sliced = load_slices(index_dir, [0])
+    sliced._shared.phones = None  # as read from an older build's shared part
+    customer = next(c for c in built.customer_ids
+                    if partition_of(c, PARTITIONS) == 1 and built.customer(c).phone)
+    phone = built.customer(customer).phone
+    assert phone is not None
+    assert sliced.phone_map(PARTITIONS).find(phone, "49") == []
+    sliced.add_slice(1)
+    assert [p for p, _ in sliced.phone_map(PARTITIONS).find(phone, "49")] == [1]
+    sliced.drop_slice(1)
+    assert sliced.phone_map(PARTITIONS).find(phone, "49") == []

@@ -4,6 +4,7 @@ resolving ids against the index and numbers as the desk's lookup does."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -57,3 +58,23 @@ def test_contact_body_with_the_api_check_answers_400_for_the_unknown_one(api: We
     answer = contact_body(body.encode(), api.known_customer)
     assert answer.status == 400 and answer.body["accepted"] == 1
     assert [e["field"] for e in answer.body["errors"]] == ["[1].phone"]
+
+
+def test_a_worker_mapping_some_slices_knows_every_partitions_customers(
+        board: IncidentBoard, index: RegionIndex, tmp_path: Path) -> None:
+    from forewarn.geo.slice_build import build_slices
+    from forewarn.geo.slices import load_slices
+    from forewarn.streams.partitioning import partition_of
+    from tests.unit.geo.geo_helpers import TINY
+
+    build_slices(TINY, tmp_path, 4)
+    sliced = load_slices(tmp_path, (partition_of("007", 4),))  # a worker of one partition
+    elsewhere = [c for c in index.customer_ids if partition_of(c, 4) not in sliced.loaded]
+    assert elsewhere, "customers on slices this worker does not map"
+    api = WebApi(board=board, index=sliced, settings=Settings(), tables={}, partitions=4,
+                 metrics=StreamMetrics(board=board, index=sliced))
+    for customer_id in ["007", *elsewhere]:
+        assert api.known_customer(contact(customer_id=customer_id)) is None, customer_id
+    for unknown in ["07", "0070", "", "zzz", "c-east-"]:
+        assert api.known_customer(contact(customer_id=unknown)) == (
+            "customer_id", "names no known customer"), unknown

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from pathlib import Path
 
 import pytest
 from prometheus_client import CollectorRegistry
@@ -119,3 +120,22 @@ def test_stalled_stages_and_their_wait_are_exported_per_stage(board: IncidentBoa
                for s in families["forewarn_stage_last_progress_seconds"].samples}
     assert stalled == {"customers": 1.0, "delivery": 0.0}
     assert waiting == {"customers": 131.0, "delivery": 0.0}
+
+
+def test_a_sliced_index_exports_how_many_slices_this_worker_maps(tmp_path: Path) -> None:
+    from forewarn.geo.slice_build import build_slices
+    from forewarn.geo.slices import load_slices
+    from tests.unit.geo.geo_helpers import TINY
+
+    build_slices(TINY, tmp_path / "index", 4)
+    index = load_slices(tmp_path / "index", (1, 3))
+    metrics = StreamMetrics(CollectorRegistry(), index=index)
+    assert samples(metrics)[("forewarn_index_slices_mapped", ())] == 2
+    index.drop_slice(3)
+    assert samples(metrics)[("forewarn_index_slices_mapped", ())] == 1, "read at scrape time"
+
+
+def test_a_whole_region_index_has_no_slice_gauge(index: RegionIndex) -> None:
+    got = samples(StreamMetrics(CollectorRegistry(), index=index))
+    assert ("forewarn_index_customers", ()) in got
+    assert not any(name == "forewarn_index_slices_mapped" for name, _ in got)
