@@ -147,9 +147,11 @@ def check_area(area: Mapping[str, Any], path: str) -> dict[str, Any]:
     where = at(path, "coordinates")
     if "coordinates" not in area:
         raise AlarmFormatError(where, "missing (required)")
-    try:
-        geometry = shapely.geometry.shape({"type": kind, "coordinates": area["coordinates"]})
-        coords = shapely.get_coordinates(geometry)
+    try:  # NaN / inf coordinates are refused below, by name, not warned about by numpy
+        with np.errstate(invalid="ignore", over="ignore"):
+            geometry = shapely.geometry.shape({"type": kind,
+                                               "coordinates": area["coordinates"]})
+            coords = shapely.get_coordinates(geometry)
     except (ValueError, TypeError, IndexError, KeyError, AttributeError, OverflowError,
             shapely.errors.ShapelyError) as exc:  # whatever shapely makes of odd nesting
         raise AlarmFormatError(where, f"not a valid {kind}: {str(exc)[:200]}") from None

@@ -99,6 +99,10 @@ def test_invalid_cut_is_rejected_naming_the_field(fields: dict[str, Any], field:
         ({"type": "Polygon", "coordinates": [[[390000, 5800000], [391000, 5800000],
                                               [391000, 5801000], [390000, 5800000]]]},
          "area.coordinates", "not projected metres"),
+        # an unclosed ring with NaN: shapely's closing it warned (an error under -W error)
+        ({"type": "Polygon", "coordinates": [[[13.4, 52.5], [float("nan"), 52.5],
+                                              [13.5, 52.6]]]},
+         "area.coordinates", "finite numbers only"),
         ([1, 2], "area", "must be an object"),
     ],
 )
