@@ -19,6 +19,7 @@ BENCHMARKS = {
     "lifecycle": "bench.lifecycle",  # what incident events add to the network stage
     "sensors": "bench.sensors",  # suspected incidents: detection delay vs false suspicions
     "slices": "bench.slices",  # sliced index: streaming build of 10M customers, per-slice load
+    "scale": "bench.scale",  # 1, 2, 4 workers on a sliced index: ready, peak RSS, fan-out
 }
 
 

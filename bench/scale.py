@@ -1,0 +1,615 @@
+"""Scale-out: 1, 2, 4 ``forewarn worker --index DIR`` processes on one sliced index.
+
+    python -m bench scale [--customers 10000000] [--partitions 8] [--workers 1 2 4]
+                          [--share 0.10] [--data DIR]
+
+Measured from outside the workers, so it measures whatever the product does:
+
+1. the synthetic region and its sliced index (``forewarn synth``, ``forewarn index build
+   --partitions P``) are cached under ``--data`` (``bench/slices.py``'s helpers); a build is
+   reported with its wall time and peak RSS;
+2. the incident: the power elements serving most customers, fewest first that together take
+   at least ``--share`` of the customers out (as ``bench storm`` picks its fan-out), counted
+   from the index in a child process (``SlicedIndex.out_positions``);
+3. for each N in ``--workers``: a fresh embedded broker, N real ``forewarn worker --index``
+   processes in one consumer group (a generated config: P partitions, ``confirm_after_s =
+   5``, every channel a file channel on ``/dev/null`` throttled to 1 message/s, so delivery
+   neither competes for the CPU nor stalls); per worker the time from spawn to ``/readyz``
+   200 and the peak RSS (``VmHWM`` sampled, and ``ru_maxrss`` from ``os.wait4`` after a
+   SIGTERM stop); the incident's alarms on ``alarms.raw``; the time from the confirmation
+   instant until every outage decision is on ``notifications.outbox``; the bytes (keys +
+   values, uncompressed) of every ``impacts`` record stamped between the alarms and the end
+   of the fan-out, read back until each partition passes that instant (end offsets of the
+   embedded broker are not trusted);
+4. peak RSS per worker fitted as ``F + S/N`` through the smallest and largest N, with each
+   N's distance from the fit (target: within 15 %); a table; the figures as JSON in
+   ``bench/results/scale-<customers>.json``.
+
+Every child is stopped on exit (also on Ctrl-C, SIGTERM or an error); the workers also get
+SIGTERM from Linux if this process dies. While workers run, ``MemAvailable`` below
+``--min-free-mb`` stops them at once (the machine is shared).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import ctypes
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from bench.slices import _build, _forewarn, _region, _run
+from bench.storm import _produce
+
+__all__ = ["main"]
+
+HERE = Path(__file__).resolve().parent
+CONFIRM_S = 5.0
+FIT_TOLERANCE = 0.15
+_MAPPED = re.compile(r"(\d+) customers mapped")
+
+
+# -- the incident (computed in a child: the parent stays small) ---------------------------
+
+
+def pick_step(index_dir: Path, share: float) -> dict[str, Any]:
+    """The power elements, most customers served first, fewest that take ``share`` of the
+    customers out together, and how many customers are out (one outage decision each)."""
+    import numpy as np
+
+    from forewarn.geo.slices import load_slices
+
+    index = load_slices(index_dir)
+    ids = index.element_ids
+    served = index.served_counts()
+    target = max(1, round(share * len(index)))
+    powers = [k for k, e in enumerate(ids) if index.element_type(e) == "power"]
+    ranked = [ids[k] for k in sorted(powers or range(len(ids)), key=lambda k: -served[k])]
+
+    def out(count: int) -> dict[str, int]:
+        found = index.out_positions(set(ranked[:count]))
+        both = np.union1d(found.get("mobile", []), found.get("fibre", []))
+        return {"customers": int(both.size),
+                **{service: len(p) for service, p in found.items()}}
+
+    # More elements down never brings a customer back, so the count grows with the prefix.
+    low, high = 1, len(ranked)
+    if out(high)["customers"] >= target:
+        while low < high:
+            middle = (low + high) // 2
+            if out(middle)["customers"] >= target:
+                high = middle
+            else:
+                low = middle + 1
+    chosen = ranked[:high]
+    return {"elements": chosen, "target": target, "region_customers": len(index),
+            "types": sorted({index.element_type(e) for e in chosen}), **out(len(chosen))}
+
+
+# -- children -----------------------------------------------------------------------------
+
+
+def _die_with_parent() -> None:  # pragma: no cover - runs in the child
+    """Own process group (Ctrl-C reaches only us: we stop the workers in order) and SIGTERM
+    from Linux when this process dies, so a killed benchmark leaves no worker behind."""
+    os.setpgrp()
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+
+
+class _Worker:
+    """One ``forewarn worker`` child: its port, log, readiness and peak memory."""
+
+    def __init__(self, number: int, index_dir: Path, config: Path, bootstrap: str,
+                 folder: Path) -> None:
+        from forewarn.streams.kafka.embedded_broker import free_port
+
+        self.number = number
+        self.port = free_port()
+        self.log = folder / f"worker{number}.log"
+        self.started = time.monotonic()
+        self.ready_s: float | None = None
+        self.mapped: tuple[float, int] | None = None  # (s after spawn, customers)
+        self.hwm_mb = 0.0
+        self.maxrss_mb: float | None = None
+        self.exit_code: int | None = None
+        with self.log.open("wb") as log:
+            self.proc = subprocess.Popen(
+                [_forewarn(), "worker", "--index", str(index_dir), "--config", str(config),
+                 "--web-port", str(self.port)],
+                env=dict(os.environ, FOREWARN_BROKER=f"kafka://{bootstrap}"),
+                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=log,
+                preexec_fn=_die_with_parent,  # noqa: PLW1509 - only setpgrp and prctl
+            )
+
+    def running(self) -> bool:
+        """Still running (reaps it with ``os.wait4`` when not, keeping its ``ru_maxrss``)."""
+        if self.exit_code is not None:
+            return False
+        pid, status, usage = os.wait4(self.proc.pid, os.WNOHANG)
+        if pid == 0:
+            return True
+        self.exit_code = os.waitstatus_to_exitcode(status)
+        self.proc.returncode = self.exit_code
+        self.maxrss_mb = usage.ru_maxrss / 1024.0
+        return False
+
+    def sample(self) -> None:
+        with contextlib.suppress(OSError, ValueError):
+            for line in Path(f"/proc/{self.proc.pid}/status").read_text().splitlines():
+                if line.startswith("VmHWM:"):
+                    self.hwm_mb = max(self.hwm_mb, int(line.split()[1]) / 1024.0)
+
+    def signal(self, sig: int) -> None:
+        if self.exit_code is None:
+            with contextlib.suppress(ProcessLookupError):
+                self.proc.send_signal(sig)
+
+    def readyz(self) -> int | None:
+        """The status ``/readyz`` answers (200: partitions assigned, tables recovered)."""
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/readyz",
+                                        timeout=2) as answer:
+                return int(answer.status)
+        except urllib.error.HTTPError as exc:
+            return int(exc.code)
+        except OSError:
+            return None
+
+    def note_mapped(self) -> None:
+        """When the worker's log first says how many customers it mapped (if it says)."""
+        if self.mapped is None:
+            with contextlib.suppress(OSError):
+                found = _MAPPED.search(self.log.read_text(errors="replace"))
+                if found:
+                    self.mapped = (time.monotonic() - self.started, int(found.group(1)))
+
+    def tail(self, lines: int = 15) -> str:
+        with contextlib.suppress(OSError):
+            return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
+        return ""
+
+    def peak_mb(self) -> float:
+        return max(self.hwm_mb, self.maxrss_mb or 0.0)
+
+
+class _Group:
+    """N workers; a sampler thread keeps their peak RSS and stops them all when the
+    machine's ``MemAvailable`` falls below ``min_free_mb``."""
+
+    def __init__(self, min_free_mb: float) -> None:
+        self.workers: list[_Worker] = []
+        self.min_free_mb = min_free_mb
+        self.low_memory: str | None = None
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+
+    def start_sampling(self) -> None:
+        self._thread.start()
+
+    def _sample(self) -> None:
+        while not self._done.wait(0.5):
+            for worker in list(self.workers):
+                worker.sample()
+            available = _mem_available_mb()
+            if available < self.min_free_mb and self.low_memory is None:
+                self.low_memory = (f"MemAvailable fell to {available:,.0f} MB (< --min-free-mb "
+                                   f"{self.min_free_mb:,.0f}): workers stopped")
+                for worker in self.workers:
+                    worker.signal(signal.SIGTERM)
+
+    def problem(self) -> str | None:
+        """Why waiting any longer is pointless: low memory, or a worker that exited."""
+        if self.low_memory:
+            return self.low_memory
+        for worker in self.workers:
+            if not worker.running():
+                return (f"worker {worker.number} exited with code {worker.exit_code}; "
+                        f"the end of {worker.log}:\n{worker.tail()}")
+        return None
+
+    def stop(self, timeout: float = 60.0) -> None:
+        """SIGTERM (the worker's normal end), then SIGKILL after ``timeout``."""
+        for worker in self.workers:
+            worker.signal(signal.SIGTERM)
+        deadline = time.monotonic() + timeout
+        while any(w.running() for w in self.workers) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        for worker in self.workers:
+            if worker.running():
+                print(f"worker {worker.number} did not stop within {timeout:.0f} s: killed",
+                      file=sys.stderr, flush=True)
+                worker.signal(signal.SIGKILL)
+                while worker.running():
+                    time.sleep(0.05)
+        self._done.set()
+        for worker in self.workers:
+            worker.sample()
+
+
+def _mem_available_mb() -> float:
+    for line in Path("/proc/meminfo").read_text().splitlines():
+        if line.startswith("MemAvailable:"):
+            return int(line.split()[1]) / 1024.0
+    return float("inf")
+
+
+def _wait(group: _Group, predicate: Callable[[], bool], timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        problem = group.problem()
+        if problem:
+            raise RuntimeError(f"while waiting for {what}: {problem}")
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"timed out after {timeout:.0f} s waiting for {what}")
+        time.sleep(0.25)
+
+
+# -- one group of N workers ---------------------------------------------------------------
+
+
+def _config(folder: Path, tag: str, partitions: int) -> Path:
+    """Topics and group unique to ``tag``; delivery to /dev/null at 1/s per channel."""
+    config = folder / f"{tag}.toml"
+    channels = "".join(f'[channels.{c}]\nfile = "/dev/null"\nrate_per_s = 1\n'
+                       for c in ("sms", "email", "push"))
+    config.write_text(f"[correlation]\nconfirm_after_s = {CONFIRM_S}\n"
+                      f'[kafka]\napp_id = "{tag}"\ntopic_prefix = "{tag}."\n'
+                      f"partitions = {partitions}\n{channels}")
+    return config
+
+
+def _alarms(elements: list[str], at: float) -> list[bytes]:
+    stamp = datetime.fromtimestamp(at, tz=UTC).isoformat()
+    return [json.dumps({"alarm_id": f"SCALE{n}", "element_id": element, "state": "raised",
+                        "severity": "critical", "probable_cause": "mainsFailure",
+                        "event_time": stamp}).encode()
+            for n, element in enumerate(elements)]
+
+
+async def _fan_out(bootstrap: str, tag: str, partitions: int, incident: dict[str, Any],
+                   group: _Group, timeout: float) -> dict[str, Any]:
+    """Produce the alarms (event time now) and read the outbox until every expected outage
+    decision is on it; wall-clock instants of the alarms, the first and the last decision."""
+    from aiokafka import AIOKafkaConsumer, TopicPartition
+
+    outbox = f"{tag}.notifications.outbox"
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, auto_offset_reset="earliest",
+                                enable_auto_commit=False, fetch_max_wait_ms=50,
+                                max_partition_fetch_bytes=16 << 20)
+    await consumer.start()
+    expected = int(incident["customers"])
+    seen: dict[str, Any] = {"decisions": 0, "records": 0, "first": None, "last": None,
+                            "last_stamp": None}
+    try:
+        consumer.assign([TopicPartition(outbox, p) for p in range(partitions)])
+        seen["alarms_at"] = time.time()
+        await _produce(bootstrap, f"{tag}.alarms.raw",
+                       _alarms(incident["elements"], seen["alarms_at"]), None)
+        deadline = time.monotonic() + timeout
+        while seen["decisions"] < expected:
+            problem = group.problem()
+            if problem:
+                raise RuntimeError(f"during the fan-out: {problem}")
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"timed out after {timeout:.0f} s waiting for {expected:,} "
+                                   f"outage decisions on {outbox}: {seen['decisions']:,} came")
+            batches = await consumer.getmany(timeout_ms=200, max_records=10_000)
+            now = time.time()
+            for batch in batches.values():
+                for message in batch:
+                    value = message.value or b""
+                    # orjson writes no spaces, the standard library does
+                    count = value.count(b'"stage":"outage"') + value.count(b'"stage": "outage"')
+                    if count:
+                        seen["decisions"] += count
+                        seen["records"] += 1
+                        seen["first"] = seen["first"] or now
+                        seen["last"] = now
+                        seen["last_stamp"] = max(seen["last_stamp"] or 0.0,
+                                                 message.timestamp / 1000)
+    finally:
+        await consumer.stop()
+    return seen
+
+
+def _kinds(value: bytes) -> str:
+    """The message kinds one ``impacts`` record carries (a batch envelope: its contents)."""
+    try:
+        doc = json.loads(value)
+    except ValueError:
+        return "unparsed"
+    if not isinstance(doc, dict):
+        return "other"
+    if doc.get("kind") == "batch":
+        inner = doc.get("messages") or []
+        return "+".join(sorted({str(m.get("kind")) for m in inner if isinstance(m, dict)}))
+    return str(doc.get("kind", "other"))
+
+
+async def _impact_bytes(bootstrap: str, topic: str, partitions: int, start: float, end: float,
+                        timeout: float) -> dict[str, Any]:
+    """Bytes (key + value) of the ``topic`` records stamped in [start, end], by kind. Reads
+    each partition from its beginning until a record stamped after ``end`` (live workers
+    tick every partition) or three empty fetches in a row: no end offsets."""
+    from aiokafka import AIOKafkaConsumer, TopicPartition
+
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, auto_offset_reset="earliest",
+                                enable_auto_commit=False, fetch_max_wait_ms=200,
+                                max_partition_fetch_bytes=16 << 20)
+    await consumer.start()
+    kinds: dict[str, dict[str, int]] = {}
+    passed: set[int] = set()
+    empty = 0
+    try:
+        consumer.assign([TopicPartition(topic, p) for p in range(partitions)])
+        deadline = time.monotonic() + timeout
+        while len(passed) < partitions and empty < 3:
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"timed out after {timeout:.0f} s reading {topic} "
+                                   f"(partitions past the window: {sorted(passed)})")
+            batches = await consumer.getmany(timeout_ms=1000, max_records=10_000)
+            empty = 0 if any(batches.values()) else empty + 1
+            for tp, batch in batches.items():
+                for message in batch:
+                    stamp = message.timestamp / 1000
+                    if stamp > end:
+                        passed.add(tp.partition)
+                    elif stamp >= start:
+                        kind = kinds.setdefault(_kinds(message.value or b""),
+                                                {"records": 0, "bytes": 0})
+                        kind["records"] += 1
+                        kind["bytes"] += len(message.key or b"") + len(message.value or b"")
+    finally:
+        await consumer.stop()
+    ticks = kinds.get("tick", {"records": 0, "bytes": 0})
+    total = sum(k["bytes"] for k in kinds.values())
+    return {"bytes": total, "records": sum(k["records"] for k in kinds.values()),
+            "bytes_without_ticks": total - ticks["bytes"], "tick_bytes": ticks["bytes"],
+            "by_kind": kinds}
+
+
+def _measure(count: int, index_dir: Path, partitions: int, incident: dict[str, Any],
+             args: argparse.Namespace) -> dict[str, Any]:
+    """One fresh broker, ``count`` workers, readiness, the fan-out, the impact bytes."""
+    from forewarn.streams.kafka.embedded_broker import EmbeddedBroker
+
+    folder = Path(tempfile.mkdtemp(prefix=f"forewarn-scale-{count}w-"))
+    tag = f"scale{count}x{os.getpid()}"
+    config = _config(folder, tag, partitions)
+    load_start = os.getloadavg()
+    broker = EmbeddedBroker()
+    handle = broker.start()
+    group = _Group(args.min_free_mb)
+    try:
+        for n in range(count):
+            group.workers.append(_Worker(n + 1, index_dir, config, handle.bootstrap, folder))
+        group.start_sampling()
+        print(f"N={count}: {count} worker(s) started (logs in {folder})", flush=True)
+
+        def all_ready_once() -> bool:
+            for worker in group.workers:
+                worker.note_mapped()
+                if worker.ready_s is None and worker.readyz() == 200:
+                    worker.ready_s = time.monotonic() - worker.started
+            return all(w.ready_s is not None for w in group.workers)
+
+        _wait(group, all_ready_once, args.ready_timeout, f"{count} worker(s) to answer "
+              "/readyz 200")
+        # A joining worker makes the others rebalance: go on once all are ready together.
+        _wait(group, lambda: all(w.readyz() == 200 for w in group.workers), args.ready_timeout,
+              "all workers to be ready at the same time")
+        time.sleep(2.0)
+        for worker in group.workers:
+            mapped = (f"; log says {worker.mapped[1]:,} customers mapped after "
+                      f"{worker.mapped[0]:.1f} s" if worker.mapped else "")
+            print(f"N={count} worker {worker.number}: ready {worker.ready_s:.1f} s after spawn"
+                  f"{mapped}", flush=True)
+        seen = asyncio.run(_fan_out(handle.bootstrap, tag, partitions, incident, group,
+                                    args.fanout_timeout))
+        confirmed = seen["alarms_at"] + CONFIRM_S
+        fanout = {"decisions": seen["decisions"], "records": seen["records"],
+                  "seconds": seen["last"] - confirmed, "first_s": seen["first"] - confirmed,
+                  "last_stamp_s": seen["last_stamp"] - confirmed}
+        print(f"N={count} fan-out: {seen['decisions']:,} outage decisions "
+              f"({incident['customers']:,} expected) in {seen['records']:,} outbox records, "
+              f"first {fanout['first_s']:+.1f} s, all {fanout['seconds']:.1f} s after the "
+              f"confirmation instant (last record's producer timestamp "
+              f"{fanout['last_stamp_s']:+.1f} s)", flush=True)
+        impacts = asyncio.run(_impact_bytes(handle.bootstrap, f"{tag}.impacts", partitions,
+                                            seen["alarms_at"], seen["last"],
+                                            args.fanout_timeout))
+        print(f"N={count} impacts: {impacts['bytes']:,} bytes in {impacts['records']:,} records "
+              f"from the alarms to the end of the fan-out; without tick-only records "
+              f"{impacts['bytes_without_ticks']:,} bytes (kinds: "
+              + ", ".join(f"{kind} {v['records']:,} rec / {v['bytes']:,} B"
+                          for kind, v in sorted(impacts["by_kind"].items())) + ")", flush=True)
+    finally:
+        group.stop()
+        broker.stop()
+    if group.low_memory:
+        raise RuntimeError(group.low_memory)
+    workers = [{"ready_s": w.ready_s, "peak_rss_mb": w.peak_mb(), "vmhwm_mb": w.hwm_mb,
+                "ru_maxrss_mb": w.maxrss_mb, "exit_code": w.exit_code,
+                "mapped_customers": w.mapped[1] if w.mapped else None,
+                "mapped_s": w.mapped[0] if w.mapped else None} for w in group.workers]
+    for n, worker in enumerate(workers, 1):
+        print(f"N={count} worker {n}: peak RSS {worker['peak_rss_mb']:,.0f} MB (VmHWM "
+              f"{worker['vmhwm_mb']:,.0f}, ru_maxrss {worker['ru_maxrss_mb'] or 0:,.0f}), "
+              f"exit code {worker['exit_code']}", flush=True)
+    return {"workers": workers, "fanout": fanout, "impacts": impacts, "logs": str(folder),
+            "load_start": load_start, "load_end": os.getloadavg()}
+
+
+# -- figures ------------------------------------------------------------------------------
+
+
+def fit(peaks: dict[int, float]) -> dict[str, Any] | None:
+    """``peak(N) = F + S/N`` through the smallest and the largest N, and each N's relative
+    distance from it (None with fewer than two N)."""
+    counts = sorted(peaks)
+    if len(counts) < 2:
+        return None
+    low, high = counts[0], counts[-1]
+    shared = (peaks[low] - peaks[high]) / (1 / low - 1 / high)
+    fixed = peaks[low] - shared / low
+    return {"fixed_mb": fixed, "split_mb": shared,
+            "off": {n: (peaks[n] - (fixed + shared / n)) / (fixed + shared / n) for n in counts}}
+
+
+def _report_fit(runs: dict[int, dict[str, Any]]) -> dict[str, Any] | None:
+    peaks = {n: max(w["peak_rss_mb"] for w in run["workers"]) for n, run in runs.items()}
+    line = fit(peaks)
+    if line is None:
+        print("fit: needs at least two N", flush=True)
+        return None
+    print(f"fit of the largest worker's peak RSS: {line['fixed_mb']:,.0f} MB fixed + "
+          f"{line['split_mb']:,.0f} MB / N (through N={min(peaks)} and N={max(peaks)})",
+          flush=True)
+    for n, off in line["off"].items():
+        verdict = ("fit point" if n in (min(peaks), max(peaks)) else
+                   "PASS" if abs(off) <= FIT_TOLERANCE else "FAIL")
+        expected = line["fixed_mb"] + line["split_mb"] / n
+        print(f"  N={n}: peak {peaks[n]:,.0f} MB, fit {expected:,.0f} MB, {off:+.1%} "
+              f"({verdict}; target within {FIT_TOLERANCE:.0%})", flush=True)
+    if len(peaks) == 2:
+        print("  (two N only: both are fit points, so nothing is tested; add a third N)",
+              flush=True)
+    return line
+
+
+def _table(runs: dict[int, dict[str, Any]]) -> None:
+    print(f"{'N':>3} | {'ready s per worker':<28} | {'peak RSS MB per worker':<32} | "
+          f"{'fan-out s':>9} | {'impact bytes':>14}")
+    for n, run in runs.items():
+        ready = " ".join(f"{w['ready_s']:.1f}" for w in run["workers"])
+        peak = " ".join(f"{w['peak_rss_mb']:,.0f}" for w in run["workers"])
+        print(f"{n:>3} | {ready:<28} | {peak:<32} | {run['fanout']['seconds']:>9.1f} | "
+              f"{run['impacts']['bytes']:>14,}")
+    print("targets (issue 13, at 10M customers, P = 8): peak RSS < 3 GB and ready < 60 s per "
+          "worker with 4 workers; 1M-customer fan-out < 30 s with 2 workers", flush=True)
+
+
+def _memory_check(index_dir: Path, workers: int) -> None:
+    """Warn when the largest group may not fit: today every worker maps all slices, so
+    budget the index's size per worker plus ~1.5 GB of Python and pipeline (a guess),
+    and ~2 GB for the broker."""
+    size_mb = sum(f.stat().st_size for f in index_dir.rglob("*") if f.is_file()) / 2**20
+    versions = max(1, len([p for p in index_dir.iterdir() if p.is_dir()]))
+    need = workers * (size_mb / versions + 1536) + 2048
+    available = _mem_available_mb()
+    print(f"memory: MemAvailable {available:,.0f} MB; {workers} workers may need about "
+          f"{need:,.0f} MB (index {size_mb / versions:,.0f} MB per version)", flush=True)
+    if available < need:
+        print(f"WARNING: MemAvailable ({available:,.0f} MB) looks too small for {workers} "
+              f"workers (~{need:,.0f} MB); workers are stopped if it falls below --min-free-mb",
+              file=sys.stderr, flush=True)
+
+
+def _commit() -> str:
+    with contextlib.suppress(OSError, subprocess.SubprocessError):
+        return subprocess.run(["git", "-C", str(HERE), "rev-parse", "--short", "HEAD"],
+                              capture_output=True, text=True, check=True).stdout.strip()
+    return "unknown"
+
+
+def run(args: argparse.Namespace) -> dict[str, Any]:
+    load_start = os.getloadavg()
+    print(f"load average at start: {load_start[0]:.2f} {load_start[1]:.2f} {load_start[2]:.2f}"
+          f" ({os.cpu_count()} CPUs)", flush=True)
+    args.data.mkdir(parents=True, exist_ok=True)
+    region, facts = _region(args.data, args.customers, args.seed)
+    print(f"region {args.customers:,} customers: {region} (synth {facts['synth_s']:.0f} s, "
+          f"peak RSS {facts['synth_rss_mb']:.0f} MB, once)", flush=True)
+    index_dir = args.data / f"index-{args.customers}-{args.seed}-p{args.partitions}"
+    figures: dict[str, Any] = {"customers": args.customers, "partitions": args.partitions,
+                               "share": args.share, "seed": args.seed, "commit": _commit(),
+                               "cpus": os.cpu_count(), "synth": facts, "build": None}
+    if args.rebuild_index or not (index_dir / "CURRENT").exists():
+        figures["build"] = _build(region, index_dir, args.partitions)
+    else:
+        print(f"index: reusing {index_dir} (version "
+              f"{(index_dir / 'CURRENT').read_text().strip()}; --rebuild-index builds anew)",
+              flush=True)
+    pick_s, pick_mb, text = _run([sys.executable, "-m", "bench", "scale", "--step", "pick",
+                                  "--index", str(index_dir), "--share", str(args.share)])
+    incident = dict(json.loads(text.strip().splitlines()[-1]))
+    figures["incident"] = {**incident, "pick_s": pick_s, "pick_rss_mb": pick_mb}
+    if not incident["customers"]:
+        raise RuntimeError(f"no element of {index_dir} takes any customer out")
+    print(f"incident: {len(incident['elements'])} {'/'.join(incident['types'])} element(s) "
+          f"take {incident['customers']:,} of {incident['region_customers']:,} customers out "
+          f"(target {args.share:.0%} = {incident['target']:,}; mobile "
+          f"{incident.get('mobile', 0):,}, fibre {incident.get('fibre', 0):,})", flush=True)
+    _memory_check(index_dir, max(args.workers))
+    runs: dict[int, dict[str, Any]] = {}
+    for count in args.workers:
+        runs[count] = _measure(count, index_dir, args.partitions, incident, args)
+    figures["runs"] = runs
+    _table(runs)
+    figures["fit"] = _report_fit(runs)
+    load_end = os.getloadavg()
+    figures["load_start"], figures["load_end"] = load_start, load_end
+    print(f"load average at end: {load_end[0]:.2f} {load_end[1]:.2f} {load_end[2]:.2f}",
+          flush=True)
+    return figures
+
+
+def _stop_on_sigterm(signum: int, frame: Any) -> None:
+    raise SystemExit(128 + signum)  # unwinds through every ``finally``: children stopped
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench scale",
+                                     description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--customers", type=int, default=10_000_000)
+    parser.add_argument("--partitions", type=int, default=8)
+    parser.add_argument("--workers", type=int, nargs="+", default=[1, 2, 4])
+    parser.add_argument("--share", type=float, default=0.10,
+                        help="share of the customers the incident takes out")
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--data", type=Path, default=Path(os.environ.get(
+        "FOREWARN_BENCH_DATA", Path.home() / ".cache" / "forewarn-bench")))
+    parser.add_argument("--rebuild-index", action="store_true",
+                        help="build the index even when the folder already has a version")
+    parser.add_argument("--ready-timeout", type=float, default=900.0)
+    parser.add_argument("--fanout-timeout", type=float, default=900.0)
+    parser.add_argument("--min-free-mb", type=float, default=1024.0,
+                        help="stop the workers when MemAvailable falls below this")
+    parser.add_argument("--out", type=Path, default=None,
+                        help="JSON figures (default bench/results/scale-<customers>.json)")
+    parser.add_argument("--step", choices=("pick",), help=argparse.SUPPRESS)
+    parser.add_argument("--index", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.step == "pick":
+        print(json.dumps(pick_step(args.index, args.share)))
+        return 0
+    if not 0 < args.share <= 1:
+        parser.error("--share must be in (0, 1]")
+    if any(n < 1 or n > args.partitions for n in args.workers):
+        parser.error(f"--workers must be between 1 and --partitions ({args.partitions})")
+    signal.signal(signal.SIGTERM, _stop_on_sigterm)
+    try:
+        figures = run(args)
+    except RuntimeError as exc:
+        print(f"bench scale: {exc}", file=sys.stderr, flush=True)
+        return 1
+    out = args.out or HERE / "results" / f"scale-{args.customers}.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(figures, indent=2, sort_keys=True) + "\n")
+    print(f"figures written to {out}", flush=True)
+    return 0
