@@ -35,32 +35,26 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import ctypes
 import json
 import os
-import re
 import signal
 import subprocess
 import sys
 import tempfile
-import threading
 import time
-import urllib.error
-import urllib.request
-from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench.slices import _build, _forewarn, _region, _run
+from bench.slices import _build, _region, _run
 from bench.storm import _produce
+from bench.worker_group import WorkerGroup, WorkerProcess, mem_available_mb, wait_until
 
 __all__ = ["main"]
 
 HERE = Path(__file__).resolve().parent
 CONFIRM_S = 5.0
 FIT_TOLERANCE = 0.15
-_MAPPED = re.compile(r"(\d+) customers mapped")
 
 
 # -- the incident (computed in a child: the parent stays small) ---------------------------
@@ -100,165 +94,6 @@ def pick_step(index_dir: Path, share: float) -> dict[str, Any]:
             "types": sorted({index.element_type(e) for e in chosen}), **out(len(chosen))}
 
 
-# -- children -----------------------------------------------------------------------------
-
-
-def _die_with_parent() -> None:  # pragma: no cover - runs in the child
-    """Own process group (Ctrl-C reaches only us: we stop the workers in order) and SIGTERM
-    from Linux when this process dies, so a killed benchmark leaves no worker behind."""
-    os.setpgrp()
-    with contextlib.suppress(OSError, AttributeError):
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
-
-
-class _Worker:
-    """One ``forewarn worker`` child: its port, log, readiness and peak memory."""
-
-    def __init__(self, number: int, index_dir: Path, config: Path, bootstrap: str,
-                 folder: Path) -> None:
-        from forewarn.streams.kafka.embedded_broker import free_port
-
-        self.number = number
-        self.port = free_port()
-        self.log = folder / f"worker{number}.log"
-        self.started = time.monotonic()
-        self.ready_s: float | None = None
-        self.mapped: tuple[float, int] | None = None  # (s after spawn, customers)
-        self.hwm_mb = 0.0
-        self.maxrss_mb: float | None = None
-        self.exit_code: int | None = None
-        with self.log.open("wb") as log:
-            self.proc = subprocess.Popen(
-                [_forewarn(), "worker", "--index", str(index_dir), "--config", str(config),
-                 "--web-port", str(self.port)],
-                env=dict(os.environ, FOREWARN_BROKER=f"kafka://{bootstrap}"),
-                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=log,
-                preexec_fn=_die_with_parent,  # noqa: PLW1509 - only setpgrp and prctl
-            )
-
-    def running(self) -> bool:
-        """Still running (reaps it with ``os.wait4`` when not, keeping its ``ru_maxrss``)."""
-        if self.exit_code is not None:
-            return False
-        pid, status, usage = os.wait4(self.proc.pid, os.WNOHANG)
-        if pid == 0:
-            return True
-        self.exit_code = os.waitstatus_to_exitcode(status)
-        self.proc.returncode = self.exit_code
-        self.maxrss_mb = usage.ru_maxrss / 1024.0
-        return False
-
-    def sample(self) -> None:
-        with contextlib.suppress(OSError, ValueError):
-            for line in Path(f"/proc/{self.proc.pid}/status").read_text().splitlines():
-                if line.startswith("VmHWM:"):
-                    self.hwm_mb = max(self.hwm_mb, int(line.split()[1]) / 1024.0)
-
-    def signal(self, sig: int) -> None:
-        if self.exit_code is None:
-            with contextlib.suppress(ProcessLookupError):
-                self.proc.send_signal(sig)
-
-    def readyz(self) -> int | None:
-        """The status ``/readyz`` answers (200: partitions assigned, tables recovered)."""
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/readyz",
-                                        timeout=2) as answer:
-                return int(answer.status)
-        except urllib.error.HTTPError as exc:
-            return int(exc.code)
-        except OSError:
-            return None
-
-    def note_mapped(self) -> None:
-        """When the worker's log first says how many customers it mapped (if it says)."""
-        if self.mapped is None:
-            with contextlib.suppress(OSError):
-                found = _MAPPED.search(self.log.read_text(errors="replace"))
-                if found:
-                    self.mapped = (time.monotonic() - self.started, int(found.group(1)))
-
-    def tail(self, lines: int = 15) -> str:
-        with contextlib.suppress(OSError):
-            return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
-        return ""
-
-    def peak_mb(self) -> float:
-        return max(self.hwm_mb, self.maxrss_mb or 0.0)
-
-
-class _Group:
-    """N workers; a sampler thread keeps their peak RSS and stops them all when the
-    machine's ``MemAvailable`` falls below ``min_free_mb``."""
-
-    def __init__(self, min_free_mb: float) -> None:
-        self.workers: list[_Worker] = []
-        self.min_free_mb = min_free_mb
-        self.low_memory: str | None = None
-        self._done = threading.Event()
-        self._thread = threading.Thread(target=self._sample, daemon=True)
-
-    def start_sampling(self) -> None:
-        self._thread.start()
-
-    def _sample(self) -> None:
-        while not self._done.wait(0.5):
-            for worker in list(self.workers):
-                worker.sample()
-            available = _mem_available_mb()
-            if available < self.min_free_mb and self.low_memory is None:
-                self.low_memory = (f"MemAvailable fell to {available:,.0f} MB (< --min-free-mb "
-                                   f"{self.min_free_mb:,.0f}): workers stopped")
-                for worker in self.workers:
-                    worker.signal(signal.SIGTERM)
-
-    def problem(self) -> str | None:
-        """Why waiting any longer is pointless: low memory, or a worker that exited."""
-        if self.low_memory:
-            return self.low_memory
-        for worker in self.workers:
-            if not worker.running():
-                return (f"worker {worker.number} exited with code {worker.exit_code}; "
-                        f"the end of {worker.log}:\n{worker.tail()}")
-        return None
-
-    def stop(self, timeout: float = 60.0) -> None:
-        """SIGTERM (the worker's normal end), then SIGKILL after ``timeout``."""
-        for worker in self.workers:
-            worker.signal(signal.SIGTERM)
-        deadline = time.monotonic() + timeout
-        while any(w.running() for w in self.workers) and time.monotonic() < deadline:
-            time.sleep(0.2)
-        for worker in self.workers:
-            if worker.running():
-                print(f"worker {worker.number} did not stop within {timeout:.0f} s: killed",
-                      file=sys.stderr, flush=True)
-                worker.signal(signal.SIGKILL)
-                while worker.running():
-                    time.sleep(0.05)
-        self._done.set()
-        for worker in self.workers:
-            worker.sample()
-
-
-def _mem_available_mb() -> float:
-    for line in Path("/proc/meminfo").read_text().splitlines():
-        if line.startswith("MemAvailable:"):
-            return int(line.split()[1]) / 1024.0
-    return float("inf")
-
-
-def _wait(group: _Group, predicate: Callable[[], bool], timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        problem = group.problem()
-        if problem:
-            raise RuntimeError(f"while waiting for {what}: {problem}")
-        if time.monotonic() > deadline:
-            raise RuntimeError(f"timed out after {timeout:.0f} s waiting for {what}")
-        time.sleep(0.25)
-
-
 # -- one group of N workers ---------------------------------------------------------------
 
 
@@ -282,7 +117,7 @@ def _alarms(elements: list[str], at: float) -> list[bytes]:
 
 
 async def _fan_out(bootstrap: str, tag: str, partitions: int, incident: dict[str, Any],
-                   group: _Group, timeout: float) -> dict[str, Any]:
+                   group: WorkerGroup, timeout: float) -> dict[str, Any]:
     """Produce the alarms (event time now) and read the outbox until every expected outage
     decision is on it; wall-clock instants of the alarms, the first and the last decision."""
     from aiokafka import AIOKafkaConsumer, TopicPartition
@@ -394,10 +229,12 @@ def _measure(count: int, index_dir: Path, partitions: int, incident: dict[str, A
     load_start = os.getloadavg()
     broker = EmbeddedBroker()
     handle = broker.start()
-    group = _Group(args.min_free_mb)
+    group = WorkerGroup(args.min_free_mb)
     try:
         for n in range(count):
-            group.workers.append(_Worker(n + 1, index_dir, config, handle.bootstrap, folder))
+            group.workers.append(WorkerProcess(
+                n + 1, ["--index", str(index_dir), "--config", str(config)], handle.bootstrap,
+                folder))
         group.start_sampling()
         print(f"N={count}: {count} worker(s) started (logs in {folder})", flush=True)
 
@@ -408,10 +245,10 @@ def _measure(count: int, index_dir: Path, partitions: int, incident: dict[str, A
                     worker.ready_s = time.monotonic() - worker.started
             return all(w.ready_s is not None for w in group.workers)
 
-        _wait(group, all_ready_once, args.ready_timeout, f"{count} worker(s) to answer "
+        wait_until(group, all_ready_once, args.ready_timeout, f"{count} worker(s) to answer "
               "/readyz 200")
         # A joining worker makes the others rebalance: go on once all are ready together.
-        _wait(group, lambda: all(w.readyz() == 200 for w in group.workers), args.ready_timeout,
+        wait_until(group, lambda: all(w.readyz() == 200 for w in group.workers), args.ready_timeout,
               "all workers to be ready at the same time")
         time.sleep(2.0)
         for worker in group.workers:
@@ -439,8 +276,10 @@ def _measure(count: int, index_dir: Path, partitions: int, incident: dict[str, A
               + ", ".join(f"{kind} {v['records']:,} rec / {v['bytes']:,} B"
                           for kind, v in sorted(impacts["by_kind"].items())) + ")", flush=True)
     finally:
-        group.stop()
-        broker.stop()
+        try:
+            group.stop()
+        finally:
+            broker.stop()
     if group.low_memory:
         raise RuntimeError(group.low_memory)
     workers = [{"ready_s": w.ready_s, "peak_rss_mb": w.peak_mb(), "vmhwm_mb": w.hwm_mb,
@@ -511,7 +350,7 @@ def _memory_check(index_dir: Path, workers: int) -> None:
     size_mb = sum(f.stat().st_size for f in index_dir.rglob("*") if f.is_file()) / 2**20
     versions = max(1, len([p for p in index_dir.iterdir() if p.is_dir()]))
     need = workers * (size_mb / versions + 1536) + 2048
-    available = _mem_available_mb()
+    available = mem_available_mb()
     print(f"memory: MemAvailable {available:,.0f} MB; {workers} workers may need about "
           f"{need:,.0f} MB (index {size_mb / versions:,.0f} MB per version)", flush=True)
     if available < need:
@@ -608,6 +447,14 @@ def main(argv: list[str] | None = None) -> int:
     except RuntimeError as exc:
         print(f"bench scale: {exc}", file=sys.stderr, flush=True)
         return 1
+    except KeyboardInterrupt:
+        print("bench scale: interrupted; every child was stopped", file=sys.stderr, flush=True)
+        return 130
+    except SystemExit as exc:
+        if exc.code == 128 + signal.SIGTERM:
+            print("bench scale: terminated; every child was stopped", file=sys.stderr,
+                  flush=True)
+        raise
     out = args.out or HERE / "results" / f"scale-{args.customers}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(figures, indent=2, sort_keys=True) + "\n")
