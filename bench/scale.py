@@ -325,6 +325,12 @@ def _report_fit(runs: dict[int, dict[str, Any]]) -> dict[str, Any] | None:
         expected = line["fixed_mb"] + line["split_mb"] / n
         print(f"  N={n}: peak {peaks[n]:,.0f} MB, fit {expected:,.0f} MB, {off:+.1%} "
               f"({verdict}; target within {FIT_TOLERANCE:.0%})", flush=True)
+    if line["split_mb"] <= 0:
+        print("  the peak does not fall with N: nothing of it is split between the workers",
+              flush=True)
+    else:
+        print(f"  the 1/N part is {line['split_mb'] / min(peaks) / peaks[min(peaks)]:.0%} of the "
+              f"N={min(peaks)} peak (the smaller it is, the less the 15 % test says)", flush=True)
     if len(peaks) == 2:
         print("  (two N only: both are fit points, so nothing is tested; add a third N)",
               flush=True)
@@ -361,7 +367,7 @@ def _memory_check(index_dir: Path, workers: int) -> None:
 
 def _commit() -> str:
     with contextlib.suppress(OSError, subprocess.SubprocessError):
-        return subprocess.run(["git", "-C", str(HERE), "rev-parse", "--short", "HEAD"],
+        return subprocess.run(["git", "-C", str(HERE), "describe", "--always", "--dirty"],
                               capture_output=True, text=True, check=True).stdout.strip()
     return "unknown"
 
