@@ -55,14 +55,17 @@ __all__ = ["main"]
 HERE = Path(__file__).resolve().parent
 CONFIRM_S = 5.0
 FIT_TOLERANCE = 0.15
+_SINGLE_CANDIDATES = 8  # single elements tried per type, served nearest the share first
 
 
 # -- the incident (computed in a child: the parent stays small) ---------------------------
 
 
 def pick_step(index_dir: Path, share: float) -> dict[str, Any]:
-    """The power elements, most customers served first, fewest that take ``share`` of the
-    customers out together, and how many customers are out (one outage decision each)."""
+    """The element(s) whose outage takes ``share`` of the customers out, and how many are out
+    (one outage decision each): the single element that comes closest, or the power
+    elements serving most customers, fewest first that reach the share together (as
+    ``bench storm`` picks its fan-out), whichever is nearer."""
     import numpy as np
 
     from forewarn.geo.slices import load_slices
@@ -71,27 +74,39 @@ def pick_step(index_dir: Path, share: float) -> dict[str, Any]:
     ids = index.element_ids
     served = index.served_counts()
     target = max(1, round(share * len(index)))
-    powers = [k for k, e in enumerate(ids) if index.element_type(e) == "power"]
-    ranked = [ids[k] for k in sorted(powers or range(len(ids)), key=lambda k: -served[k])]
 
-    def out(count: int) -> dict[str, int]:
-        found = index.out_positions(set(ranked[:count]))
+    def out(elements: list[str]) -> dict[str, int]:
+        found = index.out_positions(set(elements))
         both = np.union1d(found.get("mobile", []), found.get("fibre", []))
         return {"customers": int(both.size),
                 **{service: len(p) for service, p in found.items()}}
 
-    # More elements down never brings a customer back, so the count grows with the prefix.
-    low, high = 1, len(ranked)
-    if out(high)["customers"] >= target:
+    # Single elements serving about as many, per type (out <= served: a mobile customer
+    # covered by another live cell stays in, so a cell's out can be far below its served).
+    kinds: dict[str, list[int]] = {}
+    for k in range(len(ids)):
+        if served[k] >= 0.8 * target:
+            kinds.setdefault(index.element_type(ids[k]), []).append(k)
+    options = [[ids[k]] for near in kinds.values()
+               for k in sorted(near, key=lambda k: abs(served[k] - target))[:_SINGLE_CANDIDATES]]
+    powers = [k for k, e in enumerate(ids) if index.element_type(e) == "power"]
+    ranked = [ids[k] for k in sorted(powers, key=lambda k: -served[k])]
+    if ranked:
+        # More elements down never brings a customer back: the count grows with the prefix.
+        low, high = 1, len(ranked)
         while low < high:
             middle = (low + high) // 2
-            if out(middle)["customers"] >= target:
+            if out(ranked[:middle])["customers"] >= target:
                 high = middle
             else:
                 low = middle + 1
-    chosen = ranked[:high]
+        options.append(ranked[:high])
+    if not options:
+        raise SystemExit(f"{index_dir}: no element serves {0.8 * target:,.0f} customers")
+    counted = [(elements, out(elements)) for elements in options]
+    chosen, figures = min(counted, key=lambda c: abs(c[1]["customers"] - target))
     return {"elements": chosen, "target": target, "region_customers": len(index),
-            "types": sorted({index.element_type(e) for e in chosen}), **out(len(chosen))}
+            "types": sorted({index.element_type(e) for e in chosen}), **figures}
 
 
 # -- one group of N workers ---------------------------------------------------------------
