@@ -8,9 +8,10 @@ Measured from outside the workers, so it measures whatever the product does:
 1. the synthetic region and its sliced index (``forewarn synth``, ``forewarn index build
    --partitions P``) are cached under ``--data`` (``bench/slices.py``'s helpers); a build is
    reported with its wall time and peak RSS;
-2. the incident: the power elements serving most customers, fewest first that together take
-   at least ``--share`` of the customers out (as ``bench storm`` picks its fan-out), counted
-   from the index in a child process (``SlicedIndex.out_positions``);
+2. the incident taking ``--share`` of the customers out: a single element, or the power
+   elements serving most customers (as ``bench storm`` picks its fan-out), whichever comes
+   closer; its customers counted from the index in a child process
+   (``SlicedIndex.out_positions``);
 3. for each N in ``--workers``: a fresh embedded broker, N real ``forewarn worker --index``
    processes in one consumer group (a generated config: P partitions, ``confirm_after_s =
    5``, every channel a file channel on ``/dev/null`` throttled to 1 message/s, so delivery
@@ -18,9 +19,9 @@ Measured from outside the workers, so it measures whatever the product does:
    200 and the peak RSS (``VmHWM`` sampled, and ``ru_maxrss`` from ``os.wait4`` after a
    SIGTERM stop); the incident's alarms on ``alarms.raw``; the time from the confirmation
    instant until every outage decision is on ``notifications.outbox``; the bytes (keys +
-   values, uncompressed) of every ``impacts`` record stamped between the alarms and the end
-   of the fan-out, read back until each partition passes that instant (end offsets of the
-   embedded broker are not trusted);
+   values, uncompressed) of every ``impacts`` record (``--impacts-topic``) stamped between
+   the alarms and the end of the fan-out, read back until each partition passes that
+   instant (end offsets of the embedded broker are not trusted);
 4. peak RSS per worker fitted as ``F + S/N`` through the smallest and largest N, with each
    N's distance from the fit (target: within 15 %); a table; the figures as JSON in
    ``bench/results/scale-<customers>.json``.
@@ -282,7 +283,8 @@ def _measure(count: int, index_dir: Path, partitions: int, incident: dict[str, A
               f"first {fanout['first_s']:+.1f} s, all {fanout['seconds']:.1f} s after the "
               f"confirmation instant (last record's producer timestamp "
               f"{fanout['last_stamp_s']:+.1f} s)", flush=True)
-        impacts = asyncio.run(_impact_bytes(handle.bootstrap, f"{tag}.impacts", partitions,
+        impacts = asyncio.run(_impact_bytes(handle.bootstrap, f"{tag}.{args.impacts_topic}",
+                                            partitions,
                                             seen["alarms_at"], seen["last"],
                                             args.fanout_timeout))
         print(f"N={count} impacts: {impacts['bytes']:,} bytes in {impacts['records']:,} records "
@@ -290,6 +292,10 @@ def _measure(count: int, index_dir: Path, partitions: int, incident: dict[str, A
               f"{impacts['bytes_without_ticks']:,} bytes (kinds: "
               + ", ".join(f"{kind} {v['records']:,} rec / {v['bytes']:,} B"
                           for kind, v in sorted(impacts["by_kind"].items())) + ")", flush=True)
+        if not impacts["bytes_without_ticks"]:
+            print(f"WARNING: nothing but ticks on {tag}.{args.impacts_topic} during the "
+                  "fan-out: does the network stage write elsewhere now (--impacts-topic)?",
+                  file=sys.stderr, flush=True)
     finally:
         try:
             group.stop()
@@ -450,6 +456,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--fanout-timeout", type=float, default=900.0)
     parser.add_argument("--min-free-mb", type=float, default=1024.0,
                         help="stop the workers when MemAvailable falls below this")
+    parser.add_argument("--impacts-topic", default="impacts",
+                        help="the topic from the network stage to the customer stages")
     parser.add_argument("--out", type=Path, default=None,
                         help="JSON figures (default bench/results/scale-<customers>.json)")
     parser.add_argument("--step", choices=("pick",), help=argparse.SUPPRESS)
