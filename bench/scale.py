@@ -419,7 +419,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         raise RuntimeError(f"no element of {index_dir} takes any customer out")
     print(f"incident: {len(incident['elements'])} {'/'.join(incident['types'])} element(s) "
           f"take {incident['customers']:,} of {incident['region_customers']:,} customers out "
-          f"(target {args.share:.0%} = {incident['target']:,}; mobile "
+          f"(target {args.share * 100:g} % = {incident['target']:,}; mobile "
           f"{incident.get('mobile', 0):,}, fibre {incident.get('fibre', 0):,})", flush=True)
     _memory_check(index_dir, max(args.workers))
     runs: dict[int, dict[str, Any]] = {}
