@@ -470,10 +470,12 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--share must be in (0, 1]")
     if any(n < 1 or n > args.partitions for n in args.workers):
         parser.error(f"--workers must be between 1 and --partitions ({args.partitions})")
+    from forewarn.errors import ForewarnError
+
     signal.signal(signal.SIGTERM, _stop_on_sigterm)
     try:
         figures = run(args)
-    except RuntimeError as exc:
+    except (RuntimeError, ForewarnError) as exc:  # a wait that ran out, a broker that failed
         print(f"bench scale: {exc}", file=sys.stderr, flush=True)
         return 1
     except KeyboardInterrupt:
