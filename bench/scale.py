@@ -261,11 +261,11 @@ def _measure(count: int, index_dir: Path, partitions: int, incident: dict[str, A
                     worker.ready_s = time.monotonic() - worker.started
             return all(w.ready_s is not None for w in group.workers)
 
-        wait_until(group, all_ready_once, args.ready_timeout, f"{count} worker(s) to answer "
-              "/readyz 200")
+        wait_until(group, all_ready_once, args.ready_timeout,
+                   f"{count} worker(s) to answer /readyz 200")
         # A joining worker makes the others rebalance: go on once all are ready together.
-        wait_until(group, lambda: all(w.readyz() == 200 for w in group.workers), args.ready_timeout,
-              "all workers to be ready at the same time")
+        wait_until(group, lambda: all(w.readyz() == 200 for w in group.workers),
+                   args.ready_timeout, "all workers to be ready at the same time")
         time.sleep(2.0)
         for worker in group.workers:
             mapped = (f"; log says {worker.mapped[1]:,} customers mapped after "
@@ -284,8 +284,7 @@ def _measure(count: int, index_dir: Path, partitions: int, incident: dict[str, A
               f"confirmation instant (last record's producer timestamp "
               f"{fanout['last_stamp_s']:+.1f} s)", flush=True)
         impacts = asyncio.run(_impact_bytes(handle.bootstrap, f"{tag}.{args.impacts_topic}",
-                                            partitions,
-                                            seen["alarms_at"], seen["last"],
+                                            partitions, seen["alarms_at"], seen["last"],
                                             args.fanout_timeout))
         print(f"N={count} impacts: {impacts['bytes']:,} bytes in {impacts['records']:,} records "
               f"from the alarms to the end of the fan-out; without tick-only records "
@@ -306,11 +305,13 @@ def _measure(count: int, index_dir: Path, partitions: int, incident: dict[str, A
     workers = [{"ready_s": w.ready_s, "peak_rss_mb": w.peak_mb(), "vmhwm_mb": w.hwm_mb,
                 "ru_maxrss_mb": w.maxrss_mb, "exit_code": w.exit_code,
                 "mapped_customers": w.mapped[1] if w.mapped else None,
-                "mapped_s": w.mapped[0] if w.mapped else None} for w in group.workers]
+                "mapped_s": w.mapped[0] if w.mapped else None, "slices": w.slices()}
+               for w in group.workers]
     for n, worker in enumerate(workers, 1):
+        slices = "" if worker["slices"] is None else f", last mapped slices {worker['slices']}"
         print(f"N={count} worker {n}: peak RSS {worker['peak_rss_mb']:,.0f} MB (VmHWM "
               f"{worker['vmhwm_mb']:,.0f}, ru_maxrss {worker['ru_maxrss_mb'] or 0:,.0f}), "
-              f"exit code {worker['exit_code']}", flush=True)
+              f"exit code {worker['exit_code']}{slices}", flush=True)
     return {"workers": workers, "fanout": fanout, "impacts": impacts, "logs": str(folder),
             "load_start": load_start, "load_end": os.getloadavg()}
 

@@ -31,6 +31,8 @@ __all__ = ["WorkerGroup", "WorkerProcess", "mem_available_mb", "wait_until"]
 
 #: The worker's start-up line naming how many customers its index holds.
 MAPPED = re.compile(r"(\d+) customers mapped")
+#: A worker that maps only its partitions' slices logs them on each assignment.
+SLICES = re.compile(r"index slices mapped: \[([\d, ]*)\]")
 
 
 def _die_with_parent() -> None:  # pragma: no cover - runs in the child
@@ -112,6 +114,14 @@ class WorkerProcess:
                 found = MAPPED.search(self.log.read_text(errors="replace"))
                 if found:
                     self.mapped = (time.monotonic() - self.started, int(found.group(1)))
+
+    def slices(self) -> list[int] | None:
+        """The slices the worker's log last said it maps (None: it never said)."""
+        with contextlib.suppress(OSError):
+            found = SLICES.findall(self.log.read_text(errors="replace"))
+            if found:
+                return [int(k) for k in found[-1].replace(",", " ").split()]
+        return None
 
     def tail(self, lines: int = 15) -> str:
         with contextlib.suppress(OSError):
