@@ -24,6 +24,7 @@ from forewarn.streams.kafka.network_step import encode_json
 from forewarn.streams.network.correlation import NetworkCorrelator
 from forewarn.streams.network.elements import ElementStates
 from forewarn.streams.network.stage import NetworkStage
+from forewarn.streams.partitioning import partitions_of
 
 __all__ = ["main"]
 
@@ -40,6 +41,9 @@ class OneOltIndex:
 
     def has_element(self, element_id: str) -> bool:
         return element_id == OLT
+
+    def partition_table(self, partitions: int) -> np.ndarray:
+        return partitions_of(self.customer_ids, partitions)
 
     def element_type(self, element_id: str) -> str:
         return "olt"

@@ -175,6 +175,11 @@ class RegionIndex:
             raise KeyError(position)
         return self.customer_ids[position]
 
+    def partition_table(self, partitions: int) -> np.ndarray:
+        """The customer partition (of ``partitions``) of the customer at each position:
+        what the stages split impacts by, computed once per index version."""
+        return partitions_of(self.customer_ids, partitions)
+
     def phone_map(self, partitions: int) -> PhoneMap:
         """Phone number -> (partition of ``partitions``, position) of every customer with a
         number (``geo.phone_map``); built on first use, once per partition count."""

@@ -336,6 +336,14 @@ class SlicedIndex(RegionIndex):
         ((_, base, part),) = self._split(np.asarray([position], dtype=np.int64))
         return part.customer_ids[position - base]
 
+    def partition_table(self, partitions: int) -> np.ndarray:
+        """A slice's positions are its partition's (the module docstring): no ids hashed,
+        and the same answer whichever slices are mapped."""
+        if partitions != self.partitions:
+            return super().partition_table(partitions)
+        sizes = np.diff(self._base)
+        return np.repeat(np.arange(self.partitions, dtype=np.int32), sizes)
+
     def phone_map(self, partitions: int) -> PhoneMap:
         """The shared part's map (every partition's customers, loaded or not); an index
         built before the map existed gets one over the loaded slices (built again once

@@ -33,7 +33,6 @@ from forewarn.streams.network.transitions import (
     transitions,
     window_customers,
 )
-from forewarn.streams.partitioning import partitions_of
 
 __all__ = ["NetworkView", "replica_key"]
 
@@ -95,7 +94,7 @@ class NetworkView:
         """Positions of this partition's customers that depend on ``elements``."""
         ids = self.index.customer_id_array
         if ids is not self._table_ids:  # once per index version
-            self._table = partitions_of(self.index.customer_ids, self.partitions)
+            self._table = self.index.partition_table(self.partitions)
             self._table_ids = ids
             self._dependents = {}
         positions = self._everyone(elements)

@@ -158,6 +158,8 @@ class ImpactIndex(SwapIndex, Protocol):
 
     def descendants(self, element_id: str) -> tuple[str, ...]: ...
 
+    def partition_table(self, partitions: int) -> np.ndarray: ...
+
 
 @dataclass
 class _Counts:

@@ -170,7 +170,7 @@ class NetworkStage:
         """The correlator's index's ids and the partition of each: computed when the stage
         starts and once per index version, so that a storm costs one gather per alarm."""
         index = self.correlator.index
-        return index.customer_id_array, partitions_of(index.customer_ids, self.partitions)
+        return index.customer_id_array, index.partition_table(self.partitions)
 
     def _partitions(self, impact: Impact) -> np.ndarray:
         """The partition of each row's customer. Ids other than the current index's (an

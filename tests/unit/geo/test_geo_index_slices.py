@@ -17,7 +17,7 @@ from forewarn.geo import RegionIndex, load_region, write_synthetic_region
 from forewarn.geo.artifact import IndexWatcher, current_version
 from forewarn.geo.slice_build import MAX_PARTITIONS, build_slices
 from forewarn.geo.slices import SlicedIndex, load_slices, slice_name
-from forewarn.streams.partitioning import partition_of
+from forewarn.streams.partitioning import partition_of, partitions_of
 from tests.forewarn_testing import forewarn_exe
 from tests.unit.geo.geo_helpers import TINY
 
@@ -113,6 +113,19 @@ def test_each_customer_lives_in_the_slice_of_its_kafka_partition(synthetic,
         assert ids and all(partition_of(c, 4) == k for c in ids)
     manifest = json.loads((version / "manifest.json").read_text())
     assert sum(manifest["counts"]["per_partition"]) == len(built)
+
+
+def test_the_partition_table_of_a_slice_set_is_the_kafka_partition_of_each_mapped_customer(
+        synthetic, tmp_path: Path) -> None:
+    folder, _ = synthetic[5]
+    build_slices(folder, tmp_path, 4)
+    two = load_slices(tmp_path, [1, 3])
+    table = two.partition_table(4)
+    mapped = [p for p, c in enumerate(two.customer_ids) if c]
+    assert len(table) == len(two.customer_ids) and mapped
+    assert table[mapped].tolist() == partitions_of([two.customer_ids[p] for p in mapped],
+                                                   4).tolist()
+    assert two.partition_table(3).tolist() == partitions_of(two.customer_ids, 3).tolist()
 
 
 def test_a_slice_set_answers_only_for_its_own_customers(synthetic, tmp_path: Path) -> None:
