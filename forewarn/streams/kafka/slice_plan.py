@@ -5,10 +5,11 @@ partition; a worker needs only the slices of the customer partitions it owns, so
 worker falls as workers are added (issue 13). ``impacts`` and ``notifications.outbox`` use
 the same partition function (co-partitioned), so either names the slice.
 
-The worker that owns ``alarms.raw`` partition 0 runs the network stage, which today still
-computes every customer's impact: it needs every slice. That rule lives in
-``needed_slices`` alone, so it changes in one place when the network stage publishes
-element-level changes instead.
+The worker that owns ``alarms.raw`` partition 0 runs the network stage, which sends
+element-level changes but still counts every customer's changes for its incident lifecycle
+and board (docs/architecture.md, "Share the small thing"): it needs every slice. That rule
+lives in ``needed_slices`` alone, so it changes in one place once those counts come from
+the customer partitions.
 
 ``SlicePlan.between`` turns (mapped now, needed) into what to add and drop; the wiring
 (``slice_mapping``) applies it.
@@ -29,7 +30,7 @@ def needed_slices(assigned: Iterable[tuple[str, int]], names: TopicNames,
     """The slices a worker assigned the ``(topic, partition)`` pairs ``assigned`` must map.
 
     Its ``impacts`` and ``notifications.outbox`` partitions; every one of the ``partitions``
-    while it owns ``alarms.raw`` partition 0 (the network stage reads every customer)."""
+    while it owns ``alarms.raw`` partition 0 (the network stage counts every customer)."""
     assigned = set(assigned)
     if (names.alarms_raw, 0) in assigned:
         return frozenset(range(partitions))
