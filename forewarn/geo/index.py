@@ -74,7 +74,7 @@ class RegionIndex:
         self._attached = state.attached  # element -> customers attached directly
         self._rows = state.fields
         self._mobile, self._fibre = state.mobile, state.fibre
-        self._lookup = dict(zip(self.customer_ids, range(len(self.customer_ids))))
+        self.__dict__.pop("_lookup", None)  # id -> position: built on the first lookup by id
         self._sorted = np.asarray(state.order, dtype=np.int64)
         self._rank = np.empty(len(self._sorted), dtype=np.int64)
         self._rank[self._sorted] = np.arange(len(self._sorted), dtype=np.int64)
@@ -118,6 +118,12 @@ class RegionIndex:
         """``customer_ids`` as a numpy object array (built on first use): gathering many ids
         from it is several times cheaper than from the list, and a storm names 100,000s."""
         return np.asarray(self.customer_ids, dtype=object)
+
+    @cached_property
+    def _lookup(self) -> dict[str, int]:
+        """Id -> position, built on the first lookup by id (~80 bytes a customer): the worker
+        that owns the network maps every slice but looks up few of their customers by id."""
+        return dict(zip(self.customer_ids, range(len(self.customer_ids))))
 
     def position(self, customer_id: str) -> int:
         """Position of ``customer_id`` (KeyError when the region has no such customer)."""
