@@ -19,7 +19,8 @@ changes nothing the second time: a repeated "down" finds the element already dow
 
 from __future__ import annotations
 
-from collections.abc import MutableMapping
+from collections.abc import Iterator, MutableMapping
+from collections.abc import Set as AbstractSet
 from typing import Any
 
 import numpy as np
@@ -28,8 +29,11 @@ from forewarn.streams import records
 from forewarn.streams.network.events import Impact
 from forewarn.streams.network.transitions import (
     ImpactMemo,
+    Print,
     Sets,
     planned_hit,
+    set_print,
+    toggled,
     transitions,
     window_customers,
 )
@@ -47,13 +51,25 @@ def replica_key(partition: int) -> str:
 
 
 class _Replica:
-    __slots__ = ("down", "windows")
+    __slots__ = ("down", "down_print", "windows")
 
     def __init__(self, entry: dict[str, Any] | None) -> None:
         entry = entry or {}
         self.down: set[str] = set(entry.get("down", ()))
+        self.down_print: Print = set_print(self.down)  # kept up to date with ``down``
         self.windows: dict[str, tuple[str, ...]] = {
             mid: tuple(elements) for mid, elements in entry.get("windows", {}).items()}
+
+    def toggle(self, element: str, down: bool) -> bool:
+        """``element`` goes down (or comes back); False when that changes nothing."""
+        if (element in self.down) == down:
+            return False
+        if down:
+            self.down.add(element)
+        else:
+            self.down.discard(element)
+        self.down_print = toggled(self.down_print, element, down)
+        return True
 
     def maintenance(self, without: str | None = None) -> set[str]:
         return {e for mid, elements in self.windows.items() if mid != without for e in elements}
@@ -61,6 +77,28 @@ class _Replica:
     def entry(self) -> dict[str, Any]:
         return {"down": sorted(self.down),
                 "windows": {mid: list(e) for mid, e in sorted(self.windows.items())}}
+
+
+class _Toggled(AbstractSet[str]):
+    """``base`` with ``element`` toggled back: a replica's down set as it was before one
+    change, read only if the impact must be computed (not a copy per change)."""
+
+    __slots__ = ("base", "element", "inside")
+
+    def __init__(self, base: AbstractSet[str], element: str) -> None:
+        self.base, self.element = base, element
+        self.inside = element not in base  # it was down before iff it is not now
+
+    def __contains__(self, item: object) -> bool:
+        return self.inside if item == self.element else item in self.base
+
+    def __iter__(self) -> Iterator[str]:
+        yield from (e for e in self.base if e != self.element)
+        if self.inside:
+            yield self.element
+
+    def __len__(self) -> int:
+        return len(self.base) + (1 if self.inside else -1)
 
 
 class NetworkView:
@@ -75,6 +113,7 @@ class NetworkView:
         self.partitions = partitions
         self.state = state
         self._replicas: dict[int, _Replica] = {}
+        self._dirty: set[int] = set()  # replicas changed since their last write
         self._table_ids: Any = None
         self._table = np.zeros(0, dtype=np.int64)
         self._dependents: dict[tuple[str, ...], np.ndarray] = {}
@@ -83,6 +122,16 @@ class NetworkView:
         """Drop in-memory replicas (on revocation); they are read back from ``state``."""
         for p in list(self._replicas) if partitions is None else partitions:
             self._replicas.pop(p, None)
+            self._dirty.discard(p)
+
+    def flush(self, partition: int) -> None:
+        """Write ``partition``'s replica if it changed: once per ``impacts`` message (a batch
+        of a storm's records changes it thousands of times, each write a copy of the down
+        set into the changelog). A message handled again after a crash re-applies changes
+        that are already in the replica: nothing changes twice."""
+        if partition in self._dirty:
+            self._dirty.discard(partition)
+            self.state[replica_key(partition)] = self.replica(partition).entry()
 
     def replica(self, partition: int) -> _Replica:
         replica = self._replicas.get(partition)
@@ -113,13 +162,16 @@ class NetworkView:
         return positions
 
     def _transitions(self, partition: int, elements: list[str], before: Sets, after: Sets,
-                     cause: tuple[float, str, str, str, str | None]) -> Impact | None:
+                     cause: tuple[float, str, str, str, str | None],
+                     prints: tuple[Print, Print, Print, Print] | None = None
+                     ) -> Impact | None:
         """``transitions`` for this partition's customers: the rows of the impact on every
         customer of the index, computed once per worker (``ImpactMemo``: the network stage
         of this worker, or this worker's first partition to get the change)."""
         self._own(partition, [])  # the partition table of the current index version
         impact = self.memo.transitions(self.index, tuple(elements),
-                                       lambda: self._everyone(elements), before, after, *cause)
+                                       lambda: self._everyone(elements), before, after, *cause,
+                                       prints=prints)
         if impact is None:
             return None
         rows = self._table[impact.positions] == partition
@@ -160,8 +212,8 @@ class NetworkView:
                         item))
                 case _:
                     out.append(decoded)
-        if changed:
-            self.state[replica_key(partition)] = replica.entry()
+        if changed:  # written once per ``impacts`` message (``flush``), not per record
+            self._dirty.add(partition)
         if message.tick is not None and all(isinstance(m, records.UnknownRecord)
                                             for m in out):
             out.append(records.EventTick(message.tick))
@@ -169,18 +221,19 @@ class NetworkView:
 
     def _element(self, partition: int, replica: _Replica, message: records.ElementMessage,
                  ingested_at: float | None) -> list[records.ImpactsMessage]:
-        before = set(replica.down)
-        if message.down:
-            replica.down.add(message.element_id)
-        else:
-            replica.down.discard(message.element_id)
-        if replica.down == before:
+        element, was = message.element_id, replica.down_print
+        if not replica.toggle(element, message.down):
             return []
         maintenance = replica.maintenance()
-        impact = self._transitions(partition, [message.element_id], (before, maintenance),
-                                   (replica.down, maintenance),
+        after = replica.down
+        # the down set before, only on a miss (a storm's copy per change and partition adds up)
+        before = _Toggled(after, element)
+        m = set_print(maintenance)
+        impact = self._transitions(partition, [element], (before, maintenance),
+                                   (after, maintenance),
                                    (message.at, message.incident_id, message.cause_element,
-                                    message.cause_type, None))
+                                    message.cause_type, None),
+                                   prints=(was, m, replica.down_print, m))
         return self._impacts(partition, impact, ingested_at)
 
     def _window(self, partition: int, replica: _Replica, message: records.WindowMessage,

@@ -235,6 +235,8 @@ class CustomerStage:
                         decided = self._take(tracker, message, out, decided)
                 out += self._outbox(decided)
         finally:
+            if self.network is not None:
+                self.network.flush(partition)  # the replica, once per message
             if self.journal is not None:
                 self.journal.flush(partition)  # this message's state changes, batched
         return out

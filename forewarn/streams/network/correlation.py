@@ -117,6 +117,8 @@ from forewarn.streams.network.serving import served_counts, serving_elements
 from forewarn.streams.network.transitions import (
     ImpactMemo,
     planned_hit,
+    set_print,
+    toggled,
     transitions,
     window_customers,
 )
@@ -442,9 +444,11 @@ class NetworkCorrelator:
             self._root_came_back(change.element_id, after)
         maintenance = self.windows.active_elements()
         element = change.element_id
+        was, m = set_print(before), set_print(maintenance)
         impact = self.memo.transitions(
             self.index, (element,), lambda: self.index.dependents([element]),
-            (before, maintenance), (after, maintenance), change.at, incident_id, root, None)
+            (before, maintenance), (after, maintenance), change.at, incident_id, root, None,
+            prints=(was, m, toggled(was, element, change.is_down), m))
         local: list[NetworkEvent] = [] if impact is None else [impact]
         if self.element_level:
             events.append(ElementChange(change.at, element, change.is_down, incident_id, root,

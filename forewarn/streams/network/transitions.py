@@ -9,6 +9,7 @@ filing (``filing``), same row order (index order, services in ``SERVICE_NAMES`` 
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from collections.abc import Set as AbstractSet
 from typing import Any
 
@@ -23,7 +24,8 @@ from forewarn.streams.network.service_states import (
     service_states_each,
 )
 
-__all__ = ["ImpactMemo", "Sets", "planned_hit", "transitions", "window_customers"]
+__all__ = ["ImpactMemo", "Print", "Sets", "planned_hit", "set_print", "toggled", "transitions",
+           "window_customers"]
 
 Sets = tuple[AbstractSet[str], AbstractSet[str]]  # (down by own alarms, in started windows)
 
@@ -48,18 +50,45 @@ def transitions(index: Any, positions: np.ndarray, before: Sets, after: Sets, at
     return Impact(index.customer_id_array, positions[rows], services, states, causes, cause_of)
 
 
+_MASK = (1 << 64) - 1
+Print = tuple[int, int]  # (how many, sum of their hashes mod 2**64)
+
+
+def set_print(elements: Iterable[str]) -> Print:
+    """A set's fingerprint in this process: equal sets give equal prints, and one element
+    coming or going changes it in O(1) (``toggled``), so a replica keeps its own up to date
+    instead of hashing a storm's thousands of down elements at every change. Python
+    randomises ``str`` hashes per process: no input can aim at a collision."""
+    count = total = 0
+    for element in elements:
+        count += 1
+        total += hash(element)
+    return count, total & _MASK
+
+
+def toggled(print_: Print, element: str, present: bool) -> Print:
+    """The print of the set after ``element`` was added (``present``) or removed."""
+    count, total = print_
+    if present:
+        return count + 1, (total + hash(element)) & _MASK
+    return count - 1, (total - hash(element)) & _MASK
+
+
 class ImpactMemo:
     """Impacts of element changes, computed once per worker (docs/architecture.md).
 
     The network stage works out every customer's impact of a change for its incident
     lifecycle and board; each customer partition of the same worker then needs its own rows
     of that very impact (its replica is in the same state when it gets the change). Keyed
-    by everything ``transitions`` reads, so a hit is the impact the caller would compute;
-    forgotten when the index's id array changes (a new version or other slices), and
-    bounded by rows (``max_rows``: a 1M-customer incident's impact is ~16 MB of arrays)."""
+    by the change and the fingerprints (``set_print``) of the down and maintenance sets
+    before and after it, so a hit is the impact the caller would compute and a key costs
+    no copy of a storm's down set; forgotten when the index's id array changes (a new
+    version or other slices), and bounded by rows (``max_rows``: a 1M-customer incident's
+    impact is ~16 MB of arrays) and entries."""
 
-    def __init__(self, max_rows: int = 4_000_000) -> None:
+    def __init__(self, max_rows: int = 4_000_000, max_entries: int = 20_000) -> None:
         self.max_rows = max_rows
+        self.max_entries = max_entries
         self._ids: Any = None
         self._impacts: dict[tuple[Any, ...], Impact | None] = {}
         self._rows = 0
@@ -68,22 +97,28 @@ class ImpactMemo:
     def transitions(self, index: Any, elements: tuple[str, ...], positions: Any,
                     before: Sets, after: Sets, at: float, incident_id: str,
                     cause_element: str, cause_type: str | None,
-                    maintenance_id: str | None = None) -> Impact | None:
+                    maintenance_id: str | None = None, *,
+                    prints: tuple[Print, Print, Print, Print] | None = None
+                    ) -> Impact | None:
         """``transitions`` of ``elements``' dependents (``positions``: them, or a callable
-        giving them on a miss), remembered."""
+        giving them on a miss), remembered. ``prints``: the four sets' ``set_print`` when
+        the caller keeps them (else computed here)."""
         ids = index.customer_id_array
         if ids is not self._ids:
             self._ids, self._impacts, self._rows = ids, {}, 0
         cause = cause_type or index.element_type(cause_element)
-        key = (elements, frozenset(before[0]), frozenset(before[1]), frozenset(after[0]),
-               frozenset(after[1]), at, incident_id, cause_element, cause, maintenance_id)
+        if prints is None:
+            prints = (set_print(before[0]), set_print(before[1]), set_print(after[0]),
+                      set_print(after[1]))
+        key = (elements, prints, at, incident_id, cause_element, cause, maintenance_id)
         if key in self._impacts:
             self.hits += 1
             return self._impacts[key]
         found = transitions(index, positions() if callable(positions) else positions, before,
                             after, at, incident_id, cause_element, cause, maintenance_id)
         rows = 0 if found is None else len(found.positions)
-        while self._impacts and self._rows + rows > self.max_rows:
+        while self._impacts and (self._rows + rows > self.max_rows
+                                 or len(self._impacts) >= self.max_entries):
             oldest = self._impacts.pop(next(iter(self._impacts)))
             self._rows -= 0 if oldest is None else len(oldest.positions)
         if rows <= self.max_rows:

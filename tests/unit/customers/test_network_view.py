@@ -57,6 +57,8 @@ def test_a_repeated_down_changes_nothing_and_the_replica_survives_a_restart(
     went_out = named(first.expand(0, network(olt_down())))
     assert went_out
     assert first.expand(0, network(olt_down())) == []  # the network re-sent it: no news
+    assert replica_key(0) not in state, "written once per impacts message, by flush"
+    first.flush(0)
     assert state[replica_key(0)]["down"] == ["OLT-1"]
     restarted = NetworkView(tiny, 1, state)
     assert restarted.expand(0, network(olt_down())) == []
@@ -64,6 +66,29 @@ def test_a_repeated_down_changes_nothing_and_the_replica_survives_a_restart(
     back = restarted.expand(0, network(olt_down(T0 + 60, down=False)))
     assert named(back) == went_out
     assert all(not m.out and m.back for m in back if isinstance(m, records.ImpactMessage))
+
+
+class CountingState(dict[str, Any]):
+    def __init__(self) -> None:
+        super().__init__()
+        self.writes = 0
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        self.writes += 1
+        super().__setitem__(key, value)
+
+
+def test_a_storm_batch_writes_the_replica_once_and_a_restart_reads_its_last_state(
+    tiny: RegionIndex,
+) -> None:
+    state = CountingState()
+    view = NetworkView(tiny, 1, state)
+    for k in range(5):  # five records of one fetched batch: down, up, down, up, down
+        view.expand(0, network(olt_down(T0 + k, down=k % 2 == 0)))
+    view.flush(0)
+    view.flush(0)  # nothing changed since: no second write
+    assert state.writes == 1
+    assert NetworkView(tiny, 1, state).replica(0).down == {"OLT-1"}
 
 
 def test_the_tick_is_passed_on_only_when_nothing_concerned_the_partition(
