@@ -323,8 +323,23 @@ class RegionIndex:
         """``outages`` for each of ``downs`` at the same customers, whose cells and nodes
         are gathered once: the correlator compares before and after every record."""
         cover, serving, mobile, fibre = self._subset(positions)
+        return self._outages_given(self._effectively_down_each(downs, cover, serving),
+                                   (cover, serving, mobile, fibre))
+
+    def outages_given(self, effs: Sequence[np.ndarray],
+                      positions: np.ndarray | None = None) -> list[dict[str, np.ndarray]]:
+        """``outages_each`` from each down set's ``effectively_down`` (computed once by a
+        caller asking several indexes over one element graph: the slices of a
+        ``SlicedIndex``)."""
+        return self._outages_given(effs, self._subset(positions))
+
+    @staticmethod
+    def _outages_given(effs: Iterable[np.ndarray], subset: tuple[Csr, Csr, np.ndarray,
+                                                                 np.ndarray]
+                       ) -> list[dict[str, np.ndarray]]:
+        cover, serving, mobile, fibre = subset
         return [{"mobile": mobile & cover.all_rows(eff), "fibre": fibre & serving.any_rows(eff)}
-                for eff in self._effectively_down_each(downs, cover, serving)]
+                for eff in effs]
 
     def _effectively_down_each(self, downs: Sequence[Collection[str]],
                                *tables: Csr) -> list[np.ndarray]:
@@ -372,7 +387,11 @@ class RegionIndex:
     def degraded(self, down: Collection[str], positions: np.ndarray | None = None) -> np.ndarray:
         """Boolean per customer (aligned with ``positions``, all when None): mobile service
         is up but only on a lower technology than the customer's best covering cell."""
-        eff = self.effectively_down(down)
+        return self.degraded_given(self.effectively_down(down), positions)
+
+    def degraded_given(self, eff: np.ndarray, positions: np.ndarray | None = None
+                       ) -> np.ndarray:
+        """``degraded`` from the down set's ``effectively_down`` (see ``outages_given``)."""
         cover, _, mobile, _ = self._subset(positions)
         best = self._best if positions is None else self._best[np.asarray(positions, np.int64)]
         live = np.where(eff, np.int8(-1), np.asarray(self._state.tech, dtype=np.int8))

@@ -440,8 +440,12 @@ class SlicedIndex(RegionIndex):
         positions = np.asarray(positions, dtype=np.int64)
         each = [{s: np.zeros(len(positions), dtype=bool) for s in ("mobile", "fibre")}
                 for _ in downs]
-        for where, base, part in self._split(positions):
-            for out, got in zip(each, part.outages_each(downs, positions[where] - base)):
+        groups = self._split(positions)
+        # one pass over the shared element graph per down set, not one per slice (a storm's
+        # thousands of changes x P slices x the graph's size otherwise)
+        effs = [self.effectively_down(down) for down in downs] if groups else []
+        for where, base, part in groups:
+            for out, got in zip(each, part.outages_given(effs, positions[where] - base)):
                 for service, mask in got.items():
                     out[service][where] = mask
         return each
@@ -451,8 +455,10 @@ class SlicedIndex(RegionIndex):
             positions = self._all_positions()
         positions = np.asarray(positions, dtype=np.int64)
         out = np.zeros(len(positions), dtype=bool)
-        for where, base, part in self._split(positions):
-            out[where] = part.degraded(down, positions[where] - base)
+        groups = self._split(positions)
+        eff = self.effectively_down(down)  # once for every slice
+        for where, base, part in groups:
+            out[where] = part.degraded_given(eff, positions[where] - base)
         return out
 
     def candidates(self, down: Collection[str]) -> np.ndarray | None:

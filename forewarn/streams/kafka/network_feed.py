@@ -34,6 +34,11 @@ from forewarn.streams.kafka.letter_count import LetterCount
 from forewarn.streams.kafka.network_journal import StateJournal
 from forewarn.streams.records import join_batch
 
+#: At most this long on one fetched batch without letting the event loop run: a storm
+#: batch on a 10M-customer index (thousands of changes, ~6 ms each) otherwise held it for
+#: longer than the group's session timeout, and the worker was thrown out of the group.
+YIELD_AFTER_S = 0.2
+
 __all__ = ["NetworkFeed", "Outgoing", "batch_envelopes"]
 
 log = logging.getLogger(__name__)
@@ -211,9 +216,13 @@ class NetworkFeed:
                 batch = fetch.result().get(self.tp, ())
                 self._end = consumer.highwater(self.tp)
                 produced: list[Outgoing] = []
+                slice_started = loop.time()
                 for message in batch:
                     produced += self.process(message.value, message.timestamp / 1000.0)
                     next_offset = message.offset + 1
+                    if loop.time() - slice_started >= YIELD_AFTER_S:
+                        await asyncio.sleep(0)  # heartbeats and the other agents run
+                        slice_started = loop.time()
                 later = [out for out in produced if out.after_ack]
                 if later:
                     produced = [out for out in produced if not out.after_ack]
