@@ -257,12 +257,11 @@ class NetworkStage:
             if item is not None:
                 for items in per.values():
                     items.append(item)
-            else:  # per customer (an index swap), or sensed (kept for ``take_sensed``)
+            else:  # per customer (an index swap's changes, a contact), in its place
                 for p, value in self._legacy_messages([event]):
                     per[p].append(value)
-        if not any(per.values()):
-            return []
-        return [(p, records.NetworkMessage(items).to_wire()) for p, items in per.items()]
+        return [(p, records.NetworkMessage(items).to_wire()) for p, items in per.items()
+                if items]
 
     def _element_item(self, event: NetworkEvent) -> dict[str, Any] | None:
         """The wire form of an element-level event (None: not one)."""
