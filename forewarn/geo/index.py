@@ -326,17 +326,12 @@ class RegionIndex:
         return self._outages_given(self._effectively_down_each(downs, cover, serving),
                                    (cover, serving, mobile, fibre))
 
-    def outages_given(self, effs: Sequence[np.ndarray],
-                      positions: np.ndarray | None = None) -> list[dict[str, np.ndarray]]:
-        """``outages_each`` from each down set's ``effectively_down`` (computed once by a
-        caller asking several indexes over one element graph: the slices of a
-        ``SlicedIndex``)."""
-        return self._outages_given(effs, self._subset(positions))
-
     @staticmethod
     def _outages_given(effs: Iterable[np.ndarray], subset: tuple[Csr, Csr, np.ndarray,
                                                                  np.ndarray]
                        ) -> list[dict[str, np.ndarray]]:
+        """``outages_each`` of a ``_subset`` from each down set's effectively-down elements
+        (a ``SlicedIndex`` works them out once for all its slices)."""
         cover, serving, mobile, fibre = subset
         return [{"mobile": mobile & cover.all_rows(eff), "fibre": fibre & serving.any_rows(eff)}
                 for eff in effs]

@@ -276,6 +276,10 @@ class SlicedIndex(RegionIndex):
         return np.asarray(self.customer_ids, dtype=object)
 
     def _owner(self, customer_id: str) -> tuple[int, RegionIndex]:
+        for k, mapped in self._slices.items():  # a slice already looked up by id knows (a
+            lookup = mapped.__dict__.get("_lookup")  # few dict probes; hashing one id with
+            if lookup is not None and customer_id in lookup:  # numpy costs ~20 µs)
+                return int(self._base[k]), mapped
         partition = partition_of(customer_id, self.partitions)
         part = self._slices.get(partition)
         if part is None:
@@ -441,11 +445,13 @@ class SlicedIndex(RegionIndex):
         each = [{s: np.zeros(len(positions), dtype=bool) for s in ("mobile", "fibre")}
                 for _ in downs]
         groups = self._split(positions)
-        # one pass over the shared element graph per down set, not one per slice (a storm's
-        # thousands of changes x P slices x the graph's size otherwise)
-        effs = [self.effectively_down(down) for down in downs] if groups else []
-        for where, base, part in groups:
-            for out, got in zip(each, part.outages_given(effs, positions[where] - base)):
+        subsets = [part._subset(positions[where] - base) for where, base, part in groups]
+        # which elements are effectively down, once over every slice's cells and nodes (the
+        # shared graph; checking only those elements' lineage, not a storm's whole down set)
+        effs = self._effectively_down_each(
+            downs, *[table for subset in subsets for table in subset[:2]]) if groups else []
+        for (where, _, _), subset in zip(groups, subsets, strict=True):
+            for out, got in zip(each, RegionIndex._outages_given(effs, subset)):
                 for service, mask in got.items():
                     out[service][where] = mask
         return each
