@@ -48,7 +48,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.slices import _build, _region, _run
-from bench.storm import _produce
+from bench.storm import _produce, outage_decisions
 from bench.worker_group import WorkerGroup, WorkerProcess, mem_available_mb, wait_until
 
 __all__ = ["main"]
@@ -163,9 +163,7 @@ async def _fan_out(bootstrap: str, tag: str, partitions: int, incident: dict[str
             now = time.time()
             for batch in batches.values():
                 for message in batch:
-                    value = message.value or b""
-                    # orjson writes no spaces, the standard library does
-                    count = value.count(b'"stage":"outage"') + value.count(b'"stage": "outage"')
+                    count = outage_decisions(message.value)
                     if count:
                         seen["decisions"] += count
                         seen["records"] += 1
