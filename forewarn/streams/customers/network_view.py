@@ -214,8 +214,10 @@ class NetworkView:
                     out.append(decoded)
         if changed:  # written once per ``impacts`` message (``flush``), not per record
             self._dirty.add(partition)
-        if message.tick is not None and all(isinstance(m, records.UnknownRecord)
-                                            for m in out):
+        # a contact carries its own (possibly older) event time: like the per-customer path,
+        # the tick still follows it
+        if message.tick is not None and all(
+                isinstance(m, records.UnknownRecord | records.ContactMessage) for m in out):
             out.append(records.EventTick(message.tick))
         return out
 

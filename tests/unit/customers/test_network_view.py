@@ -101,6 +101,15 @@ def test_the_tick_is_passed_on_only_when_nothing_concerned_the_partition(
     assert hit and not any(isinstance(m, records.EventTick) for m in hit)
 
 
+def test_a_contact_alone_is_followed_by_the_tick_as_on_the_per_customer_path(
+    tiny: RegionIndex,
+) -> None:
+    view = NetworkView(tiny, 1, {})
+    contact = records.ContactMessage(T0 - 30, tiny.customer_ids[0], "K-1", "phone", "no_service")
+    assert view.expand(0, network(contact.to_wire(), tick=T0)) == [contact,
+                                                                  records.EventTick(T0)]
+
+
 def test_network_messages_without_a_view_and_stray_element_messages_are_dead_letters(
     tiny: RegionIndex,
 ) -> None:
