@@ -139,15 +139,21 @@ class NetworkView:
             replica = self._replicas[partition] = _Replica(self.state.get(replica_key(partition)))
         return replica
 
-    def _own(self, partition: int, elements: list[str]) -> np.ndarray:
-        """Positions of this partition's customers that depend on ``elements``."""
+    def _partition_table(self) -> np.ndarray:
+        """Each position's partition, for the current index version (and the dependents
+        remembered for it)."""
         ids = self.index.customer_id_array
         if ids is not self._table_ids:  # once per index version
             self._table = self.index.partition_table(self.partitions)
             self._table_ids = ids
             self._dependents = {}
+        return self._table
+
+    def _own(self, partition: int, elements: list[str]) -> np.ndarray:
+        """Positions of this partition's customers that depend on ``elements``."""
+        table = self._partition_table()
         positions = self._everyone(elements)
-        mine: np.ndarray = positions[self._table[positions] == partition]
+        mine: np.ndarray = positions[table[positions] == partition]
         return mine
 
     def _everyone(self, elements: list[str]) -> np.ndarray:
@@ -168,13 +174,13 @@ class NetworkView:
         """``transitions`` for this partition's customers: the rows of the impact on every
         customer of the index, computed once per worker (``ImpactMemo``: the network stage
         of this worker, or this worker's first partition to get the change)."""
-        self._own(partition, [])  # the partition table of the current index version
+        table = self._partition_table()
         impact = self.memo.transitions(self.index, tuple(elements),
                                        lambda: self._everyone(elements), before, after, *cause,
                                        prints=prints)
         if impact is None:
             return None
-        rows = self._table[impact.positions] == partition
+        rows = table[impact.positions] == partition
         if not rows.any():
             return None
         return Impact(impact.customer_ids, impact.positions[rows], impact.services[rows],
