@@ -10,8 +10,10 @@ from the stream agents, the CLI and tests alike.
 
 from __future__ import annotations
 
+from forewarn.geo._ids import CustomerIds, IdArray
 from forewarn.geo.index import RegionIndex
 from forewarn.geo.region import Region, load_region
 from forewarn.geo.synth import write_synthetic_region
 
-__all__ = ["Region", "RegionIndex", "load_region", "write_synthetic_region"]
+__all__ = ["CustomerIds", "IdArray", "Region", "RegionIndex", "load_region",
+           "write_synthetic_region"]

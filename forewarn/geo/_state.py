@@ -16,6 +16,7 @@ import pyproj
 from forewarn.geo._coverage import resolve_crs
 from forewarn.geo._csr import Csr
 from forewarn.geo._graph import ElementGraph
+from forewarn.geo._ids import IdColumn
 from forewarn.geo._places import element_places
 from forewarn.geo._routes import RouteIndex
 from forewarn.geo._technology import cell_ranks
@@ -37,7 +38,7 @@ class IndexState:
     ``lonlat`` per customer; ``crs`` the metric CRS used for distances.
     """
 
-    customer_ids: list[str]
+    customer_ids: list[str] | IdColumn  # a slice's ids stay bytes (``_ids``)
     fields: dict[str, np.ndarray]
     mobile: np.ndarray
     fibre: np.ndarray

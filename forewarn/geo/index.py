@@ -34,6 +34,7 @@ import shapely
 from forewarn.domain import SERVICES, Customer
 from forewarn.geo._csr import Csr, sorted_unique
 from forewarn.geo._graph import ElementGraph
+from forewarn.geo._ids import CustomerIds, IdArray, IdColumn, SlicedIds
 from forewarn.geo._joins import join_region
 from forewarn.geo._places import points_inside
 from forewarn.geo._serving import served_counts, serving_elements
@@ -49,6 +50,8 @@ log = logging.getLogger("forewarn.geo")
 # Below this share of all customers, a query looks only at the dependents of the down
 # elements; above it, one pass over everyone is cheaper than gathering the dependents.
 _SPARSE_SHARE = 0.25
+#: Lookups by id a slice answers by binary search before it builds its id -> position dict.
+DICT_AFTER = 4096
 
 
 class RegionIndex:
@@ -66,7 +69,8 @@ class RegionIndex:
 
     def _setup(self, state: IndexState) -> None:
         self._state = state
-        self.customer_ids: list[str] = state.customer_ids
+        self.customer_ids: CustomerIds = state.customer_ids
+        self._finds = 0  # lookups by id answered by binary search (``position``)
         self.notes = state.notes
         self._graph = state.graph
         self._cover = state.cover  # customer -> covering cells (mobile customers only)
@@ -114,20 +118,47 @@ class RegionIndex:
         return len(self.customer_ids)
 
     @cached_property
-    def customer_id_array(self) -> np.ndarray:
-        """``customer_ids`` as a numpy object array (built on first use): gathering many ids
-        from it is several times cheaper than from the list, and a storm names 100,000s."""
-        return np.asarray(self.customer_ids, dtype=object)
+    def customer_id_array(self) -> IdArray:
+        """Ids by position, gathered many at once (``ids[positions]``: an object array of
+        ``str``): a numpy object array built on first use (several times cheaper to gather
+        from than the list, and a storm names 100,000s), or a slice's ``IdColumn`` as it is
+        (no ``str`` per customer until asked for)."""
+        ids = self.customer_ids
+        return ids if isinstance(ids, IdColumn | SlicedIds) else np.asarray(ids, dtype=object)
 
     @cached_property
     def _lookup(self) -> dict[str, int]:
-        """Id -> position, built on the first lookup by id (~80 bytes a customer): the worker
-        that owns the network maps every slice but looks up few of their customers by id."""
-        return dict(zip(self.customer_ids, range(len(self.customer_ids))))
+        """Id -> position, built on first use (~150 bytes a customer with the ``str``)."""
+        return dict(zip(self.customer_ids, range(len(self.customer_ids)), strict=True))
 
     def position(self, customer_id: str) -> int:
-        """Position of ``customer_id`` (KeyError when the region has no such customer)."""
-        return self._lookup[customer_id]
+        """Position of ``customer_id`` (KeyError when the region has no such customer).
+
+        A slice answers its first ``DICT_AFTER`` lookups by binary search over its mapped
+        ids and only then builds the dict: the worker that owns the network maps every
+        slice but looks up few of their customers by id (a contact now and then), while the
+        slices of its own partitions are asked for every customer an incident confirms."""
+        lookup = self.__dict__.get("_lookup")
+        if lookup is None and isinstance(self.customer_ids, IdColumn):
+            self._finds += 1
+            if self._finds <= DICT_AFTER:
+                found = self.customer_ids.find(customer_id)
+                if found is None:
+                    raise KeyError(customer_id)
+                return found
+        return (self._lookup if lookup is None else lookup)[customer_id]
+
+    def _id_list(self) -> list[str]:
+        ids = self.customer_ids
+        return ids if isinstance(ids, list) else ids.tolist()
+
+    def has(self, customer_id: str) -> bool:
+        """Whether this index holds ``customer_id``."""
+        try:
+            self.position(customer_id)
+        except KeyError:
+            return False
+        return True
 
     def customer(self, customer_id: str) -> Customer:
         """The customer record, built on demand (a million eager objects would cost seconds)."""
@@ -161,8 +192,9 @@ class RegionIndex:
     def ids_of(self, positions: np.ndarray) -> list[str]:
         """Customer ids of ``positions`` in plain string order (the order ``impact`` prints)."""
         positions = np.asarray(positions, dtype=np.int64)
-        ids = self.customer_ids
-        return [ids[p] for p in positions[np.argsort(self._rank[positions])]]
+        found: list[str] = self.customer_id_array[
+            positions[np.argsort(self._rank[positions])]].tolist()
+        return found
 
     def serving_elements(self, position: int) -> tuple[str, ...]:
         """Every element serving the customer at ``position`` (covering cells, serving fibre
@@ -184,7 +216,7 @@ class RegionIndex:
     def partition_table(self, partitions: int) -> np.ndarray:
         """The customer partition (of ``partitions``) of the customer at each position:
         what the stages split impacts by, computed once per index version."""
-        return partitions_of(self.customer_ids, partitions)
+        return partitions_of(self._id_list(), partitions)
 
     def phone_map(self, partitions: int) -> PhoneMap:
         """Phone number -> (partition of ``partitions``, position) of every customer with a
@@ -193,7 +225,7 @@ class RegionIndex:
         if partitions not in maps:
             numbers = [None if p is None or p != p else str(p) for p in self._rows["phone"]]
             owner = (np.zeros(len(numbers), dtype=np.int32) if partitions == 1
-                     else partitions_of(self.customer_ids, partitions))
+                     else partitions_of(self._id_list(), partitions))
             maps[partitions] = PhoneMap.build(
                 numbers, owner,
                 np.arange(len(self.customer_ids), dtype=np.int64))

@@ -47,6 +47,7 @@ from forewarn.errors import RegionError
 from forewarn.geo._columns import CodedColumn, StringColumn
 from forewarn.geo._csr import Csr
 from forewarn.geo._graph import ElementGraph
+from forewarn.geo._ids import IdColumn, SlicedIds
 from forewarn.geo._pack import open_pack
 from forewarn.geo._routes import RouteIndex
 from forewarn.geo._state import IndexState
@@ -145,8 +146,8 @@ class _Shared:
             self._layers = read_page_layers(self.folder)
         return self._layers
 
-    def state(self, customer_ids: list[str], fields: dict[str, Any], arrays: dict[str, Any]
-              ) -> IndexState:
+    def state(self, customer_ids: list[str] | IdColumn, fields: dict[str, Any],
+              arrays: dict[str, Any]) -> IndexState:
         return IndexState(customer_ids=customer_ids, fields=fields, graph=self.graph,
                           tech=self.tech, places=self.places, routes=self.routes, crs=self.crs,
                           notes=self.notes, **arrays)
@@ -177,7 +178,7 @@ def _read_slice(path: Path, partition: int, shared: _Shared) -> RegionIndex:
         arrays.update({name: _csr(packed, name) for name in ("cover", "serving", "attached")})
     except KeyError as exc:
         raise RegionError(str(folder / "slice.json"), f"corrupt index file: no {exc}") from None
-    customer_ids = ids.to_list()
+    customer_ids = IdColumn(ids, packed["order"])
     if len(customer_ids) != int(meta["customers"]) or arrays["attached"].n_rows != len(
             shared.graph.ids):
         raise RegionError(str(folder), "slice does not match its manifest (counts differ)")
@@ -264,16 +265,18 @@ class SlicedIndex(RegionIndex):
         return sum(len(part) for part in self._slices.values())
 
     @cached_property
-    def customer_ids(self) -> list[str]:  # type: ignore[override]
-        """Ids by position ("" at the positions of slices not loaded)."""
-        ids = [""] * int(self._base[-1])
-        for base, part in self._parts():
-            ids[base:base + len(part)] = part.customer_ids
-        return ids
+    def customer_ids(self) -> SlicedIds:  # type: ignore[override]
+        """Ids by position ("" at the positions of slices not loaded), decoded on demand
+        from each slice's mapped ids: no ``str`` per customer held."""
+        columns: dict[int, IdColumn] = {}
+        for k, part in self._slices.items():
+            assert isinstance(part.customer_ids, IdColumn)  # ``_read_slice`` made it
+            columns[k] = part.customer_ids
+        return SlicedIds(self.version, self._base, columns)
 
     @cached_property
-    def customer_id_array(self) -> np.ndarray:
-        return np.asarray(self.customer_ids, dtype=object)
+    def customer_id_array(self) -> SlicedIds:
+        return self.customer_ids
 
     def _owner(self, customer_id: str) -> tuple[int, RegionIndex]:
         for k, mapped in self._slices.items():  # a slice already looked up by id knows (a
@@ -294,7 +297,7 @@ class SlicedIndex(RegionIndex):
         partition = partition_of(customer_id, self.partitions)
         part = self._slices.get(partition)
         if part is not None:
-            return customer_id in part._lookup
+            return part.has(customer_id)
         ids, order = self._id_order(partition)
         wanted = customer_id.encode("utf-8")
         lo, hi = 0, len(order)
@@ -392,10 +395,8 @@ class SlicedIndex(RegionIndex):
 
     def ids_of(self, positions: np.ndarray) -> list[str]:
         positions = np.asarray(positions, dtype=np.int64)
-        found: list[str] = []
-        for where, base, part in self._split(positions):
-            ids = part.customer_ids
-            found.extend(ids[p] for p in (positions[where] - base).tolist())
+        self._split(positions)  # KeyError for a position of a slice not loaded
+        found: list[str] = self.customer_ids[positions].tolist()
         return sorted(found)
 
     def customers_in(self, area: shapely.Geometry) -> np.ndarray:

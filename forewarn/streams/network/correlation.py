@@ -78,6 +78,7 @@ from forewarn.domain import (
     InputRecord,
     MaintenanceWindow,
 )
+from forewarn.geo import IdArray
 from forewarn.streams.network.contacts import (
     NO_SERVICE,
     CustomerFinder,
@@ -154,7 +155,7 @@ class ImpactIndex(SwapIndex, Protocol):
     what an index swap needs, plus the ids as an array and a membership test."""
 
     @property
-    def customer_id_array(self) -> np.ndarray: ...
+    def customer_id_array(self) -> IdArray: ...
 
     def has_element(self, element_id: str) -> bool: ...
 

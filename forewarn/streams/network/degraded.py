@@ -25,13 +25,16 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from forewarn.geo import CustomerIds
+
 __all__ = ["DegradedIndex", "DegradedView", "degraded_by_cause"]
 
 
 class DegradedIndex(Protocol):
     """What attribution needs of a region index (``forewarn.geo.RegionIndex`` provides it)."""
 
-    customer_ids: list[str]
+    @property
+    def customer_ids(self) -> CustomerIds: ...
 
     def dependents(self, element_ids: Any) -> np.ndarray: ...
 

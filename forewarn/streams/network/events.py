@@ -19,6 +19,7 @@ from datetime import datetime
 import numpy as np
 
 from forewarn.domain import ImpactChange, MaintenanceWindow
+from forewarn.geo import IdArray
 from forewarn.streams.network.operator_zone import DEFAULT_ZONE, zone_info
 from forewarn.streams.network.service_states import OK, PLANNED, SERVICE_NAMES, Cause
 
@@ -62,7 +63,7 @@ class Impact:
     ``customer_id_array``, so a storm's ids are not copied.
     """
 
-    customer_ids: np.ndarray
+    customer_ids: IdArray
     positions: np.ndarray
     services: np.ndarray
     states: np.ndarray

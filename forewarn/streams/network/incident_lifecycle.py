@@ -62,6 +62,7 @@ import numpy as np
 import pandas as pd
 
 from forewarn.domain import to_iso
+from forewarn.geo import IdArray
 from forewarn.streams.network.calls_saved import ContactNote, split_contacts
 from forewarn.streams.network.events import (
     ContactSeen,
@@ -166,14 +167,14 @@ class IncidentLifecycle:
         self._reset()
 
     def _reset(self) -> None:
-        self._ids: np.ndarray | None = None  # customer ids the codes are aligned with
+        self._ids: IdArray | None = None  # customer ids the codes are aligned with
         self._codes = np.full((len(SERVICE_NAMES), 0), _NONE, dtype=np.int32)
         self._counts = np.zeros((0, len(SERVICE_NAMES)), dtype=np.int64)  # per code
         self._open: dict[str, _Open] = {}
         self._by_code: dict[int, _Open] = {}
         self._free: list[int] = []
         self._lookup: pd.Index | None = None  # customer id -> position in _ids, built on use
-        self._mapped: tuple[np.ndarray, np.ndarray] | None = None  # foreign ids -> positions
+        self._mapped: tuple[IdArray, np.ndarray] | None = None  # foreign ids -> positions
         self.contacted: set[str] = set()  # open incidents with new contacts (for the desk)
         self._recent: deque[ContactNote] = deque(maxlen=MAX_RECENT)
 
@@ -282,7 +283,8 @@ class IncidentLifecycle:
         ids = impact.customer_ids
         if self._ids is None:  # usually the index's id array: no copy, no hashing
             self._align(ids)
-        if ids is self._ids:
+        if ids is self._ids or _same_positions(ids, self._ids):
+            self._ids = ids  # (another set of slices of the same index version)
             positions: np.ndarray = impact.positions
             return positions
         if self._mapped is None or self._mapped[0] is not ids:
@@ -290,13 +292,13 @@ class IncidentLifecycle:
         mapped: np.ndarray = self._mapped[1][impact.positions]
         return mapped
 
-    def _align(self, ids: np.ndarray) -> None:
+    def _align(self, ids: IdArray) -> None:
         self._ids = ids
         self._codes = np.full((len(SERVICE_NAMES), len(ids)), _NONE, dtype=np.int32)
         self._lookup = None
         self._mapped = None
 
-    def _map(self, ids: np.ndarray) -> np.ndarray:
+    def _map(self, ids: IdArray) -> np.ndarray:
         """Positions of ``ids`` in the aligned ids; unknown ids are appended to them."""
         assert self._ids is not None
         positions = self._index().get_indexer(pd.Index(ids, dtype=object))
@@ -304,7 +306,8 @@ class IncidentLifecycle:
         if unknown.any():
             extra = pd.unique(ids[unknown])
             base = len(self._ids)
-            self._ids = np.concatenate([self._ids, np.asarray(extra, dtype=object)])
+            self._ids = np.concatenate([np.asarray(self._ids, dtype=object),
+                                        np.asarray(extra, dtype=object)])
             self._codes = np.concatenate(
                 [self._codes, np.full((len(SERVICE_NAMES), len(extra)), _NONE, np.int32)], 1)
             self._lookup = None
@@ -449,9 +452,10 @@ class IncidentLifecycle:
             self._keep_contact(found, note)
         if self._ids is None:
             return
-        position = int(self._index().get_indexer(pd.Index([contact.customer_id],
-                                                          dtype=object))[0])
-        if position < 0:
+        find = getattr(self._ids, "find", None)  # a sliced index's ids: no hash of all ids
+        position = (find(contact.customer_id) if find is not None else int(
+            self._index().get_indexer(pd.Index([contact.customer_id], dtype=object))[0]))
+        if position is None or position < 0:
             return
         for code in dict.fromkeys(self._codes[:, position].tolist()):
             if code >= 0:
@@ -468,7 +472,7 @@ class IncidentLifecycle:
 
     # -- after a takeover --------------------------------------------------------------
 
-    def rebuild(self, ids: np.ndarray, incidents: Sequence[tuple[str, str, str, float]],
+    def rebuild(self, ids: IdArray, incidents: Sequence[tuple[str, str, str, float]],
                 out: Mapping[str, Mapping[str, np.ndarray]]) -> None:
         """Start again from the network's state: ``incidents`` open now as ``(incident_id,
         element_id, cause_type, since)``, and per incident id and service the positions in
@@ -489,3 +493,10 @@ class IncidentLifecycle:
         for found in list(self._open.values()):
             if not self._counts[found.code].any():
                 self._close(found, "resolved", found.opened_at)  # nobody out: nothing to follow
+
+
+def _same_positions(ids: IdArray, aligned: IdArray | None) -> bool:
+    """Whether ``ids`` number customers as ``aligned`` does (a sliced index's ids after its
+    slices changed: same version, same positions; nothing to map)."""
+    same = getattr(aligned, "same_positions", None)
+    return bool(same is not None and same(ids))

@@ -29,6 +29,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from forewarn.domain import MaintenanceWindow
+from forewarn.geo import CustomerIds
 from forewarn.streams.network.events import Impact, IncidentMerge, PlannedNotice, incident_id_for
 from forewarn.streams.network.operator_zone import DEFAULT_ZONE
 from forewarn.streams.network.service_states import (
@@ -54,7 +55,8 @@ Origin = tuple[str, str, tuple[str, ...]]  # (ROOT or WINDOW, root element or wi
 class SwapIndex(Protocol):
     """What a swap needs of each index version (``forewarn.geo.RegionIndex`` provides it)."""
 
-    customer_ids: list[str]
+    @property
+    def customer_ids(self) -> CustomerIds: ...
 
     def dependents(self, element_ids: Any) -> np.ndarray: ...
 

@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from forewarn.domain import InputRecord
+from forewarn.geo import IdArray
 from forewarn.streams import records
 from forewarn.streams.input.normalise import dead_letter, raw_text
 from forewarn.streams.network.correlation import (
@@ -166,7 +167,7 @@ class NetworkStage:
         return [(p, records.EventTick(now).to_wire()) for p in range(self.partitions)
                 if p not in touched]
 
-    def _index_partitions(self) -> tuple[np.ndarray, np.ndarray]:
+    def _index_partitions(self) -> tuple[IdArray, np.ndarray]:
         """The correlator's index's ids and the partition of each: computed when the stage
         starts and once per index version, so that a storm costs one gather per alarm."""
         index = self.correlator.index

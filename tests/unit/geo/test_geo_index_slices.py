@@ -59,7 +59,7 @@ def assert_same_answers(sliced: RegionIndex, built: RegionIndex, seed: int,
             built.ids_of(built.degraded_positions(down))) & mine
         every_s, every_b = sliced.outages(down), built.outages(down)
         for service in ("mobile", "fibre"):
-            loaded = np.flatnonzero(sliced.customer_id_array != "")  # outages' order
+            loaded = np.flatnonzero(np.asarray(sliced.customer_id_array) != "")  # outages' order
             got = _by_id(sliced, loaded, every_s[service])
             assert got == _by_id(built, np.arange(len(built)), every_b[service]) & mine
     for customer_id in sorted(mine)[:: max(1, len(mine) // 150)]:

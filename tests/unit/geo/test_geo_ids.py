@@ -1,0 +1,99 @@
+"""A sliced index's ids: bytes until asked for, answering like the list of ``str`` they replace."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from forewarn.geo import index as index_module
+from forewarn.geo._columns import StringColumn, encode_strings
+from forewarn.geo._ids import IdColumn, SlicedIds
+from forewarn.geo.slice_build import build_slices
+from forewarn.geo.slices import load_slices
+from forewarn.geo.synth import write_synthetic_region
+from forewarn.streams.partitioning import partition_of
+
+_ID_TEXT = st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\0"),
+                   min_size=1, max_size=12)
+
+
+def column_of(ids: list[str]) -> IdColumn:
+    data, lengths = encode_strings(ids)
+    offsets = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
+    order = np.asarray(sorted(range(len(ids)), key=lambda p: ids[p].encode()), dtype=np.int64)
+    return IdColumn(StringColumn(offsets, data), order)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(_ID_TEXT, min_size=1, max_size=40, unique=True), st.data())
+def test_an_id_column_answers_like_the_list_of_ids(ids: list[str], data: st.DataObject) -> None:
+    column = column_of(ids)
+    assert len(column) == len(ids) and list(column) == ids and column.tolist() == ids
+    positions = np.asarray(data.draw(st.lists(st.integers(0, len(ids) - 1), max_size=20)),
+                           dtype=np.int64)
+    gathered = column[positions]
+    assert gathered.dtype == object and gathered.tolist() == [ids[p] for p in positions]
+    assert all(type(x) is str for x in gathered.tolist())
+    for p, customer_id in enumerate(ids):
+        assert column[p] == customer_id and column.find(customer_id) == p
+    stranger = data.draw(_ID_TEXT)
+    assert column.find(stranger) == (ids.index(stranger) if stranger in ids else None)
+
+
+def test_an_id_column_does_not_find_what_it_cannot_hold() -> None:
+    column = column_of(["C1", "C22", "Ä3"])
+    assert column.find("") is None
+    assert column.find("C1234567") is None  # longer than any id held
+    assert column.find("C2") is None  # a prefix of one
+    assert column.find("\ud800") is None  # not encodable
+    assert column.find("Ä3") == 2
+
+
+def test_sliced_ids_read_empty_for_slices_not_loaded_and_find_by_partition() -> None:
+    ids = [f"C{n:03d}" for n in range(40)]
+    by_partition: dict[int, list[str]] = {0: [], 1: [], 2: []}
+    for customer_id in ids:
+        by_partition[partition_of(customer_id, 3)].append(customer_id)
+    bases = np.concatenate([[0], np.cumsum([len(v) for v in by_partition.values()])])
+    loaded = {0: column_of(by_partition[0]), 2: column_of(by_partition[2])}
+    sliced = SlicedIds("v1", bases.astype(np.int64), loaded)
+    everyone = by_partition[0] + [""] * len(by_partition[1]) + by_partition[2]
+    assert len(sliced) == 40 and list(sliced) == everyone
+    assert sliced[np.arange(40)].tolist() == everyone and np.asarray(sliced).tolist() == everyone
+    assert sliced[len(by_partition[0])] == ""  # the first of partition 1
+    for customer_id in ids:
+        expected = everyone.index(customer_id) if customer_id in everyone else None
+        assert sliced.find(customer_id) == expected
+    with pytest.raises(IndexError):
+        sliced[40]
+    assert sliced.same_positions(SlicedIds("v1", bases, {})) and not sliced.same_positions(
+        SlicedIds("v2", bases, loaded))
+
+
+@pytest.fixture(scope="module")
+def sliced_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    region = tmp_path_factory.mktemp("region")
+    write_synthetic_region(region, 600, 3)
+    out = tmp_path_factory.mktemp("index")
+    build_slices(region, out, partitions=2)
+    return out
+
+
+def test_a_slice_holds_no_str_per_customer_until_looked_up_often(
+        sliced_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(index_module, "DICT_AFTER", 5)
+    index = load_slices(sliced_dir)
+    part = index._slices[0]
+    assert isinstance(part.customer_ids, IdColumn)
+    ids = part.customer_ids.tolist()
+    for p, customer_id in enumerate(ids[:5]):  # answered by binary search: no dict yet
+        assert part.position(customer_id) == p
+    assert "_lookup" not in part.__dict__
+    assert not part.has("nobody") and "_lookup" in part.__dict__  # the sixth lookup
+    assert [part.position(c) for c in ids] == list(range(len(ids)))
+    everyone = np.arange(len(index), dtype=np.int64)
+    assert index.ids_of(everyone) == sorted(c for c in index.customer_ids if c)
