@@ -56,9 +56,11 @@ def fixed_width(data: np.ndarray, offsets: np.ndarray) -> np.ndarray:
     lengths = np.diff(offsets)
     width = max(int(lengths.max()) if n else 0, 1)
     matrix = np.zeros((n, width), dtype=np.uint8)
-    rows = np.repeat(np.arange(n, dtype=np.int64), lengths)
-    cols = np.arange(int(offsets[-1]), dtype=np.int64) - np.repeat(offsets[:-1], lengths)
-    matrix[rows, cols] = np.asarray(data, dtype=np.uint8)[: int(offsets[-1])]
+    data = np.asarray(data, dtype=np.uint8)
+    starts = offsets[:-1]
+    for j in range(width):  # one byte column at a time: temporaries of n, not of all bytes
+        rows = np.flatnonzero(lengths > j)
+        matrix[rows, j] = data[starts[rows] + j]
     return matrix.view(f"S{width}").reshape(n)
 
 
