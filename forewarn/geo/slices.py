@@ -433,8 +433,8 @@ class SlicedIndex(RegionIndex):
     # -- impact --------------------------------------------------------------------------
 
     def dependents(self, element_ids: Iterable[str]) -> np.ndarray:
-        element_ids = list(element_ids) if not isinstance(element_ids, str) else [element_ids]
-        found = [base + part.dependents(element_ids) for base, part in self._parts()]
+        below = self._below(element_ids)  # the shared graph: once, not once per slice
+        found = [base + part._attached_to(below) for base, part in self._parts()]
         return np.concatenate(found) if found else np.zeros(0, dtype=np.int64)
 
     def outages_each(self, downs: Sequence[Collection[str]],
@@ -442,19 +442,51 @@ class SlicedIndex(RegionIndex):
         if positions is None:
             positions = self._all_positions()
         positions = np.asarray(positions, dtype=np.int64)
-        each = [{s: np.zeros(len(positions), dtype=bool) for s in ("mobile", "fibre")}
-                for _ in downs]
-        groups = self._split(positions)
-        subsets = [part._subset(positions[where] - base) for where, base, part in groups]
+        groups = self._runs(positions)
+        if not groups:
+            return [{s: np.zeros(len(positions), dtype=bool) for s in ("mobile", "fibre")}
+                    for _ in downs]
+        # every slice's rows as one subset, in the order of ``positions``: one pass over
+        # them per down set instead of one per slice (a storm alarm's customers are spread
+        # over every slice, a few dozen in each)
+        parts = [part._subset(positions[where] - base) for where, base, part in groups]
+        order = np.concatenate([where for where, _, _ in groups])
+        subset = (_stack([p[0] for p in parts]), _stack([p[1] for p in parts]),
+                  np.concatenate([p[2] for p in parts]), np.concatenate([p[3] for p in parts]))
         # which elements are effectively down, once over every slice's cells and nodes (the
         # shared graph; checking only those elements' lineage, not a storm's whole down set)
-        effs = self._effectively_down_each(
-            downs, *[table for subset in subsets for table in subset[:2]]) if groups else []
-        for (where, _, _), subset in zip(groups, subsets, strict=True):
-            for out, got in zip(each, RegionIndex._outages_given(effs, subset)):
-                for service, mask in got.items():
-                    out[service][where] = mask
+        effs = self._effectively_down_each(downs, subset[0], subset[1])
+        found = RegionIndex._outages_given(effs, subset)
+        if order.size == len(positions) and (order.size < 2 or bool(
+                np.all(order[1:] > order[:-1]))):
+            return found  # already in the order of ``positions`` (sorted positions)
+        each = []
+        for got in found:
+            out = {}
+            for service, mask in got.items():
+                out[service] = np.zeros(len(positions), dtype=bool)
+                out[service][order] = mask
+            each.append(out)
         return each
+
+    def _runs(self, positions: np.ndarray) -> list[tuple[Any, int, RegionIndex]]:
+        """``_split`` of ``positions``; for sorted positions (what ``dependents`` gives) each
+        slice's share is one run, found by a binary search per slice."""
+        if positions.size > 1 and not bool(np.all(positions[1:] >= positions[:-1])):
+            return list(self._split(positions))
+        bounds = np.searchsorted(positions, self._base).tolist()
+        if bounds[0] != 0 or bounds[-1] != positions.size:  # outside every slice: its error
+            return list(self._split(positions))
+        groups: list[tuple[Any, int, RegionIndex]] = []
+        for k in range(self.partitions):
+            start, end = bounds[k], bounds[k + 1]
+            if start == end:
+                continue
+            part = self._slices.get(k)
+            if part is None:
+                raise KeyError(f"positions of partition {k}, which is not loaded")
+            groups.append((np.arange(start, end, dtype=np.int64), int(self._base[k]), part))
+        return groups
 
     def degraded(self, down: Collection[str], positions: np.ndarray | None = None) -> np.ndarray:
         if positions is None:
@@ -487,6 +519,18 @@ class SlicedIndex(RegionIndex):
             candidates = within if candidates is None else np.intersect1d(candidates, within)
         positions = self._all_positions() if candidates is None else candidates
         return np.asarray(positions[self.degraded(down, positions)])
+
+
+def _stack(tables: list[Csr]) -> Csr:
+    """The rows of ``tables``, one after another, as one table."""
+    if len(tables) == 1:
+        return tables[0]
+    ends = np.cumsum([t.indices.size for t in tables])
+    indptr = np.concatenate([np.zeros(1, dtype=np.int64),
+                             *[t.indptr[1:] + (end - t.indices.size)
+                               for t, end in zip(tables, ends.tolist(), strict=True)]])
+    return Csr(indptr.astype(np.int64, copy=False),
+               np.concatenate([t.indices for t in tables]).astype(np.int64, copy=False))
 
 
 def _id_bytes(ids: StringColumn, position: int) -> bytes:
