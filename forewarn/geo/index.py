@@ -364,25 +364,46 @@ class RegionIndex:
             else np.zeros(0, dtype=np.int64)
         lineage = self._graph.up.take(elements)  # each element, then its ancestors
         related = sorted_unique(lineage.indices)
+        # the lineage over ``related`` (positions in it): masks of a few hundred entries
+        local = Csr(lineage.indptr, np.searchsorted(related, lineage.indices))
+        seen: dict[int, np.ndarray] = {}
         each: list[np.ndarray] = []
         for down in downs:
             eff = np.zeros(len(self._graph.ids), dtype=bool)
-            eff[elements] = lineage.any_rows(self._in_down(related, down))
+            eff[elements] = local.any_rows(self._in_down(related, down, seen))
             each.append(eff)
         return each
 
-    def _in_down(self, elements: np.ndarray, down: Collection[str]) -> np.ndarray:
-        """Boolean per element position, exact at ``elements``: is it in ``down``? A set
-        lookup per element when they are fewer than the down elements, else all of ``down``."""
-        mask = np.zeros(len(self._graph.ids), dtype=bool)
-        if elements.size < len(down):
-            down = down if isinstance(down, AbstractSet) else set(down)
-            ids = self._graph.ids
-            mask[elements] = np.fromiter((ids[e] in down for e in elements.tolist()),
-                                         dtype=bool, count=elements.size)
-        else:
-            mask[self._graph.positions(down)] = True
-        return mask
+    def _in_down(self, related: np.ndarray, down: Collection[str],
+                 seen: dict[int, np.ndarray]) -> np.ndarray:
+        """Per element of ``related`` (sorted positions): is it in ``down``? A set lookup
+        per element when they are fewer than the down elements, else all of ``down``.
+
+        A down set that is another one with one element toggled (``toggled_from``: the
+        correlator's "before" of a change) is that one's answer with one entry flipped;
+        ``seen`` keeps answers by set for the call (before and after share the lookups).
+        """
+        origin = getattr(down, "toggled_from", None)
+        if origin is not None:
+            base, element = origin()
+            mask = self._in_down(related, base, seen).copy()
+            pos = self._graph.position.get(element)
+            if pos is not None:
+                k = int(np.searchsorted(related, pos))
+                if k < related.size and int(related[k]) == pos:
+                    mask[k] = element in down
+            return mask
+        found = seen.get(id(down))
+        if found is None:
+            if related.size < len(down):
+                members = down if isinstance(down, AbstractSet) else set(down)
+                ids = self._graph.ids
+                found = np.fromiter((ids[e] in members for e in related.tolist()),
+                                    dtype=bool, count=related.size)
+            else:
+                found = np.isin(related, self._graph.positions(down))
+            seen[id(down)] = found
+        return found
 
     def degraded(self, down: Collection[str], positions: np.ndarray | None = None) -> np.ndarray:
         """Boolean per customer (aligned with ``positions``, all when None): mobile service

@@ -490,7 +490,11 @@ class NetworkCorrelator:
             "incident_id": incident_id, "since": at, "cause_type": cause_type}
         merges: list[NetworkEvent] = []
         merged: list[str] = []  # journalled: a new owner's board maps their receipts here
-        for other in sorted(self._below(element) & set(self.incidents)):
+        below = self._below(element)
+        # the smaller side: a storm holds thousands of incidents, an element few descendants
+        roots = ({e for e in below if e in self.incidents} if len(below) <= len(self.incidents)
+                 else below & set(self.incidents))
+        for other in sorted(roots):
             if other != element:
                 old = self.incidents[other]["incident_id"]
                 merged += [*self.incidents[other].get("merged", ()), old]

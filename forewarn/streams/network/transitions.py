@@ -96,6 +96,11 @@ class Toggled(AbstractSet[str]):
     def __len__(self) -> int:
         return len(self.base) + (1 if self.inside else -1)
 
+    def toggled_from(self) -> tuple[AbstractSet[str], str]:
+        """(the set it is a view of, the element toggled): the index answers "which of
+        these elements are down" for both from one set of lookups."""
+        return self.base, self.element
+
 
 class ImpactMemo:
     """Impacts of element changes, computed once per worker (docs/architecture.md).
