@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from forewarn.geo import RegionIndex, load_region, write_synthetic_region
 from forewarn.geo.slice_build import build_slices
 from forewarn.geo.slices import SlicedIndex, load_slices
+from forewarn.streams.network.transitions import Toggled
 
 PARTITIONS = 4
 LOADED = (0, 2, 3)  # one slice left out: its customers are never named
@@ -79,3 +80,24 @@ def test_a_position_of_a_slice_not_loaded_is_a_key_error(
         sliced.outages_each([set()], np.asarray([missing], dtype=np.int64))
     with pytest.raises(KeyError):
         sliced.outages_each([set()], np.asarray([len(sliced.customer_ids)], dtype=np.int64))
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data())
+def test_a_down_set_seen_before_one_change_answers_like_its_copy(
+    indexes: tuple[SlicedIndex, RegionIndex], data: st.DataObject,
+) -> None:
+    """The correlator asks "before and after" with ``before`` a view of ``after`` with one
+    element toggled back; the index shares the lookups of the two and flips one entry."""
+    sliced, built = indexes
+    elements = sorted(built.element_ids)
+    after = data.draw(st.sets(st.sampled_from(elements), max_size=25), label="after")
+    element = data.draw(st.sampled_from([*elements, "not-an-element"]), label="element")
+    copy = after - {element} if element in after else after | {element}
+    for index in (sliced, built):
+        positions = index.dependents([element, *sorted(after)[:3]])
+        viewed = index.outages_each([Toggled(after, element), after], positions)
+        copied = index.outages_each([copy, after], positions)
+        for got, expected in zip(viewed, copied, strict=True):
+            for service in ("mobile", "fibre"):
+                assert got[service].tolist() == expected[service].tolist()
