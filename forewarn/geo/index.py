@@ -332,9 +332,24 @@ class RegionIndex:
                      positions: np.ndarray | None = None) -> list[dict[str, np.ndarray]]:
         """``outages`` for each of ``downs`` at the same customers, whose cells and nodes
         are gathered once: the correlator compares before and after every record."""
-        cover, serving, mobile, fibre = self._subset(positions)
-        return self._outages_given(self._effectively_down_each(downs, cover, serving),
-                                   (cover, serving, mobile, fibre))
+        return self._outages_of(downs, self._subset(positions))
+
+    def _outages_of(self, downs: Sequence[Collection[str]],
+                    subset: tuple[Csr, Csr, np.ndarray, np.ndarray]
+                    ) -> list[dict[str, np.ndarray]]:
+        """``outages_each`` of a ``_subset`` (a ``SlicedIndex`` stacks its slices' rows into
+        one). A few customers name few elements: their tables are renumbered over just
+        those, so no array as long as the graph (~500,000 elements at 10M customers) is
+        made or touched per down set."""
+        cover, serving, mobile, fibre = subset
+        if cover.indices.size + serving.indices.size >= len(self._graph.ids):
+            return self._outages_given(
+                [self.effectively_down(down) for down in downs], subset)
+        elements = sorted_unique(np.concatenate([cover.indices, serving.indices]))
+        local = (Csr(cover.indptr, np.searchsorted(elements, cover.indices)),
+                 Csr(serving.indptr, np.searchsorted(elements, serving.indices)),
+                 mobile, fibre)
+        return self._outages_given(self._effective_at(elements, downs), local)
 
     @staticmethod
     def _outages_given(effs: Iterable[np.ndarray], subset: tuple[Csr, Csr, np.ndarray,
@@ -346,33 +361,21 @@ class RegionIndex:
         return [{"mobile": mobile & cover.all_rows(eff), "fibre": fibre & serving.any_rows(eff)}
                 for eff in effs]
 
-    def _effectively_down_each(self, downs: Sequence[Collection[str]],
-                               *tables: Csr) -> list[np.ndarray]:
-        """``effectively_down`` of each of ``downs``, exact at the elements ``tables`` name
-        (False elsewhere).
+    def _effective_at(self, elements: np.ndarray, downs: Sequence[Collection[str]]
+                      ) -> list[np.ndarray]:
+        """Per down set, per element of ``elements`` (sorted positions): is it effectively
+        down?
 
         One record's customers name a few dozen cells and nodes, while in a storm a down set
-        holds hundreds of elements: checking the lineage of just those elements is cheaper
-        than marking every down element's subtree. When the tables name more entries than
-        the graph has elements, the pass over the whole graph is cheaper.
+        holds thousands of elements: checking the lineage of just those elements costs what
+        they name, never a pass over the down set or the graph.
         """
-        if sum(t.indices.size for t in tables) >= len(self._graph.ids):
-            return [self.effectively_down(down) for down in downs]
-        # sorted over the few elements named, never a pass over every element of the graph
-        # (a 10M-customer region has ~500,000: that pass was most of a storm alarm's cost)
-        elements = sorted_unique(np.concatenate([t.indices for t in tables])) if tables \
-            else np.zeros(0, dtype=np.int64)
         lineage = self._graph.up.take(elements)  # each element, then its ancestors
         related = sorted_unique(lineage.indices)
         # the lineage over ``related`` (positions in it): masks of a few hundred entries
         local = Csr(lineage.indptr, np.searchsorted(related, lineage.indices))
         seen: dict[int, np.ndarray] = {}
-        each: list[np.ndarray] = []
-        for down in downs:
-            eff = np.zeros(len(self._graph.ids), dtype=bool)
-            eff[elements] = local.any_rows(self._in_down(related, down, seen))
-            each.append(eff)
-        return each
+        return [local.any_rows(self._in_down(related, down, seen)) for down in downs]
 
     def _in_down(self, related: np.ndarray, down: Collection[str],
                  seen: dict[int, np.ndarray]) -> np.ndarray:

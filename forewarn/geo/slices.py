@@ -463,8 +463,7 @@ class SlicedIndex(RegionIndex):
                   np.concatenate([p._fibre[r] for p, r in zip(slices, rows, strict=True)]))
         # which elements are effectively down, once over every slice's cells and nodes (the
         # shared graph; checking only those elements' lineage, not a storm's whole down set)
-        effs = self._effectively_down_each(downs, subset[0], subset[1])
-        found = RegionIndex._outages_given(effs, subset)
+        found = self._outages_of(downs, subset)
         if order.size == len(positions) and (order.size < 2 or bool(
                 np.all(order[1:] > order[:-1]))):
             return found  # already in the order of ``positions`` (sorted positions)
