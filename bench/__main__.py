@@ -21,6 +21,7 @@ BENCHMARKS = {
     "slices": "bench.slices",  # sliced index: streaming build of 10M customers, per-slice load
     "element-bytes": "bench.element_bytes",  # network -> customer stages bytes per incident
     "scale": "bench.scale",  # 1, 2, 4 workers on a sliced index: ready, peak RSS, fan-out
+    "network-cost": "bench.network_cost",  # network stage + partition expansion per alarm
 }
 
 

@@ -328,10 +328,20 @@ class RegionIndex:
         """Sorted unique positions of customers whose mobile or fibre status depends on any
         of ``element_ids`` (a covering cell or serving node, or an ancestor of one): the
         only customers whose status an alarm on those elements can change."""
+        return self._attached_to(self._below(element_ids))
+
+    def _below(self, element_ids: Iterable[str]) -> np.ndarray:
+        """Sorted positions of ``element_ids`` and every element below them (the shared
+        graph: a ``SlicedIndex`` works them out once for all its slices)."""
         positions = self._graph.positions(element_ids)
         if positions.size == 0:
+            return positions
+        return sorted_unique(self._graph.down.take(positions).indices)
+
+    def _attached_to(self, below: np.ndarray) -> np.ndarray:
+        """Sorted unique positions of the customers attached to the elements ``below``."""
+        if below.size == 0:
             return np.zeros(0, dtype=np.int64)
-        below = sorted_unique(self._graph.down.take(positions).indices)
         return sorted_unique(self._attached.take(below).indices)
 
     def effectively_down(self, down: Collection[str]) -> np.ndarray:
@@ -354,9 +364,24 @@ class RegionIndex:
                      positions: np.ndarray | None = None) -> list[dict[str, np.ndarray]]:
         """``outages`` for each of ``downs`` at the same customers, whose cells and nodes
         are gathered once: the correlator compares before and after every record."""
-        cover, serving, mobile, fibre = self._subset(positions)
-        return self._outages_given(self._effectively_down_each(downs, cover, serving),
-                                   (cover, serving, mobile, fibre))
+        return self._outages_of(downs, self._subset(positions))
+
+    def _outages_of(self, downs: Sequence[Collection[str]],
+                    subset: tuple[Csr, Csr, np.ndarray, np.ndarray]
+                    ) -> list[dict[str, np.ndarray]]:
+        """``outages_each`` of a ``_subset`` (a ``SlicedIndex`` stacks its slices' rows into
+        one). A few customers name few elements: their tables are renumbered over just
+        those, so no array as long as the graph (~500,000 elements at 10M customers) is
+        made or touched per down set."""
+        cover, serving, mobile, fibre = subset
+        if cover.indices.size + serving.indices.size >= len(self._graph.ids):
+            return self._outages_given(
+                [self.effectively_down(down) for down in downs], subset)
+        elements = sorted_unique(np.concatenate([cover.indices, serving.indices]))
+        local = (Csr(cover.indptr, np.searchsorted(elements, cover.indices)),
+                 Csr(serving.indptr, np.searchsorted(elements, serving.indices)),
+                 mobile, fibre)
+        return self._outages_given(self._effective_at(elements, downs), local)
 
     @staticmethod
     def _outages_given(effs: Iterable[np.ndarray], subset: tuple[Csr, Csr, np.ndarray,
@@ -368,48 +393,52 @@ class RegionIndex:
         return [{"mobile": mobile & cover.all_rows(eff), "fibre": fibre & serving.any_rows(eff)}
                 for eff in effs]
 
-    def _effectively_down_each(self, downs: Sequence[Collection[str]],
-                               *tables: Csr) -> list[np.ndarray]:
-        """``effectively_down`` of each of ``downs``, exact at the elements ``tables`` name
-        (False elsewhere).
+    def _effective_at(self, elements: np.ndarray, downs: Sequence[Collection[str]]
+                      ) -> list[np.ndarray]:
+        """Per down set, per element of ``elements`` (sorted positions): is it effectively
+        down?
 
         One record's customers name a few dozen cells and nodes, while in a storm a down set
-        holds hundreds of elements: checking the lineage of just those elements is cheaper
-        than marking every down element's subtree. When the tables name more entries than
-        the graph has elements, the pass over the whole graph is cheaper.
+        holds thousands of elements: checking the lineage of just those elements costs what
+        they name, never a pass over the down set or the graph.
         """
-        if sum(t.indices.size for t in tables) >= len(self._graph.ids):
-            return [self.effectively_down(down) for down in downs]
-        elements = self._marked(t.indices for t in tables)
         lineage = self._graph.up.take(elements)  # each element, then its ancestors
-        related = self._marked([lineage.indices])
-        each: list[np.ndarray] = []
-        for down in downs:
-            eff = np.zeros(len(self._graph.ids), dtype=bool)
-            eff[elements] = lineage.any_rows(self._in_down(related, down))
-            each.append(eff)
-        return each
+        related = sorted_unique(lineage.indices)
+        # the lineage over ``related`` (positions in it): masks of a few hundred entries
+        local = Csr(lineage.indptr, np.searchsorted(related, lineage.indices))
+        seen: dict[int, np.ndarray] = {}
+        return [local.any_rows(self._in_down(related, down, seen)) for down in downs]
 
-    def _marked(self, groups: Iterable[np.ndarray]) -> np.ndarray:
-        """Sorted unique element positions in ``groups`` (a mark per element: cheaper than
-        sorting when the same few elements repeat)."""
-        mark = np.zeros(len(self._graph.ids), dtype=bool)
-        for positions in groups:
-            mark[positions] = True
-        return np.flatnonzero(mark)
+    def _in_down(self, related: np.ndarray, down: Collection[str],
+                 seen: dict[int, np.ndarray]) -> np.ndarray:
+        """Per element of ``related`` (sorted positions): is it in ``down``? A set lookup
+        per element when they are fewer than the down elements, else all of ``down``.
 
-    def _in_down(self, elements: np.ndarray, down: Collection[str]) -> np.ndarray:
-        """Boolean per element position, exact at ``elements``: is it in ``down``? A set
-        lookup per element when they are fewer than the down elements, else all of ``down``."""
-        mask = np.zeros(len(self._graph.ids), dtype=bool)
-        if elements.size < len(down):
-            down = down if isinstance(down, AbstractSet) else set(down)
-            ids = self._graph.ids
-            mask[elements] = np.fromiter((ids[e] in down for e in elements.tolist()),
-                                         dtype=bool, count=elements.size)
-        else:
-            mask[self._graph.positions(down)] = True
-        return mask
+        A down set that is another one with one element toggled (``toggled_from``: the
+        correlator's "before" of a change) is that one's answer with one entry flipped;
+        ``seen`` keeps answers by set for the call (before and after share the lookups).
+        """
+        origin = getattr(down, "toggled_from", None)
+        if origin is not None:
+            base, element = origin()
+            mask = self._in_down(related, base, seen).copy()
+            pos = self._graph.position.get(element)
+            if pos is not None:
+                k = int(np.searchsorted(related, pos))
+                if k < related.size and int(related[k]) == pos:
+                    mask[k] = element in down
+            return mask
+        found = seen.get(id(down))
+        if found is None:
+            if related.size < len(down):
+                members = down if isinstance(down, AbstractSet) else set(down)
+                ids = self._graph.ids
+                found = np.fromiter((ids[e] in members for e in related.tolist()),
+                                    dtype=bool, count=related.size)
+            else:
+                found = np.isin(related, self._graph.positions(down))
+            seen[id(down)] = found
+        return found
 
     def degraded(self, down: Collection[str], positions: np.ndarray | None = None) -> np.ndarray:
         """Boolean per customer (aligned with ``positions``, all when None): mobile service

@@ -19,8 +19,7 @@ changes nothing the second time: a repeated "down" finds the element already dow
 
 from __future__ import annotations
 
-from collections.abc import Iterator, MutableMapping
-from collections.abc import Set as AbstractSet
+from collections.abc import MutableMapping
 from typing import Any
 
 import numpy as np
@@ -31,6 +30,7 @@ from forewarn.streams.network.transitions import (
     ImpactMemo,
     Print,
     Sets,
+    Toggled,
     planned_hit,
     set_print,
     toggled,
@@ -77,28 +77,6 @@ class _Replica:
     def entry(self) -> dict[str, Any]:
         return {"down": sorted(self.down),
                 "windows": {mid: list(e) for mid, e in sorted(self.windows.items())}}
-
-
-class _Toggled(AbstractSet[str]):
-    """``base`` with ``element`` toggled back: a replica's down set as it was before one
-    change, read only if the impact must be computed (not a copy per change)."""
-
-    __slots__ = ("base", "element", "inside")
-
-    def __init__(self, base: AbstractSet[str], element: str) -> None:
-        self.base, self.element = base, element
-        self.inside = element not in base  # it was down before iff it is not now
-
-    def __contains__(self, item: object) -> bool:
-        return self.inside if item == self.element else item in self.base
-
-    def __iter__(self) -> Iterator[str]:
-        yield from (e for e in self.base if e != self.element)
-        if self.inside:
-            yield self.element
-
-    def __len__(self) -> int:
-        return len(self.base) + (1 if self.inside else -1)
 
 
 class NetworkView:
@@ -235,7 +213,7 @@ class NetworkView:
         maintenance = replica.maintenance()
         after = replica.down
         # the down set before, only on a miss (a storm's copy per change and partition adds up)
-        before = _Toggled(after, element)
+        before = Toggled(after, element)
         m = set_print(maintenance)
         impact = self._transitions(partition, [element], (before, maintenance),
                                    (after, maintenance),

@@ -65,6 +65,7 @@ from __future__ import annotations
 import logging
 import math
 from collections.abc import MutableMapping
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from typing import Any, Protocol, cast
 
@@ -117,6 +118,7 @@ from forewarn.streams.network.service_states import service_states
 from forewarn.streams.network.serving import served_counts, serving_elements
 from forewarn.streams.network.transitions import (
     ImpactMemo,
+    Toggled,
     planned_hit,
     set_print,
     toggled,
@@ -427,8 +429,10 @@ class NetworkCorrelator:
         if not change.changed:
             return []
         self._note_flapping(change.element_id, change.at)
-        after = self.elements.down_elements()
-        before = after - {change.element_id} if change.is_down else after | {change.element_id}
+        # the down set itself and a view of it before the change, not copies: a storm's
+        # down set holds thousands of elements, and this runs per alarm
+        after = self.elements.down_view()
+        before = Toggled(after, change.element_id)
         events: list[NetworkEvent] = []
         if change.is_down:
             joined_id, joined = self._join(change.element_id, change.at)
@@ -445,11 +449,11 @@ class NetworkCorrelator:
             self._root_came_back(change.element_id, after)
         maintenance = self.windows.active_elements()
         element = change.element_id
-        was, m = set_print(before), set_print(maintenance)
+        now, m = self.elements.down_print, set_print(maintenance)
         impact = self.memo.transitions(
             self.index, (element,), lambda: self.index.dependents([element]),
             (before, maintenance), (after, maintenance), change.at, incident_id, root, None,
-            prints=(was, m, toggled(was, element, change.is_down), m))
+            prints=(toggled(now, element, not change.is_down), m, now, m))
         local: list[NetworkEvent] = [] if impact is None else [impact]
         if self.element_level:
             events.append(ElementChange(change.at, element, change.is_down, incident_id, root,
@@ -472,7 +476,7 @@ class NetworkCorrelator:
         return bool(self.unstable & ({element} | self._ancestors(element)))
 
     def _root_went_down(
-        self, element: str, down: set[str], at: float, suspected_id: str | None = None
+        self, element: str, down: AbstractSet[str], at: float, suspected_id: str | None = None
     ) -> tuple[str, list[NetworkEvent]]:
         """Register ``element`` as a new root if nothing above it is down; merge roots below it.
 
@@ -487,7 +491,11 @@ class NetworkCorrelator:
             "incident_id": incident_id, "since": at, "cause_type": cause_type}
         merges: list[NetworkEvent] = []
         merged: list[str] = []  # journalled: a new owner's board maps their receipts here
-        for other in sorted(self._below(element) & set(self.incidents)):
+        below = self._below(element)
+        # the smaller side: a storm holds thousands of incidents, an element few descendants
+        roots = ({e for e in below if e in self.incidents} if len(below) <= len(self.incidents)
+                 else below & set(self.incidents))
+        for other in sorted(roots):
             if other != element:
                 old = self.incidents[other]["incident_id"]
                 merged += [*self.incidents[other].get("merged", ()), old]
@@ -498,7 +506,7 @@ class NetworkCorrelator:
                                        "merged": list(dict.fromkeys(merged))[-KEEP_MERGED:]}
         return incident_id, merges
 
-    def _root_came_back(self, element: str, down: set[str]) -> None:
+    def _root_came_back(self, element: str, down: AbstractSet[str]) -> None:
         """Elements below a root that came back and are still down become roots themselves,
         keeping the incident their customers already know."""
         entry = self.incidents.get(element)

@@ -43,10 +43,12 @@ going on.
 from __future__ import annotations
 
 from collections.abc import Collection, MutableMapping
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from typing import Any
 
 from forewarn.domain import Alarm
+from forewarn.streams.network.transitions import Print, set_print, toggled
 
 __all__ = [
     "DEFAULT_DOWN_SEVERITIES",
@@ -101,6 +103,7 @@ class ElementStates:
         self._state = state
         self._down_severities = frozenset(down_severities)
         self._down: set[str] = set()
+        self._print: Print = set_print(())  # of ``_down``, kept with it (``down_print``)
         self.max_open = max_open
 
     @property
@@ -118,6 +121,7 @@ class ElementStates:
             for element_id, entry in self._state.items()
             if self._any_down(entry.get("alarms", {}))
         }
+        self._print = set_print(self._down)
 
     def refusal(self, alarm: Alarm) -> str | None:
         """Why ``alarm`` would be refused (a new raise into a full severity class), or None."""
@@ -159,6 +163,8 @@ class ElementStates:
             elif entry is not None:
                 del self._state[element_id]
         is_down = self._any_down(alarms)
+        if (element_id in self._down) != is_down:
+            self._print = toggled(self._print, element_id, is_down)
         if is_down:
             self._down.add(element_id)
         else:
@@ -168,6 +174,16 @@ class ElementStates:
     def down_elements(self) -> set[str]:
         """The elements that are down now (a copy)."""
         return set(self._down)
+
+    def down_view(self) -> AbstractSet[str]:
+        """The elements that are down now, not a copy: it changes with the next ``apply``
+        (the correlator reads it within one record; a storm's copy per alarm adds up)."""
+        return self._down
+
+    @property
+    def down_print(self) -> Print:
+        """``set_print`` of the down set, kept up to date per change (not a pass over it)."""
+        return self._print
 
     def is_down(self, element_id: str) -> bool:
         """Whether ``element_id`` has an active alarm of a down severity."""

@@ -31,6 +31,7 @@ import math
 import threading
 from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
+from itertools import repeat
 from typing import TYPE_CHECKING, Any
 
 from forewarn.domain import (
@@ -402,13 +403,17 @@ class IncidentBoard:
             incident = self._open(incident_id, cause_element, cause_type, at)
         affected = incident.affected.setdefault(service, set())
         owner = self._customer_incident
-        for customer_id in customer_ids:
-            key = (customer_id, service)
-            previous = owner.get(key)
-            owner[key] = incident_id
-            affected.add(customer_id)
-            if previous and previous != incident_id and previous in self._incidents:
-                self._leave(self._incidents[previous], service, customer_id, at)
+        # in bulk (a storm alarm names hundreds, an incident's first ones thousands): the
+        # owners before, then everyone moved here, then those who left another incident
+        # leave it, in order (leaving touches only that other incident)
+        customers = list(dict.fromkeys(customer_ids))
+        keys = [(customer_id, service) for customer_id in customers]
+        previous = list(map(owner.get, keys))
+        owner.update(zip(keys, repeat(incident_id)))
+        affected.update(customers)
+        for customer_id, before in zip(customers, previous, strict=True):
+            if before and before != incident_id and before in self._incidents:
+                self._leave(self._incidents[before], service, customer_id, at)
         incident.peak[service] = max(incident.peak.get(service, 0), len(affected))
         incident.last_change_at = at
         incident.ended_at = None

@@ -9,7 +9,7 @@ filing (``filing``), same row order (index order, services in ``SERVICE_NAMES`` 
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from collections.abc import Set as AbstractSet
 from typing import Any
 
@@ -24,8 +24,8 @@ from forewarn.streams.network.service_states import (
     service_states_each,
 )
 
-__all__ = ["ImpactMemo", "Print", "Sets", "planned_hit", "set_print", "toggled", "transitions",
-           "window_customers"]
+__all__ = ["ImpactMemo", "Print", "Sets", "Toggled", "planned_hit", "set_print", "toggled",
+           "transitions", "window_customers"]
 
 Sets = tuple[AbstractSet[str], AbstractSet[str]]  # (down by own alarms, in started windows)
 
@@ -72,6 +72,34 @@ def toggled(print_: Print, element: str, present: bool) -> Print:
     if present:
         return count + 1, (total + hash(element)) & _MASK
     return count - 1, (total - hash(element)) & _MASK
+
+
+class Toggled(AbstractSet[str]):
+    """``base`` with ``element`` toggled back: a down set as it was before one change,
+    read only if the impact must be computed (not a copy per change; ``base`` must not
+    change while it is in use)."""
+
+    __slots__ = ("base", "element", "inside")
+
+    def __init__(self, base: AbstractSet[str], element: str) -> None:
+        self.base, self.element = base, element
+        self.inside = element not in base  # it was down before iff it is not now
+
+    def __contains__(self, item: object) -> bool:
+        return self.inside if item == self.element else item in self.base
+
+    def __iter__(self) -> Iterator[str]:
+        yield from (e for e in self.base if e != self.element)
+        if self.inside:
+            yield self.element
+
+    def __len__(self) -> int:
+        return len(self.base) + (1 if self.inside else -1)
+
+    def toggled_from(self) -> tuple[AbstractSet[str], str]:
+        """(the set it is a view of, the element toggled): the index answers "which of
+        these elements are down" for both from one set of lookups."""
+        return self.base, self.element
 
 
 class ImpactMemo:

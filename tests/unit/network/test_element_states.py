@@ -5,8 +5,11 @@ from __future__ import annotations
 import json
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from forewarn.streams.network.elements import ElementChange, ElementStates
+from forewarn.streams.network.transitions import set_print
 from tests.unit.customers.json_table import JsonTable
 
 
@@ -247,3 +250,24 @@ def test_down_elements_is_a_copy(elements, alarm):
 def test_alarm_with_unknown_state_is_refused(elements, alarm):
     with pytest.raises(ValueError, match="raised' or 'cleared"):
         elements.apply(alarm("a-1", "acknowledged"))
+
+
+@settings(max_examples=60, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])  # a stateless factory
+@given(steps=st.lists(st.tuples(st.sampled_from(["e1", "e2", "e3", "e4"]),
+                                st.sampled_from(["a1", "a2"]),
+                                st.sampled_from(["raised", "cleared"]),
+                                st.sampled_from(["critical", "major", "minor"])), max_size=40))
+def test_the_down_print_is_always_the_print_of_the_down_set(steps, alarm):
+    """The correlator keys its impacts by this print per alarm instead of hashing a
+    storm's down set each time: it must equal the print of the set after every change,
+    and after a rebuild from the state."""
+    table: dict = {}
+    elements = ElementStates(table)
+    for element_id, alarm_id, state, severity in steps:
+        elements.apply(alarm(alarm_id, state, element_id=element_id, severity=severity))
+        assert elements.down_print == set_print(elements.down_elements())
+        assert set(elements.down_view()) == elements.down_elements()
+    recovered = ElementStates(table)
+    recovered.rebuild()
+    assert recovered.down_print == set_print(elements.down_elements())

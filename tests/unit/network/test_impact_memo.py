@@ -6,8 +6,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from forewarn.geo import RegionIndex, load_region
-from forewarn.streams.customers.network_view import _Toggled
-from forewarn.streams.network.transitions import ImpactMemo, set_print, toggled
+from forewarn.streams.network.transitions import ImpactMemo, Toggled, set_print, toggled
 from tests.forewarn_testing import TINY
 
 names = st.sets(st.text(min_size=1, max_size=6), max_size=30)
@@ -23,7 +22,7 @@ def test_a_toggled_print_is_the_print_of_the_changed_set(elements: set[str], ele
 
 @given(names, st.text(min_size=1, max_size=6))
 def test_the_set_before_a_change_reads_like_a_copy(after: set[str], element: str) -> None:
-    before = _Toggled(after, element)
+    before = Toggled(after, element)
     copy = after - {element} if element in after else after | {element}
     assert set(before) == copy and len(before) == len(copy)
     assert all((e in before) == (e in copy) for e in after | {element, element + "x"})
