@@ -31,7 +31,7 @@ def indexes(tmp_path_factory: pytest.TempPathFactory) -> tuple[SlicedIndex, Regi
 
 
 def _loaded_positions(sliced: SlicedIndex) -> list[int]:
-    return np.flatnonzero(sliced.customer_id_array != "").tolist()
+    return np.flatnonzero(np.asarray(sliced.customer_id_array) != "").tolist()
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -75,7 +75,7 @@ def test_a_position_of_a_slice_not_loaded_is_a_key_error(
     indexes: tuple[SlicedIndex, RegionIndex], tmp_path: Path,
 ) -> None:
     sliced, _ = indexes
-    missing = int(np.flatnonzero(sliced.customer_id_array == "")[0])
+    missing = int(np.flatnonzero(np.asarray(sliced.customer_id_array) == "")[0])
     with pytest.raises(KeyError):
         sliced.outages_each([set()], np.asarray([missing], dtype=np.int64))
     with pytest.raises(KeyError):
