@@ -27,7 +27,29 @@ __all__ = ["CustomerIds", "IdArray", "IdColumn", "SlicedIds"]
 _CHUNK = 65_536  # ids decoded per step when iterating
 
 
-class IdColumn:
+class _Ids:
+    """What both kinds of ids do alike, through ``len`` and ``ids[positions]``."""
+
+    def __len__(self) -> int:
+        raise NotImplementedError
+
+    def __getitem__(self, key: Any) -> Any:
+        raise NotImplementedError
+
+    def __iter__(self) -> Iterator[str]:
+        for start in range(0, len(self), _CHUNK):
+            yield from self[np.arange(start, min(start + _CHUNK, len(self)))].tolist()
+
+    def tolist(self) -> list[str]:
+        """Every id as ``str`` (what a dict by id needs; costs the objects this saves)."""
+        return list(self)
+
+    def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
+        whole: np.ndarray = self[np.arange(len(self), dtype=np.int64)]
+        return whole if dtype in (None, object) else whole.astype(dtype)
+
+
+class IdColumn(_Ids):
     """One slice's ids (``StringColumn``) as fixed-width bytes, decoded on demand; ``order``
     is the positions in the ids' string order (the slice's ``order`` array), for ``find``.
 
@@ -65,17 +87,6 @@ class IdColumn:
         out[...] = [bytes(b).decode("utf-8") for b in raw.reshape(-1).tolist()]
         return out
 
-    def __iter__(self) -> Iterator[str]:
-        for start in range(0, len(self), _CHUNK):
-            yield from self[start:start + _CHUNK].tolist()
-
-    def tolist(self) -> list[str]:
-        """Every id as ``str`` (what a dict by id needs; costs the objects this class saves)."""
-        return list(self)
-
-    def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
-        return self[:] if dtype in (None, object) else self[:].astype(dtype)
-
     def find(self, customer_id: str) -> int | None:
         """Position of ``customer_id``, or None: binary search in string order (a few µs;
         ``RegionIndex`` keeps a dict instead for a slice it is asked often)."""
@@ -93,7 +104,7 @@ class IdColumn:
         return None
 
 
-class SlicedIds:
+class SlicedIds(_Ids):
     """Ids by global position over the slices of one version: ``""`` at the positions of
     slices that are not loaded (as the stages expect of a partial index).
 
@@ -156,17 +167,6 @@ class SlicedIds:
         column = self._columns.get(k)
         found = None if column is None else column.find(customer_id)
         return None if found is None else int(self._bases[k]) + found
-
-    def __iter__(self) -> Iterator[str]:
-        for start in range(0, len(self), _CHUNK):
-            yield from self[start:start + _CHUNK].tolist()
-
-    def tolist(self) -> list[str]:
-        return list(self)
-
-    def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
-        whole = self[np.arange(len(self), dtype=np.int64)]
-        return whole if dtype in (None, object) else whole.astype(dtype)
 
 
 #: Ids by position as an index holds them (``RegionIndex.customer_ids``).
