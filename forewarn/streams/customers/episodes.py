@@ -46,6 +46,7 @@ legal clocks) in ``notices.py``, and :class:`~forewarn.streams.customers.reports
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, MutableMapping, Sequence
@@ -230,6 +231,9 @@ class OutageRules:
         book, notices, state = self.book, self.notices, self.book.state
         legal_services = notices.legal.services
         clock_start = notices.clock_start
+        store, arm, armed = book.store_derived, book.arm, book.armed
+        # one incident's customers share a few (origin, zone) pairs: their clocks, once
+        known: dict[tuple[str, float, str], tuple[Clocks, int]] = {}
         decisions: list[Decision] = []
         confirmed = covered_total = no_report = 0
         run_start = 0  # first decision of the current customer
@@ -250,23 +254,30 @@ class OutageRules:
                 entry["t"] = deadline
             episode["deadline"] = None
             episode["notified"] = True
-            origin = clock_origin(clock_start, episode["since"], episode.get("report"))
-            clocks: Clocks
-            covered = 0
+            origin = (episode["since"] if clock_start == "outage"
+                      else clock_origin(clock_start, episode["since"], episode.get("report")))
+            clocks: Clocks = []
             if origin is None:  # clock_start = "report" and no report yet
-                clocks = []
                 if service in legal_services:
                     no_report += 1
             elif service in legal_services:
                 if zone is None:
                     zone = notices.zone_of(next_id)
-                clocks, covered = notices.legal_clocks(next_id, service, origin, deadline,
-                                                       zone=zone)
+                key = (service, origin, zone)
+                found = known.get(key)
+                if found is None:
+                    found = known[key] = notices.legal_clocks(next_id, service, origin,
+                                                              deadline, zone=zone)
+                clocks = found[0]
+                covered_total += found[1]
+            rank = service_rank(service)
+            if clocks:  # (``book.set_clocks``, inlined)
+                episode["clocks"] = clocks
+                arm(next_id, "~" + service, rank, clocks[0][0], CLOCK)
             else:
-                clocks = []
-            covered_total += covered
-            book.set_clocks(next_id, service, episode, clocks)
-            book.store_derived(next_id, entry)
+                episode.pop("clocks", None)
+                armed.pop((next_id, "~" + service), None)
+            store(next_id, entry)
             confirmed += 1
             decisions = _add_outage(decisions, run_start, next_id, service, episode, deadline)
         reasons = book.reasons
@@ -298,6 +309,37 @@ class OutageRules:
         return _decision(customer_id, service, episode, deadline, Stage.RESOLVED)
 
 
+_DECISION_FIELDS = ("customer_id", "incident_id", "stage", "services", "decided_at", "since",
+                    "reason", "cause_type", "ended_at", "eta", "message")
+if tuple(f.name for f in dataclasses.fields(Decision)) != _DECISION_FIELDS:
+    raise TypeError("Decision's fields changed: update _outage_decision")
+_new = object.__new__
+(_set_customer, _set_incident, _set_stage, _set_services, _set_decided, _set_since, _set_reason,
+ _set_cause, _set_ended, _set_eta, _set_message) = (
+    getattr(Decision, name).__set__ for name in _DECISION_FIELDS)
+
+
+def _outage_decision(customer_id: str, incident_id: str, services: tuple[str, ...],
+                     deadline: float, since: float, reason: str, cause_type: str) -> Decision:
+    """``Decision(customer_id, incident_id, Stage.OUTAGE, services, deadline, since, reason,
+    cause_type)``, built through its slots: a frozen dataclass sets each field through
+    ``object.__setattr__`` (~5 µs for its 11 fields under load, ~2 µs this way), and a
+    fan-out builds 200,000 of them at one instant. Equal to the constructor's (tested)."""
+    decision: Decision = _new(Decision)
+    _set_customer(decision, customer_id)
+    _set_incident(decision, incident_id)
+    _set_stage(decision, Stage.OUTAGE)
+    _set_services(decision, services)
+    _set_decided(decision, deadline)
+    _set_since(decision, since)
+    _set_reason(decision, reason)
+    _set_cause(decision, cause_type)
+    _set_ended(decision, None)
+    _set_eta(decision, None)
+    _set_message(decision, None)
+    return decision
+
+
 def _add_outage(decisions: list[Decision], run_start: int, customer_id: str, service: str,
                 episode: dict[str, Any], deadline: float) -> list[Decision]:
     """Append the ``outage`` decision of one confirmed (customer, service), or fold it into
@@ -310,12 +352,12 @@ def _add_outage(decisions: list[Decision], run_start: int, customer_id: str, ser
             services = first.services
             if service not in services:
                 services = tuple(ordered_services((*services, service)))
-            decisions[index] = Decision(customer_id, incident_id, Stage.OUTAGE, services,
-                                        deadline, min(first.since, episode["since"]),
-                                        first.reason, first.cause_type, None)
+            decisions[index] = _outage_decision(customer_id, incident_id, services, deadline,
+                                                min(first.since, episode["since"]),
+                                                first.reason, first.cause_type)
             return decisions
-    decisions.append(Decision(customer_id, incident_id, Stage.OUTAGE, (service,), deadline,
-                              episode["since"], Reason.CONFIRMED, episode["cause_type"], None))
+    decisions.append(_outage_decision(customer_id, incident_id, (service,), deadline,
+                                      episode["since"], Reason.CONFIRMED, episode["cause_type"]))
     return decisions
 
 

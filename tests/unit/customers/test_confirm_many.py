@@ -107,3 +107,16 @@ def test_a_customer_out_on_two_services_of_one_incident_gets_one_outage_record()
     (decision,) = rules.confirm_many([("c-1", "mobile"), ("c-1", "fibre")], DEADLINE)
     assert (decision.stage, decision.services, decision.since) == (
         Stage.OUTAGE, ("mobile", "fibre"), 10.0)
+
+
+def test_an_outage_decision_built_through_its_slots_equals_the_constructors() -> None:
+    from forewarn.streams.customers.episodes import _outage_decision
+    from forewarn.streams.reasons import Reason
+
+    built = _outage_decision("c-1", "inc-1", ("mobile", "fibre"), DEADLINE, 10.0,
+                             Reason.CONFIRMED, "power")
+    assert built == Decision("c-1", "inc-1", Stage.OUTAGE, ("mobile", "fibre"), DEADLINE, 10.0,
+                             Reason.CONFIRMED, "power")
+    assert hash(built) == hash(Decision("c-1", "inc-1", Stage.OUTAGE, ("mobile", "fibre"),
+                                        DEADLINE, 10.0, Reason.CONFIRMED, "power"))
+    assert built.notification_id.startswith("n-")
