@@ -42,6 +42,12 @@ hold), :class:`~forewarn.streams.customers.notices.WindowRules` (``planned``, ``
 and :class:`~forewarn.streams.customers.notices.UpdateRules` (NOC news, merges, ETA passed,
 legal clocks) in ``notices.py``, and :class:`~forewarn.streams.customers.reports.ReportRules`
 (the customer's first report, where ``clock_start = "report"`` starts the legal clocks).
+
+Fan-out paths: an incident opens, and later confirms, all its customers at one instant, so
+two cases take a short cut with the same outcome as the general rules (property-tested): a
+customer with no entry going out opens its episode directly (:meth:`EpisodeTracker.
+observe_impact`, also used by ``observe_many``), and a deadline's confirmations are decided
+in one pass (:meth:`OutageRules.confirm_many`).
 """
 
 from __future__ import annotations
