@@ -87,9 +87,12 @@ _COMPACT_MIN = 1024  # stale timers tolerated before compaction is considered
 _COMPACT_RATIO = 4  # compact when the queue holds this many times the armed timers
 
 
+_RANKS = {service: rank for rank, service in enumerate(SERVICES)}
+
+
 def service_rank(service: str) -> int:
     """Services fire, and are listed in shared records, in CONTRACT order: mobile, fibre."""
-    return SERVICES.index(service) if service in SERVICES else len(SERVICES)
+    return _RANKS.get(service, len(SERVICES))
 
 
 def incident_names(episode: dict[str, Any]) -> list[str]:

@@ -175,12 +175,16 @@ class NoticeRules:
     # ------------------------------------------------------------------ clocks
 
     def legal_clocks(
-        self, customer_id: str, service: str, since: float, notified_at: float
+        self, customer_id: str, service: str, since: float, notified_at: float,
+        zone: str | None = None,
     ) -> tuple[Clocks, int]:
-        """Legal clocks of an outage notified at ``notified_at``, and how many were covered."""
+        """Legal clocks of an outage notified at ``notified_at``, and how many were covered.
+
+        ``zone``: the customer's ``zone_of``, when the caller already looked it up."""
         if service not in self.legal.services:
             return [], 0
-        zone = self.zone_of(customer_id)
+        if zone is None:
+            zone = self.zone_of(customer_id)
         key = (since, zone, notified_at)
         found = self._clocks.get(key)
         if found is None:

@@ -92,6 +92,15 @@ def changes_from_message(message: records.ImpactMessage | dict[str, Any]) -> lis
     return result
 
 
+def _groups(message: records.ImpactMessage) -> list[tuple[str, str, list[str]]]:
+    """``(direction, service, ids)`` of one ``impact`` message: outs, then planned, then
+    backs (the order of :func:`changes_from_message`)."""
+    return [(direction, service, ids)
+            for direction, customers in (("out", message.out), ("planned", message.planned),
+                                         ("back", message.back))
+            for service, ids in (customers or {}).items()]
+
+
 class CustomerStage:
     """Impact batches of one partition -> decisions (outbox batches) via episode timers.
 
@@ -309,7 +318,9 @@ class CustomerStage:
         """The decisions one (non-control) message yields on ``tracker``."""
         match message:
             case records.ImpactMessage():
-                return tracker.observe_many(changes_from_message(message))
+                return tracker.observe_impact(message.at, message.incident_id,
+                                              message.cause_element, message.cause_type,
+                                              _groups(message), message.maintenance_id)
             case records.EventTick(at=at):
                 return tracker.advance(float(at))
             case records.PlannedMessage():
