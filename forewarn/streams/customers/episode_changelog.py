@@ -45,7 +45,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, MutableMapping
 from typing import Any
 
-__all__ = ["JOURNAL_CHUNK", "JournaledEpisodes", "is_journal_key", "supports_journal"]
+__all__ = ["JOURNAL_CHUNK", "JournaledEpisodes", "is_journal_key", "side_key",
+           "supports_journal"]
 
 JOURNAL_CHUNK = 500  # customers per journal record: ~150-250 KB, well under Kafka's 1 MB
 _PREFIX = "\x00episodes:"
@@ -67,6 +68,15 @@ def supports_journal(table: Any) -> bool:
 
 def _key(partition: int, seq: int | str) -> str:
     return f"{_PREFIX}{partition}:{seq}"
+
+
+def side_key(partition: int, name: str) -> str:
+    """The key of ``partition``'s own record ``name`` beside its journal (the network
+    replica): in the same changelog partition, hidden from the customer keys, never
+    replayed as a journal record."""
+    if name.isdigit() or name == _META:
+        raise ValueError(f"{name!r} is a journal record's name")
+    return _key(partition, name)
 
 
 def _partition_of_key(key: str) -> int:
@@ -188,7 +198,7 @@ class JournaledEpisodes(MutableMapping[str, dict[str, Any]]):
             if is_journal_key(key):
                 if key == meta_key:
                     meta = True
-                elif _partition_of_key(key) == partition:
+                elif _partition_of_key(key) == partition and key.rsplit(":", 1)[1].isdigit():
                     value = self.store.get(key)
                     if value:
                         records.append((int(value["seq"]), key, value["items"]))

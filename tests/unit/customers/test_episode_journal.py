@@ -45,10 +45,12 @@ class ChangelogTable(MutableMapping[str, Any]):
     def __len__(self) -> int:
         return len(self.data)
 
-    def recovered(self) -> ChangelogTable:
-        """A fresh table restored from this one's changelog (what a new worker gets)."""
+    def recovered(self, upto: int | None = None) -> ChangelogTable:
+        """A fresh table restored from this one's changelog (what a new worker gets), or
+        from its first ``upto`` records (a new owner that read the changelog while the old
+        one was still writing)."""
         fresh = ChangelogTable()
-        for key, value in self.changelog:
+        for key, value in self.changelog[:upto]:
             if value is None:
                 fresh.data.pop(key, None)
             else:
