@@ -16,8 +16,21 @@ per chunk of ``JOURNAL_CHUNK`` customers, written by :meth:`flush` at the end of
     key   "\\x00episodes:<partition>:<seq>"
     value {"seq": 17, "items": {customer_id: entry | null}}      # null: entry deleted
 
-``seq`` grows per partition. After a table recovery the store holds the journal records
-(and, from before this format, plain per-customer records); :meth:`load` replays the
+``seq`` grows per partition, and each owner writes in a range of its own: a load starts
+its range (a multiple of ``SEQ_RANGE``) above every record it found. Why: a former owner that
+was thrown out of the group in the middle of its work still writes for a while (its records
+land after the new owner recovered); with one counter both would write ``<seq>`` keys with
+the same numbers, and whichever landed last would erase the other's changes from the next
+recovery (customers opened by the new owner gone: never told). In its own range, the new
+owner's records never share a key with the former's and replay after them. A former owner
+none of whose records had landed yet chose its range from the same records, so the range
+is drawn among the next ``RANGE_JITTER``: the two share one (and keys) with a chance of one
+in ``RANGE_JITTER``; a former owner's range drawn above lets its records (older versions
+of the entries it wrote) replay after the new owner's, as any of its records could before.
+Fencing a former owner's writes for good would need the group's generation (not done).
+
+After a table recovery the store holds the journal records (and, from before this format,
+plain per-customer records); :meth:`load` replays the
 partition's records in ``seq`` order into the store (the newest version of each customer
 wins), before the tracker rebuilds its timers from the entries as before.
 
@@ -42,10 +55,12 @@ its local store); a plain dict (tests) is used without this wrapper.
 
 from __future__ import annotations
 
+import random
 from collections.abc import Callable, Iterator, MutableMapping
 from typing import Any
 
-__all__ = ["JOURNAL_CHUNK", "JournaledEpisodes", "is_journal_key", "supports_journal"]
+__all__ = ["JOURNAL_CHUNK", "SEQ_RANGE", "JournaledEpisodes", "is_journal_key", "side_key",
+           "supports_journal"]
 
 JOURNAL_CHUNK = 500  # customers per journal record: ~150-250 KB, well under Kafka's 1 MB
 _PREFIX = "\x00episodes:"
@@ -53,6 +68,11 @@ _META = "meta"
 _COMPACT_FACTOR = 2
 _COMPACT_SLACK = 10_000
 _FORMAT = 2
+#: Records one owner writes per load before its range would reach the next one's (never:
+#: that is years of one record per message). Ranges are drawn ~512 apart on average, so
+#: ``seq`` stays below 2**64 (orjson's bound) for ~8 million loads of a partition.
+SEQ_RANGE = 2**32
+RANGE_JITTER = 1024
 
 
 def is_journal_key(key: Any) -> bool:
@@ -67,6 +87,15 @@ def supports_journal(table: Any) -> bool:
 
 def _key(partition: int, seq: int | str) -> str:
     return f"{_PREFIX}{partition}:{seq}"
+
+
+def side_key(partition: int, name: str) -> str:
+    """The key of ``partition``'s own record ``name`` beside its journal (the network
+    replica): in the same changelog partition, hidden from the customer keys, never
+    replayed as a journal record."""
+    if name.isdigit() or name == _META:
+        raise ValueError(f"{name!r} is a journal record's name")
+    return _key(partition, name)
 
 
 def _partition_of_key(key: str) -> int:
@@ -91,7 +120,8 @@ class JournaledEpisodes(MutableMapping[str, dict[str, Any]]):
     """
 
     def __init__(self, table: MutableMapping[Any, Any],
-                 partition_of: Callable[[str], int], chunk: int = JOURNAL_CHUNK) -> None:
+                 partition_of: Callable[[str], int], chunk: int = JOURNAL_CHUNK,
+                 rng: random.Random | None = None) -> None:
         self.table = table
         self.store: MutableMapping[str, dict[str, Any]] = table.data  # type: ignore[attr-defined]
         inner = getattr(self.store, "data", None)
@@ -99,6 +129,7 @@ class JournaledEpisodes(MutableMapping[str, dict[str, Any]]):
             self.store = inner   # (a fan-out reads and writes it ~800,000 times)
         self.partition_of = partition_of
         self.chunk = chunk
+        self._rng = rng or random.Random()  # draws this owner's range of ``seq`` (``load``)
         self._parts: dict[int, _Partition] = {}
         self._dirty: dict[str, dict[str, Any] | None] = {}
         self.records_written = 0  # journal records sent (metrics, benchmarks)
@@ -188,7 +219,7 @@ class JournaledEpisodes(MutableMapping[str, dict[str, Any]]):
             if is_journal_key(key):
                 if key == meta_key:
                     meta = True
-                elif _partition_of_key(key) == partition:
+                elif _partition_of_key(key) == partition and key.rsplit(":", 1)[1].isdigit():
                     value = self.store.get(key)
                     if value:
                         records.append((int(value["seq"]), key, value["items"]))
@@ -201,6 +232,7 @@ class JournaledEpisodes(MutableMapping[str, dict[str, Any]]):
             part.seq = seq
             part.records.append(key)
             part.written += len(items)
+        part.seq = (part.seq // SEQ_RANGE + self._rng.randint(1, RANGE_JITTER)) * SEQ_RANGE
         return part, latest, customers, meta
 
     # ------------------------------------------------------------------ writing

@@ -11,20 +11,26 @@ network sent before (``records.impact_messages``), which the customer stage hand
 always. Same inputs, same functions, same order: same decisions.
 
 The replica survives a restart or a rebalance with the partition: it is kept in ``state``
-(a changelogged table co-partitioned with ``impacts`` in production, a dict in tests) under
-``network:<partition>``, written once per ``impacts`` message that changed it. A message
+under ``replica_key(partition)``, written once per ``impacts`` message that changed it. In
+production ``state`` is the episode table (``CustomerStage`` binds it): the replica's record
+lands in the same changelog partition as the episodes, after the message's episode records,
+so a new owner that recovers while the old one is still writing (thrown out of the group
+mid-message) never gets a replica ahead of the episodes. With the replica in a table of its
+own it could: the repeated message then found its elements already down and the customers
+whose episodes had not landed were never opened (never told). A message
 seen twice (the network re-sends what follows its last journal offset after a takeover)
 changes nothing the second time: a repeated "down" finds the element already down.
 """
 
 from __future__ import annotations
 
-from collections.abc import MutableMapping
+from collections.abc import Mapping, MutableMapping
 from typing import Any
 
 import numpy as np
 
 from forewarn.streams import records
+from forewarn.streams.customers.episode_changelog import side_key
 from forewarn.streams.network.events import Impact
 from forewarn.streams.network.transitions import (
     ImpactMemo,
@@ -47,7 +53,7 @@ DEPENDENTS_CACHE = 64
 
 
 def replica_key(partition: int) -> str:
-    return f"network:{partition}"
+    return side_key(partition, "network")
 
 
 class _Replica:
@@ -82,14 +88,20 @@ class _Replica:
 class NetworkView:
     """Per partition: the replica, and element-level messages turned into the messages the
     customer stage knows. ``index``: the customers' index (a partition's slice or the whole
-    index; only this partition's customers are used)."""
+    index; only this partition's customers are used). ``state``: where the replicas are
+    kept; None: the customer stage's episode table (bound by ``CustomerStage``). ``legacy``:
+    where replicas were kept before (key ``network:<partition>``), read when ``state`` has
+    none, so a worker upgraded during an incident keeps its partitions' down sets."""
 
-    def __init__(self, index: Any, partitions: int, state: MutableMapping[str, Any],
-                 memo: ImpactMemo | None = None) -> None:
+    def __init__(self, index: Any, partitions: int,
+                 state: MutableMapping[str, Any] | None = None,
+                 memo: ImpactMemo | None = None,
+                 legacy: Mapping[str, Any] | None = None) -> None:
         self.index = index
         self.memo = memo if memo is not None else ImpactMemo()
         self.partitions = partitions
-        self.state = state
+        self.state: MutableMapping[str, Any] | None = state
+        self.legacy = legacy
         self._replicas: dict[int, _Replica] = {}
         self._dirty: set[int] = set()  # replicas changed since their last write
         self._table_ids: Any = None
@@ -109,13 +121,21 @@ class NetworkView:
         that are already in the replica: nothing changes twice."""
         if partition in self._dirty:
             self._dirty.discard(partition)
-            self.state[replica_key(partition)] = self.replica(partition).entry()
+            self._state()[replica_key(partition)] = self.replica(partition).entry()
 
     def replica(self, partition: int) -> _Replica:
         replica = self._replicas.get(partition)
         if replica is None:
-            replica = self._replicas[partition] = _Replica(self.state.get(replica_key(partition)))
+            entry = self._state().get(replica_key(partition))
+            if entry is None and self.legacy is not None:
+                entry = self.legacy.get(f"network:{partition}")
+            replica = self._replicas[partition] = _Replica(entry)
         return replica
+
+    def _state(self) -> MutableMapping[str, Any]:
+        if self.state is None:
+            raise RuntimeError("NetworkView has no state: give it one or a CustomerStage")
+        return self.state
 
     def _partition_table(self) -> np.ndarray:
         """Each position's partition, for the current index version (and the dependents

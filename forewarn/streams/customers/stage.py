@@ -144,6 +144,10 @@ class CustomerStage:
             JournaledEpisodes(state, lambda cid: partition_of(cid, partitions)) if journal
             else None)
         self.state: MutableMapping[str, Any] = self.journal if self.journal is not None else state
+        if network is not None and network.state is None:
+            # The replica beside the episodes, in the same changelog partition (see
+            # ``handle``); without a changelog (a dict) it needs no order: a dict of its own.
+            network.state = state if self.journal is not None else {}
         self.partitions = partitions
         self.confirm_after_s = confirm_after_s
         self.resolve_after_s = resolve_after_s
@@ -244,10 +248,14 @@ class CustomerStage:
                         decided = self._take(tracker, message, out, decided)
                 out += self._outbox(decided)
         finally:
-            if self.network is not None:
-                self.network.flush(partition)  # the replica, once per message
+            # Episodes first, then the replica: in one changelog partition, any prefix a new
+            # owner recovers (the old one still writing) holds a replica no newer than the
+            # episodes; a replica ahead would turn this message, handled again, into "no
+            # change" for customers whose episodes were not recovered (never told).
             if self.journal is not None:
                 self.journal.flush(partition)  # this message's state changes, batched
+            if self.network is not None:
+                self.network.flush(partition)  # the replica, once per message
         return out
 
     def _expand(self, partition: int, message: records.NetworkMessage

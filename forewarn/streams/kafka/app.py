@@ -342,9 +342,10 @@ def _stages(index: Any, options: PipelineOptions, journal: StateJournal,
     customers = CustomerStage.from_settings(tables.episodes, partitions, settings,
                                             customer=live.customer, timezone_of=live.timezone_of,
                                             on_decision=options.hooks.on_decision,
-                                            network=NetworkView(live, partitions,
-                                                                tables.network_replicas,
-                                                                memo))
+                                            # the replica beside the episodes
+                                            network=NetworkView(
+                                                live, partitions, memo=memo,
+                                                legacy=tables.network_replicas))
     delivery = DeliveryStage(
         live.customer,
         MessageRenderer(settings.notify.status_url, settings.notify.default_language),

@@ -45,7 +45,9 @@ class CustomerTables:
     delivery_policy: Any
     deferred: Any
     history: Any
-    network_replicas: Any  # per partition: its replica of the network's down/window sets
+    # where each partition's network replica was kept before it moved beside the episodes
+    # (``customers/network_view.py``): read only, by a worker upgraded during an incident
+    network_replicas: Any
 
 
 def declare_topics(app: faust.App, names: TopicNames, partitions: int) -> PipelineTopics:

@@ -45,10 +45,12 @@ class ChangelogTable(MutableMapping[str, Any]):
     def __len__(self) -> int:
         return len(self.data)
 
-    def recovered(self) -> ChangelogTable:
-        """A fresh table restored from this one's changelog (what a new worker gets)."""
+    def recovered(self, upto: int | None = None) -> ChangelogTable:
+        """A fresh table restored from this one's changelog (what a new worker gets), or
+        from its first ``upto`` records (a new owner that read the changelog while the old
+        one was still writing)."""
         fresh = ChangelogTable()
-        for key, value in self.changelog:
+        for key, value in self.changelog[:upto]:
             if value is None:
                 fresh.data.pop(key, None)
             else:
@@ -200,3 +202,57 @@ def test_decision_records_are_what_asdict_gives() -> None:
     expected["stage"], expected["services"] = "resolved", ["mobile", "fibre"]
     assert records.decision_to_record(decision) == expected
     assert records.decision_from_record(records.decision_to_record(decision)) == decision
+
+
+def test_a_former_owner_still_writing_after_a_takeover_never_overwrites_the_new_owners_records(
+) -> None:
+    # The former owner was thrown out of the group in the middle of its work and does not
+    # know yet: its records keep landing in the changelog after the new owner recovered.
+    former_table = ChangelogTable()
+    former = JournaledEpisodes(former_table, lambda c: 0)
+    former.load(0)
+    former["c1"] = {"t": 1.0, "episodes": {}}
+    former.flush(0)
+    owner_table = former_table.recovered()
+    owner_table.changelog = former_table.changelog  # one changelog partition, two writers
+    owner = JournaledEpisodes(owner_table, lambda c: 0)
+    owner.load(0)
+    owner["c3"] = {"t": 3.0, "episodes": {}}  # the owner's work after the takeover
+    owner.flush(0)
+    former["c2"] = {"t": 2.0, "episodes": {}}  # the former owner's last record, landing later
+    former.flush(0)
+
+    next_owner_table = former_table.recovered()  # the partition moves on again
+    JournaledEpisodes(next_owner_table, lambda c: 0).load(0)
+    assert next_owner_table.data["c3"] == {"t": 3.0, "episodes": {}}
+    assert {"c1", "c2", "c3"} <= set(next_owner_table.data)
+
+
+class _Draw:
+    """A ``random.Random`` stand-in whose ``randint`` answers ``value``."""
+
+    def __init__(self, value: int) -> None:
+        self.value = value
+
+    def randint(self, low: int, high: int) -> int:
+        assert low <= self.value <= high
+        return self.value
+
+
+def test_a_former_owner_none_of_whose_records_had_landed_writes_in_another_range() -> None:
+    former_table = ChangelogTable()
+    former_table["\x00episodes:0:meta"] = {"format": 2}
+    owner_table = former_table.recovered()  # recovered before any record of the former
+    owner_table.changelog = former_table.changelog
+    former = JournaledEpisodes(former_table, lambda c: 0, rng=_Draw(1))  # type: ignore[arg-type]
+    owner = JournaledEpisodes(owner_table, lambda c: 0, rng=_Draw(2))  # type: ignore[arg-type]
+    former.load(0)
+    owner.load(0)
+    owner["c3"] = {"t": 3.0, "episodes": {}}
+    owner.flush(0)
+    former["c2"] = {"t": 2.0, "episodes": {}}
+    former.flush(0)
+
+    next_owner_table = former_table.recovered()
+    JournaledEpisodes(next_owner_table, lambda c: 0).load(0)
+    assert {"c2", "c3"} <= set(next_owner_table.data)
