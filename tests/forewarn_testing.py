@@ -238,3 +238,30 @@ def latest_assignment(log: Path, topic: str) -> set[int] | None:
         return None
     found = re.findall(rf"topic='{re.escape(topic)}', partition=(\d+)", lines[-1])
     return {int(p) for p in found}
+
+
+def synth_region(tmp_path_factory: Any, name: str, seed: int, customers: int = 800) -> Path:
+    """A synthetic region of ``customers`` (``forewarn synth``) in a fresh temporary folder:
+    the multi-worker tests' region, big enough to put customers on every partition."""
+    from forewarn.geo.commands import run_synth
+
+    path = Path(tmp_path_factory.mktemp(name)) / "region"
+    run_synth(path, customers, seed)
+    return path
+
+
+class BiggestPowerOutage:
+    """The power element of ``region`` that takes the most mobile customers out: the one
+    incident the multi-worker tests raise, with whom it hits (per service) and who of
+    them has a channel (is told)."""
+
+    def __init__(self, region: Path) -> None:
+        from forewarn.geo import RegionIndex, load_region
+
+        self.index = index = RegionIndex.build(load_region(region))
+        powers = sorted(e for e in index.element_ids if index.element_type(e) == "power")
+        self.power = max(powers, key=lambda e: len(index.impact([e])["mobile"]))
+        self.out: dict[str, list[str]] = {
+            service: list(ids) for service, ids in index.impact([self.power]).items()}
+        self.hit = {c for ids in self.out.values() for c in ids}
+        self.reachable = {c for c in self.hit if index.customer(c).first_channel()}

@@ -33,7 +33,22 @@ class _Ids:
     def __len__(self) -> int:
         raise NotImplementedError
 
+    @overload
+    def __getitem__(self, key: int | np.integer[Any]) -> str: ...
+
+    @overload
+    def __getitem__(self, key: np.ndarray | slice) -> np.ndarray: ...
+
     def __getitem__(self, key: Any) -> Any:
+        """``ids[p]``: one ``str``; ``ids[positions]`` or a slice: an object array."""
+        if isinstance(key, int | np.integer):
+            return self._one(int(key))
+        return self._many(key)
+
+    def _one(self, position: int) -> str:
+        raise NotImplementedError
+
+    def _many(self, key: np.ndarray | slice) -> np.ndarray:
         raise NotImplementedError
 
     def __iter__(self) -> Iterator[str]:
@@ -68,15 +83,10 @@ class IdColumn(_Ids):
     def __len__(self) -> int:
         return len(self._fixed)
 
-    @overload
-    def __getitem__(self, key: int | np.integer[Any]) -> str: ...
+    def _one(self, position: int) -> str:
+        return bytes(self._fixed[position]).decode("utf-8")
 
-    @overload
-    def __getitem__(self, key: np.ndarray | slice) -> np.ndarray: ...
-
-    def __getitem__(self, key: Any) -> Any:
-        if isinstance(key, int | np.integer):
-            return bytes(self._fixed[key]).decode("utf-8")
+    def _many(self, key: np.ndarray | slice) -> np.ndarray:
         return self._decode(self._fixed[key])
 
     def _decode(self, raw: np.ndarray) -> np.ndarray:
@@ -128,20 +138,16 @@ class SlicedIds(_Ids):
         """Whether ``other`` numbers the same customers the same way (same version)."""
         return isinstance(other, SlicedIds) and other.version == self.version
 
-    @overload
-    def __getitem__(self, key: int | np.integer[Any]) -> str: ...
+    def _one(self, position: int) -> str:
+        key = position
+        position += len(self) if position < 0 else 0
+        if not 0 <= position < len(self):
+            raise IndexError(key)
+        k = int(np.searchsorted(self._bases, position, side="right")) - 1
+        column = self._columns.get(k)
+        return "" if column is None else column[position - int(self._bases[k])]
 
-    @overload
-    def __getitem__(self, key: np.ndarray | slice) -> np.ndarray: ...
-
-    def __getitem__(self, key: Any) -> Any:
-        if isinstance(key, int | np.integer):
-            position = int(key) + (len(self) if key < 0 else 0)
-            if not 0 <= position < len(self):
-                raise IndexError(key)
-            k = int(np.searchsorted(self._bases, position, side="right")) - 1
-            column = self._columns.get(k)
-            return "" if column is None else column[position - int(self._bases[k])]
+    def _many(self, key: np.ndarray | slice) -> np.ndarray:
         if isinstance(key, slice):
             key = np.arange(len(self), dtype=np.int64)[key]
         return self._gather(np.asarray(key, dtype=np.int64))

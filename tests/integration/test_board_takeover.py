@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from forewarn.geo import RegionIndex, load_region
 from tests.forewarn_testing import (
+    BiggestPowerOutage,
     healthy,
     latest_assignment,
     native,
@@ -27,6 +27,7 @@ from tests.forewarn_testing import (
     receipts_on,
     start_worker,
     stop_worker,
+    synth_region,
     wait_for,
     worker_config,
 )
@@ -64,22 +65,16 @@ def desk_view(port: int, incident_id: str) -> tuple[dict[str, int], dict[str, in
 
 @pytest.fixture(scope="module")
 def region(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from forewarn.geo.commands import run_synth
-
-    path = tmp_path_factory.mktemp("takeover") / "region"
-    run_synth(path, 800, 43)
-    return path
+    return synth_region(tmp_path_factory, "takeover", 43)
 
 
 def test_after_the_network_owner_is_killed_the_other_desk_shows_the_open_incident_and_told(
         embedded_broker: object, region: Path, tmp_path: Path) -> None:
-    index = RegionIndex.build(load_region(region))
-    powers = sorted(e for e in index.element_ids if index.element_type(e) == "power")
-    power = max(powers, key=lambda e: len(index.impact([e])["mobile"]))
-    expected_out = {s: len(ids) for s, ids in index.impact([power]).items()}
+    outage = BiggestPowerOutage(region)
+    power = outage.power
+    expected_out = {s: len(ids) for s, ids in outage.out.items()}
     assert sum(expected_out.values()) > 0
-    reachable = {c for ids in index.impact([power]).values() for c in ids
-                 if index.customer(c).first_channel()}
+    reachable = outage.reachable
 
     out = tmp_path / "notifications.jsonl"
     tag = f"btk{os.getpid()}"

@@ -17,9 +17,9 @@ from pathlib import Path
 
 import pytest
 
-from forewarn.geo import RegionIndex, load_region
 from forewarn.streams.partitioning import partition_of
 from tests.forewarn_testing import (
+    BiggestPowerOutage,
     healthy,
     latest_assignment,
     native,
@@ -28,6 +28,7 @@ from tests.forewarn_testing import (
     receipts_on,
     start_worker,
     stop_worker,
+    synth_region,
     wait_for,
     worker_config,
 )
@@ -79,21 +80,15 @@ def split_between(logs: list[Path], topic: str, partitions: int) -> bool:
 
 @pytest.fixture(scope="module")
 def region(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from forewarn.geo.commands import run_synth
-
-    path = tmp_path_factory.mktemp("two") / "region"
-    run_synth(path, 800, 41)
-    return path
+    return synth_region(tmp_path_factory, "two", 41)
 
 
 def test_two_workers_split_the_work_and_tell_everyone_once(
     embedded_broker: object, region: Path, tmp_path: Path
 ) -> None:
-    index = RegionIndex.build(load_region(region))
-    powers = sorted(e for e in index.element_ids if index.element_type(e) == "power")
-    power = max(powers, key=lambda e: len(index.impact([e])["mobile"]))
-    hit = set().union(*map(set, index.impact([power]).values()))
-    reachable = {c for c in hit if index.customer(c).first_channel()}
+    outage = BiggestPowerOutage(region)
+    power = outage.power
+    reachable = outage.reachable
     assert len({partition_of(c, 4) for c in reachable}) > 1, "customers on several partitions"
 
     out = tmp_path / "notifications.jsonl"

@@ -19,9 +19,9 @@ from pathlib import Path
 
 import pytest
 
-from forewarn.geo import RegionIndex, load_region
 from forewarn.streams.partitioning import partition_of
 from tests.forewarn_testing import (
+    BiggestPowerOutage,
     forewarn_exe,
     healthy,
     latest_assignment,
@@ -30,6 +30,7 @@ from tests.forewarn_testing import (
     receipts_on,
     start_worker,
     stop_worker,
+    synth_region,
     wait_for,
     worker_config,
 )
@@ -65,20 +66,14 @@ def slices_gauge(port: int) -> float | None:
 
 @pytest.fixture(scope="module")
 def region(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from forewarn.geo.commands import run_synth
-
-    path = tmp_path_factory.mktemp("slicemap") / "region"
-    run_synth(path, 800, 41)
-    return path
+    return synth_region(tmp_path_factory, "slicemap", 41)
 
 
 def test_a_worker_maps_its_slices_and_the_survivor_of_a_kill_maps_the_orphans_and_tells_once(
         embedded_broker: object, region: Path, tmp_path: Path) -> None:
-    index = RegionIndex.build(load_region(region))
-    powers = sorted(e for e in index.element_ids if index.element_type(e) == "power")
-    power = max(powers, key=lambda e: len(index.impact([e])["mobile"]))
-    hit = set().union(*map(set, index.impact([power]).values()))
-    reachable = {c for c in hit if index.customer(c).first_channel()}
+    outage = BiggestPowerOutage(region)
+    power = outage.power
+    reachable = outage.reachable
     assert len({partition_of(c, P) for c in reachable}) == P, "customers on every partition"
 
     folder = tmp_path / "index"

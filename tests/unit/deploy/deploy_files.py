@@ -190,14 +190,19 @@ def dockerignore_excludes(path: str) -> bool:
 # -- the code: CLI flags, web routes, topics and tables ---------------------------------------
 
 @functools.cache
-def worker_flags() -> frozenset[str]:
-    """Options of `forewarn worker`, read from the installed console script's --help."""
+def command_flags(*words: str) -> frozenset[str]:
+    """Options of `forewarn <words>`, read from the installed console script's --help."""
     exe = Path(sys.executable).with_name("forewarn")
     cmd = [str(exe)] if exe.exists() else [sys.executable, "-m", "forewarn.cli"]
     env = dict(os.environ, COLUMNS="200", TERM="dumb", NO_COLOR="1")
-    proc = subprocess.run([*cmd, "worker", "--help"], capture_output=True, text=True,
+    proc = subprocess.run([*cmd, *words, "--help"], capture_output=True, text=True,
                           timeout=120, env=env, check=True)
     return frozenset(re.findall(r"(?<![\w-])--[a-z][a-z0-9-]*", proc.stdout))
+
+
+def worker_flags() -> frozenset[str]:
+    """Options of `forewarn worker`."""
+    return command_flags("worker")
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,7 @@ from tests.unit.deploy.deploy_files import (
     SAMPLE_REGION,
     app_topology,
     args_of,
+    command_flags,
     compose,
     container,
     dockerfile,
@@ -81,7 +82,34 @@ def test_worker_command_uses_flags_forewarn_worker_has(where: str) -> None:
     assert used <= worker_flags(), f"{where}: unknown flags {used - worker_flags()}"
     # Bound to all interfaces: probes, peers and Prometheus reach it from outside the pod.
     assert args_of(command, "--web-host") == "0.0.0.0"
-    assert args_of(command, "--region") == "/region"
+    if where == "k8s StatefulSet":  # production size: slices, built by the init container
+        assert args_of(command, "--index") == "/index"
+    else:
+        assert args_of(command, "--region") == "/region"
+
+
+def index_builder() -> dict[str, Any]:
+    return next(c for c in statefulset_pod()["initContainers"] if c["name"] == "index")
+
+
+def test_k8s_workers_map_the_slices_the_init_container_builds_for_the_topics_partitions(
+        ) -> None:
+    """A worker refuses an index sliced for another partition count, and the slices must be
+    where the worker reads them: the build's --out, --partitions and volumes checked."""
+    build = index_builder()["args"]
+    assert build[:2] == ["index", "build"]
+    used = {a for a in build if a.startswith("--")}
+    assert used <= command_flags("index", "build"), used - command_flags("index", "build")
+    assert int(args_of(build, "--partitions")) == K8S_KAFKA["partitions"]
+    mounts = {c["name"]: {m["mountPath"]: m for m in c["volumeMounts"]}
+              for c in statefulset_pod()["initContainers"] + statefulset_pod()["containers"]}
+    region, out = build[2], args_of(build, "--out")
+    assert mounts["index"][region]["name"] == "region"
+    assert mounts["index"][out]["name"] == "index"
+    worker_index = mounts["worker"][args_of(worker_container()["args"], "--index")]
+    assert worker_index["name"] == "index" and worker_index["readOnly"] is True
+    # the region the first init container copies is the one the build reads
+    assert mounts["region"]["/mnt/region"]["name"] == "region"
 
 
 def test_entrypoint_is_the_console_script() -> None:
