@@ -238,3 +238,29 @@ def latest_assignment(log: Path, topic: str) -> set[int] | None:
         return None
     found = re.findall(rf"topic='{re.escape(topic)}', partition=(\d+)", lines[-1])
     return {int(p) for p in found}
+
+
+async def _values_async(bootstrap: str, topic: str) -> list[tuple[int, dict]]:
+    """(partition, decoded value) of every record of ``topic`` (all partitions, control
+    records skipped), read until a poll of 1 s brings nothing new."""
+    consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, group_id=None,
+                                auto_offset_reset="earliest", enable_auto_commit=False,
+                                max_partition_fetch_bytes=16 << 20)
+    await consumer.start()
+    found: list[tuple[int, dict]] = []
+    try:
+        while batch := await consumer.getmany(timeout_ms=1000):
+            found += [(m.partition, json.loads(m.value)) for messages in batch.values()
+                      for m in messages
+                      if not any(key == "forewarn-control" for key, _ in m.headers or ())]
+    finally:
+        await consumer.stop()
+    return found
+
+
+def outbox_decisions(bootstrap: str, topic: str) -> list[tuple[int, dict]]:
+    """(partition, decision) of every decision on ``notifications.outbox``-like ``topic``,
+    repeats included, in each partition's order."""
+    return [(partition, item) for partition, value in asyncio.run(_values_async(bootstrap, topic))
+            if isinstance(value, dict) and value.get("kind") == "decisions"
+            for item in value.get("items") or ()]
