@@ -216,7 +216,50 @@ async def test_the_network_feed_starts_only_once_every_slice_is_mapped(
     ownership = NetworkOwnership(NAMES, feed, nothing, nothing, nothing, nothing, nothing,
                                  nothing, SliceFollower(index, NAMES))  # type: ignore[arg-type]
     await ownership.on_assigned(None, assigned(1, network=True))
+    await ownership.started()
     assert feed.saw == (0, 1, 2, 3)
+
+
+def _ownership(index: SlicedIndex, release: threading.Event) -> tuple[NetworkOwnership, _Feed]:
+    """An owner whose slice change is followed by a derivation that waits for ``release``
+    (the served counts of 10M customers: 10-30 s on a busy machine)."""
+    def slow() -> Callable[[], None]:
+        release.wait(10)
+        return lambda: None
+
+    feed = _Feed(index)
+    nothing: Any = _Nothing()
+    return NetworkOwnership(NAMES, feed, nothing, nothing, nothing, nothing, nothing, nothing,
+                            SliceFollower(index, NAMES, on_change=slow)), feed
+
+
+async def test_the_assignment_signal_returns_before_the_slices_are_mapped(
+        index_dir: Path) -> None:
+    index = load_slices(index_dir, ())
+    release = threading.Event()
+    ownership, feed = _ownership(index, release)
+    try:
+        # Faust's rebalance listener awaits this signal: the worker cannot rejoin the group
+        # until it returns.
+        await asyncio.wait_for(ownership.on_assigned(None, assigned(1, network=True)), 1.0)
+        await asyncio.sleep(0.2)
+        assert feed.saw is None, "the feed waits for the slices"
+    finally:
+        release.set()
+    await asyncio.wait_for(ownership.started(), 10)
+    assert feed.saw == (0, 1, 2, 3)
+
+
+async def test_a_revocation_while_the_slices_are_mapped_keeps_the_feed_stopped(
+        index_dir: Path) -> None:
+    index = load_slices(index_dir, ())
+    release = threading.Event()
+    ownership, feed = _ownership(index, release)
+    await ownership.on_assigned(None, assigned(1, network=True))
+    await ownership.on_revoked(None, set())
+    release.set()
+    await asyncio.wait_for(ownership.started(), 10)
+    assert feed.saw is None, "the network was revoked before its slices were mapped"
 
 
 def _pipeline(index: SlicedIndex, tmp_path: Path) -> Any:
