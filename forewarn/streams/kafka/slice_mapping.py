@@ -3,8 +3,10 @@
 Why here: the plan is applied from Faust's rebalance signals, and it must be complete before
 any stage reads a customer of a newly assigned partition:
 
-* ``NetworkOwnership.on_assigned`` calls :meth:`SliceFollower.follow` *before* it starts
-  the network feed, so the feed (which needs every slice) never runs on a partial index;
+* ``NetworkOwnership.on_assigned`` runs :meth:`SliceFollower.follow` in a task (not in
+  Faust's rebalance listener, which must return before the worker can rejoin the group)
+  and starts the network feed when it is done, so the feed (which needs every slice)
+  never runs on a partial index;
 * Faust pauses every assigned partition before it sends ``on_partitions_assigned`` and
   resumes them only after ``on_rebalance_complete`` (both paths of its recovery await
   that signal first); :meth:`SliceFollower.barrier` is connected to it and waits for the
