@@ -265,3 +265,51 @@ class BiggestPowerOutage:
             service: list(ids) for service, ids in index.impact([self.power]).items()}
         self.hit = {c for ids in self.out.values() for c in ids}
         self.reachable = {c for c in self.hit if index.customer(c).first_channel()}
+
+
+async def _values_async(bootstrap: str, topic: str) -> list[tuple[int, dict]]:
+    """(partition, decoded value) of every record of ``topic`` (all partitions, control
+    records skipped), read until a poll of 1 s brings nothing new."""
+    consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, group_id=None,
+                                auto_offset_reset="earliest", enable_auto_commit=False,
+                                max_partition_fetch_bytes=16 << 20)
+    await consumer.start()
+    found: list[tuple[int, dict]] = []
+    try:
+        while batch := await consumer.getmany(timeout_ms=1000):
+            found += [(m.partition, json.loads(m.value)) for messages in batch.values()
+                      for m in messages
+                      if not any(key == "forewarn-control" for key, _ in m.headers or ())]
+    finally:
+        await consumer.stop()
+    return found
+
+
+def outbox_decisions(bootstrap: str, topic: str) -> list[tuple[int, dict]]:
+    """(partition, decision) of every decision on ``notifications.outbox``-like ``topic``,
+    repeats included, in each partition's order."""
+    return [(partition, item) for partition, value in asyncio.run(_values_async(bootstrap, topic))
+            if isinstance(value, dict) and value.get("kind") == "decisions"
+            for item in value.get("items") or ()]
+
+
+def build_sliced_index(region: Path, folder: Path, partitions: int) -> Path:
+    """``forewarn index build REGION --out FOLDER --partitions P`` as a user runs it."""
+    built = subprocess.run([*forewarn_exe(), "index", "build", str(region), "--out",
+                            str(folder), "--partitions", str(partitions)],
+                           check=False, capture_output=True, text=True, timeout=300)
+    assert built.returncode == 0, built.stderr[-2000:]
+    return folder
+
+
+def settled_network_owner(logs: list[Path], ports: list[int], raw: str,
+                          impacts: str) -> int | None:
+    """Which worker (by its log) owns ``alarms.raw`` once the group settled: each holds a
+    disjoint share of ``impacts``, exactly one holds ``raw``, all are ready; else None."""
+    shares = [latest_assignment(log, impacts) for log in logs]
+    if not all(shares) or len(set().union(*shares)) < sum(map(len, shares)):  # type: ignore[arg-type]
+        return None  # someone holds nothing yet, or two hold the same partition
+    owners = [i for i, log in enumerate(logs) if latest_assignment(log, raw) == {0}]
+    if len(owners) != 1 or not all(healthy(port) for port in ports):
+        return None
+    return owners[0]

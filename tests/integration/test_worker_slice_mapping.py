@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import os
 import re
-import subprocess
 import urllib.request
 from pathlib import Path
 
@@ -22,12 +21,13 @@ import pytest
 from forewarn.streams.partitioning import partition_of
 from tests.forewarn_testing import (
     BiggestPowerOutage,
-    forewarn_exe,
+    build_sliced_index,
     healthy,
     latest_assignment,
     native,
     produce,
     receipts_on,
+    settled_network_owner,
     start_worker,
     stop_worker,
     synth_region,
@@ -77,10 +77,7 @@ def test_a_worker_maps_its_slices_and_the_survivor_of_a_kill_maps_the_orphans_an
     assert len({partition_of(c, P) for c in reachable}) == P, "customers on every partition"
 
     folder = tmp_path / "index"
-    built = subprocess.run([*forewarn_exe(), "index", "build", str(region), "--out",
-                            str(folder), "--partitions", str(P)],
-                           check=False, capture_output=True, text=True, timeout=300)
-    assert built.returncode == 0, built.stderr[-2000:]
+    build_sliced_index(region, folder, P)
 
     tag = f"smap{os.getpid()}"
     config = worker_config(tmp_path, tag, tmp_path / "notifications.jsonl",
@@ -92,14 +89,7 @@ def test_a_worker_maps_its_slices_and_the_survivor_of_a_kill_maps_the_orphans_an
     raw, impacts = f"{tag}.alarms.raw", f"{tag}.impacts"
     try:
         def settled() -> int | None:
-            """The owner of alarms.raw once the group settled (impacts split, both ready)."""
-            shares = [latest_assignment(log, impacts) for log in logs]
-            if not all(shares) or shares[0] & shares[1]:  # type: ignore[operator]
-                return None
-            owners = [i for i, log in enumerate(logs) if latest_assignment(log, raw) == {0}]
-            if len(owners) != 1 or not all(healthy(port) for _, port in workers):
-                return None
-            return owners[0]
+            return settled_network_owner(logs, [port for _, port in workers], raw, impacts)
 
         wait_for(lambda: settled() is not None, 120,
                  "both workers ready with a share of impacts, one owning alarms.raw")

@@ -252,12 +252,20 @@ def _attempts(delivery: DeliveryStage) -> int:
                    for sample in family.samples if sample.name.endswith("_total")))
 
 
-def _refresh_served(correlator: NetworkCorrelator) -> None:
+def _refresh_served(correlator: NetworkCorrelator) -> Callable[[], None]:
     """Slices came or went: the suspicion test's customers per element follow (it counts
-    every customer once this worker owns the network and so maps every slice)."""
-    if correlator.suspicion is not None:
-        index: Any = correlator.index  # a RegionIndex (the correlator types its port)
-        correlator.suspicion.swap(served_counts(index), index.element_type)
+    every customer once this worker owns the network and so maps every slice). Runs in a
+    thread (``SliceFollower``: a pass over every mapped slice); returns the swap, for the
+    event loop."""
+    suspicion = correlator.suspicion
+    if suspicion is None:
+        return _nothing
+    index: Any = correlator.index  # a RegionIndex (the correlator types its port)
+    return functools.partial(suspicion.swap, served_counts(index), index.element_type)
+
+
+def _nothing() -> None:
+    return None
 
 
 def _rebuild_network(network: NetworkStage, board: IncidentBoard) -> None:

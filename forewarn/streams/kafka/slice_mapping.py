@@ -3,8 +3,10 @@
 Why here: the plan is applied from Faust's rebalance signals, and it must be complete before
 any stage reads a customer of a newly assigned partition:
 
-* ``NetworkOwnership.on_assigned`` calls :meth:`SliceFollower.follow` *before* it starts
-  the network feed, so the feed (which needs every slice) never runs on a partial index;
+* ``NetworkOwnership.on_assigned`` runs :meth:`SliceFollower.follow` in a task (not in
+  Faust's rebalance listener, which must return before the worker can rejoin the group)
+  and starts the network feed when it is done, so the feed (which needs every slice)
+  never runs on a partial index;
 * Faust pauses every assigned partition before it sends ``on_partitions_assigned`` and
   resumes them only after ``on_rebalance_complete`` (both paths of its recovery await
   that signal first); :meth:`SliceFollower.barrier` is connected to it and waits for the
@@ -14,9 +16,14 @@ any stage reads a customer of a newly assigned partition:
   slice is dropped only when the next assignment no longer needs it (a partition that
   comes straight back is not read again).
 
-Reading a slice (0.3-1 s for 1.25M customers) runs in a thread; putting it in place and
-dropping one happen on the event loop, between two of its steps, so lookups never see a
-half-changed index. Hot reload (``network.index_reload``) loads a new version through
+Nothing heavy runs on the event loop: Faust's consumer waits for these callbacks, and a
+loop blocked for seconds by them (8 slices of 1.25M customers) cost the worker its group
+membership right after it took ``alarms.raw`` (a churn). Reading a slice (0.3-1 s for 1.25M
+customers) runs in a thread; putting it in place and dropping one happen on the event loop,
+between two of its steps, so lookups never see a half-changed index. What follows a change
+(``on_change``: the suspicion test's customers per element, a pass over every mapped slice,
+~1 s of CPU per million customers) is derived in a thread too, and only its result is put
+in place on the loop. Hot reload (``network.index_reload``) loads a new version through
 :meth:`SliceFollower.load_version`: with the slices needed now, and kept in step from then
 on like the first one.
 """
@@ -36,9 +43,14 @@ from forewarn.geo.slices import SlicedIndex, is_sliced, load_slices
 from forewarn.streams.kafka.slice_plan import SlicePlan, needed_slices
 from forewarn.streams.kafka.topics import TopicNames
 
-__all__ = ["SliceFollower"]
+__all__ = ["Refresh", "SliceFollower"]
 
 log = logging.getLogger(__name__)
+
+#: What follows a change of the mapped slices: called in a thread once the change is in
+#: place (the slow half, reading the index), it returns what to run on the event loop to
+#: put its result in place (the quick half).
+Refresh = Callable[[], Callable[[], None]]
 
 
 class SliceFollower:
@@ -46,7 +58,7 @@ class SliceFollower:
     needs; ``mapped`` is what it maps now (the gauge and the log line read it)."""
 
     def __init__(self, index: SlicedIndex, names: TopicNames, *,
-                 on_change: Callable[[], None] | None = None) -> None:
+                 on_change: Refresh | None = None) -> None:
         self.names = names
         self.partitions = index.partitions
         self.on_change = on_change  # e.g. the network's served counts, once all are mapped
@@ -70,8 +82,9 @@ class SliceFollower:
             self.mapped = plan.needed
             if plan.changes:
                 log.info("%s", plan.describe())
-                if self.on_change is not None:
-                    self.on_change()
+                if self.on_change is not None:  # the index does not change meanwhile: the
+                    apply = await asyncio.to_thread(self.on_change)  # lock is held
+                    apply()
             return plan
 
     async def barrier(self, sender: Any, **_: Any) -> None:

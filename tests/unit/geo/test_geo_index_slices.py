@@ -171,6 +171,23 @@ def test_adding_and_dropping_a_slice_leaves_the_others_and_positions_alone(
         index.add_slice(4)
 
 
+def test_served_counts_follow_slices_as_they_come_go_and_come_back(
+        synthetic, tmp_path: Path) -> None:
+    folder, _ = synthetic[23]
+    build_slices(folder, tmp_path, 4)
+    whole = load_slices(tmp_path)
+    alone = {k: load_slices(tmp_path, [k]).served_counts() for k in range(4)}
+    index = load_slices(tmp_path, [0, 2])
+    assert index.served_counts().tolist() == (alone[0] + alone[2]).tolist()
+    index.add_slice(1)
+    index.drop_slice(2)
+    assert index.served_counts().tolist() == (alone[0] + alone[1]).tolist()
+    for k in (2, 3):
+        index.add_slice(k)
+    assert index.served_counts().tolist() == whole.served_counts().tolist()
+    assert sum(alone.values()).tolist() == whole.served_counts().tolist()
+
+
 def test_slice_arrays_are_views_of_one_mapping_per_slice(synthetic, tmp_path: Path) -> None:
     folder, _ = synthetic[5]
     build_slices(folder, tmp_path, 2)

@@ -4,7 +4,12 @@ takes the partitions away, and a hot-reloaded version maps the same ones."""
 
 from __future__ import annotations
 
+import asyncio
+import itertools
 import logging
+import threading
+import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -91,7 +96,12 @@ async def test_one_log_line_and_one_change_callback_per_change(
         index_dir: Path, caplog: pytest.LogCaptureFixture) -> None:
     changes: list[tuple[int, ...]] = []
     index = load_slices(index_dir, ())
-    follower = SliceFollower(index, NAMES, on_change=lambda: changes.append(index.loaded))
+
+    def refresh() -> Callable[[], None]:
+        changes.append(index.loaded)
+        return lambda: None
+
+    follower = SliceFollower(index, NAMES, on_change=refresh)
     with caplog.at_level(logging.INFO, logger="forewarn.streams.kafka.slice_mapping"):
         await follower.follow(assigned(2))
         await follower.follow(assigned(2))  # the same again: nothing to log
@@ -100,6 +110,33 @@ async def test_one_log_line_and_one_change_callback_per_change(
     assert lines == ["index slices mapped: [2] (added [2], dropped [])",
                      "index slices mapped: [1] (added [1], dropped [2])"]
     assert changes == [(2,), (1,)], "the callback sees the change in place"
+
+
+async def test_what_follows_a_change_is_derived_off_the_event_loop_and_applied_on_it(
+        index_dir: Path) -> None:
+    loop_thread = threading.get_ident()
+    threads: dict[str, int] = {}
+    ticks: list[float] = []
+
+    def refresh() -> Callable[[], None]:
+        threads["derive"] = threading.get_ident()
+        time.sleep(0.5)  # a slow pass over every slice (served counts: ~1 s per 1M)
+        return lambda: threads.setdefault("apply", threading.get_ident())
+
+    async def ticker() -> None:
+        while True:
+            ticks.append(time.monotonic())
+            await asyncio.sleep(0.01)
+
+    follower = SliceFollower(load_slices(index_dir, ()), NAMES, on_change=refresh)
+    beat = asyncio.create_task(ticker())
+    try:
+        await follower.follow(assigned(0, 1))
+    finally:
+        beat.cancel()
+    assert threads["derive"] != loop_thread and threads["apply"] == loop_thread
+    gaps = [b - a for a, b in itertools.pairwise(ticks)]
+    assert len(ticks) > 10 and max(gaps) < 0.4, "the loop went on while it was derived"
 
 
 class _Consumer:
@@ -179,7 +216,50 @@ async def test_the_network_feed_starts_only_once_every_slice_is_mapped(
     ownership = NetworkOwnership(NAMES, feed, nothing, nothing, nothing, nothing, nothing,
                                  nothing, SliceFollower(index, NAMES))  # type: ignore[arg-type]
     await ownership.on_assigned(None, assigned(1, network=True))
+    await ownership.started()
     assert feed.saw == (0, 1, 2, 3)
+
+
+def _ownership(index: SlicedIndex, release: threading.Event) -> tuple[NetworkOwnership, _Feed]:
+    """An owner whose slice change is followed by a derivation that waits for ``release``
+    (the served counts of 10M customers: 10-30 s on a busy machine)."""
+    def slow() -> Callable[[], None]:
+        release.wait(10)
+        return lambda: None
+
+    feed = _Feed(index)
+    nothing: Any = _Nothing()
+    return NetworkOwnership(NAMES, feed, nothing, nothing, nothing, nothing, nothing, nothing,
+                            SliceFollower(index, NAMES, on_change=slow)), feed
+
+
+async def test_the_assignment_signal_returns_before_the_slices_are_mapped(
+        index_dir: Path) -> None:
+    index = load_slices(index_dir, ())
+    release = threading.Event()
+    ownership, feed = _ownership(index, release)
+    try:
+        # Faust's rebalance listener awaits this signal: the worker cannot rejoin the group
+        # until it returns.
+        await asyncio.wait_for(ownership.on_assigned(None, assigned(1, network=True)), 1.0)
+        await asyncio.sleep(0.2)
+        assert feed.saw is None, "the feed waits for the slices"
+    finally:
+        release.set()
+    await asyncio.wait_for(ownership.started(), 10)
+    assert feed.saw == (0, 1, 2, 3)
+
+
+async def test_a_revocation_while_the_slices_are_mapped_keeps_the_feed_stopped(
+        index_dir: Path) -> None:
+    index = load_slices(index_dir, ())
+    release = threading.Event()
+    ownership, feed = _ownership(index, release)
+    await ownership.on_assigned(None, assigned(1, network=True))
+    await ownership.on_revoked(None, set())
+    release.set()
+    await asyncio.wait_for(ownership.started(), 10)
+    assert feed.saw is None, "the network was revoked before its slices were mapped"
 
 
 def _pipeline(index: SlicedIndex, tmp_path: Path) -> Any:
