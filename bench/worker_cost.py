@@ -72,6 +72,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                                         timezone_of=index.timezone_of, network=view)
     for partition in args.partitions:  # each partition's first tick came before the alarms
         view.replica(partition)
+        stage.tracker(partition)
     expand_s = 0.0
     original = view.expand
 
