@@ -50,9 +50,10 @@ __all__ = ["NetworkView", "replica_key"]
 #: expands the same change once per partition, one after another, from replicas in the same
 #: state, so it computes the impact once (``ImpactMemo``) and takes each partition's rows.
 DEPENDENTS_CACHE = 64
-#: Customer/service rows of the other partitions' shares held at once (``_Shares``): a
-#: partition far behind its siblings finds its share evicted and builds it again.
-SHARE_ROWS = 2_000_000
+#: Customer/service rows of the other partitions' shares held at once (``_Shares``; a row
+#: is a customer id ``str`` in a list, ~65 bytes: ~33 MB): a partition far behind its
+#: siblings finds its share evicted and builds it again (the memo still has the impact).
+SHARE_ROWS = 500_000
 
 
 def replica_key(partition: int) -> str:
