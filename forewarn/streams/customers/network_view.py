@@ -282,6 +282,7 @@ class NetworkView:
                  None)
         prints = (was, m, replica.down_print, m)
         key = (element, prints, cause)
+        self._partition_table()  # a new index version drops the shares built on the old one
         found = self.shares.take(key, partition)
         if found is None:
             found = self._share_out(key, partition, [element], (before, maintenance),

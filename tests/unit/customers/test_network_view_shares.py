@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -109,3 +110,29 @@ def test_revoked_partitions_shares_are_dropped(sample: RegionIndex) -> None:
     assert len(view.shares) > 0
     view.forget({1, 2, 3})
     assert len(view.shares) == 0 and view.shares.rows == 0
+
+
+class _Swapped:
+    """``index`` under a new id array (what a new index version or other slices look like
+    to the view), everything else the same."""
+
+    def __init__(self, index: RegionIndex) -> None:
+        self._index = index
+        self.customer_id_array = np.array(list(index.customer_id_array), dtype=object)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._index, name)
+
+
+def test_a_new_index_version_drops_the_shares_built_on_the_old_one(
+    sample: RegionIndex,
+) -> None:
+    changes = _changes(sample, 6)
+    view = NetworkView(sample, PARTITIONS, {}, ImpactMemo())
+    for p in range(PARTITIONS):
+        view.replica(p)
+    view.expand(0, changes[0])
+    assert len(view.shares) > 0
+    view.index = _Swapped(sample)
+    view.expand(1, changes[0])
+    assert view.shares.taken == 0, "partition 1 built its share on the new index"
