@@ -22,6 +22,7 @@ BENCHMARKS = {
     "element-bytes": "bench.element_bytes",  # network -> customer stages bytes per incident
     "scale": "bench.scale",  # 1, 2, 4 workers on a sliced index: ready, peak RSS, fan-out
     "network-cost": "bench.network_cost",  # network stage + partition expansion per alarm
+    "worker-cost": "bench.worker_cost",  # one worker's customer side of an incident, CPU s
 }
 
 

@@ -50,6 +50,10 @@ __all__ = ["NetworkView", "replica_key"]
 #: expands the same change once per partition, one after another, from replicas in the same
 #: state, so it computes the impact once (``ImpactMemo``) and takes each partition's rows.
 DEPENDENTS_CACHE = 64
+#: Customer/service rows of the other partitions' shares held at once (``_Shares``; a row
+#: is a customer id ``str`` in a list, ~65 bytes: ~33 MB): a partition far behind its
+#: siblings finds its share evicted and builds it again (the memo still has the impact).
+SHARE_ROWS = 500_000
 
 
 def replica_key(partition: int) -> str:
@@ -85,6 +89,61 @@ class _Replica:
                 "windows": {mid: list(e) for mid, e in sorted(self.windows.items())}}
 
 
+class _Shares:
+    """The ``impact`` messages of one element change for each partition of this worker,
+    built once for all of them (one ``records.impact_messages`` over the rows of the
+    partitions this worker holds, instead of a mask and a build per partition), and handed
+    out as each partition gets to the change. Keyed like ``ImpactMemo`` (the change and
+    the prints of the sets before and after it), so a partition takes a share only when its
+    replica is in the state the share was built from; a share taken is forgotten, and the
+    oldest are dropped past ``max_rows`` (a partition that finds none builds its own)."""
+
+    def __init__(self, max_rows: int = SHARE_ROWS) -> None:
+        self.max_rows = max_rows
+        self._shares: dict[tuple[Any, ...], dict[int, list[records.ImpactMessage]]] = {}
+        self._rows: dict[tuple[Any, ...], int] = {}
+        self.rows = 0
+        self.built = self.taken = 0
+
+    def take(self, key: tuple[Any, ...], partition: int) -> list[records.ImpactMessage] | None:
+        """``partition``'s share of the change ``key`` (None: none held for it)."""
+        shares = self._shares.get(key)
+        if shares is None or partition not in shares:
+            return None
+        found = shares.pop(partition)
+        self.taken += 1
+        if not shares:
+            self._drop(key)
+        return found
+
+    def put(self, key: tuple[Any, ...], shares: dict[int, list[records.ImpactMessage]],
+            rows: int) -> None:
+        """Hold the other partitions' ``shares`` (``rows``: their customer/service rows)."""
+        self._drop(key)
+        if not shares or rows > self.max_rows:
+            return
+        while self._shares and self.rows + rows > self.max_rows:
+            self._drop(next(iter(self._shares)))
+        self._shares[key], self._rows[key] = shares, rows
+        self.rows += rows
+
+    def forget(self, partitions: set[int] | None = None) -> None:
+        """Drop the shares of ``partitions`` (all: None), e.g. on revocation."""
+        for key in list(self._shares):
+            shares = self._shares[key]
+            for p in list(shares) if partitions is None else partitions & shares.keys():
+                del shares[p]
+            if not shares:
+                self._drop(key)
+
+    def _drop(self, key: tuple[Any, ...]) -> None:
+        if self._shares.pop(key, None) is not None:
+            self.rows -= self._rows.pop(key)
+
+    def __len__(self) -> int:
+        return len(self._shares)
+
+
 class NetworkView:
     """Per partition: the replica, and element-level messages turned into the messages the
     customer stage knows. ``index``: the customers' index (a partition's slice or the whole
@@ -107,12 +166,14 @@ class NetworkView:
         self._table_ids: Any = None
         self._table = np.zeros(0, dtype=np.int64)
         self._dependents: dict[tuple[str, ...], np.ndarray] = {}
+        self.shares = _Shares()  # an element change's messages, built once for all partitions
 
     def forget(self, partitions: set[int] | None = None) -> None:
         """Drop in-memory replicas (on revocation); they are read back from ``state``."""
         for p in list(self._replicas) if partitions is None else partitions:
             self._replicas.pop(p, None)
             self._dirty.discard(p)
+        self.shares.forget(partitions)
 
     def flush(self, partition: int) -> None:
         """Write ``partition``'s replica if it changed: once per ``impacts`` message (a batch
@@ -145,6 +206,7 @@ class NetworkView:
             self._table = self.index.partition_table(self.partitions)
             self._table_ids = ids
             self._dependents = {}
+            self.shares.forget()
         return self._table
 
     def _own(self, partition: int, elements: list[str]) -> np.ndarray:
@@ -164,25 +226,6 @@ class NetworkView:
                 del self._dependents[next(iter(self._dependents))]
             self._dependents[key] = positions
         return positions
-
-    def _transitions(self, partition: int, elements: list[str], before: Sets, after: Sets,
-                     cause: tuple[float, str, str, str, str | None],
-                     prints: tuple[Print, Print, Print, Print] | None = None
-                     ) -> Impact | None:
-        """``transitions`` for this partition's customers: the rows of the impact on every
-        customer of the index, computed once per worker (``ImpactMemo``: the network stage
-        of this worker, or this worker's first partition to get the change)."""
-        table = self._partition_table()
-        impact = self.memo.transitions(self.index, tuple(elements),
-                                       lambda: self._everyone(elements), before, after, *cause,
-                                       prints=prints)
-        if impact is None:
-            return None
-        rows = table[impact.positions] == partition
-        if not rows.any():
-            return None
-        return Impact(impact.customer_ids, impact.positions[rows], impact.services[rows],
-                      impact.states[rows], impact.causes, impact.cause_of[rows])
 
     def expand(self, partition: int, message: records.NetworkMessage
                ) -> list[records.ImpactsMessage | records.UnknownRecord]:
@@ -235,12 +278,44 @@ class NetworkView:
         # the down set before, only on a miss (a storm's copy per change and partition adds up)
         before = Toggled(after, element)
         m = set_print(maintenance)
-        impact = self._transitions(partition, [element], (before, maintenance),
-                                   (after, maintenance),
-                                   (message.at, message.incident_id, message.cause_element,
-                                    message.cause_type, None),
-                                   prints=(was, m, replica.down_print, m))
-        return self._impacts(partition, impact, ingested_at)
+        cause = (message.at, message.incident_id, message.cause_element, message.cause_type,
+                 None)
+        prints = (was, m, replica.down_print, m)
+        key = (element, prints, cause)
+        self._partition_table()  # a new index version drops the shares built on the old one
+        found = self.shares.take(key, partition)
+        if found is None:
+            found = self._share_out(key, partition, [element], (before, maintenance),
+                                    (after, maintenance), cause, prints)
+        for impact_message in found:
+            impact_message.ingested_at = ingested_at
+        return list(found)
+
+    def _share_out(self, key: tuple[Any, ...], partition: int, elements: list[str],
+                   before: Sets, after: Sets, cause: tuple[float, str, str, str, str | None],
+                   prints: tuple[Print, Print, Print, Print]) -> list[records.ImpactMessage]:
+        """``partition``'s messages of an element change; the other partitions this worker
+        holds get theirs from the same build (``_Shares``) when they reach the change."""
+        table = self._partition_table()
+        impact = self.memo.transitions(self.index, tuple(elements),
+                                       lambda: self._everyone(elements), before, after, *cause,
+                                       prints=prints)
+        if impact is None:
+            return []
+        where = table[impact.positions]
+        held = np.fromiter(set(self._replicas) | {partition}, dtype=np.int64)
+        rows = np.isin(where, held)
+        if not rows.any():
+            return []
+        mine = Impact(impact.customer_ids, impact.positions[rows], impact.services[rows],
+                      impact.states[rows], impact.causes, impact.cause_of[rows])
+        shares: dict[int, list[records.ImpactMessage]] = {}
+        for p, message in records.impact_messages(mine, where[rows]):
+            shares.setdefault(p, []).append(message)
+        self.shares.built += 1
+        found = shares.pop(partition, [])
+        self.shares.put(key, shares, int(rows.sum()) - sum(m.changes() for m in found))
+        return found
 
     def _window(self, partition: int, replica: _Replica, message: records.WindowMessage,
                 ingested_at: float | None) -> list[records.ImpactsMessage]:
