@@ -54,7 +54,7 @@ from forewarn.geo._state import IndexState
 from forewarn.geo.index import _SPARSE_SHARE, RegionIndex
 from forewarn.geo.page_layers import PageLayers, read_page_layers
 from forewarn.geo.phone_map import PhoneMap
-from forewarn.streams.partitioning import partition_of
+from forewarn.streams.partitioning import partition_of, partitions_of
 
 __all__ = ["CODED", "FORMAT", "FORMAT_VERSION", "PHONE_KEYS", "SHARED", "STRINGS", "SlicedIndex",
            "is_sliced", "load_slices", "read_manifest", "slice_name"]
@@ -333,6 +333,22 @@ class SlicedIndex(RegionIndex):
 
     def timezone_of(self, customer_id: str) -> str:
         return self._owner(customer_id)[1].timezone_of(customer_id)
+
+    def timezones_of(self, customer_ids: Sequence[str]) -> list[str | None]:
+        """``timezone_of`` for many: each mapped slice searched once for its customers
+        (None for an id of a slice not mapped here, or of none)."""
+        ids = list(customer_ids)
+        out: list[str | None] = [None] * len(ids)
+        if not ids:
+            return out
+        owners = partitions_of(ids, self.partitions)
+        for k, part in self._slices.items():
+            where = np.flatnonzero(owners == k).tolist()
+            if where:
+                for i, zone in zip(where, part.timezones_of([ids[i] for i in where]),
+                                   strict=True):
+                    out[i] = zone
+        return out
 
     def covering_cells(self, customer_id: str) -> tuple[str, ...]:
         return self._owner(customer_id)[1].covering_cells(customer_id)

@@ -240,6 +240,7 @@ class OutageRules:
         store, arm, armed = book.store_derived, book.arm, book.armed
         # one incident's customers share a few (origin, zone) pairs: their clocks, once
         known: dict[tuple[str, float, str], tuple[Clocks, int]] = {}
+        zones: dict[str, str] | None = None  # every due customer's, at the first need
         decisions: list[Decision] = []
         confirmed = covered_total = no_report = 0
         run_start = 0  # first decision of the current customer
@@ -268,7 +269,9 @@ class OutageRules:
                     no_report += 1
             elif service in legal_services:
                 if zone is None:
-                    zone = notices.zone_of(next_id)
+                    if zones is None:
+                        zones = notices.zones_of(list(dict.fromkeys(c for c, _ in due)))
+                    zone = zones[next_id]
                 key = (service, origin, zone)
                 found = known.get(key)
                 if found is None:

@@ -42,7 +42,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from forewarn.domain import Decision, Stage
@@ -137,8 +137,10 @@ class NoticeRules:
     ``legal`` is the country's policy (default: none); ``eta_passed`` turns the automatic
     "still working on it" update on; ``timezone(customer_id)`` names the customer's IANA zone
     (legal clocks count the customer's calendar days) and may raise ``LookupError`` for an
-    unknown customer, which falls back to Europe/Berlin. ``clock_start`` says where a legal
-    clock starts (``legal_clocks.clock_origin``: the outage, or the customer's first report);
+    unknown customer, which falls back to Europe/Berlin; ``timezones(ids)`` answers it for
+    many at once (None for one it does not know, which ``timezone`` is then asked).
+    ``clock_start`` says where a legal clock starts (``legal_clocks.clock_origin``: the
+    outage, or the customer's first report);
     ``report_lead_s`` how long before an episode a report still counts (``reports.py``).
     """
 
@@ -148,6 +150,7 @@ class NoticeRules:
         *,
         eta_passed: bool = True,
         timezone: Callable[[str], str] | None = None,
+        timezones: Callable[[Sequence[str]], Sequence[str | None]] | None = None,
         clock_start: str = "outage",
         report_lead_s: float = 3600.0,
     ) -> None:
@@ -159,6 +162,7 @@ class NoticeRules:
         self.clock_start = clock_start
         self.report_lead_s = float(report_lead_s)
         self._timezone = timezone
+        self._timezones = timezones
         # The customers of one incident share the outage start, the confirmation instant and
         # mostly the zone: date arithmetic once per (since, zone, notified) keeps confirming
         # 200,000 of them cheap, and they share one list (clocks are replaced, never edited).
@@ -171,6 +175,18 @@ class NoticeRules:
             return self._timezone(customer_id) or DEFAULT_TIMEZONE
         except LookupError:
             return DEFAULT_TIMEZONE
+
+    def zones_of(self, customer_ids: Sequence[str]) -> dict[str, str]:
+        """``zone_of`` of each of ``customer_ids``, in one lookup when ``timezones`` is
+        given. Why: an incident confirms its customers at one instant, and finding each one
+        in the index by id on its own was ~15-50 µs a customer (~6 s of a worker's CPU in a
+        1M-customer fan-out); one vectorised search over a slice's ids costs a fraction."""
+        if self._timezone is None:
+            return dict.fromkeys(customer_ids, DEFAULT_TIMEZONE)
+        if self._timezones is None:
+            return {c: self.zone_of(c) for c in customer_ids}
+        found = self._timezones(customer_ids)
+        return {c: zone or self.zone_of(c) for c, zone in zip(customer_ids, found, strict=True)}
 
     # ------------------------------------------------------------------ clocks
 

@@ -39,7 +39,7 @@ from __future__ import annotations
 import json
 import logging
 from collections import Counter
-from collections.abc import Callable, MutableMapping
+from collections.abc import Callable, MutableMapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -127,6 +127,7 @@ class CustomerStage:
         *,
         customer: Callable[[str], Customer] | None = None,
         timezone_of: Callable[[str], str] | None = None,
+        timezones_of: Callable[[Sequence[str]], Sequence[str | None]] | None = None,
         legal: LegalPolicy | None = None,
         eta_passed_update: bool = True,
         journal: bool | None = None,
@@ -157,6 +158,7 @@ class CustomerStage:
             legal if legal is not None else GermanyTkg58(),
             eta_passed=eta_passed_update,
             timezone=self._timezone if customer is not None else None,
+            timezones=timezones_of if customer is not None else None,
             clock_start=clock_start,
             report_lead_s=report_lead_s,
         )
@@ -165,6 +167,7 @@ class CustomerStage:
         # Legal clocks need every confirmed customer's timezone: ``timezone_of`` (an index's,
         # or a LiveIndex's, which answers from its current version) asks for just that, not
         # the whole record; a customer it does not know is looked up with ``customer``.
+        # ``timezones_of``: the same for many at once (None for one it does not know).
         self._timezone_of = timezone_of
         self._trackers: dict[int, EpisodeTracker] = {}
 
@@ -177,6 +180,7 @@ class CustomerStage:
         *,
         customer: Callable[[str], Customer] | None = None,
         timezone_of: Callable[[str], str] | None = None,
+        timezones_of: Callable[[Sequence[str]], Sequence[str | None]] | None = None,
         on_decision: Callable[[Decision], None] | None = None,
         network: NetworkView | None = None,
     ) -> CustomerStage:
@@ -190,6 +194,7 @@ class CustomerStage:
             on_decision,
             customer=customer,
             timezone_of=timezone_of,
+            timezones_of=timezones_of,
             legal=legal_policy(legal.country, services=legal.services, holidays=legal.holidays,
                                notice_hour=legal.notice_hour),
             eta_passed_update=settings.notify.eta_passed_update,

@@ -349,6 +349,7 @@ def _stages(index: Any, options: PipelineOptions, journal: StateJournal,
     reloader = IndexReloader(Path(settings.index.dir), live, load) if settings.index.dir else None
     customers = CustomerStage.from_settings(tables.episodes, partitions, settings,
                                             customer=live.customer, timezone_of=live.timezone_of,
+                                            timezones_of=live.timezones_of,
                                             on_decision=options.hooks.on_decision,
                                             # the replica beside the episodes
                                             network=NetworkView(

@@ -22,7 +22,7 @@ from __future__ import annotations
 import logging
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TypeGuard
 
@@ -81,6 +81,11 @@ class LiveIndex:
         """The customer's timezone from the current version (raises KeyError when it does not
         know them): legal clocks need only that, not the whole record."""
         return str(self.current.timezone_of(customer_id))
+
+    def timezones_of(self, customer_ids: Sequence[str]) -> list[str | None]:
+        """``timezone_of`` for many (None for a customer the current version does not
+        know): an incident's confirmations ask for all of theirs at one instant."""
+        return list(self.current.timezones_of(customer_ids))
 
     def __len__(self) -> int:
         return len(self.current)

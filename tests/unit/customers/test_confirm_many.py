@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 import json
+from collections.abc import Sequence
 from typing import Any
 
 from hypothesis import given, settings
@@ -48,6 +49,7 @@ scenario = st.fixed_dictionaries({
     "zones": st.lists(st.sampled_from(ZONES), min_size=12, max_size=12),
     "legal": st.sampled_from([None, GermanyTkg58(), UkAutomaticCompensation()]),
     "clock_start": st.sampled_from(["outage", "report"]),
+    "batch": st.booleans(),  # zones looked up for all due customers at once
 })
 
 
@@ -70,7 +72,14 @@ def setup(case: dict[str, Any]) -> tuple[OutageRules, LoggingTable, list[tuple[s
             raise LookupError(customer_id)
         return str(zones[int(customer_id[2:])])
 
-    notices = NoticeRules(case["legal"], timezone=zone, clock_start=case["clock_start"])
+    def zones_at_once(customer_ids: Sequence[str]) -> list[str | None]:
+        batches.append(list(customer_ids))
+        return [None if c == "c-01" else zone(c) for c in customer_ids]
+
+    batches: list[list[str]] = []
+    notices = NoticeRules(case["legal"], timezone=zone, clock_start=case["clock_start"],
+                          timezones=zones_at_once if case["batch"] else None)
+    notices.batches = batches  # type: ignore[attr-defined]
     return OutageRules(EpisodeBook(state), notices, 5.0, 300.0), state, due
 
 
@@ -96,6 +105,7 @@ def test_confirming_a_run_equals_confirming_each_and_merging(case: dict[str, Any
     assert state.log == twin_state.log  # the same writes, in the same order
     assert rules.book.reasons == twin.book.reasons
     assert rules.book.armed == twin.book.armed
+    assert len(rules.notices.batches) <= 1  # type: ignore[attr-defined]
 
 
 def test_a_customer_out_on_two_services_of_one_incident_gets_one_outage_record() -> None:

@@ -44,6 +44,21 @@ def test_an_id_column_answers_like_the_list_of_ids(ids: list[str], data: st.Data
     assert column.find(stranger) == (ids.index(stranger) if stranger in ids else None)
 
 
+@settings(max_examples=60, deadline=None)
+@given(st.lists(_ID_TEXT, max_size=40, unique=True),
+       st.lists(st.one_of(_ID_TEXT, st.sampled_from(["", "A\0", "\ud800", "x" * 40])),
+                max_size=20), st.data())
+def test_finding_many_ids_at_once_answers_like_finding_each(
+        ids: list[str], strangers: list[str], data: st.DataObject) -> None:
+    column = column_of(ids or ["C1"])
+    held = column.tolist()
+    asked = data.draw(st.permutations(held + strangers))
+    found = column.find_many(asked)
+    assert found.dtype == np.int64
+    assert found.tolist() == [-1 if (p := column.find(c)) is None else p for c in asked]
+    assert column.find_many([]).tolist() == []
+
+
 def test_an_id_column_does_not_find_what_it_cannot_hold() -> None:
     column = column_of(["C1", "C22", "Ä3"])
     assert column.find("") is None
@@ -97,3 +112,16 @@ def test_a_slice_holds_no_str_per_customer_until_looked_up_often(
     assert [part.position(c) for c in ids] == list(range(len(ids)))
     everyone = np.arange(len(index), dtype=np.int64)
     assert index.ids_of(everyone) == sorted(c for c in index.customer_ids if c)
+
+
+def test_a_sliced_index_gives_many_timezones_as_it_gives_each(sliced_dir: Path) -> None:
+    index = load_slices(sliced_dir)
+    everyone = [c for c in index.customer_ids if c]
+    asked = [*everyone[::7], "nobody", "", *everyone[3::11]]
+    assert index.timezones_of(asked) == [
+        index.timezone_of(c) if c in everyone else None for c in asked]
+    index.drop_slice(0)
+    mapped = {c for c in index.customer_ids if c}
+    assert mapped and mapped != set(everyone)
+    assert index.timezones_of(asked) == [
+        index.timezone_of(c) if c in mapped else None for c in asked]
