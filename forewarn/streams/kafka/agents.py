@@ -66,7 +66,10 @@ class CustomerAgent:
 
     async def __call__(self, stream: Any) -> None:
         if self.prepare is not None:
-            await asyncio.to_thread(self.prepare)
+            try:
+                await asyncio.to_thread(self.prepare)
+            except Exception:  # an optimisation: the first lookups build it instead
+                log.exception("customer agent: preparing the index's id lookup failed")
         async for event in stream.events():
             partition, offset = event.message.partition, event.message.offset
             self.progress.taking("customers", partition, offset)

@@ -24,8 +24,9 @@ class _Time:
         self.now += seconds
 
 
-def _gate(t: _Time, quiet_s: float = 0.05, max_wait_s: float = 1.0) -> DecisionsFirst:
-    return DecisionsFirst(quiet_s, max_wait_s, clock=t.clock, sleep=t.sleep)
+def _gate(t: _Time, quiet_s: float = 0.05, max_wait_s: float = 1.0,
+          grant_s: float = 0.25) -> DecisionsFirst:
+    return DecisionsFirst(quiet_s, max_wait_s, grant_s, clock=t.clock, sleep=t.sleep)
 
 
 def test_quiet_stage_lets_delivery_go_without_waiting() -> None:
@@ -65,6 +66,27 @@ def test_wait_while_a_message_is_in_hand_is_bounded_by_max_wait() -> None:
     assert gate.waited_s == pytest.approx(1.0)
 
 
+def test_after_a_wait_ran_out_delivery_gets_its_grant_then_waits_again() -> None:
+    t = _Time()
+    gate = _gate(t, quiet_s=0.05, max_wait_s=1.0, grant_s=0.25)
+    with gate.deciding():  # the stage never pauses
+        assert asyncio.run(gate.turn()) == pytest.approx(1.0)
+        t.now += 0.2
+        assert asyncio.run(gate.turn()) == 0.0  # inside the grant: no wait
+        t.now += 0.05
+        assert asyncio.run(gate.turn()) == pytest.approx(1.0)  # the grant is over
+
+
+def test_a_wait_that_ended_in_quiet_grants_nothing() -> None:
+    t = _Time()
+    gate = _gate(t, quiet_s=0.05, max_wait_s=1.0, grant_s=0.25)
+    with gate.deciding():
+        pass
+    asyncio.run(gate.turn())  # waited out the quiet time, the stage is idle
+    with gate.deciding():
+        assert asyncio.run(gate.turn()) == pytest.approx(1.0)  # no grant was left over
+
+
 def test_nested_messages_keep_delivery_waiting_until_the_last_ends() -> None:
     t = _Time()
     gate = _gate(t)
@@ -82,6 +104,8 @@ def test_nested_messages_keep_delivery_waiting_until_the_last_ends() -> None:
 def test_negative_limits_are_refused() -> None:
     with pytest.raises(ValueError, match="must not be negative"):
         DecisionsFirst(-1.0)
+    with pytest.raises(ValueError, match="must not be negative"):
+        DecisionsFirst(grant_s=-0.1)
 
 
 def test_delivery_runs_after_the_decisions_of_a_burst_on_a_real_loop() -> None:
