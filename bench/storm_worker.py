@@ -55,6 +55,11 @@ class _StormHooks(PipelineHooks):
         if len(stats["impact_times"]) < MAX_SAMPLES:
             stats["impact_times"].append((stats["last_impact"], ingested_at, changes))
 
+    def on_delivered(self, notification: Notification) -> None:
+        stats = self.stats
+        stats["delivered"] += 1
+        stats["last_delivered"] = time.time()
+
     def on_decision(self, decision: Decision) -> None:
         stats, now = self.stats, time.time()
         stats["decisions"] += 1
@@ -83,7 +88,8 @@ async def _run(args: argparse.Namespace) -> None:
                              "last_record": None, "latencies": [], "decisions": 0,
                              "first_decision": None, "last_decision": None,
                              "last_impact": None, "changes": 0,
-                             "impact_times": [], "gc": []}
+                             "impact_times": [], "gc": [], "delivered": 0,
+                             "last_delivered": None}
     _time_collections(stats)
 
     hooks = _StormHooks(stats)
