@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import weakref
 from collections.abc import Iterator
 
 import pytest
@@ -99,8 +100,6 @@ def test_cycle_garbage_is_collected_again_after_the_thaw(clock: _Clock) -> None:
         kept = _burst(20_000)
         node = Node()
         node.self = node  # type: ignore[attr-defined]
-    import weakref
-
     ref = weakref.ref(node)
     del node
     gc.collect()
