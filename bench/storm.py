@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import random
@@ -178,6 +179,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--paced-rate", type=float, default=1000.0)
     parser.add_argument("--fanout", type=int, default=200_000, help="0 to skip")
+    parser.add_argument("--delivered-timeout", type=float, default=0.0,
+                        help="fan-out: also wait up to this many seconds for every notice "
+                             "to be delivered and print when the last one was (0: do not)")
     parser.add_argument("--only", choices=["fanout"], default=None,
                         help="run only this phase (fanout: no baseline, no storm phases)")
     args = parser.parse_args(argv)
@@ -191,7 +195,8 @@ def main(argv: list[str] | None = None) -> int:
         broker = EmbeddedBroker()
         handle = broker.start()
         try:
-            _run_fanout(handle.bootstrap, region, f"fanout{os.getpid()}", args.fanout)
+            _run_fanout(handle.bootstrap, region, f"fanout{os.getpid()}", args.fanout,
+                        args.delivered_timeout)
         finally:
             broker.stop()
         return 0
@@ -241,7 +246,8 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def _run_fanout(bootstrap: str, region: Path, tag: str, wanted: int) -> dict[str, Any]:
+def _run_fanout(bootstrap: str, region: Path, tag: str, wanted: int,
+                delivered_timeout: float = 0.0) -> dict[str, Any]:
     """Power elements covering ~``wanted`` customers go down; time from confirmation until
     all outage decisions are on the outbox."""
     from forewarn.geo import RegionIndex, load_region
@@ -274,6 +280,10 @@ def _run_fanout(bootstrap: str, region: Path, tag: str, wanted: int) -> dict[str
         watched = asyncio.run(_produce_and_watch(bootstrap, tag, values, hit))
         _wait(lambda: _read(stats_file).get("decisions", 0) >= hit, 600, "all outage decisions")
         time.sleep(1.0)
+        if delivered_timeout:  # delivery goes on after the decisions: until it ends too
+            with contextlib.suppress(RuntimeError):  # reported below: a count short of all
+                _wait(lambda: _read(stats_file).get("delivered", 0) >= hit, delivered_timeout,
+                      "all notices delivered")
         stats = _read(stats_file)
     finally:
         proc.terminate()
@@ -293,6 +303,11 @@ def _run_fanout(bootstrap: str, region: Path, tag: str, wanted: int) -> dict[str
           f"first {watched['first'] - confirmed_at:+,.1f} s, all {took:,.1f} s after the "
           f"confirmation instant (target < 10 s; last record's producer timestamp "
           f"{watched['last_stamp'] - confirmed_at:,.1f} s)", flush=True)
+    if delivered_timeout:
+        last = stats.get("last_delivered")
+        print(f"  delivered {stats.get('delivered', 0):,} notices (dry run), the last "
+              + (f"{last - confirmed_at:+,.1f} s" if last else "never")
+              + " after the confirmation instant", flush=True)
     timeline = stats.get("impact_times") or []
     if timeline:
         print(f"  impacts: {len(timeline):,} messages applied, first "

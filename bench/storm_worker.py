@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import gc
 import json
 import logging
 import signal
@@ -54,6 +55,11 @@ class _StormHooks(PipelineHooks):
         if len(stats["impact_times"]) < MAX_SAMPLES:
             stats["impact_times"].append((stats["last_impact"], ingested_at, changes))
 
+    def on_delivered(self, notification: Notification) -> None:
+        stats = self.stats
+        stats["delivered"] += 1
+        stats["last_delivered"] = time.time()
+
     def on_decision(self, decision: Decision) -> None:
         stats, now = self.stats, time.time()
         stats["decisions"] += 1
@@ -61,12 +67,30 @@ class _StormHooks(PipelineHooks):
         stats["last_decision"] = now
 
 
+def _time_collections(stats: dict[str, Any]) -> None:
+    """Every run of the cyclic collector once the worker is ready, as ``[start, seconds,
+    generation]`` in ``stats["gc"]`` (how much of a fan-out's wall time it takes)."""
+    began: list[float] = []
+
+    def callback(phase: str, info: dict[str, Any]) -> None:
+        if not stats["ready"]:
+            return
+        if phase == "start":
+            began[:] = [time.time(), time.perf_counter()]
+        elif began and len(stats["gc"]) < MAX_SAMPLES:
+            stats["gc"].append([began[0], time.perf_counter() - began[1], info["generation"]])
+
+    gc.callbacks.append(callback)
+
+
 async def _run(args: argparse.Namespace) -> None:
     stats: dict[str, Any] = {"ready": False, "records": 0, "first_record": None,
                              "last_record": None, "latencies": [], "decisions": 0,
                              "first_decision": None, "last_decision": None,
                              "last_impact": None, "changes": 0,
-                             "impact_times": []}
+                             "impact_times": [], "gc": [], "delivered": 0,
+                             "last_delivered": None}
+    _time_collections(stats)
 
     hooks = _StormHooks(stats)
     index = RegionIndex.build(load_region(Path(args.region)))

@@ -50,6 +50,7 @@ from forewarn.errors import DeliveryError, ForewarnError
 from forewarn.notifiers import DeliveryMetrics, build_notification, mask_address
 from forewarn.streams import records
 from forewarn.streams.customers.legal_clocks import LEGAL_REASONS
+from forewarn.streams.delivery.decisions_first import DecisionsFirst
 from forewarn.streams.delivery.policy import Action, DeliveryPolicy, PolicyReason, Verdict
 from forewarn.templates import MessageRenderer
 
@@ -99,6 +100,7 @@ class DeliveryStage:
         metrics: DeliveryMetrics | None = None,
         concurrency: int = 512,
         clock: Callable[[], float] = time.time,
+        decisions_first: DecisionsFirst | None = None,
     ) -> None:
         self.customer = customer
         self.renderer = renderer
@@ -112,6 +114,8 @@ class DeliveryStage:
         self._clock = clock
         self._limit = asyncio.Semaphore(concurrency)
         self._ledger: dict[int, set[str]] = {}
+        # the customer stage's decisions go before delivery (``decisions_first.py``)
+        self.decisions_first = decisions_first
 
     # -- idempotency across restarts ----------------------------------------------------------
 
@@ -143,6 +147,8 @@ class DeliveryStage:
         delivered (its concurrency slot is held until then); ``result.delivered`` lists
         only notifications whose receipt returned."""
         result = DeliveryResult()
+        if self.decisions_first is not None:  # decisions first (``decisions_first.py``)
+            await self.decisions_first.turn()
         try:
             message = records.decode_outbox(value)
         except records.UnknownRecord as unknown:  # told, not mistaken for a drain
@@ -192,7 +198,15 @@ class DeliveryStage:
             else:
                 self._drop(job.decision, verdict.reason, result)
             if position % YIELD_EVERY == 0:
-                await asyncio.sleep(0)  # let the first sends start while the rest is assessed
+                await self._turn()  # let the first sends start while the rest is assessed
+
+    async def _turn(self) -> None:
+        """Yield to the event loop; while the customer stage decides, until it is quiet."""
+        if self.decisions_first is None:
+            await asyncio.sleep(0)
+        else:
+            await self.decisions_first.turn()
+            await asyncio.sleep(0)
 
     def _fresh(self, items: list[dict[str, Any]], result: DeliveryResult) -> list[_Job]:
         jobs: list[_Job] = []

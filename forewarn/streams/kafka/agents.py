@@ -15,6 +15,7 @@ from typing import Any
 from forewarn.domain import Notification
 from forewarn.streams import records
 from forewarn.streams.customers.stage import CustomerStage
+from forewarn.streams.delivery.decisions_first import DecisionsFirst
 from forewarn.streams.delivery.history import remember_delivery
 from forewarn.streams.delivery.stage import DeliveryStage
 from forewarn.streams.input.http_ingest import IngestAnswer
@@ -47,8 +48,14 @@ class CustomerAgent:
     the stage cannot decode -> ``notifications.dead-letter`` with their reason."""
 
     def __init__(self, stage: CustomerStage, outbox: Any, dead_letters: Any,
-                 hooks: PipelineHooks, progress: ProgressLog | None = None) -> None:
+                 hooks: PipelineHooks, progress: ProgressLog | None = None,
+                 prepare: Callable[[], None] | None = None,
+                 decisions_first: DecisionsFirst | None = None) -> None:
         self.stage = stage
+        self.decisions_first = decisions_first or DecisionsFirst()  # delivery waits meanwhile
+        # run in a thread before the first message: work the first confirmations would
+        # otherwise do mid-fan-out (the index's id -> position dict)
+        self.prepare = prepare
         self.outbox = outbox
         self.dead_letters = dead_letters
         self.hooks = hooks
@@ -58,14 +65,16 @@ class CustomerAgent:
         self._reports_impacts = type(hooks).on_impact is not PipelineHooks.on_impact
 
     async def __call__(self, stream: Any) -> None:
+        if self.prepare is not None:
+            try:
+                await asyncio.to_thread(self.prepare)
+            except Exception:  # an optimisation: the first lookups build it instead
+                log.exception("customer agent: preparing the index's id lookup failed")
         async for event in stream.events():
             partition, offset = event.message.partition, event.message.offset
             self.progress.taking("customers", partition, offset)
-            for record in self.stage.handle(partition, event.value):
-                await self.outbox.send(value=record, partition=partition)
-                self.progress.active("customers", partition)  # a large fan-out moves too
-            for letter in self.stage.take_dead_letters():
-                await self.dead_letters.send(value=letter, partition=partition)
+            with self.decisions_first.deciding():
+                await self._decide(partition, event.value)
             if self._reports_impacts:
                 for message in self.stage.expanded:  # what element-level messages meant
                     if isinstance(message, records.ImpactMessage) \
@@ -76,6 +85,13 @@ class CustomerAgent:
                             and "ingested_at" in value:
                         self.hooks.on_impact(value["ingested_at"], _changes_in(value))
             self.progress.done("customers", partition, offset)
+
+    async def _decide(self, partition: int, value: Any) -> None:
+        for record in self.stage.handle(partition, value):
+            await self.outbox.send(value=record, partition=partition)
+            self.progress.active("customers", partition)  # a large fan-out moves too
+        for letter in self.stage.take_dead_letters():
+            await self.dead_letters.send(value=letter, partition=partition)
 
 
 class DeliveryAgent:

@@ -26,6 +26,7 @@ from forewarn.geo.slices import SlicedIndex
 from forewarn.notifiers import DeliveryMetrics
 from forewarn.streams.customers.network_view import NetworkView
 from forewarn.streams.customers.stage import CustomerStage
+from forewarn.streams.delivery.decisions_first import DecisionsFirst
 from forewarn.streams.delivery.policy import Deferrals, DeliveryPolicy, PolicySettings
 from forewarn.streams.delivery.stage import DeliveryStage
 from forewarn.streams.input.contact_forward import ContactForwarder
@@ -208,7 +209,8 @@ def build_pipeline(index: Any, options: PipelineOptions) -> Pipeline:
                             progress))
     app.agent(topics.impacts, name="customers")(
         CustomerAgent(stages.customers, topics.outbox, topics.notifications_dead_letter,
-                      options.hooks, progress))
+                      options.hooks, progress, prepare=getattr(index, "prepare_lookup", None),
+                      decisions_first=stages.delivery.decisions_first))
     app.agent(topics.outbox, name="delivery")(
         DeliveryAgent(stages.delivery, ledger, tables.history, topics, options.hooks,
                       progress))
@@ -363,6 +365,7 @@ def _stages(index: Any, options: PipelineOptions, journal: StateJournal,
                               Deferrals(tables.deferred), channels=options.channels),
         metrics=options.delivery_metrics,  # one registry with the dispatcher's
         concurrency=settings.delivery.concurrency,
+        decisions_first=DecisionsFirst(),  # the customer agent marks, delivery waits
     )
     return _Stages(
         board=IncidentBoard(keep_ended_s=settings.web.resolved_visible_s),  # incident pages
