@@ -74,10 +74,7 @@ from forewarn.streams.network.transitions import ImpactMemo
 from forewarn.streams.network.windows import MaintenanceSchedule
 from forewarn.templates import MessageRenderer
 
-__all__ = ["STREAM_BUFFER", "Pipeline", "PipelineOptions", "build_pipeline"]
-
-#: Events Faust decodes ahead of each agent (``stream_buffer_maxsize``; see ``_faust_app``).
-STREAM_BUFFER = 32
+__all__ = ["Pipeline", "PipelineOptions", "build_pipeline"]
 
 
 @dataclass
@@ -303,12 +300,6 @@ def _faust_app(options: PipelineOptions, clients: ClientSettings) -> WorkerApp:
         # previous one to be drained. Under Kafka's 1 MB default message.max.bytes.
         producer_max_batch_size=768 * 1024,
         producer_compression_type=COMPRESSION,
-        # Events Faust decodes ahead of an agent, per stream (default 4,096): an outbox
-        # event holds up to 500 decisions (~0.4 MB decoded), and delivery is slower than
-        # deciding (channel rate limits), so a fan-out's whole outbox sat decoded in memory
-        # (~0.8 KB a customer told: ~190 MB per worker of four at 10M customers). Smaller
-        # events (impacts, receipts) keep their agents busy with 32 as well.
-        stream_buffer_maxsize=STREAM_BUFFER,
         web_enabled=options.web_port is not None,
         web_port=options.web_port or 6066,
         web_bind=options.web_host,
