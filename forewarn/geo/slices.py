@@ -280,9 +280,8 @@ class SlicedIndex(RegionIndex):
         return self.customer_ids
 
     def _owner(self, customer_id: str) -> tuple[int, RegionIndex]:
-        for k, mapped in self._slices.items():  # a slice already looked up by id knows (a
-            lookup = mapped.__dict__.get("_lookup")  # few dict probes; hashing one id with
-            if lookup is not None and customer_id in lookup:  # numpy costs ~20 µs)
+        for k, mapped in self._slices.items():  # a slice that found it before knows (a
+            if mapped.asked(customer_id):         # few dict probes; hashing costs more)
                 return int(self._base[k]), mapped
         partition = partition_of(customer_id, self.partitions)
         part = self._slices.get(partition)

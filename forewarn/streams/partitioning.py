@@ -16,15 +16,40 @@ from collections.abc import Sequence
 
 import numpy as np
 
-__all__ = ["murmur2_utf8", "partition_of", "partitions_of"]
+__all__ = ["murmur2_one", "murmur2_utf8", "partition_of", "partitions_of"]
 
 _SEED = 0x9747B28C
 _M = np.uint32(0x5BD1E995)
 
 
 def partition_of(customer_id: str, partitions: int) -> int:
-    """The partition that owns ``customer_id`` (same as Kafka's default partitioner)."""
-    return int(partitions_of([customer_id], partitions)[0])
+    """The partition that owns ``customer_id`` (same as Kafka's default partitioner).
+
+    One id in plain Python (~3-5 µs; numpy's per-call overhead made it ~20-70 µs, and a
+    sliced index asks this once for every customer it is asked about by id)."""
+    return (murmur2_one(customer_id.encode("utf-8")) & 0x7FFFFFFF) % partitions
+
+
+def murmur2_one(data: bytes) -> int:
+    """murmur2 of one key's bytes, as an unsigned 32-bit int (``murmur2_utf8`` for one)."""
+    m, mask = 0x5BD1E995, 0xFFFFFFFF
+    length = len(data)
+    h = (_SEED ^ length) & mask
+    end = length - length % 4
+    for i in range(0, end, 4):
+        k = (data[i] | data[i + 1] << 8 | data[i + 2] << 16 | data[i + 3] << 24) * m & mask
+        k ^= k >> 24
+        h = (h * m & mask) ^ (k * m & mask)
+    tail = length % 4
+    if tail >= 3:
+        h ^= data[end + 2] << 16
+    if tail >= 2:
+        h ^= data[end + 1] << 8
+    if tail:
+        h = (h ^ data[end]) * m & mask
+    h ^= h >> 13
+    h = h * m & mask
+    return h ^ (h >> 15)
 
 
 def partitions_of(customer_ids: Sequence[str], partitions: int) -> np.ndarray:

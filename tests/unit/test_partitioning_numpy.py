@@ -6,7 +6,7 @@ from aiokafka.partitioner import murmur2
 from hypothesis import given
 from hypothesis import strategies as st
 
-from forewarn.streams.partitioning import murmur2_utf8, partition_of, partitions_of
+from forewarn.streams.partitioning import murmur2_one, murmur2_utf8, partition_of, partitions_of
 
 # Kafka's own test vectors (UtilsTest.testMurmur2, signed Java ints) and ids of ours.
 KAFKA_MURMUR2 = {
@@ -24,6 +24,16 @@ PARTITIONS_OF_12 = {"C0000001": 1, "007": 10, "c-east": 2, "Kundé-42": 9, "": 9
 def test_equals_aiokafka_for_any_texts(texts: list[str]) -> None:
     """Any unicode (NUL, astral planes), empty texts, lengths not a multiple of 4, mixed."""
     assert murmur2_utf8(texts).tolist() == [murmur2(t.encode("utf-8")) for t in texts]
+
+
+@given(st.lists(st.text(max_size=40), max_size=60), st.integers(1, 64))
+def test_one_id_in_plain_python_equals_aiokafka_and_the_numpy_path(
+        texts: list[str], partitions: int) -> None:
+    """``partition_of`` hashes one id without numpy; it must agree with both."""
+    assert [murmur2_one(t.encode("utf-8")) for t in texts] == [
+        murmur2(t.encode("utf-8")) for t in texts]
+    assert [partition_of(t, partitions) for t in texts] == (
+        partitions_of(texts, partitions).tolist() if texts else [])
 
 
 # Code points of one UTF-8 width each: texts of one length drawn from one of them have

@@ -212,7 +212,10 @@ class IncidentBoard:
         self._newest = 0.0  # latest event time seen (the archive's clock)
         self._archive: dict[str, dict[str, Any]] = {}  # pruned incident id -> final summary
         self._incidents: dict[str, Incident] = {}
-        self._customer_incident: dict[tuple[str, str], str] = {}
+        # service -> customer id -> the incident it is out under: one dict per service, so
+        # a 1M-customer incident costs one entry per customer, not a (customer, service)
+        # tuple as well (~64 bytes each on the worker that owns the network)
+        self._customer_incident: dict[str, dict[str, str]] = {s: {} for s in SERVICES}
         self._windows: dict[str, PlannedWindow] = {}
         self._aliases: dict[str, str] = {}  # merged incident id -> the id it was merged into
         self._pending: dict[str, _Told] = {}  # deliveries of incidents not on the board yet
@@ -270,7 +273,7 @@ class IncidentBoard:
                         customers.clear()
                     incident.ended_at = ended_at if ended_at is not None else \
                         incident.last_change_at
-            self._customer_incident = {}
+            self._customer_incident = {s: {} for s in SERVICES}
             for item in snapshot.incidents:
                 self._rebuild_incident(item)
             self._suspicions = {str(s["incident_id"]): dict(s) for s in snapshot.suspicions}
@@ -291,8 +294,7 @@ class IncidentBoard:
             ids = set(item.affected.get(service, ()))
             incident.affected[service] = ids
             incident.peak[service] = max(incident.peak.get(service, 0), len(ids))
-            for customer_id in ids:
-                self._customer_incident[(customer_id, service)] = item.incident_id
+            self._owners(service).update(zip(ids, repeat(item.incident_id)))
         incident.ended_at = None if incident.active else (incident.ended_at or item.since)
         incident.last_change_at = max(incident.last_change_at, item.since)
         if item.eta is not None:
@@ -394,6 +396,13 @@ class IncidentBoard:
                 self._back(at, service, ids)
             self.version += 1
 
+    def _owners(self, service: str) -> dict[str, str]:
+        """Customer id -> incident id for those out of ``service``."""
+        owners = self._customer_incident.get(service)
+        if owners is None:
+            owners = self._customer_incident[service] = {}
+        return owners
+
     def _gone(self, incident_id: str, cause_element: str, cause_type: str, at: float,
               service: str, customer_ids: Collection[str]) -> None:
         if not customer_ids:
@@ -402,14 +411,13 @@ class IncidentBoard:
         if incident is None:
             incident = self._open(incident_id, cause_element, cause_type, at)
         affected = incident.affected.setdefault(service, set())
-        owner = self._customer_incident
+        owner = self._owners(service)
         # in bulk (a storm alarm names hundreds, an incident's first ones thousands): the
         # owners before, then everyone moved here, then those who left another incident
         # leave it, in order (leaving touches only that other incident)
         customers = list(dict.fromkeys(customer_ids))
-        keys = [(customer_id, service) for customer_id in customers]
-        previous = list(map(owner.get, keys))
-        owner.update(zip(keys, repeat(incident_id)))
+        previous = list(map(owner.get, customers))
+        owner.update(zip(customers, repeat(incident_id)))
         affected.update(customers)
         for customer_id, before in zip(customers, previous, strict=True):
             if before and before != incident_id and before in self._incidents:
@@ -419,8 +427,9 @@ class IncidentBoard:
         incident.ended_at = None
 
     def _back(self, at: float, service: str, customer_ids: Iterable[str]) -> None:
+        owner = self._owners(service)
         for customer_id in customer_ids:
-            incident_id = self._customer_incident.pop((customer_id, service), None)
+            incident_id = owner.pop(customer_id, None)
             if incident_id and incident_id in self._incidents:
                 self._leave(self._incidents[incident_id], service, customer_id, at)
 
@@ -492,8 +501,7 @@ class IncidentBoard:
                 target.affected.setdefault(service, set()).update(customers)
                 target.peak[service] = max(target.peak.get(service, 0),
                                            len(target.affected[service]))
-                for customer in customers:
-                    self._customer_incident[(customer, service)] = into_incident
+                self._owners(service).update(zip(customers, repeat(into_incident)))
             _add_counts(target, source)  # per stage, channel and first delivery
             target.started_at = min(target.started_at, source.started_at)
             self._aliases[from_incident] = into_incident  # its customers' links still work
@@ -643,5 +651,6 @@ class IncidentBoard:
     def incidents_of(self, customer_id: str) -> dict[str, str]:
         """Service -> incident id for the services this customer is out of now."""
         with self._lock:
-            return {s: self._customer_incident[(customer_id, s)] for s in SERVICES
-                    if (customer_id, s) in self._customer_incident}
+            found = ((s, self._customer_incident.get(s, {}).get(customer_id))
+                     for s in SERVICES)
+            return {s: incident_id for s, incident_id in found if incident_id is not None}

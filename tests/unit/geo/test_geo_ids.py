@@ -9,7 +9,6 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from forewarn.geo import index as index_module
 from forewarn.geo._columns import StringColumn, encode_strings
 from forewarn.geo._ids import IdColumn, SlicedIds
 from forewarn.geo.slice_build import build_slices
@@ -98,18 +97,21 @@ def sliced_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return out
 
 
-def test_a_slice_holds_no_str_per_customer_until_looked_up_often(
-        sliced_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(index_module, "DICT_AFTER", 5)
+def test_a_slice_remembers_only_the_customers_it_was_asked_for(sliced_dir: Path) -> None:
     index = load_slices(sliced_dir)
     part = index._slices[0]
     assert isinstance(part.customer_ids, IdColumn)
     ids = part.customer_ids.tolist()
-    for p, customer_id in enumerate(ids[:5]):  # answered by binary search: no dict yet
+    for p, customer_id in enumerate(ids[:5]):  # binary search, then remembered
         assert part.position(customer_id) == p
-    assert "_lookup" not in part.__dict__
-    assert not part.has("nobody") and "_lookup" in part.__dict__  # the sixth lookup
+    assert "_lookup" not in part.__dict__  # no dict over the whole slice, ever
+    assert sorted(part._asked) == sorted(ids[:5])
+    assert all(part.asked(c) for c in ids[:5]) and not part.asked(ids[5])
+    assert not part.has("nobody") and "nobody" not in part._asked  # misses not kept
     assert [part.position(c) for c in ids] == list(range(len(ids)))
+    assert "_lookup" not in part.__dict__ and len(part._asked) == len(ids)
+    other = index._slices[1].customer_ids.tolist()[0]  # found in its own slice
+    assert index.position(other) == index._base[1] and not part.asked(other)
     everyone = np.arange(len(index), dtype=np.int64)
     assert index.ids_of(everyone) == sorted(c for c in index.customer_ids if c)
 
