@@ -139,7 +139,8 @@ class RegionIndex:
         come with an incident's first confirmations, and a dict of 1M ids costs ~0.6 s
         there; a worker calls this at start, in a thread. Built in chunks (each one C call
         holding the GIL), so the event loop gets turns meanwhile. A slice's ids (bytes) keep
-        their own rule (``DICT_AFTER``)."""
+        no dict over every id (``position``), and confirmations look their customers' zones
+        up in one search (``timezones_of``)."""
         ids = self.customer_ids
         if not isinstance(ids, list) or "_lookup" in self.__dict__:
             return
