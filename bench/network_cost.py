@@ -225,25 +225,42 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     return figures
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bench network-cost", description=__doc__,
+def incident_parser(prog: str, description: str | None, *, partitions_help: str,
+                    limit_help: str) -> argparse.ArgumentParser:
+    """The options of a bench on the remembered incident of a sliced index (this one and
+    ``bench worker-cost``): the index, the incident's share, the worker's partitions, a
+    limit, and where to write the figures."""
+    parser = argparse.ArgumentParser(prog=prog, description=description,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--index", type=Path, default=DEFAULT_INDEX,
                         help="a sliced index folder (its CURRENT version is used)")
     parser.add_argument("--share", type=float, default=0.10,
                         help="share of the customers the incident takes out (as bench scale)")
     parser.add_argument("--partitions", type=int, nargs="+", default=[0, 1, 2, 3],
-                        help="slices of the worker whose partition expands the messages")
-    parser.add_argument("--view-partition", type=int, default=0)
-    parser.add_argument("--limit", type=int, default=0,
-                        help="only the first N alarms (0: all)")
+                        help=partitions_help)
+    parser.add_argument("--limit", type=int, default=0, help=limit_help)
     parser.add_argument("--json", type=Path, help="also write the figures here")
-    args = parser.parse_args(argv)
-    if args.view_partition not in args.partitions:
-        parser.error("--view-partition must be one of --partitions")
+    return parser
+
+
+def run_and_save(parser: argparse.ArgumentParser, args: argparse.Namespace,
+                 run: Callable[[argparse.Namespace], dict[str, Any]]) -> int:
+    """``run(args)`` on an index that exists, its figures also written to ``--json``."""
     if not Path(args.index).exists():
         parser.error(f"{args.index}: no such index (build it with `python -m bench scale`)")
     figures = run(args)
     if args.json:
         args.json.write_text(json.dumps(figures, indent=1), encoding="utf-8")
     return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = incident_parser("python -m bench network-cost", __doc__,
+                             partitions_help="slices of the worker whose partition expands "
+                                             "the messages",
+                             limit_help="only the first N alarms (0: all)")
+    parser.add_argument("--view-partition", type=int, default=0)
+    args = parser.parse_args(argv)
+    if args.view_partition not in args.partitions:
+        parser.error("--view-partition must be one of --partitions")
+    return run_and_save(parser, args, run)

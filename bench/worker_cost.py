@@ -30,13 +30,12 @@ per change; decisions counted.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import time
 from pathlib import Path
 from typing import Any
 
-from bench.network_cost import DEFAULT_INDEX, _incident, _rss_mb
+from bench.network_cost import _incident, _rss_mb, incident_parser, run_and_save
 
 __all__ = ["main"]
 
@@ -118,21 +117,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bench worker-cost", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--index", type=Path, default=DEFAULT_INDEX,
-                        help="a sliced index folder (its CURRENT version is used)")
-    parser.add_argument("--share", type=float, default=0.10)
-    parser.add_argument("--partitions", type=int, nargs="+", default=[0, 1, 2, 3],
-                        help="the partitions (and slices) of the worker")
+    parser = incident_parser("python -m bench worker-cost", __doc__,
+                             partitions_help="the partitions (and slices) of the worker",
+                             limit_help="only the first N changes")
     parser.add_argument("--batch", type=int, default=200,
                         help="network messages per batch envelope")
-    parser.add_argument("--limit", type=int, default=0, help="only the first N changes")
-    parser.add_argument("--json", type=Path, help="also write the figures here")
-    args = parser.parse_args(argv)
-    if not Path(args.index).exists():
-        parser.error(f"{args.index}: no such index (build it with `python -m bench scale`)")
-    figures = run(args)
-    if args.json:
-        args.json.write_text(json.dumps(figures, indent=1), encoding="utf-8")
-    return 0
+    return run_and_save(parser, parser.parse_args(argv), run)

@@ -50,7 +50,6 @@ log = logging.getLogger("forewarn.geo")
 # Below this share of all customers, a query looks only at the dependents of the down
 # elements; above it, one pass over everyone is cheaper than gathering the dependents.
 _SPARSE_SHARE = 0.25
-#: Lookups by id a slice answers by binary search before it builds its id -> position dict.
 
 
 class RegionIndex:
